@@ -1,0 +1,221 @@
+"""Explicit configuration, built once: ``batchpay.toml`` -> environment -> flags.
+
+Secrets never live in :class:`Settings` as plain strings: they come from the environment (or an
+env file the user names) and are handed out as :class:`Secret`, whose repr and str are masked.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from batchpay.errors import ConfigError
+from batchpay.money import RoundingPolicy
+
+CONFIG_FILE = "batchpay.toml"
+PROVIDERS = ("oxapay", "thedex", "pontis", "2328io", "sandbox")
+
+# Requests per second; 2328.io publishes 10/s per project, the others publish nothing.
+DEFAULT_RATE_LIMITS: dict[str, float] = {  # float-ok: rates, not money
+    "oxapay": 5.0,
+    "thedex": 5.0,
+    "pontis": 5.0,
+    "2328io": 10.0,
+    "sandbox": 0.0,  # 0 = unlimited
+}
+
+
+class Secret:
+    """A credential. Only :meth:`reveal` gives the value; everything else prints ``****``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('****')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret cannot be pickled")
+
+
+class Environment:
+    """The process environment merged over an optional env file; repr shows names only."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = dict(values)
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None) -> Environment:
+        environ = dict(os.environ if environ is None else environ)
+        merged: dict[str, str] = {}
+        env_file = environ.get("BATCHPAY_ENV_FILE")
+        if env_file:
+            merged.update(read_env_file(Path(env_file)))
+        merged.update(environ)
+        return cls(merged)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self._values.get(name)
+        return value if value not in (None, "") else default
+
+    def secret(self, name: str) -> Secret:
+        value = self.get(name)
+        if value is None:
+            raise ConfigError(f"missing credential: set the environment variable {name}")
+        return Secret(value)
+
+    def __repr__(self) -> str:
+        names = sorted(n for n in self._values if n.startswith("BATCHPAY_"))
+        return f"Environment({names})"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse ``KEY=VALUE`` lines (``#`` comments, optional quotes, optional ``export``)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read env file {path}: {exc.strerror}") from None
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"{path}:{number}: expected NAME=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[name.strip()] = value
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    ledger: Path = Path("batchpay-ledger.sqlite")
+    report_dir: Path | None = None  # None: ./reports/<batch>/
+    concurrency: int = 4
+    rounding: RoundingPolicy = RoundingPolicy.DOWN
+    connect_timeout: float = 5.0  # float-ok: seconds
+    read_timeout: float = 30.0  # float-ok: seconds
+    fee_option: str = "deduct"
+    rate_limits: Mapping[str, float] = field(  # float-ok: requests per second
+        default_factory=lambda: dict(DEFAULT_RATE_LIMITS)
+    )
+    env: Environment = field(default_factory=lambda: Environment({}), repr=False, compare=False)
+
+    def report_dir_for(self, batch: str) -> Path:
+        return self.report_dir if self.report_dir is not None else Path("reports") / batch
+
+    def rate_limit(self, provider: str) -> float:  # float-ok: requests per second
+        return self.rate_limits.get(provider, 0.0)
+
+
+_FILE_KEYS = {f.name for f in fields(Settings)} - {"env", "rate_limits"}
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Build settings from the config file, then ``BATCHPAY_*`` variables, then ``overrides``.
+
+    ``overrides`` holds flag values; ``None`` means the flag was not given.
+    """
+    env = Environment.load(environ)
+    values: dict[str, Any] = {}
+    config_path = _config_path(env, cwd or Path.cwd())
+    if config_path is not None:
+        values.update(_read_config_file(config_path))
+    for key, var in (
+        ("ledger", "BATCHPAY_LEDGER"),
+        ("report_dir", "BATCHPAY_REPORT_DIR"),
+        ("concurrency", "BATCHPAY_CONCURRENCY"),
+        ("rounding", "BATCHPAY_ROUNDING"),
+    ):
+        if (value := env.get(var)) is not None:
+            values[key] = value
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return _build(values, env)
+
+
+def _config_path(env: Environment, cwd: Path) -> Path | None:
+    named = env.get("BATCHPAY_CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"BATCHPAY_CONFIG names {path}, which is not a file")
+        return path
+    candidate = cwd / CONFIG_FILE
+    return candidate if candidate.is_file() else None
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    rate_limit = data.pop("rate_limit", {})
+    unknown = sorted(set(data) - _FILE_KEYS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
+    if not isinstance(rate_limit, dict):
+        raise ConfigError(f"{path}: [rate_limit] must be a table of provider = requests per second")
+    data["rate_limits"] = rate_limit
+    return data
+
+
+def _build(values: Mapping[str, Any], env: Environment) -> Settings:
+    settings = Settings(env=env)
+    try:
+        rate_limits = dict(DEFAULT_RATE_LIMITS)
+        for name, rate in dict(values.get("rate_limits", {})).items():
+            if name not in PROVIDERS:
+                raise ConfigError(f"rate_limit: unknown provider {name!r}")
+            rate_limits[name] = _non_negative(float(rate), f"rate_limit.{name}")  # float-ok
+        changes: dict[str, Any] = {"rate_limits": rate_limits}
+        if "ledger" in values:
+            changes["ledger"] = Path(values["ledger"])
+        if "report_dir" in values:
+            changes["report_dir"] = Path(values["report_dir"])
+        if "concurrency" in values:
+            changes["concurrency"] = int(values["concurrency"])
+            if not 1 <= changes["concurrency"] <= 64:
+                raise ConfigError("concurrency must be between 1 and 64")
+        if "rounding" in values:
+            changes["rounding"] = RoundingPolicy(str(values["rounding"]))
+        for key in ("connect_timeout", "read_timeout"):
+            if key in values:
+                changes[key] = _non_negative(float(values[key]), key)  # float-ok: seconds
+        if "fee_option" in values:
+            if values["fee_option"] not in ("deduct", "add"):
+                raise ConfigError("fee_option must be 'deduct' or 'add'")
+            changes["fee_option"] = values["fee_option"]
+    except ValueError as exc:
+        raise ConfigError(f"bad setting: {exc}") from None
+    return replace(settings, **changes)
+
+
+def _non_negative(value: float, name: str) -> float:  # float-ok: seconds and rates
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return value

@@ -1,0 +1,136 @@
+"""Money is Decimal from cell to wire.
+
+Amounts arrive as text and are parsed by one strict grammar; nothing is guessed. All arithmetic
+on money runs in :data:`MONEY_CONTEXT`, which traps float mixing and any inexact sum, so a
+rounding can only happen through :func:`apply_scale`, where it is recorded.
+"""
+
+from __future__ import annotations
+
+import decimal
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+# 60 significant digits holds 18-decimal tokens of any realistic size with room for sums.
+MONEY_CONTEXT = decimal.Context(
+    prec=60,
+    rounding=decimal.ROUND_HALF_EVEN,
+    traps=[
+        decimal.FloatOperation,
+        decimal.InvalidOperation,
+        decimal.DivisionByZero,
+        decimal.Overflow,
+        decimal.Inexact,
+    ],
+)
+
+ZERO = Decimal(0)
+
+_PLAIN = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+", re.ASCII)
+_EXPONENT = re.compile(r"[0-9.]+[eE][+-]?[0-9]+", re.ASCII)
+_GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?", re.ASCII)
+_DECIMAL_COMMA = re.compile(r"[0-9]+,[0-9]+", re.ASCII)
+
+
+class AmountError(ValueError):
+    """Why a text is not an amount; ``code`` is the stable problem code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def parse_amount(text: str) -> Decimal:
+    """Parse a positive plain decimal such as ``1234.50``; raise :class:`AmountError` otherwise."""
+    s = text.strip()
+    if not s:
+        raise AmountError("amount.missing", "the amount is empty")
+    sign = ""
+    if s[0] in "+-":
+        sign, s = s[0], s[1:]
+    if not _PLAIN.fullmatch(s):
+        raise _explain(text.strip())
+    value = Decimal(s)
+    if sign == "-" or value == ZERO:
+        raise AmountError("amount.not_positive", "the amount must be greater than zero")
+    return value
+
+
+def _explain(s: str) -> AmountError:
+    low = s.lower().lstrip("+-")
+    if low in {"nan", "inf", "infinity", "snan"}:
+        return AmountError("amount.not_a_number", f"{s!r} is not an amount")
+    if _EXPONENT.fullmatch(low):
+        return AmountError(
+            "amount.exponent",
+            f"{s!r} is in scientific notation; format the cell as a plain number",
+        )
+    if _GROUPED.fullmatch(low) or _DECIMAL_COMMA.fullmatch(low):
+        return AmountError(
+            "amount.ambiguous_separator",
+            f"{s!r} uses a comma; write the amount with a dot as decimal point and no "
+            "thousands separators",
+        )
+    if any(ch.isdigit() and not ch.isascii() for ch in s):
+        return AmountError("amount.non_ascii_digits", f"{s!r} contains non-ASCII digits")
+    return AmountError("amount.not_a_number", f"{s!r} is not a plain decimal amount")
+
+
+def scale_of(value: Decimal) -> int:
+    """Number of decimal places as written (``1.50`` has 2)."""
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
+class RoundingPolicy(StrEnum):
+    DOWN = "down"  # never pay more than the sheet says (default)
+    HALF_EVEN = "half_even"
+    HALF_UP = "half_up"
+    REJECT = "reject"  # too many decimals is a validation error
+
+
+_ROUNDING = {
+    RoundingPolicy.DOWN: decimal.ROUND_DOWN,
+    RoundingPolicy.HALF_EVEN: decimal.ROUND_HALF_EVEN,
+    RoundingPolicy.HALF_UP: decimal.ROUND_HALF_UP,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Scaled:
+    amount: Decimal  # what will be sent
+    delta: Decimal  # amount - requested; negative when rounded down, zero when untouched
+
+
+class TooPrecise(ValueError):
+    pass
+
+
+def apply_scale(value: Decimal, places: int, policy: RoundingPolicy) -> Scaled:
+    """Bring ``value`` to at most ``places`` decimals under ``policy``; the delta is exact."""
+    if scale_of(value) <= places:
+        return Scaled(value, ZERO)
+    if policy is RoundingPolicy.REJECT:
+        raise TooPrecise(f"has more than {places} decimal places")
+    quantum = Decimal(1).scaleb(-places)
+    ctx = MONEY_CONTEXT.copy()
+    ctx.traps[decimal.Inexact] = False
+    rounded = value.quantize(quantum, rounding=_ROUNDING[policy], context=ctx)
+    return Scaled(rounded, MONEY_CONTEXT.subtract(rounded, value))
+
+
+def total(values: Iterable[Decimal]) -> Decimal:
+    """Exact sum; raises rather than round if it ever could not be exact."""
+    result = ZERO
+    for v in values:
+        result = MONEY_CONTEXT.add(result, v)
+    return result
+
+
+def to_wire(value: Decimal) -> str:
+    """Plain decimal text, never exponent notation (``Decimal('1E-7')`` -> ``'0.0000001'``)."""
+    return format(value, "f")

@@ -1,0 +1,181 @@
+"""The row rules, run by pandera lazily so every problem is found in one pass.
+
+Each rule is a vectorised test (True = fine) plus an explainer that turns one failing cell into
+a :class:`~batchpay.problems.Problem` with a stable code. Pandera runs the tests and collects the
+failures; the explainers word them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+from batchpay.money import AmountError, parse_amount
+from batchpay.problems import Problem
+from batchpay.resources import load_schema_file
+from batchpay.validate.addresses import address_problem
+from batchpay.validate.tables import Tables
+
+Explain = Callable[[pd.Series], tuple[str, str]]  # row -> (code, message)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str  # unique; also the default problem code
+    column: str
+    test: Callable[[pd.DataFrame], pd.Series]
+    explain: Explain
+
+
+def _fixed(code: str, message: str) -> Explain:
+    return lambda row: (code, message)
+
+
+def _present(column: str) -> Rule:
+    return Rule(f"{column}.missing", column, lambda df: df[column] != "",
+                _fixed(f"{column}.missing", f"{column} is empty"))
+
+
+def _max_length(column: str, limit: int) -> Rule:
+    return Rule(f"{column}.too_long", column, lambda df: df[column].str.len() <= limit,
+                _fixed(f"{column}.too_long", f"{column} is longer than {limit} characters"))
+
+
+_PLAIN_POSITIVE = r"\+?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)"
+_ALL_ZERO = r"\+?[0.]+"
+
+
+def _amount_ok(df: pd.DataFrame) -> pd.Series:
+    s = df["amount"]
+    return s.str.fullmatch(_PLAIN_POSITIVE) & ~s.str.fullmatch(_ALL_ZERO)
+
+
+def _explain_amount(row: pd.Series) -> tuple[str, str]:
+    try:
+        parse_amount(row["amount"])
+    except AmountError as exc:
+        return exc.code, str(exc)
+    return "amount.invalid", "the amount is not valid"
+
+
+def _unique(df: pd.DataFrame) -> pd.Series:
+    s = df["reference"]
+    return ~s.duplicated(keep=False) | (s == "")
+
+
+def _rules_common(tables: Tables, limits: dict[str, int]) -> list[Rule]:
+    return [
+        _present("reference"),
+        _max_length("reference", limits["reference_max_length"]),
+        Rule("reference.duplicate", "reference", _unique,
+             _fixed("reference.duplicate", "this reference appears more than once in the sheet")),
+        Rule("amount.grammar", "amount", _amount_ok, _explain_amount),
+        _present("currency"),
+        Rule("currency.unknown", "currency",
+             lambda df: (df["currency"] == "") | df["currency"].map(tables.known_currency),
+             lambda row: ("currency.unknown", f"currency {row['currency']!r} is not known")),
+        _max_length("name", limits["name_max_length"]),
+        _max_length("description", limits["description_max_length"]),
+    ]
+
+
+def _address_ok(tables: Tables) -> Callable[[pd.DataFrame], pd.Series]:
+    def test(df: pd.DataFrame) -> pd.Series:
+        def one(network: str, address: str) -> bool:
+            net = tables.networks.get(network)
+            if net is None or address == "":
+                return True  # reported by the network / address rules
+            return address_problem(net.family, address) is None
+
+        return pd.Series(
+            [one(n, a) for n, a in zip(df["network"], df["address"], strict=True)],
+            index=df.index, dtype=bool,
+        )
+
+    return test
+
+
+def _explain_address(tables: Tables) -> Explain:
+    def explain(row: pd.Series) -> tuple[str, str]:
+        reason = address_problem(tables.networks[row["network"]].family, row["address"])
+        return "address.invalid", f"address {reason} ({row['network']})"
+
+    return explain
+
+
+def _memo_ok(tables: Tables) -> Callable[[pd.DataFrame], pd.Series]:
+    def test(df: pd.DataFrame) -> pd.Series:
+        numeric = df["network"].map(lambda n: getattr(tables.networks.get(n), "memo", None))
+        bad = (numeric == "numeric") & (df["memo"] != "") & ~df["memo"].str.fullmatch(r"[0-9]{1,10}")
+        return ~bad
+
+    return test
+
+
+def _rules_crypto(tables: Tables) -> list[Rule]:
+    return [
+        _present("network"),
+        Rule("network.unknown", "network",
+             lambda df: (df["network"] == "") | df["network"].isin(list(tables.networks)),
+             lambda row: ("network.unknown", f"network {row['network']!r} is not known")),
+        _present("address"),
+        Rule("address.invalid", "address", _address_ok(tables), _explain_address(tables)),
+        Rule("memo.invalid", "memo", _memo_ok(tables),
+             _fixed("memo.invalid", "a destination tag must be a whole number")),
+    ]
+
+
+def _rules_fiat() -> list[Rule]:
+    return [
+        Rule("country_code.invalid", "country_code",
+             lambda df: df["country_code"].str.fullmatch(r"[A-Z]{2}"),
+             _fixed("country_code.invalid", "country_code must be two letters (ISO 3166-1)")),
+        Rule("payout_currency.invalid", "payout_currency",
+             lambda df: df["payout_currency"].str.fullmatch(r"[A-Z]{3}"),
+             _fixed("payout_currency.invalid", "payout_currency must be a 3-letter ISO 4217 code")),
+        _present("payment_method"),
+        _present("recipient_name"),
+    ]
+
+
+def rules_for(kind: str, tables: Tables) -> list[Rule]:
+    limits = load_schema_file("columns.toml")["limits"]
+    rules = _rules_common(tables, limits)
+    rules += _rules_crypto(tables) if kind == "crypto" else _rules_fiat()
+    return rules
+
+
+def run_rules(frame: pd.DataFrame, rules: list[Rule]) -> list[Problem]:
+    """Run every rule over ``frame`` (index = sheet row) and return one problem per failure."""
+    by_name = {r.name: r for r in rules}
+    schema = pa.DataFrameSchema(
+        checks=[_as_check(r) for r in rules if r.column in frame.columns],
+        strict=False,
+        coerce=False,
+    )
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    else:
+        return []
+    problems: list[Problem] = []
+    seen: set[tuple[str, int]] = set()
+    for name, index in zip(cases["check"], cases["index"], strict=True):
+        rule = by_name.get(str(name))
+        if rule is None or index is None or (rule.name, int(index)) in seen:
+            continue
+        seen.add((rule.name, int(index)))
+        row = frame.loc[int(index)]
+        code, message = rule.explain(row)
+        problems.append(Problem(code, message, row=int(index), column=rule.column,
+                                value=str(row[rule.column])))
+    return problems
+
+
+def _as_check(rule: Rule) -> pa.Check:
+    return pa.Check(lambda df, t=rule.test: t(df).fillna(False).astype(bool), name=rule.name)
+
