@@ -1,0 +1,245 @@
+"""The command line: parse, call one library function, print, map errors to exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from batchpay import api
+from batchpay.config import PROVIDERS, Settings, load_settings
+from batchpay.errors import BatchpayError, SheetRejected
+from batchpay.money import to_wire
+from batchpay.problems import Problem
+from batchpay.send import Progress
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+if not out.is_terminal:
+    out.width = 200  # piped or logged: do not fold tables at 80 columns
+
+PROVIDER = click.Choice(PROVIDERS)
+
+
+class TerminalProgress(Progress):
+    """A bar on a terminal; plain lines otherwise (logs, CI)."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+        self._label = ""
+        self._total = 0
+        self._done = 0
+
+    def start(self, label: str, total: int) -> None:
+        self._label, self._total, self._done = label, total, 0
+        if err.is_terminal:
+            from rich.progress import Progress as Bar
+
+            self._bar = Bar(console=err, transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task(label, total=total)
+        else:
+            err.print(f"{label}: {total} row(s)")
+
+    def advance(self, n: int = 1) -> None:
+        self._done += n
+        if self._bar is not None:
+            self._bar.update(self._task, advance=n)
+
+    def done(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+        err.print(f"{self._label}: {self._done}/{self._total} done")
+
+
+def _settings(**flags: Any) -> Settings:
+    return load_settings({k: v for k, v in flags.items() if v is not None})
+
+
+def _emit_json(data: dict[str, Any]) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _problems_table(problems: list[Problem]) -> Table:
+    table = Table(title=None, show_lines=False)
+    for col in ("row", "column", "severity", "code", "message"):
+        table.add_column(col, overflow="fold")
+    for p in problems:
+        table.add_row(str(p.row or ""), p.column or "", str(p.severity), p.code, p.message)
+    return table
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    if not problems:
+        return
+    out.print(_problems_table(problems))
+    by_code = Counter(p.code for p in problems)
+    out.print("  " + ", ".join(f"{code}: {n}" for code, n in sorted(by_code.items())))
+
+
+def _fail(exc: BatchpayError, as_json: bool) -> None:
+    if isinstance(exc, SheetRejected):
+        if as_json:
+            _emit_json({"error": str(exc), "issues": [p.to_json() for p in exc.problems]})
+        else:
+            _print_problems(exc.problems)
+            err.print(f"[bold red]rejected:[/] {exc}")
+    else:
+        err.print(f"[bold red]error:[/] {exc}")
+    sys.exit(exc.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="batchpay")
+def main() -> None:
+    """Pay a payroll sheet through a payout provider exactly once, and reconcile it."""
+
+
+@main.command()
+@click.argument("sheet", type=click.Path(path_type=Path))
+@click.option("--provider", type=PROVIDER, help="Check the columns this provider needs.")
+@click.option("--sheet", "sheet_name", help="XLSX: the worksheet to read (default: the first).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def validate(sheet: Path, provider: str | None, sheet_name: str | None, as_json: bool) -> None:
+    """Check a sheet without sending anything (exit 1 if it has errors)."""
+    try:
+        result = api.validate(sheet, provider, settings=_settings(), sheet_name=sheet_name)
+    except BatchpayError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        _emit_json(result.to_json())
+    else:
+        _print_problems(result.problems)
+        for r in result.roundings:
+            out.print(f"row {r.row}: {r.reference} {r.requested} {r.currency} rounded to "
+                      f"{r.rounded} ({r.places} places, delta {to_wire(r.delta)})")
+        verdict = "[green]valid[/]" if result.ok else "[red]invalid[/]"
+        out.print(f"{result.sheet}: {verdict}, {result.rows} payable row(s)")
+        for currency, t in result.totals.items():
+            out.print(f"  {currency}: {t['to_send']} to send (requested {t['requested']})")
+    sys.exit(0 if result.ok else 1)
+
+
+def _ledger_options(f: Any) -> Any:
+    f = click.option("--ledger", type=click.Path(path_type=Path), help="Ledger file.")(f)
+    f = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(f)
+    return f
+
+
+@main.command()
+@click.argument("sheet", type=click.Path(path_type=Path))
+@click.option("--provider", type=PROVIDER, required=True)
+@click.option("--batch", required=True, help="Names the payout run, e.g. payroll-2026-11.")
+@click.option("--dry-run", is_flag=True, help="Validate and plan; send and write nothing.")
+@click.option("--report-dir", type=click.Path(path_type=Path))
+@click.option("--concurrency", type=click.IntRange(1, 64))
+@click.option("--fee-option", type=click.Choice(["deduct", "add"]))
+@click.option("--sheet", "sheet_name", help="XLSX: the worksheet to read.")
+@_ledger_options
+def run(sheet: Path, provider: str, batch: str, dry_run: bool, report_dir: Path | None,
+        concurrency: int | None, fee_option: str | None, sheet_name: str | None,
+        ledger: Path | None, as_json: bool) -> None:
+    """Validate, plan and pay a sheet; re-running resumes without paying twice."""
+    try:
+        settings = _settings(ledger=ledger, report_dir=report_dir, concurrency=concurrency,
+                             fee_option=fee_option)
+        result = api.run(sheet, provider, batch, settings=settings, dry_run=dry_run,
+                         progress=TerminalProgress(), sheet_name=sheet_name)
+    except BatchpayError as exc:
+        _fail(exc, as_json)
+    _show(result, as_json)
+
+
+@main.command()
+@click.option("--batch", required=True)
+@click.option("--wait", type=click.FloatRange(0), default=0.0,
+              help="Keep polling up to this many seconds for final states.")
+@_ledger_options
+def status(batch: str, wait: float, ledger: Path | None, as_json: bool) -> None:
+    """Ask the provider about every row that is not final and update the ledger."""
+    try:
+        result = api.status(batch, settings=_settings(ledger=ledger), wait=wait,
+                            progress=TerminalProgress())
+    except BatchpayError as exc:
+        _fail(exc, as_json)
+    _show(result, as_json)
+
+
+@main.command()
+@click.option("--batch", required=True)
+@_ledger_options
+def retry(batch: str, ledger: Path | None, as_json: bool) -> None:
+    """Send again, with new keys, only the rows whose last attempt failed for good."""
+    try:
+        result = api.retry(batch, settings=_settings(ledger=ledger), progress=TerminalProgress())
+    except BatchpayError as exc:
+        _fail(exc, as_json)
+    _show(result, as_json)
+
+
+@main.command()
+@click.option("--batch", required=True)
+@click.option("--format", "formats", default="html,csv,xlsx", show_default=True)
+@click.option("--report-dir", type=click.Path(path_type=Path))
+@click.option("--ledger", type=click.Path(path_type=Path))
+def report(batch: str, formats: str, report_dir: Path | None, ledger: Path | None) -> None:
+    """Write the reconciliation files for a batch from the ledger."""
+    try:
+        wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
+        files = api.report(batch, settings=_settings(ledger=ledger, report_dir=report_dir),
+                           formats=wanted)
+    except BatchpayError as exc:
+        _fail(exc, False)
+    for path in files:
+        out.print(str(path))
+
+
+def _show(result: api.RunResult, as_json: bool) -> None:
+    if as_json:
+        _emit_json(result.to_json())
+        sys.exit(result.exit_code)
+    _print_problems(result.problems)
+    banner = "[bold yellow]SANDBOX: no money moves[/]\n" if result.sandbox else ""
+    out.print(f"{banner}batch {result.batch} via {result.provider}"
+              + (" (dry run: nothing sent, nothing written)" if result.dry_run else ""))
+    if result.dry_run and result.plan is not None:
+        _show_plan(result)
+    elif result.report is not None:
+        counts = ", ".join(f"{k} {v}" for k, v in result.report.counts.items() if v)
+        out.print(f"{len(result.report.rows)} row(s): {counts}")
+        for currency, t in result.report.totals_json().items():
+            out.print(f"  {currency}: requested {t['requested']}, sent {t['sent']}, "
+                      f"fees {t['fees']}")
+        check = "[green]holds[/]" if result.report.identity_holds else "[red]FAILS[/]"
+        out.print(f"control identity: {check}")
+        for path in result.report_files:
+            out.print(f"report: {path}")
+    sys.exit(result.exit_code)
+
+
+def _show_plan(result: api.RunResult) -> None:
+    data = result.to_json()
+    table = Table()
+    for col in ("row", "reference", "amount", "currency", "network", "address", "fee",
+                "recipient gets", "debited"):
+        table.add_column(col, overflow="fold")
+    for p in data["payouts"]:
+        table.add_row(str(p["row"]), p["reference"], p["amount"], p["currency"],
+                      p["network"] or "", p["address"] or "", p.get("fee", ""),
+                      p.get("recipient_gets", ""), p.get("debited", ""))
+    out.print(table)
+    for r in data["roundings"]:
+        out.print(f"row {r['row']}: {r['requested']} rounded to {r['rounded']} "
+                  f"(delta {r['delta']})")
+    for currency, t in data["totals"].items():
+        extra = (f", fees {t['fees']}, recipients get {t['recipients_get']}, "
+                 f"debited {t['debited']}") if "fees" in t else ""
+        out.print(f"  {currency}: {t['to_send']} to send (requested {t['requested']}){extra}")

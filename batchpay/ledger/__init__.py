@@ -1,0 +1,29 @@
+"""Stage 5, ledger: the write-ahead record of every row and every request.
+
+The rule that makes re-runs safe: an attempt's intent (row -> ``sending``, attempt record with
+the key and the redacted request) is *committed before the request leaves*. After a crash the
+ledger therefore always knows which rows might have been sent, and they are resolved with the
+provider before anything is sent again.
+"""
+
+from __future__ import annotations
+
+from batchpay.ledger.lock import batch_lock
+from batchpay.ledger.store import (
+    AttemptRecord,
+    BatchInfo,
+    Intent,
+    Ledger,
+    LedgerRow,
+    Outcome,
+)
+
+__all__ = [
+    "AttemptRecord",
+    "BatchInfo",
+    "Intent",
+    "Ledger",
+    "LedgerRow",
+    "Outcome",
+    "batch_lock",
+]

@@ -1,0 +1,37 @@
+"""One process per batch and ledger: an OS file lock, released by the OS if the process dies."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from batchpay.errors import BatchLocked
+
+
+def lock_path(ledger: Path, batch: str) -> Path:
+    digest = hashlib.sha256(batch.encode()).hexdigest()[:16]
+    return ledger.with_name(f"{ledger.name}.{digest}.lock")
+
+
+@contextmanager
+def batch_lock(ledger: Path, batch: str) -> Iterator[None]:
+    path = lock_path(ledger, batch)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BatchLocked(
+                f"another batchpay process is working on batch {batch!r} in {ledger}; "
+                "wait for it to finish"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

@@ -1,0 +1,403 @@
+"""The SQLite ledger: schema migrations, typed reads, and the two write-ahead transactions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from batchpay.errors import LedgerError
+from batchpay.model import FINAL, RowStatus
+from batchpay.money import to_wire
+from batchpay.plan import Existing, Plan
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _dec(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _wire(value: Decimal | None) -> str | None:
+    return None if value is None else to_wire(value)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchInfo:
+    batch_id: str
+    provider: str
+    sandbox: bool
+    sheet_name: str
+    sheet_sha256: str
+    rounding: str
+    fee_option: str
+    created_at: str
+    last_run_at: str
+    refreshed_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    batch_id: str
+    row_key: str
+    sheet_row: int
+    reference: str
+    name: str | None
+    description: str | None
+    currency: str
+    network: str | None
+    address: str | None
+    memo: str | None
+    extra: Mapping[str, str]
+    amount_requested: Decimal
+    amount: Decimal
+    rounding_delta: Decimal
+    status: RowStatus
+    attempt_no: int
+    idempotency_key: str | None
+    provider_ref: str | None
+    fee: Decimal | None
+    amount_sent: Decimal | None
+    tx_hash: str | None
+    error_code: str | None
+    error_message: str | None
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    id: int
+    row_key: str
+    attempt_no: int
+    idempotency_key: str
+    action: str
+    started_at: str
+    finished_at: str | None
+    http_status: int | None
+    outcome: str | None
+    disposition: str | None
+    error_code: str | None
+    error_message: str | None
+    provider_ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """About to send: committed before the request leaves."""
+
+    row_key: str
+    attempt_no: int
+    idempotency_key: str
+    action: str = "create"  # or "lookup"
+    request: Mapping[str, Any] = field(default_factory=dict)  # already redacted
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one request led to. ``status`` None: leave the row's status as it is."""
+
+    attempt_id: int
+    row_key: str
+    status: RowStatus | None
+    disposition: str | None = None
+    http_status: int | None = None
+    response: Mapping[str, Any] | None = None  # already redacted
+    error_code: str | None = None
+    error_message: str | None = None
+    provider_ref: str | None = None
+    fee: Decimal | None = None
+    amount_sent: Decimal | None = None
+    tx_hash: str | None = None
+
+
+# Which status a recorded outcome may move a row to. Final states are never left through an
+# outcome (only `retry` starts a new attempt on a failed row, through `begin`).
+_MAY_MOVE: dict[RowStatus, frozenset[RowStatus]] = {
+    RowStatus.SENDING: frozenset(RowStatus) - {RowStatus.SENDING},
+    RowStatus.UNKNOWN: frozenset(RowStatus) - {RowStatus.SENDING},
+    RowStatus.PENDING: frozenset(FINAL | {RowStatus.PROCESSING, RowStatus.NEEDS_REVIEW}),
+    RowStatus.PROCESSING: frozenset(FINAL | {RowStatus.PENDING, RowStatus.NEEDS_REVIEW}),
+}
+
+
+# A create request may only start from these (unknown/sending: after the provider said "not there").
+_MAY_SEND = (RowStatus.PLANNED, RowStatus.FAILED, RowStatus.UNKNOWN, RowStatus.SENDING)
+
+
+def may_move(current: RowStatus, new: RowStatus) -> bool:
+    return current == new or new in _MAY_MOVE.get(current, frozenset())
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("batchpay.ledger.migrations")
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Ledger:
+    """One SQLite file; safe to reopen at any time, from any later batchpay version."""
+
+    def __init__(self, path: Path, *, clock: Clock = utc_now, create: bool = True) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        if not create and not self.path.exists():
+            raise LedgerError(f"no ledger at {self.path}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"{self.path} is not a usable batchpay ledger: {exc}") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def now(self) -> str:
+        return _iso(self._clock())
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        current = self._db.execute("PRAGMA user_version").fetchone()[0]
+        migrations = _migrations()
+        latest = migrations[-1][0]
+        if current > latest:
+            raise LedgerError(
+                f"{self.path} was written by a newer batchpay (schema {current}); upgrade batchpay"
+            )
+        for version, script in migrations:
+            if version > current:
+                self._db.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={version};\nCOMMIT;"
+                )
+
+    # -- batches --------------------------------------------------------------------------
+
+    def batch(self, batch_id: str) -> BatchInfo | None:
+        row = self._db.execute(
+            "SELECT batch_id, provider, sandbox, sheet_name, sheet_sha256, rounding, fee_option,"
+            " created_at, last_run_at, refreshed_at FROM batches WHERE batch_id = ?", (batch_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return BatchInfo(row[0], row[1], bool(row[2]), *row[3:])
+
+    def require_batch(self, batch_id: str) -> BatchInfo:
+        info = self.batch(batch_id)
+        if info is None:
+            raise LedgerError(f"batch {batch_id!r} is not in the ledger {self.path}")
+        return info
+
+    def mark_refreshed(self, batch_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE batches SET refreshed_at = ? WHERE batch_id = ?",
+                       (self.now(), batch_id))
+
+    # -- planning -------------------------------------------------------------------------
+
+    def existing(self, batch_id: str) -> dict[str, Existing]:
+        rows = self._db.execute(
+            "SELECT row_key, reference, status, attempt_no, amount, currency, network, address,"
+            " memo FROM payouts WHERE batch_id = ?", (batch_id,)
+        ).fetchall()
+        return {
+            r[0]: Existing(r[0], r[1], RowStatus(r[2]), r[3] > 0, Decimal(r[4]), *r[5:])
+            for r in rows
+        }
+
+    def save_plan(self, plan: Plan, *, sandbox: bool, rounding: str, fee_option: str) -> int:
+        """Record the batch and its new rows as ``planned``; return how many rows were new.
+
+        Rows never sent are refreshed from the sheet; rows already sent are left as they are
+        (the planner has refused any changed details before this is called).
+        """
+        now = self.now()
+        existing = self.existing(plan.batch)
+        new = 0
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO batches (batch_id, provider, sandbox, sheet_name, sheet_sha256,"
+                " rounding, fee_option, created_at, last_run_at) VALUES (?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(batch_id) DO UPDATE SET last_run_at = excluded.last_run_at,"
+                " sheet_name = excluded.sheet_name, sheet_sha256 = excluded.sheet_sha256",
+                (plan.batch, plan.provider, int(sandbox), plan.sheet_name, plan.sheet_sha256,
+                 rounding, fee_option, now, now),
+            )
+            for item in plan.items:
+                p = item.payout
+                old = existing.get(item.row_key)
+                if old is not None and old.sent_before:
+                    continue
+                values = (
+                    p.row, p.reference, p.name, p.description, p.currency, p.network, p.address,
+                    p.memo, json.dumps(dict(p.extra), sort_keys=True), to_wire(p.amount_requested),
+                    to_wire(p.amount), to_wire(p.rounding_delta), now,
+                )
+                if old is None:
+                    new += 1
+                    db.execute(
+                        "INSERT INTO payouts (sheet_row, reference, name, description, currency,"
+                        " network, address, memo, extra_json, amount_requested, amount,"
+                        " rounding_delta, updated_at, batch_id, row_key, status)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (*values, plan.batch, item.row_key, RowStatus.PLANNED),
+                    )
+                else:
+                    db.execute(
+                        "UPDATE payouts SET sheet_row=?, reference=?, name=?, description=?,"
+                        " currency=?, network=?, address=?, memo=?, extra_json=?,"
+                        " amount_requested=?, amount=?, rounding_delta=?, updated_at=?"
+                        " WHERE batch_id=? AND row_key=?",
+                        (*values, plan.batch, item.row_key),
+                    )
+        return new
+
+    # -- reading --------------------------------------------------------------------------
+
+    _ROW_COLUMNS = (
+        "batch_id, row_key, sheet_row, reference, name, description, currency, network, address,"
+        " memo, extra_json, amount_requested, amount, rounding_delta, status, attempt_no,"
+        " idempotency_key, provider_ref, fee, amount_sent, tx_hash, error_code, error_message,"
+        " updated_at"
+    )
+
+    def rows(self, batch_id: str, statuses: Iterable[RowStatus] | None = None) -> list[LedgerRow]:
+        sql = f"SELECT {self._ROW_COLUMNS} FROM payouts WHERE batch_id = ?"
+        params: list[Any] = [batch_id]
+        if statuses is not None:
+            wanted = list(statuses)
+            sql += f" AND status IN ({','.join('?' * len(wanted))})"
+            params += wanted
+        sql += " ORDER BY sheet_row, row_key"
+        return [self._to_row(r) for r in self._db.execute(sql, params)]
+
+    @staticmethod
+    def _to_row(r: tuple[Any, ...]) -> LedgerRow:
+        return LedgerRow(
+            batch_id=r[0], row_key=r[1], sheet_row=r[2], reference=r[3], name=r[4],
+            description=r[5], currency=r[6], network=r[7], address=r[8], memo=r[9],
+            extra=json.loads(r[10]), amount_requested=Decimal(r[11]), amount=Decimal(r[12]),
+            rounding_delta=Decimal(r[13]), status=RowStatus(r[14]), attempt_no=r[15],
+            idempotency_key=r[16], provider_ref=r[17], fee=_dec(r[18]),
+            amount_sent=_dec(r[19]), tx_hash=r[20], error_code=r[21], error_message=r[22],
+            updated_at=r[23],
+        )
+
+    def attempts(self, batch_id: str, row_key: str | None = None) -> list[AttemptRecord]:
+        sql = (
+            "SELECT id, row_key, attempt_no, idempotency_key, action, started_at, finished_at,"
+            " http_status, outcome, disposition, error_code, error_message, provider_ref"
+            " FROM attempts WHERE batch_id = ?"
+        )
+        params: list[Any] = [batch_id]
+        if row_key is not None:
+            sql += " AND row_key = ?"
+            params.append(row_key)
+        return [AttemptRecord(*r) for r in self._db.execute(sql + " ORDER BY id", params)]
+
+    def attempt_counts(self, batch_id: str) -> dict[str, int]:
+        return dict(self._db.execute(
+            "SELECT row_key, COUNT(*) FROM attempts WHERE batch_id = ? AND action = 'create'"
+            " GROUP BY row_key", (batch_id,)
+        ).fetchall())
+
+    # -- the write-ahead pair -------------------------------------------------------------
+
+    def begin(self, batch_id: str, intents: list[Intent]) -> list[int]:
+        """Commit intents (one transaction, one fsync for the group); return attempt ids.
+
+        A ``create`` intent moves its row to ``sending`` with the attempt's key: from here on a
+        crash leaves a row that must be resolved before it may be sent again.
+        """
+        now = self.now()
+        ids: list[int] = []
+        with self.transaction() as db:
+            for intent in intents:
+                cursor = db.execute(
+                    "INSERT INTO attempts (batch_id, row_key, attempt_no, idempotency_key, action,"
+                    " started_at, request_json) VALUES (?,?,?,?,?,?,?)",
+                    (batch_id, intent.row_key, intent.attempt_no, intent.idempotency_key,
+                     intent.action, now, json.dumps(dict(intent.request), sort_keys=True)),
+                )
+                assert cursor.lastrowid is not None
+                ids.append(cursor.lastrowid)
+                if intent.action == "create":
+                    updated = db.execute(
+                        "UPDATE payouts SET status = ?, attempt_no = ?, idempotency_key = ?,"
+                        " error_code = NULL, error_message = NULL, updated_at = ?"
+                        " WHERE batch_id = ? AND row_key = ? AND status IN (?,?,?,?)",
+                        (RowStatus.SENDING, intent.attempt_no, intent.idempotency_key, now,
+                         batch_id, intent.row_key, *_MAY_SEND),
+                    ).rowcount
+                    if updated != 1:
+                        raise LedgerError(
+                            f"refusing to send row {intent.row_key}: it is not in a sendable state"
+                        )
+        return ids
+
+    def finish(self, batch_id: str, outcomes: list[Outcome]) -> None:
+        """Record answers (one transaction). A row never leaves a final state here."""
+        if not outcomes:
+            return
+        now = self.now()
+        with self.transaction() as db:
+            for o in outcomes:
+                db.execute(
+                    "UPDATE attempts SET finished_at = ?, http_status = ?, response_json = ?,"
+                    " outcome = ?, disposition = ?, error_code = ?, error_message = ?,"
+                    " provider_ref = ? WHERE id = ?",
+                    (now, o.http_status, None if o.response is None else json.dumps(
+                        dict(o.response), sort_keys=True), o.status, o.disposition,
+                     o.error_code, o.error_message, o.provider_ref, o.attempt_id),
+                )
+                self._apply(db, batch_id, o, now)
+
+    def _apply(self, db: sqlite3.Connection, batch_id: str, o: Outcome, now: str) -> None:
+        current = db.execute(
+            "SELECT status FROM payouts WHERE batch_id = ? AND row_key = ?", (batch_id, o.row_key)
+        ).fetchone()
+        if current is None or o.status is None or not may_move(RowStatus(current[0]), o.status):
+            return
+        db.execute(
+            "UPDATE payouts SET status = ?, provider_ref = COALESCE(?, provider_ref),"
+            " fee = COALESCE(?, fee), amount_sent = COALESCE(?, amount_sent),"
+            " tx_hash = COALESCE(?, tx_hash), error_code = ?, error_message = ?, updated_at = ?"
+            " WHERE batch_id = ? AND row_key = ?",
+            (o.status, o.provider_ref, _wire(o.fee), _wire(o.amount_sent), o.tx_hash,
+             o.error_code, o.error_message, now, batch_id, o.row_key),
+        )

@@ -1,0 +1,97 @@
+"""The one small interface every provider adapter implements, and the common answer model.
+
+An adapter maps a :class:`PayoutRequest` to the provider's request, and the provider's answer
+to an :class:`Answer`: a row status from the common model plus a :class:`Disposition` that tells
+the send stage what it may do next. Adapters never raise for provider or transport failures;
+those are translated at the boundary (:mod:`batchpay.providers.transport`) into answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Protocol
+
+from batchpay.model import RowStatus
+from batchpay.plan.keys import KeyForm
+
+
+class Disposition(StrEnum):
+    ACCEPTED = "accepted"  # the provider has the payout (pending, processing or completed)
+    FINAL = "final"  # rejected for good: the data must be fixed
+    OPERATOR = "operator"  # rejected until the operator acts (balance, limits, KYC)
+    NOT_SENT = "not_sent"  # provably never reached the provider: safe to send again
+    RETRY = "retry"  # reached the provider but safe to repeat with the same key
+    UNKNOWN = "unknown"  # may or may not exist: resolve by lookup before anything else
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutRequest:
+    row_key: str
+    attempt: int
+    key: str  # idempotency key or description tag, by the provider's KeyForm
+    reference: str
+    amount: Decimal
+    currency: str
+    network: str | None = None
+    address: str | None = None
+    memo: str | None = None
+    name: str | None = None
+    description: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+    fee_option: str = "deduct"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: RowStatus
+    disposition: Disposition
+    provider_ref: str | None = None
+    amount: Decimal | None = None  # the provider's amount for this payout, to compare with ours
+    address: str | None = None
+    fee: Decimal | None = None
+    tx_hash: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    http_status: int | None = None
+    retry_after: float | None = None  # float-ok: seconds, from Retry-After
+    request: Mapping[str, Any] | None = None  # redacted, as sent
+    response: Mapping[str, Any] | None = None  # redacted, as received
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What a payout costs: the recipient gets ``receives``, the balance pays ``debited``."""
+
+    currency: str
+    amount: Decimal
+    fee: Decimal
+    receives: Decimal
+    debited: Decimal
+
+
+class Provider(Protocol):
+    name: str
+    key_form: KeyForm
+    dedupes_by_key: bool  # resending with the same key can never create a second payout
+    is_sandbox: bool  # no money moves
+    # How long after sending a payout without a key field it may take to appear in a
+    # lookup; only after that long may "not found" be read as "never arrived".
+    grace_seconds: float  # float-ok: seconds
+
+    def create(self, request: PayoutRequest) -> Answer: ...
+
+    def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
+        """The provider's payout for this request (by ref, else by key or tag), or None."""
+        ...
+
+    def quote(self, request: PayoutRequest) -> Quote | None: ...
+
+    def close(self) -> None: ...
+
+
+# Provider status words -> common model. Adapters extend this per provider.
+def map_status(table: Mapping[str, RowStatus], value: object) -> RowStatus:
+    return table.get(str(value).strip().lower(), RowStatus.UNKNOWN)

@@ -1,0 +1,198 @@
+"""The built-in sandbox: an in-process provider, so the main job runs with no credentials and
+no network. No money moves; every output that comes from it is labelled SANDBOX.
+
+Its state (the payouts "the provider" holds) lives in a small SQLite file beside the ledger,
+so a second run, ``status`` or ``retry`` in a later process sees the same payouts. It behaves
+like a provider that deduplicates by idempotency key, and the two decimals after the point of
+an amount decide the outcome, as in PontisGlobe's sandbox:
+
+====== ======================================================
+ .01   rejected: insufficient funds (wait for the operator)
+ .02   accepted, then failed: recipient not found
+ .03   accepted and stays pending
+ .04   accepted, then failed: network error
+ other completed
+====== ======================================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
+from typing import Any
+
+from batchpay.model import RowStatus
+from batchpay.money import MONEY_CONTEXT, ZERO, to_wire
+from batchpay.plan.keys import KeyForm
+from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote
+
+FEES = {"USDT": Decimal("1"), "USDC": Decimal("1"), "TRX": Decimal("1"),
+        "BTC": Decimal("0.00001"), "ETH": Decimal("0.0002")}
+
+# A fault hook for tests: given the action and request, return "drop_before" (never reaches
+# the provider), "drop_after" (created, but the answer is lost) or None.
+FaultHook = Callable[[str, PayoutRequest], str | None]
+
+_OUTCOMES: dict[int, tuple[RowStatus, str | None, str | None]] = {
+    2: (RowStatus.FAILED, "recipient_not_found", "Recipient not found"),
+    3: (RowStatus.PENDING, None, None),
+    4: (RowStatus.FAILED, "network_error", "Network error"),
+}
+
+
+def cents(amount: Decimal) -> int:
+    return int(amount.scaleb(2).to_integral_value(rounding=ROUND_DOWN)) % 100
+
+
+@dataclass(frozen=True)
+class SandboxPayout:
+    ref: str
+    key: str
+    amount: Decimal
+    currency: str
+    address: str | None
+    status: RowStatus
+    fee: Decimal
+    tx_hash: str | None
+    error_code: str | None
+    error_message: str | None
+
+
+class SandboxBank:
+    """The provider's side of the sandbox."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._lock = threading.Lock()
+        target = ":memory:" if path is None else str(path)
+        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS payouts (ref TEXT PRIMARY KEY, key TEXT UNIQUE,"
+            " amount TEXT, currency TEXT, address TEXT, status TEXT, fee TEXT, tx_hash TEXT,"
+            " error_code TEXT, error_message TEXT, created_at TEXT)"
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def create(self, request: PayoutRequest) -> tuple[SandboxPayout, bool]:
+        """Return the payout for this key, creating it if new; the flag says if it was new."""
+        with self._lock:
+            existing = self._find(request.key)
+            if existing is not None:
+                return existing, False
+            status, code, message = _OUTCOMES.get(cents(request.amount),
+                                                   (RowStatus.COMPLETED, None, None))
+            ref = "sbx_" + hashlib.sha256(request.key.encode()).hexdigest()[:20]
+            tx = hashlib.sha256(ref.encode()).hexdigest() if status is RowStatus.COMPLETED else None
+            self._db.execute(
+                "INSERT INTO payouts VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (ref, request.key, to_wire(request.amount), request.currency, request.address,
+                 status, to_wire(FEES.get(request.currency, ZERO)), tx, code, message,
+                 dt.datetime.now(dt.UTC).isoformat()),
+            )
+            created = self._find(request.key)
+            assert created is not None
+            return created, True
+
+    def find(self, key: str) -> SandboxPayout | None:
+        with self._lock:
+            return self._find(key)
+
+    def get(self, ref: str) -> SandboxPayout | None:
+        with self._lock:
+            return self._select("ref", ref)
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM payouts").fetchone()[0])
+
+    def _find(self, key: str) -> SandboxPayout | None:
+        return self._select("key", key)
+
+    def _select(self, column: str, value: str) -> SandboxPayout | None:
+        row = self._db.execute(
+            "SELECT ref, key, amount, currency, address, status, fee, tx_hash, error_code,"
+            f" error_message FROM payouts WHERE {column} = ?", (value,)
+        ).fetchone()
+        if row is None:
+            return None
+        return SandboxPayout(row[0], row[1], Decimal(row[2]), row[3], row[4], RowStatus(row[5]),
+                             Decimal(row[6]), row[7], row[8], row[9])
+
+
+class SandboxProvider:
+    name = "sandbox"
+    key_form = KeyForm.UUID
+    dedupes_by_key = True
+    is_sandbox = True
+    grace_seconds = 0.0  # float-ok: seconds
+
+    def __init__(self, bank: SandboxBank, faults: FaultHook | None = None) -> None:
+        self.bank = bank
+        self._faults = faults
+
+    def create(self, request: PayoutRequest) -> Answer:
+        sent = _request_view(request)
+        fault = self._faults("create", request) if self._faults else None
+        if fault == "drop_before":
+            return Answer(RowStatus.PLANNED, Disposition.NOT_SENT, error_code="connect_error",
+                          error_message="sandbox: connection refused (injected)", request=sent)
+        if cents(request.amount) == 1:
+            return Answer(RowStatus.FAILED, Disposition.OPERATOR, http_status=422,
+                          error_code="insufficient_funds", error_message="Insufficient funds",
+                          request=sent, response={"error": "insufficient_funds"})
+        payout, _ = self.bank.create(request)
+        if fault == "drop_after":
+            return Answer(RowStatus.UNKNOWN, Disposition.UNKNOWN, error_code="read_timeout",
+                          error_message="sandbox: answer lost after the payout was created "
+                          "(injected)", request=sent)
+        return _answer(payout, request.fee_option, sent, http_status=201)
+
+    def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
+        payout = self.bank.get(provider_ref) if provider_ref else self.bank.find(request.key)
+        return None if payout is None else _answer(payout, request.fee_option, None, 200)
+
+    def quote(self, request: PayoutRequest) -> Quote | None:
+        return sandbox_quote(request.currency, request.amount, request.fee_option)
+
+    def close(self) -> None:
+        self.bank.close()
+
+
+def sandbox_quote(currency: str, amount: Decimal, fee_option: str) -> Quote:
+    fee = FEES.get(currency, ZERO)
+    if fee_option == "add":
+        return Quote(currency, amount, fee, amount, MONEY_CONTEXT.add(amount, fee))
+    return Quote(currency, amount, fee, MONEY_CONTEXT.subtract(amount, fee), amount)
+
+
+def _answer(payout: SandboxPayout, fee_option: str, sent: dict[str, Any] | None,
+            http_status: int) -> Answer:
+    disposition = (Disposition.FINAL if payout.status is RowStatus.FAILED
+                   else Disposition.ACCEPTED)
+    return Answer(
+        status=payout.status,
+        disposition=disposition,
+        provider_ref=payout.ref,
+        amount=payout.amount,
+        address=payout.address,
+        fee=payout.fee,
+        tx_hash=payout.tx_hash,
+        error_code=payout.error_code,
+        error_message=payout.error_message,
+        http_status=http_status,
+        request=sent,
+        response={"ref": payout.ref, "status": str(payout.status),
+                  "amount": to_wire(payout.amount), "fee_option": fee_option},
+    )
+
+
+def _request_view(request: PayoutRequest) -> dict[str, Any]:
+    return {"key": request.key, "amount": to_wire(request.amount), "currency": request.currency,
+            "network": request.network, "address": request.address, "memo": request.memo}

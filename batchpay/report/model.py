@@ -1,0 +1,151 @@
+"""The reconciliation, computed from the ledger alone: same ledger, same report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from batchpay.ledger import BatchInfo, Ledger, LedgerRow
+from batchpay.model import ACCEPTED, RowStatus
+from batchpay.money import ZERO, to_wire, total
+
+# Every row is in exactly one bucket; the control identity is requested == sum of buckets.
+BUCKETS: dict[str, frozenset[RowStatus]] = {
+    "completed": frozenset({RowStatus.COMPLETED}),
+    "failed": frozenset({RowStatus.FAILED}),
+    "cancelled": frozenset({RowStatus.CANCELLED}),
+    "pending": frozenset({RowStatus.PENDING, RowStatus.PROCESSING}),
+    "unknown": frozenset({RowStatus.SENDING, RowStatus.UNKNOWN}),
+    "needs_review": frozenset({RowStatus.NEEDS_REVIEW}),
+    "not_sent": frozenset({RowStatus.PLANNED}),
+}
+EXCEPTIONS = frozenset({RowStatus.FAILED, RowStatus.UNKNOWN, RowStatus.SENDING,
+                        RowStatus.NEEDS_REVIEW, RowStatus.CANCELLED})
+
+CSV_COLUMNS = ("row", "reference", "name", "currency", "network", "address", "amount_requested",
+               "amount_sent", "rounding_delta", "fee", "status", "provider_ref",
+               "idempotency_key", "attempts", "tx_hash", "error")
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    row: int
+    reference: str
+    name: str
+    currency: str
+    network: str
+    address: str
+    amount_requested: Decimal
+    amount_sent: Decimal | None
+    rounding_delta: Decimal
+    fee: Decimal | None
+    status: str
+    provider_ref: str
+    idempotency_key: str
+    attempts: int
+    tx_hash: str
+    error: str
+
+    @property
+    def is_exception(self) -> bool:
+        return RowStatus(self.status) in EXCEPTIONS or self.rounding_delta != ZERO
+
+    def cells(self) -> list[str | int | Decimal | None]:
+        return [getattr(self, c) for c in CSV_COLUMNS]
+
+
+@dataclass(frozen=True)
+class CurrencySummary:
+    currency: str
+    rows: int
+    requested: Decimal
+    rounding_delta: Decimal
+    sent: Decimal
+    fees: Decimal
+    buckets: dict[str, Decimal]
+    bucket_rows: dict[str, int]
+
+    @property
+    def accounted(self) -> Decimal:
+        return total(self.buckets.values())
+
+    @property
+    def identity_holds(self) -> bool:
+        return self.requested == self.accounted
+
+
+@dataclass(frozen=True)
+class Report:
+    batch: BatchInfo
+    as_of: str
+    rows: list[ReportRow]
+    summaries: list[CurrencySummary]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def identity_holds(self) -> bool:
+        return all(s.identity_holds for s in self.summaries)
+
+    @property
+    def exceptions(self) -> list[ReportRow]:
+        return [r for r in self.rows if r.is_exception]
+
+    def totals_json(self) -> dict[str, dict[str, str]]:
+        """``{CURRENCY: {"requested": ..., STATUS: ...}}`` as decimal strings (CONTRACT.md)."""
+        result: dict[str, dict[str, str]] = {}
+        for s in self.summaries:
+            entry = {"requested": to_wire(s.requested), "sent": to_wire(s.sent),
+                     "fees": to_wire(s.fees), "rounding_delta": to_wire(s.rounding_delta)}
+            for status in RowStatus:
+                amounts = [r.amount_requested for r in self.rows
+                           if r.currency == s.currency and r.status == status]
+                if amounts:
+                    entry[str(status)] = to_wire(total(amounts))
+            result[s.currency] = entry
+        return result
+
+
+def build_report(ledger: Ledger, batch_id: str) -> Report:
+    info = ledger.require_batch(batch_id)
+    ledger_rows = ledger.rows(batch_id)
+    attempts = ledger.attempt_counts(batch_id)
+    rows = [_report_row(r, attempts.get(r.row_key, 0)) for r in ledger_rows]
+    as_of = max([info.last_run_at, info.refreshed_at or "", *(r.updated_at for r in ledger_rows)])
+    counts = {str(s): 0 for s in RowStatus}
+    for r in rows:
+        counts[r.status] += 1
+    return Report(info, as_of, rows, _summaries(ledger_rows), counts)
+
+
+def _report_row(r: LedgerRow, attempts: int) -> ReportRow:
+    return ReportRow(
+        row=r.sheet_row, reference=r.reference, name=r.name or "", currency=r.currency,
+        network=r.network or "", address=r.address or "",
+        amount_requested=r.amount_requested, amount_sent=r.amount_sent,
+        rounding_delta=r.rounding_delta,
+        fee=r.fee if r.status in ACCEPTED else None,
+        status=str(r.status), provider_ref=r.provider_ref or "",
+        idempotency_key=r.idempotency_key or "", attempts=attempts, tx_hash=r.tx_hash or "",
+        error=" ".join(x for x in (r.error_code, r.error_message) if x),
+    )
+
+
+def _summaries(rows: list[LedgerRow]) -> list[CurrencySummary]:
+    result = []
+    for currency in sorted({r.currency for r in rows}):
+        mine = [r for r in rows if r.currency == currency]
+        buckets = {name: total(r.amount_requested for r in mine if r.status in statuses)
+                   for name, statuses in BUCKETS.items()}
+        bucket_rows = {name: sum(1 for r in mine if r.status in statuses)
+                       for name, statuses in BUCKETS.items()}
+        result.append(CurrencySummary(
+            currency=currency,
+            rows=len(mine),
+            requested=total(r.amount_requested for r in mine),
+            rounding_delta=total(r.rounding_delta for r in mine),
+            sent=total(r.amount_sent for r in mine if r.amount_sent is not None),
+            fees=total(r.fee for r in mine if r.fee is not None and r.status in ACCEPTED),
+            buckets=buckets,
+            bucket_rows=bucket_rows,
+        ))
+    return result

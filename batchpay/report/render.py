@@ -1,0 +1,107 @@
+"""Write the report files: HTML through Jinja2, CSV and XLSX from the same :class:`Report`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import jinja2
+
+from batchpay.money import to_wire
+from batchpay.report.model import BUCKETS, CSV_COLUMNS, Report
+from batchpay.report.safe import cell_text, safe_text
+from batchpay.resources import data_dir
+
+FORMATS = ("html", "csv", "xlsx")
+XLSX_DIGITS = 15  # a spreadsheet number holds this many significant digits exactly
+
+
+def write_report(report: Report, directory: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    writers = {"html": _write_html, "csv": _write_csv, "xlsx": _write_xlsx}
+    written = []
+    for fmt in formats:
+        path = directory / f"reconciliation.{fmt}"
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        writers[fmt](report, tmp)
+        tmp.replace(path)  # a reader never sees half a file
+        written.append(path)
+    return written
+
+
+def render_csv(report: Report) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in report.rows:
+        writer.writerow([cell_text(c) for c in row.cells()])
+    return buffer.getvalue()
+
+
+def render_html(report: Report) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(data_dir("templates")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["amount"] = lambda v: "" if v is None else to_wire(v)
+    template = env.get_template("reconciliation.html.j2")
+    return template.render(report=report, buckets=list(BUCKETS))
+
+
+def _write_csv(report: Report, path: Path) -> None:
+    path.write_text(render_csv(report), encoding="utf-8", newline="")
+
+
+def _write_html(report: Report, path: Path) -> None:
+    path.write_text(render_html(report), encoding="utf-8")
+
+
+def _xlsx_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        digits = len(value.as_tuple().digits)
+        return value if digits <= XLSX_DIGITS else to_wire(value)
+    if isinstance(value, str):
+        return safe_text(value)
+    return value
+
+
+def _write_xlsx(report: Report, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "Summary"
+    header = ["currency", "rows", "requested", "rounding_delta", "sent", "fees",
+              *BUCKETS, "identity"]
+    summary.append([f"batch {report.batch.batch_id}", report.batch.provider,
+                    "SANDBOX: no money moved" if report.batch.sandbox else "", f"as of {report.as_of}"])
+    summary.append(header)
+    for s in report.summaries:
+        summary.append([_xlsx_value(v) for v in (
+            s.currency, s.rows, s.requested, s.rounding_delta, s.sent, s.fees,
+            *s.buckets.values(), "holds" if s.identity_holds else "FAILS")])
+    summary.append([])
+    summary.append(["Amounts with more than 15 significant digits are written as text so that "
+                    "no digit is lost."])
+    for cell in summary[2]:
+        cell.font = Font(bold=True)
+    rows = wb.create_sheet("Rows")
+    rows.append(list(CSV_COLUMNS))
+    for r in report.rows:
+        rows.append([_xlsx_value(c) for c in r.cells()])
+    for cell in rows[1]:
+        cell.font = Font(bold=True)
+    rows.freeze_panes = "A2"
+    rows.auto_filter.ref = rows.dimensions
+    widths = {"address": 44, "idempotency_key": 38, "provider_ref": 26, "tx_hash": 30,
+              "error": 40, "reference": 16, "name": 22}
+    for index, column in enumerate(CSV_COLUMNS, start=1):
+        rows.column_dimensions[get_column_letter(index)].width = widths.get(column, 14)
+    summary.freeze_panes = "A3"
+    wb.save(path)

@@ -1,0 +1,272 @@
+"""Stage 4, send: pay planned rows through a provider, under the write-ahead rule.
+
+Order of work for every command that may send:
+
+1. **settle** rows left ``sending`` or ``unknown`` (a crash, a timeout): look each up at the
+   provider; if it is there, record it; if it is provably not there, send it again with the
+   *same* key. Nothing is sent while any doubt remains.
+2. **send** rows in windows: commit every intent of the window in one transaction (one fsync),
+   then send the window concurrently under the rate limit, committing answers in groups.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from batchpay.ledger import Intent, Ledger, LedgerRow, Outcome
+from batchpay.model import ACCEPTED, FINAL, RowStatus
+from batchpay.plan.keys import attempt_key
+from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider
+from batchpay.send.ratelimit import RateLimiter
+from batchpay.send.retry import RetryPolicy, call_with_retries
+
+__all__ = ["Engine", "NullProgress", "Progress", "RetryPolicy"]
+
+T = TypeVar("T")
+
+
+class Progress:
+    """Where the engine reports progress; the CLI draws it, the library default is silent."""
+
+    def start(self, label: str, total: int) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+    def done(self) -> None: ...
+
+
+NullProgress = Progress
+
+
+@dataclass
+class Engine:
+    ledger: Ledger
+    provider: Provider
+    batch: str
+    concurrency: int = 4
+    rate: float = 0.0  # float-ok: requests per second, 0 = unlimited
+    fee_option: str = "deduct"
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    progress: Progress = field(default_factory=NullProgress)
+    sleep: Callable[[float], None] = time.sleep  # float-ok
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    requests: int = 0  # create requests that left (for tests and benchmarks)
+
+    def __post_init__(self) -> None:
+        self._limiter = RateLimiter(self.rate, sleep=self.sleep)
+        self._count_lock = threading.Lock()
+
+    # -- public steps ---------------------------------------------------------------------
+
+    def settle(self) -> None:
+        """Resolve every ``sending``/``unknown`` row before anything new is sent."""
+        rows = self.ledger.rows(self.batch, [RowStatus.SENDING, RowStatus.UNKNOWN])
+        if not rows:
+            return
+        self.progress.start("resolving unknown outcomes", len(rows))
+        resend: list[LedgerRow] = []
+        outcomes: list[Outcome] = []
+        for row, attempt_id, answer in self._lookups(rows):
+            self.progress.advance()
+            if answer is not None:
+                outcomes.append(self._outcome(attempt_id, row, answer))
+            elif self._safe_to_resend(row):
+                outcomes.append(Outcome(attempt_id, row.row_key, None, "not_found"))
+                resend.append(row)
+            else:
+                outcomes.append(Outcome(attempt_id, row.row_key, RowStatus.UNKNOWN, "not_found",
+                                        error_code="not_found_yet",
+                                        error_message="not at the provider yet; "
+                                        "run again later to resolve"))
+        self.ledger.finish(self.batch, outcomes)
+        self.progress.done()
+        if resend:
+            self._send(resend, new_attempt=False, label="resending after lookup")
+
+    def send_planned(self) -> None:
+        self._send(self.ledger.rows(self.batch, [RowStatus.PLANNED]), new_attempt=False,
+                   label="sending")
+
+    def retry_failed(self) -> None:
+        self._send(self.ledger.rows(self.batch, [RowStatus.FAILED]), new_attempt=True,
+                   label="retrying failed rows")
+
+    def refresh(self) -> None:
+        """Ask the provider about every row that is not final yet."""
+        rows = self.ledger.rows(self.batch, [RowStatus.PENDING, RowStatus.PROCESSING])
+        if rows:
+            self.progress.start("refreshing", len(rows))
+            outcomes = []
+            for row, attempt_id, answer in self._lookups(rows):
+                self.progress.advance()
+                if answer is None:
+                    outcomes.append(Outcome(attempt_id, row.row_key, RowStatus.NEEDS_REVIEW,
+                                            "not_found", error_code="missing_at_provider",
+                                            error_message="the provider accepted this payout "
+                                            "but no longer finds it"))
+                else:
+                    outcomes.append(self._outcome(attempt_id, row, answer))
+            self.ledger.finish(self.batch, outcomes)
+            self.progress.done()
+        self.ledger.mark_refreshed(self.batch)
+
+    # -- lookups --------------------------------------------------------------------------
+
+    def _lookups(self, rows: list[LedgerRow]
+                 ) -> Iterator[tuple[LedgerRow, int, Answer | None]]:
+        for window in _chunks(rows, self._window):
+            requests = [self._request(r, r.attempt_no or 1) for r in window]
+            ids = self.ledger.begin(self.batch, [
+                Intent(r.row_key, q.attempt, q.key, "lookup", {"provider_ref": r.provider_ref})
+                for r, q in zip(window, requests, strict=True)
+            ])
+            with ThreadPoolExecutor(self.concurrency) as pool:
+                answers = list(pool.map(
+                    lambda rq: self._limited(lambda: self.provider.lookup(rq[1], rq[0].provider_ref)),
+                    zip(window, requests, strict=True),
+                ))
+            yield from zip(window, ids, answers, strict=True)
+
+    def _safe_to_resend(self, row: LedgerRow) -> bool:
+        if self.provider.dedupes_by_key:
+            return True
+        started = [a.started_at for a in self.ledger.attempts(self.batch, row.row_key)
+                   if a.action == "create" and a.attempt_no == row.attempt_no]
+        if not started:
+            return True
+        waited = self.clock() - dt.datetime.fromisoformat(max(started))
+        return waited.total_seconds() > self.provider.grace_seconds
+
+    # -- sending --------------------------------------------------------------------------
+
+    @property
+    def _window(self) -> int:
+        return max(16, self.concurrency * 8)
+
+    def _send(self, rows: list[LedgerRow], *, new_attempt: bool, label: str) -> None:
+        if not rows:
+            return
+        self.progress.start(label, len(rows))
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            for window in _chunks(rows, self._window):
+                self._send_window(pool, window, new_attempt)
+        self.progress.done()
+
+    def _send_window(self, pool: ThreadPoolExecutor, rows: list[LedgerRow],
+                     new_attempt: bool) -> None:
+        requests = [
+            self._request(r, r.attempt_no + 1 if new_attempt or r.attempt_no == 0
+                          else r.attempt_no)
+            for r in rows
+        ]
+        intents = [Intent(r.row_key, q.attempt, q.key, "create", _intent_view(q))
+                   for r, q in zip(rows, requests, strict=True)]
+        ids = self.ledger.begin(self.batch, intents)  # committed before anything leaves
+        futures: dict[Future[Answer], tuple[LedgerRow, int]] = {
+            pool.submit(self._create, q): (r, i)
+            for r, q, i in zip(rows, requests, ids, strict=True)
+        }
+        group: list[Outcome] = []
+        for future in as_completed(futures):
+            row, attempt_id = futures[future]
+            group.append(self._outcome(attempt_id, row, _result(future)))
+            self.progress.advance()
+            if len(group) >= self.concurrency:
+                self.ledger.finish(self.batch, group)
+                group = []
+        self.ledger.finish(self.batch, group)
+
+    def _create(self, request: PayoutRequest) -> Answer:
+        def once() -> Answer:
+            with self._count_lock:
+                self.requests += 1
+            return self._limited(lambda: self.provider.create(request))
+
+        def on_retry(answer: Answer) -> None:
+            if answer.retry_after is not None:
+                self._limiter.push_back(answer.retry_after)
+
+        return call_with_retries(once, self.retry, sleep=self.sleep, on_retry=on_retry)
+
+    def _limited(self, call: Callable[[], T]) -> T:
+        self._limiter.acquire()
+        return call()
+
+    def _request(self, row: LedgerRow, attempt: int) -> PayoutRequest:
+        return PayoutRequest(
+            row_key=row.row_key,
+            attempt=attempt,
+            key=attempt_key(row.row_key, attempt, self.provider.key_form),
+            reference=row.reference,
+            amount=row.amount,
+            currency=row.currency,
+            network=row.network,
+            address=row.address,
+            memo=row.memo,
+            name=row.name,
+            description=row.description,
+            extra=row.extra,
+            fee_option=self.fee_option,
+        )
+
+    # -- answers -> ledger outcomes -------------------------------------------------------
+
+    def _outcome(self, attempt_id: int, row: LedgerRow, answer: Answer) -> Outcome:
+        status = answer.status
+        error_code, error_message = answer.error_code, answer.error_message
+        if answer.disposition is Disposition.NOT_SENT:
+            status = RowStatus.PLANNED if row.status is RowStatus.PLANNED else RowStatus.UNKNOWN
+        elif answer.disposition is Disposition.RETRY:
+            status = RowStatus.UNKNOWN  # retries ran out; the same key resolves it later
+        elif status in ACCEPTED or status in FINAL:
+            mismatch = _mismatch(row, answer)
+            if mismatch:
+                status, error_code, error_message = RowStatus.NEEDS_REVIEW, "mismatch", mismatch
+        return Outcome(
+            attempt_id=attempt_id,
+            row_key=row.row_key,
+            status=status,
+            disposition=str(answer.disposition),
+            http_status=answer.http_status,
+            response=answer.response,
+            error_code=error_code,
+            error_message=error_message,
+            provider_ref=answer.provider_ref,
+            fee=answer.fee,
+            amount_sent=row.amount if status in ACCEPTED else None,
+            tx_hash=answer.tx_hash,
+        )
+
+
+def _mismatch(row: LedgerRow, answer: Answer) -> str | None:
+    if answer.amount is not None and answer.amount != row.amount:
+        return f"the provider holds amount {answer.amount}, the ledger {row.amount}"
+    if answer.address is not None and row.address is not None and answer.address != row.address:
+        return "the provider holds a different address for this key"
+    return None
+
+
+def _result(future: Future[Answer]) -> Answer:
+    """An adapter bug must not lose the outcome: treat it as unknown, resolve later."""
+    try:
+        return future.result()
+    except Exception as exc:
+        return Answer(RowStatus.UNKNOWN, Disposition.UNKNOWN, error_code="internal_error",
+                      error_message=f"{type(exc).__name__} in the provider adapter")
+
+
+def _intent_view(request: PayoutRequest) -> dict[str, str | None]:
+    return {"key": request.key, "amount": format(request.amount, "f"),
+            "currency": request.currency, "network": request.network,
+            "address": request.address, "memo": request.memo}
+
+
+def _chunks(rows: list[LedgerRow], size: int) -> Iterable[list[LedgerRow]]:
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
