@@ -54,13 +54,24 @@ def read_sheet(path: Path, sheet_name: str | None = None) -> Sheet:
     return _to_sheet(path, hashlib.sha256(data).hexdigest(), grid)
 
 
+HEADER_SEARCH_ROWS = 30
+
+
+def _find_header(grid: pd.DataFrame, content_rows: pd.Index) -> int:
+    """The first of the top rows with the most filled cells: title rows above it have fewer,
+    and no data row can fill more cells than the header has columns."""
+    top = grid.loc[content_rows[:HEADER_SEARCH_ROWS]]
+    filled = (top != "").sum(axis=1)
+    return int(filled.idxmax())
+
+
 def _to_sheet(path: Path, sha256: str, grid: pd.DataFrame) -> Sheet:
     """Find the header (first non-blank row), keep data rows that have any content."""
     blank = (grid == "").all(axis=1)
     content_rows = grid.index[~blank]
     if len(content_rows) == 0:
         raise SheetUnreadable(f"{path}: the sheet is empty")
-    header_row = int(content_rows[0])
+    header_row = _find_header(grid, content_rows)
     headers = [str(h) for h in grid.loc[header_row].tolist()]
     while headers and headers[-1].strip() == "":
         headers.pop()  # trailing empty header cells (ragged exports)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +38,18 @@ def sniff_delimiter(text: str) -> str:
         return max(_DELIMITERS, key=first.count) if first else ","
 
 
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _explain_parser_error(message: str) -> str:
+    found = _FIELDS.search(message)
+    if found:
+        expected, line, saw = found.groups()
+        return (f"line {line} has {saw} cells but the lines above have {expected}; "
+                "it has more cells than the header (an unquoted comma or delimiter?)")
+    return f"not a well-formed CSV file ({message.strip()})"
+
+
 def read_csv_rows(data: bytes, path: Path) -> pd.DataFrame:
     text = decode(data, path)
     if "\x00" in text:
@@ -56,6 +69,6 @@ def read_csv_rows(data: bytes, path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise SheetUnreadable(f"{path}: the sheet is empty") from None
     except pd.errors.ParserError as exc:
-        raise SheetUnreadable(f"{path}: not a well-formed CSV file ({exc})") from None
+        raise SheetUnreadable(f"{path}: {_explain_parser_error(str(exc))}") from None
     grid.index = pd.RangeIndex(1, len(grid) + 1)  # spreadsheet rows are 1-based
     return grid.fillna("")

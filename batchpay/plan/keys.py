@@ -8,6 +8,7 @@ key; only a new attempt after a definite failure gets a new one.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from enum import StrEnum
 
@@ -19,15 +20,19 @@ class KeyForm(StrEnum):
     TAG = "tag"  # a tag written into the description, for providers without a key field
 
 
+def _digest(*parts: str | int) -> bytes:
+    # A JSON array is unambiguous whatever characters a batch id or reference contains.
+    return hashlib.sha256(json.dumps([_NAMESPACE, *parts]).encode()).digest()
+
+
 def row_key(batch: str, reference: str) -> str:
-    digest = hashlib.sha256(f"{_NAMESPACE}\x1f{batch}\x1f{reference}".encode()).hexdigest()
-    return digest[:32]
+    return _digest(batch, reference).hex()[:32]
 
 
 def attempt_key(row: str, attempt: int, form: KeyForm) -> str:
     if attempt < 1:
         raise ValueError("attempts are numbered from 1")
-    digest = hashlib.sha256(f"{_NAMESPACE}\x1f{row}\x1f{attempt}".encode()).digest()
+    digest = _digest(row, attempt)
     if form is KeyForm.UUID:
         return str(uuid.UUID(bytes=digest[:16], version=4))
     return "bp-" + digest[:12].hex()

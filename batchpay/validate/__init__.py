@@ -78,13 +78,13 @@ def validate_sheet(
 
 def _missing_columns(required: list[str], header_map: HeaderMap, header_row: int) -> list[Problem]:
     problems = []
-    aliases = alias_table()
+    aliases = load_schema_file("aliases.toml")
     for column in required:
         if column in header_map.columns:
             continue
         if column == "currency" and header_map.implied_currency:
             continue
-        others = sorted(a for a, c in aliases.items() if c == column and a != column)[:4]
+        others = aliases.get(column, [])[:4]
         hint = f" (also accepted: {', '.join(others)})" if others else ""
         problems.append(Problem("column.missing", f"required column {column!r} is missing{hint}",
                                 row=header_row, column=column))

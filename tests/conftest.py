@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from batchpay.config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+
+# Valid mainnet addresses from public test vectors (EIP-55, TronWeb, BIP-173 ...).
+TRON = ["TFEkshkSXo8yMe8vcA6P77XmiLfstNWHyT", "TNDzfERDpxLDS2w1q6yaFC7pzqaSQ3Bg3r",
+        "TLfuw4tRywtxCusvTudbjf7PbcXjfe7qrw", "TPJNfTfBunWWqME2Povh6thCffaUDumkXV"]
+ETH = "0xE37c0D48d68da5c5b14E5c1a9f1CFE802776D9FF"
+
+HEADER = "reference,name,amount,currency,network,address,memo,description"
+
+
+def sheet_text(rows: list[tuple[str, str]], header: str = HEADER) -> str:
+    """CSV text for (reference, amount) USDT-on-TRON rows."""
+    lines = [header]
+    for i, (ref, amount) in enumerate(rows):
+        lines.append(f"{ref},Person {i},{amount},USDT,TRON,{TRON[i % len(TRON)]},,pay")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in list(__import__("os").environ):
+        if name.startswith("BATCHPAY_"):
+            monkeypatch.delenv(name)
+    return tmp_path
+
+
+@pytest.fixture
+def settings(workdir: Path) -> Settings:
+    return load_settings({"ledger": workdir / "ledger.sqlite",
+                          "report_dir": workdir / "reports"}, environ={}, cwd=workdir)
+
+
+@pytest.fixture
+def write_sheet(workdir: Path) -> Callable[..., Path]:
+    def write(rows: list[tuple[str, str]], name: str = "sheet.csv", header: str = HEADER) -> Path:
+        path = workdir / name
+        path.write_text(sheet_text(rows, header), encoding="utf-8")
+        return path
+
+    return write
+
+
+class FixedClock:
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.now = start or dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Iterator[FixedClock]:
+    yield FixedClock()
