@@ -1,9 +1,9 @@
 """The public library: one function per command. The CLI only parses, prints and maps errors.
 
-    validate(sheet)                        -> ValidationResult
-    run(sheet, provider=, batch=)          -> RunResult
-    status(batch) / retry(batch)           -> RunResult
-    report(batch)                          -> list of written files
+validate(sheet)                        -> ValidationResult
+run(sheet, provider=, batch=)          -> RunResult
+status(batch) / retry(batch)           -> RunResult
+report(batch)                          -> list of written files
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from batchpay.config import Settings, load_settings
 from batchpay.errors import LedgerError, SheetRejected, UsageError
 from batchpay.ingest import read_sheet
 from batchpay.ledger import Ledger, batch_lock
-from batchpay.model import ACCEPTED, RowStatus, Rounding
+from batchpay.model import ACCEPTED, Rounding, RowStatus
 from batchpay.money import to_wire, total
 from batchpay.plan import Plan, conflicts, make_plan
 from batchpay.problems import Problem
@@ -46,8 +46,13 @@ class ValidationResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "sheet": self.sheet, "provider": self.provider, "kind": self.kind, "valid": self.ok,
-            "rows": self.rows, "counts": {"valid": self.rows}, "totals": self.totals,
+            "sheet": self.sheet,
+            "provider": self.provider,
+            "kind": self.kind,
+            "valid": self.ok,
+            "rows": self.rows,
+            "counts": {"valid": self.rows},
+            "totals": self.totals,
             "roundings": [_rounding_json(r) for r in self.roundings],
             "issues": [p.to_json() for p in self.problems],
         }
@@ -74,39 +79,71 @@ class RunResult:
         return 0 if all(r.status in done for r in self.report.rows) else 3
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"batch": self.batch, "provider": self.provider,
-                                "sandbox": self.sandbox, "dry_run": self.dry_run}
+        data: dict[str, Any] = {
+            "batch": self.batch,
+            "provider": self.provider,
+            "sandbox": self.sandbox,
+            "dry_run": self.dry_run,
+        }
         if self.report is not None:
-            data |= {"rows": len(self.report.rows),
-                     "counts": {k: v for k, v in self.report.counts.items() if v},
-                     "totals": self.report.totals_json(), "as_of": self.report.as_of,
-                     "identity_holds": self.report.identity_holds,
-                     "report_files": [str(p) for p in self.report_files],
-                     "requests_sent": self.requests_sent}
+            data |= {
+                "rows": len(self.report.rows),
+                "counts": {k: v for k, v in self.report.counts.items() if v},
+                "totals": self.report.totals_json(),
+                "as_of": self.report.as_of,
+                "identity_holds": self.report.identity_holds,
+                "report_files": [str(p) for p in self.report_files],
+                "requests_sent": self.requests_sent,
+            }
         elif self.plan is not None:
             data |= _plan_json(self.plan, self.quotes)
         data["issues"] = [p.to_json() for p in self.problems]
         return data
 
 
-def validate(sheet: Path | str, provider: str | None = None, *, settings: Settings | None = None,
-             sheet_name: str | None = None) -> ValidationResult:
+def validate(
+    sheet: Path | str,
+    provider: str | None = None,
+    *,
+    settings: Settings | None = None,
+    sheet_name: str | None = None,
+) -> ValidationResult:
     settings = settings or load_settings()
     if provider is not None:
         _check_provider(provider)
     loaded = read_sheet(Path(sheet), sheet_name)
     checked = validate_sheet(loaded, provider, settings.rounding)
     plan = make_plan("validate", provider or "-", loaded.name, loaded.sha256, checked.rows)
-    totals = {c: {"requested": to_wire(t.requested), "to_send": to_wire(t.to_send),
-                  "rounding_delta": to_wire(t.rounding_delta)}
-              for c, t in plan.totals().items()}
-    return ValidationResult(loaded.name, provider, checked.kind, len(checked.rows),
-                            checked.problems, checked.roundings, totals)
+    totals = {
+        c: {
+            "requested": to_wire(t.requested),
+            "to_send": to_wire(t.to_send),
+            "rounding_delta": to_wire(t.rounding_delta),
+        }
+        for c, t in plan.totals().items()
+    }
+    return ValidationResult(
+        loaded.name,
+        provider,
+        checked.kind,
+        len(checked.rows),
+        checked.problems,
+        checked.roundings,
+        totals,
+    )
 
 
-def run(sheet: Path | str, provider: str, batch: str, *, settings: Settings | None = None,
-        dry_run: bool = False, progress: Progress | None = None,
-        faults: FaultHook | None = None, sheet_name: str | None = None) -> RunResult:
+def run(
+    sheet: Path | str,
+    provider: str,
+    batch: str,
+    *,
+    settings: Settings | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    faults: FaultHook | None = None,
+    sheet_name: str | None = None,
+) -> RunResult:
     """Validate, plan and pay a sheet; resume the batch if the ledger already has it."""
     settings = settings or load_settings()
     _check_provider(provider)
@@ -123,15 +160,21 @@ def run(sheet: Path | str, provider: str, batch: str, *, settings: Settings | No
     with batch_lock(settings.ledger, batch), Ledger(settings.ledger) as ledger:
         known = ledger.batch(batch)
         if known is not None and known.provider != provider:
-            raise UsageError(f"batch {batch!r} was paid through {known.provider}, "
-                             f"not {provider}; use a new batch id")
+            raise UsageError(
+                f"batch {batch!r} was paid through {known.provider}, "
+                f"not {provider}; use a new batch id"
+            )
         refused = conflicts(plan, ledger.existing(batch))
         if refused:
             raise SheetRejected("the sheet changes rows that were already sent", refused)
         provider_obj = open_provider(provider, settings, faults)
         try:
-            ledger.save_plan(plan, sandbox=provider_obj.is_sandbox, rounding=settings.rounding,
-                             fee_option=settings.fee_option)
+            ledger.save_plan(
+                plan,
+                sandbox=provider_obj.is_sandbox,
+                rounding=settings.rounding,
+                fee_option=settings.fee_option,
+            )
             engine = _engine(ledger, provider_obj, batch, settings, progress)
             engine.settle()
             engine.send_planned()
@@ -142,9 +185,15 @@ def run(sheet: Path | str, provider: str, batch: str, *, settings: Settings | No
     return result
 
 
-def status(batch: str, *, settings: Settings | None = None, wait: float = 0.0,  # float-ok
-           progress: Progress | None = None, faults: FaultHook | None = None,
-           sleep: Callable[[float], None] = time.sleep) -> RunResult:  # float-ok
+def status(
+    batch: str,
+    *,
+    settings: Settings | None = None,
+    wait: float = 0.0,  # float-ok
+    progress: Progress | None = None,
+    faults: FaultHook | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RunResult:  # float-ok
     """Resolve unknown rows and refresh every non-final row; optionally wait for final states."""
     settings = settings or load_settings()
     deadline = time.monotonic() + wait
@@ -156,8 +205,10 @@ def status(batch: str, *, settings: Settings | None = None, wait: float = 0.0,  
             while True:
                 engine.settle()
                 engine.refresh()
-                open_rows = ledger.rows(batch, [RowStatus.PENDING, RowStatus.PROCESSING,
-                                                RowStatus.UNKNOWN, RowStatus.SENDING])
+                open_rows = ledger.rows(
+                    batch,
+                    [RowStatus.PENDING, RowStatus.PROCESSING, RowStatus.UNKNOWN, RowStatus.SENDING],
+                )
                 if not open_rows or time.monotonic() >= deadline:
                     break
                 sleep(min(5.0, max(0.0, deadline - time.monotonic())))
@@ -166,16 +217,22 @@ def status(batch: str, *, settings: Settings | None = None, wait: float = 0.0,  
         return _finish(ledger, batch, settings, provider_obj, engine.requests)
 
 
-def retry(batch: str, *, settings: Settings | None = None, progress: Progress | None = None,
-          faults: FaultHook | None = None) -> RunResult:
+def retry(
+    batch: str,
+    *,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    faults: FaultHook | None = None,
+) -> RunResult:
     """Send again, as new attempts with new keys, only the rows that failed for good."""
     settings = settings or load_settings()
     with batch_lock(settings.ledger, batch), _existing_ledger(settings) as ledger:
         info = ledger.require_batch(batch)
         provider_obj = open_provider(info.provider, settings, faults)
         try:
-            engine = _engine(ledger, provider_obj, batch, settings, progress,
-                             fee_option=info.fee_option)
+            engine = _engine(
+                ledger, provider_obj, batch, settings, progress, fee_option=info.fee_option
+            )
             engine.settle()
             engine.retry_failed()
         finally:
@@ -183,8 +240,9 @@ def retry(batch: str, *, settings: Settings | None = None, progress: Progress | 
         return _finish(ledger, batch, settings, provider_obj, engine.requests)
 
 
-def report(batch: str, *, settings: Settings | None = None,
-           formats: tuple[str, ...] = FORMATS) -> list[Path]:
+def report(
+    batch: str, *, settings: Settings | None = None, formats: tuple[str, ...] = FORMATS
+) -> list[Path]:
     """Write the report files for a batch from the ledger alone."""
     settings = settings or load_settings()
     unknown = sorted(set(formats) - set(FORMATS))
@@ -210,19 +268,38 @@ def _existing_ledger(settings: Settings) -> Ledger:
     return Ledger(settings.ledger, create=False)
 
 
-def _engine(ledger: Ledger, provider: Provider, batch: str, settings: Settings,
-            progress: Progress | None, fee_option: str | None = None) -> Engine:
-    return Engine(ledger=ledger, provider=provider, batch=batch,
-                  concurrency=settings.concurrency, rate=settings.rate_limit(provider.name),
-                  fee_option=fee_option or settings.fee_option, progress=progress or Progress())
+def _engine(
+    ledger: Ledger,
+    provider: Provider,
+    batch: str,
+    settings: Settings,
+    progress: Progress | None,
+    fee_option: str | None = None,
+) -> Engine:
+    return Engine(
+        ledger=ledger,
+        provider=provider,
+        batch=batch,
+        concurrency=settings.concurrency,
+        rate=settings.rate_limit(provider.name),
+        fee_option=fee_option or settings.fee_option,
+        progress=progress or Progress(),
+    )
 
 
-def _finish(ledger: Ledger, batch: str, settings: Settings, provider: Provider,
-            requests: int) -> RunResult:
+def _finish(
+    ledger: Ledger, batch: str, settings: Settings, provider: Provider, requests: int
+) -> RunResult:
     built = build_report(ledger, batch)
     files = write_report(built, settings.report_dir_for(batch))
-    return RunResult(batch, built.batch.provider, built.batch.sandbox, report=built,
-                     report_files=files, requests_sent=requests)
+    return RunResult(
+        batch,
+        built.batch.provider,
+        built.batch.sandbox,
+        report=built,
+        report_files=files,
+        requests_sent=requests,
+    )
 
 
 def _dry_run(plan: Plan, settings: Settings, warnings: list[Problem]) -> RunResult:
@@ -241,46 +318,91 @@ def _dry_run(plan: Plan, settings: Settings, warnings: list[Problem]) -> RunResu
     try:
         for item in plan.items:
             p = item.payout
-            quote = provider.quote(PayoutRequest(
-                row_key=item.row_key, attempt=1, key="dry-run", reference=p.reference,
-                amount=p.amount, currency=p.currency, network=p.network, address=p.address,
-                memo=p.memo, fee_option=settings.fee_option))
+            quote = provider.quote(
+                PayoutRequest(
+                    row_key=item.row_key,
+                    attempt=1,
+                    key="dry-run",
+                    reference=p.reference,
+                    amount=p.amount,
+                    currency=p.currency,
+                    network=p.network,
+                    address=p.address,
+                    memo=p.memo,
+                    fee_option=settings.fee_option,
+                )
+            )
             if quote is not None:
                 quotes[item.row_key] = quote
     finally:
         provider.close()
-    return RunResult(plan.batch, plan.provider, provider.is_sandbox, dry_run=True, plan=plan,
-                     quotes=quotes, problems=warnings)
+    return RunResult(
+        plan.batch,
+        plan.provider,
+        provider.is_sandbox,
+        dry_run=True,
+        plan=plan,
+        quotes=quotes,
+        problems=warnings,
+    )
 
 
 def _rounding_json(r: Rounding) -> dict[str, Any]:
-    return {"row": r.row, "reference": r.reference, "currency": r.currency,
-            "requested": to_wire(r.requested), "rounded": to_wire(r.rounded),
-            "delta": to_wire(r.delta), "places": r.places}
+    return {
+        "row": r.row,
+        "reference": r.reference,
+        "currency": r.currency,
+        "requested": to_wire(r.requested),
+        "rounded": to_wire(r.rounded),
+        "delta": to_wire(r.delta),
+        "places": r.places,
+    }
 
 
 def _plan_json(plan: Plan, quotes: dict[str, Quote]) -> dict[str, Any]:
     totals: dict[str, dict[str, str]] = {}
     for currency, t in plan.totals().items():
-        entry = {"requested": to_wire(t.requested), "to_send": to_wire(t.to_send),
-                 "rounding_delta": to_wire(t.rounding_delta)}
-        mine = [quotes[i.row_key] for i in plan.items
-                if i.payout.currency == currency and i.row_key in quotes]
+        entry = {
+            "requested": to_wire(t.requested),
+            "to_send": to_wire(t.to_send),
+            "rounding_delta": to_wire(t.rounding_delta),
+        }
+        mine = [
+            quotes[i.row_key]
+            for i in plan.items
+            if i.payout.currency == currency and i.row_key in quotes
+        ]
         if mine:
-            entry |= {"fees": to_wire(total(q.fee for q in mine)),
-                      "recipients_get": to_wire(total(q.receives for q in mine)),
-                      "debited": to_wire(total(q.debited for q in mine))}
+            entry |= {
+                "fees": to_wire(total(q.fee for q in mine)),
+                "recipients_get": to_wire(total(q.receives for q in mine)),
+                "debited": to_wire(total(q.debited for q in mine)),
+            }
         totals[currency] = entry
     return {
-        "rows": len(plan.items), "counts": {"planned": len(plan.items)}, "totals": totals,
+        "rows": len(plan.items),
+        "counts": {"planned": len(plan.items)},
+        "totals": totals,
         "roundings": [_rounding_json(r) for r in plan.roundings],
         "payouts": [
-            {"row": i.payout.row, "reference": i.payout.reference,
-             "amount": to_wire(i.payout.amount), "currency": i.payout.currency,
-             "network": i.payout.network, "address": i.payout.address, "row_key": i.row_key,
-             **({"fee": to_wire(quotes[i.row_key].fee),
-                 "recipient_gets": to_wire(quotes[i.row_key].receives),
-                 "debited": to_wire(quotes[i.row_key].debited)} if i.row_key in quotes else {})}
+            {
+                "row": i.payout.row,
+                "reference": i.payout.reference,
+                "amount": to_wire(i.payout.amount),
+                "currency": i.payout.currency,
+                "network": i.payout.network,
+                "address": i.payout.address,
+                "row_key": i.row_key,
+                **(
+                    {
+                        "fee": to_wire(quotes[i.row_key].fee),
+                        "recipient_gets": to_wire(quotes[i.row_key].receives),
+                        "debited": to_wire(quotes[i.row_key].debited),
+                    }
+                    if i.row_key in quotes
+                    else {}
+                ),
+            }
             for i in plan.items
         ],
     }

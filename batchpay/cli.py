@@ -119,8 +119,10 @@ def validate(sheet: Path, provider: str | None, sheet_name: str | None, as_json:
     else:
         _print_problems(result.problems)
         for r in result.roundings:
-            out.print(f"row {r.row}: {r.reference} {r.requested} {r.currency} rounded to "
-                      f"{r.rounded} ({r.places} places, delta {to_wire(r.delta)})")
+            out.print(
+                f"row {r.row}: {r.reference} {r.requested} {r.currency} rounded to "
+                f"{r.rounded} ({r.places} places, delta {to_wire(r.delta)})"
+            )
         verdict = "[green]valid[/]" if result.ok else "[red]invalid[/]"
         out.print(f"{result.sheet}: {verdict}, {result.rows} payable row(s)")
         for currency, t in result.totals.items():
@@ -144,15 +146,32 @@ def _ledger_options(f: Any) -> Any:
 @click.option("--fee-option", type=click.Choice(["deduct", "add"]))
 @click.option("--sheet", "sheet_name", help="XLSX: the worksheet to read.")
 @_ledger_options
-def run(sheet: Path, provider: str, batch: str, dry_run: bool, report_dir: Path | None,
-        concurrency: int | None, fee_option: str | None, sheet_name: str | None,
-        ledger: Path | None, as_json: bool) -> None:
+def run(
+    sheet: Path,
+    provider: str,
+    batch: str,
+    dry_run: bool,
+    report_dir: Path | None,
+    concurrency: int | None,
+    fee_option: str | None,
+    sheet_name: str | None,
+    ledger: Path | None,
+    as_json: bool,
+) -> None:
     """Validate, plan and pay a sheet; re-running resumes without paying twice."""
     try:
-        settings = _settings(ledger=ledger, report_dir=report_dir, concurrency=concurrency,
-                             fee_option=fee_option)
-        result = api.run(sheet, provider, batch, settings=settings, dry_run=dry_run,
-                         progress=TerminalProgress(), sheet_name=sheet_name)
+        settings = _settings(
+            ledger=ledger, report_dir=report_dir, concurrency=concurrency, fee_option=fee_option
+        )
+        result = api.run(
+            sheet,
+            provider,
+            batch,
+            settings=settings,
+            dry_run=dry_run,
+            progress=TerminalProgress(),
+            sheet_name=sheet_name,
+        )
     except BatchpayError as exc:
         _fail(exc, as_json)
     _show(result, as_json)
@@ -160,14 +179,19 @@ def run(sheet: Path, provider: str, batch: str, dry_run: bool, report_dir: Path 
 
 @main.command()
 @click.option("--batch", required=True)
-@click.option("--wait", type=click.FloatRange(0), default=0.0,
-              help="Keep polling up to this many seconds for final states.")
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=0.0,
+    help="Keep polling up to this many seconds for final states.",
+)
 @_ledger_options
-def status(batch: str, wait: float, ledger: Path | None, as_json: bool) -> None:
+def status(batch: str, wait: float, ledger: Path | None, as_json: bool) -> None:  # float-ok
     """Ask the provider about every row that is not final and update the ledger."""
     try:
-        result = api.status(batch, settings=_settings(ledger=ledger), wait=wait,
-                            progress=TerminalProgress())
+        result = api.status(
+            batch, settings=_settings(ledger=ledger), wait=wait, progress=TerminalProgress()
+        )
     except BatchpayError as exc:
         _fail(exc, as_json)
     _show(result, as_json)
@@ -194,8 +218,9 @@ def report(batch: str, formats: str, report_dir: Path | None, ledger: Path | Non
     """Write the reconciliation files for a batch from the ledger."""
     try:
         wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
-        files = api.report(batch, settings=_settings(ledger=ledger, report_dir=report_dir),
-                           formats=wanted)
+        files = api.report(
+            batch, settings=_settings(ledger=ledger, report_dir=report_dir), formats=wanted
+        )
     except BatchpayError as exc:
         _fail(exc, False)
     for path in files:
@@ -208,16 +233,19 @@ def _show(result: api.RunResult, as_json: bool) -> None:
         sys.exit(result.exit_code)
     _print_problems(result.problems)
     banner = "[bold yellow]SANDBOX: no money moves[/]\n" if result.sandbox else ""
-    out.print(f"{banner}batch {result.batch} via {result.provider}"
-              + (" (dry run: nothing sent, nothing written)" if result.dry_run else ""))
+    out.print(
+        f"{banner}batch {result.batch} via {result.provider}"
+        + (" (dry run: nothing sent, nothing written)" if result.dry_run else "")
+    )
     if result.dry_run and result.plan is not None:
         _show_plan(result)
     elif result.report is not None:
         counts = ", ".join(f"{k} {v}" for k, v in result.report.counts.items() if v)
         out.print(f"{len(result.report.rows)} row(s): {counts}")
         for currency, t in result.report.totals_json().items():
-            out.print(f"  {currency}: requested {t['requested']}, sent {t['sent']}, "
-                      f"fees {t['fees']}")
+            out.print(
+                f"  {currency}: requested {t['requested']}, sent {t['sent']}, fees {t['fees']}"
+            )
         check = "[green]holds[/]" if result.report.identity_holds else "[red]FAILS[/]"
         out.print(f"control identity: {check}")
         for path in result.report_files:
@@ -228,18 +256,39 @@ def _show(result: api.RunResult, as_json: bool) -> None:
 def _show_plan(result: api.RunResult) -> None:
     data = result.to_json()
     table = Table()
-    for col in ("row", "reference", "amount", "currency", "network", "address", "fee",
-                "recipient gets", "debited"):
+    for col in (
+        "row",
+        "reference",
+        "amount",
+        "currency",
+        "network",
+        "address",
+        "fee",
+        "recipient gets",
+        "debited",
+    ):
         table.add_column(col, overflow="fold")
     for p in data["payouts"]:
-        table.add_row(str(p["row"]), p["reference"], p["amount"], p["currency"],
-                      p["network"] or "", p["address"] or "", p.get("fee", ""),
-                      p.get("recipient_gets", ""), p.get("debited", ""))
+        table.add_row(
+            str(p["row"]),
+            p["reference"],
+            p["amount"],
+            p["currency"],
+            p["network"] or "",
+            p["address"] or "",
+            p.get("fee", ""),
+            p.get("recipient_gets", ""),
+            p.get("debited", ""),
+        )
     out.print(table)
     for r in data["roundings"]:
-        out.print(f"row {r['row']}: {r['requested']} rounded to {r['rounded']} "
-                  f"(delta {r['delta']})")
+        out.print(
+            f"row {r['row']}: {r['requested']} rounded to {r['rounded']} (delta {r['delta']})"
+        )
     for currency, t in data["totals"].items():
-        extra = (f", fees {t['fees']}, recipients get {t['recipients_get']}, "
-                 f"debited {t['debited']}") if "fees" in t else ""
+        extra = (
+            (f", fees {t['fees']}, recipients get {t['recipients_get']}, debited {t['debited']}")
+            if "fees" in t
+            else ""
+        )
         out.print(f"  {currency}: {t['to_send']} to send (requested {t['requested']}){extra}")

@@ -23,8 +23,9 @@ class RowStatus(StrEnum):
 FINAL = frozenset({RowStatus.COMPLETED, RowStatus.FAILED, RowStatus.CANCELLED})
 ACCEPTED = frozenset({RowStatus.PENDING, RowStatus.PROCESSING, RowStatus.COMPLETED})
 UNSETTLED = frozenset({RowStatus.SENDING, RowStatus.UNKNOWN})
-IN_FLIGHT = frozenset({RowStatus.SENDING, RowStatus.UNKNOWN, RowStatus.PENDING,
-                       RowStatus.PROCESSING})
+IN_FLIGHT = frozenset(
+    {RowStatus.SENDING, RowStatus.UNKNOWN, RowStatus.PENDING, RowStatus.PROCESSING}
+)
 ALL_STATUSES = tuple(RowStatus)
 
 

@@ -12,8 +12,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 
 # Valid mainnet addresses from public test vectors (EIP-55, TronWeb, BIP-173 ...).
-TRON = ["TFEkshkSXo8yMe8vcA6P77XmiLfstNWHyT", "TNDzfERDpxLDS2w1q6yaFC7pzqaSQ3Bg3r",
-        "TLfuw4tRywtxCusvTudbjf7PbcXjfe7qrw", "TPJNfTfBunWWqME2Povh6thCffaUDumkXV"]
+TRON = [
+    "TFEkshkSXo8yMe8vcA6P77XmiLfstNWHyT",
+    "TNDzfERDpxLDS2w1q6yaFC7pzqaSQ3Bg3r",
+    "TLfuw4tRywtxCusvTudbjf7PbcXjfe7qrw",
+    "TPJNfTfBunWWqME2Povh6thCffaUDumkXV",
+]
 ETH = "0xE37c0D48d68da5c5b14E5c1a9f1CFE802776D9FF"
 
 HEADER = "reference,name,amount,currency,network,address,memo,description"
@@ -38,8 +42,11 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def settings(workdir: Path) -> Settings:
-    return load_settings({"ledger": workdir / "ledger.sqlite",
-                          "report_dir": workdir / "reports"}, environ={}, cwd=workdir)
+    return load_settings(
+        {"ledger": workdir / "ledger.sqlite", "report_dir": workdir / "reports"},
+        environ={},
+        cwd=workdir,
+    )
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from batchpay.money import RoundingPolicy
 def test_file_then_environment_then_flags(tmp_path: Path) -> None:
     (tmp_path / "batchpay.toml").write_text(
         'ledger = "from-file.sqlite"\nconcurrency = 2\nrounding = "half_even"\n'
-        '[rate_limit]\noxapay = 3\n')
+        "[rate_limit]\noxapay = 3\n"
+    )
     env = {"BATCHPAY_CONCURRENCY": "6"}
     settings = load_settings({"concurrency": 8, "ledger": None}, environ=env, cwd=tmp_path)
     assert settings.ledger == Path("from-file.sqlite")  # file (flag not given)
@@ -33,8 +34,17 @@ def test_config_named_by_environment_and_unknown_keys_refused(tmp_path: Path) ->
         load_settings(environ={"BATCHPAY_CONFIG": str(tmp_path / "missing.toml")}, cwd=tmp_path)
 
 
-@pytest.mark.parametrize("text", ['concurrency = 0', 'rounding = "up"', 'fee_option = "x"',
-                                  '[rate_limit]\nnope = 1', 'read_timeout = -1', 'x = ['])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "concurrency = 0",
+        'rounding = "up"',
+        'fee_option = "x"',
+        "[rate_limit]\nnope = 1",
+        "read_timeout = -1",
+        "x = [",
+    ],
+)
 def test_bad_settings_are_config_errors(tmp_path: Path, text: str) -> None:
     (tmp_path / "batchpay.toml").write_text(text + "\n")
     with pytest.raises(ConfigError):
@@ -52,10 +62,13 @@ def test_secret_is_masked_everywhere() -> None:
 
 def test_environment_reads_env_file_and_real_env_wins(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text('# creds\nexport BATCHPAY_OXAPAY_PAYOUT_API_KEY="from-file"\n'
-                        "BATCHPAY_THEDEX_API_KEY=file-key\n")
-    env = Environment.load({"BATCHPAY_ENV_FILE": str(env_file),
-                            "BATCHPAY_THEDEX_API_KEY": "real-env"})
+    env_file.write_text(
+        '# creds\nexport BATCHPAY_OXAPAY_PAYOUT_API_KEY="from-file"\n'
+        "BATCHPAY_THEDEX_API_KEY=file-key\n"
+    )
+    env = Environment.load(
+        {"BATCHPAY_ENV_FILE": str(env_file), "BATCHPAY_THEDEX_API_KEY": "real-env"}
+    )
     assert env.secret("BATCHPAY_OXAPAY_PAYOUT_API_KEY").reveal() == "from-file"
     assert env.secret("BATCHPAY_THEDEX_API_KEY").reveal() == "real-env"
     assert "from-file" not in repr(env) and "real-env" not in repr(env)

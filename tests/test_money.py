@@ -20,8 +20,16 @@ from batchpay.money import (
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("1", "1"), ("0.1", "0.1"), ("1234.50", "1234.50"), (" 7.25 ", "7.25"), (".5", "0.5"),
-     ("+3", "3"), ("00012.3400", "12.3400"), ("0.000000000000000001", "1E-18")],
+    [
+        ("1", "1"),
+        ("0.1", "0.1"),
+        ("1234.50", "1234.50"),
+        (" 7.25 ", "7.25"),
+        (".5", "0.5"),
+        ("+3", "3"),
+        ("00012.3400", "12.3400"),
+        ("0.000000000000000001", "1E-18"),
+    ],
 )
 def test_plain_amounts_parse_exactly(text: str, expected: str) -> None:
     value = parse_amount(text)
@@ -31,14 +39,28 @@ def test_plain_amounts_parse_exactly(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("", "amount.missing"), ("   ", "amount.missing"), ("NaN", "amount.not_a_number"),
-     ("Infinity", "amount.not_a_number"), ("-inf", "amount.not_a_number"),
-     ("1E+05", "amount.exponent"), ("1e5", "amount.exponent"), ("2.5E-3", "amount.exponent"),
-     ("1,234.50", "amount.ambiguous_separator"), ("10,5", "amount.ambiguous_separator"),
-     ("1_000", "amount.not_a_number"), ("١٢٣", "amount.non_ascii_digits"),
-     ("-5", "amount.not_positive"), ("0", "amount.not_positive"), ("0.00", "amount.not_positive"),
-     ("$5", "amount.not_a_number"), ("5 USDT", "amount.not_a_number"), ("1.", "amount.not_a_number"),
-     ("1.2.3", "amount.not_a_number"), ("0x10", "amount.not_a_number")],
+    [
+        ("", "amount.missing"),
+        ("   ", "amount.missing"),
+        ("NaN", "amount.not_a_number"),
+        ("Infinity", "amount.not_a_number"),
+        ("-inf", "amount.not_a_number"),
+        ("1E+05", "amount.exponent"),
+        ("1e5", "amount.exponent"),
+        ("2.5E-3", "amount.exponent"),
+        ("1,234.50", "amount.ambiguous_separator"),
+        ("10,5", "amount.ambiguous_separator"),
+        ("1_000", "amount.not_a_number"),
+        ("١٢٣", "amount.non_ascii_digits"),
+        ("-5", "amount.not_positive"),
+        ("0", "amount.not_positive"),
+        ("0.00", "amount.not_positive"),
+        ("$5", "amount.not_a_number"),
+        ("5 USDT", "amount.not_a_number"),
+        ("1.", "amount.not_a_number"),
+        ("1.2.3", "amount.not_a_number"),
+        ("0x10", "amount.not_a_number"),
+    ],
 )
 def test_bad_amounts_are_refused_with_a_stable_code(text: str, code: str) -> None:
     with pytest.raises(AmountError) as info:
@@ -46,8 +68,15 @@ def test_bad_amounts_are_refused_with_a_stable_code(text: str, code: str) -> Non
     assert info.value.code == code
 
 
-@given(st.decimals(min_value=Decimal("0.000000000000000001"), max_value=Decimal("1e15"),
-                   allow_nan=False, allow_infinity=False, places=18))
+@given(
+    st.decimals(
+        min_value=Decimal("0.000000000000000001"),
+        max_value=Decimal("1e15"),
+        allow_nan=False,
+        allow_infinity=False,
+        places=18,
+    )
+)
 def test_grammar_round_trips_any_positive_decimal(value: Decimal) -> None:
     assert parse_amount(to_wire(value)) == value
     assert "e" not in to_wire(value).lower()
@@ -55,12 +84,14 @@ def test_grammar_round_trips_any_positive_decimal(value: Decimal) -> None:
 
 @pytest.mark.parametrize(
     ("value", "places", "policy", "amount", "delta"),
-    [("1.2345679", 6, RoundingPolicy.DOWN, "1.234567", "-0.0000009"),
-     ("1.2345679", 6, RoundingPolicy.HALF_EVEN, "1.234568", "0.0000001"),
-     ("1.2345665", 6, RoundingPolicy.HALF_EVEN, "1.234566", "-0.0000005"),
-     ("1.2345665", 6, RoundingPolicy.HALF_UP, "1.234567", "0.0000005"),
-     ("1.50", 6, RoundingPolicy.DOWN, "1.50", "0"),
-     ("0.1", 0, RoundingPolicy.DOWN, "0", "-0.1")],
+    [
+        ("1.2345679", 6, RoundingPolicy.DOWN, "1.234567", "-0.0000009"),
+        ("1.2345679", 6, RoundingPolicy.HALF_EVEN, "1.234568", "0.0000001"),
+        ("1.2345665", 6, RoundingPolicy.HALF_EVEN, "1.234566", "-0.0000005"),
+        ("1.2345665", 6, RoundingPolicy.HALF_UP, "1.234567", "0.0000005"),
+        ("1.50", 6, RoundingPolicy.DOWN, "1.50", "0"),
+        ("0.1", 0, RoundingPolicy.DOWN, "0", "-0.1"),
+    ],
 )
 def test_scale_rounds_by_policy_and_records_the_exact_delta(
     value: str, places: int, policy: RoundingPolicy, amount: str, delta: str

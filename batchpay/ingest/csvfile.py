@@ -30,7 +30,7 @@ def decode(data: bytes, path: Path) -> str:
 
 
 def sniff_delimiter(text: str) -> str:
-    sample = text[:64 * 1024]
+    sample = text[: 64 * 1024]
     try:
         return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
     except csv.Error:
@@ -45,8 +45,10 @@ def _explain_parser_error(message: str) -> str:
     found = _FIELDS.search(message)
     if found:
         expected, line, saw = found.groups()
-        return (f"line {line} has {saw} cells but the lines above have {expected}; "
-                "it has more cells than the header (an unquoted comma or delimiter?)")
+        return (
+            f"line {line} has {saw} cells but the lines above have {expected}; "
+            "it has more cells than the header (an unquoted comma or delimiter?)"
+        )
     return f"not a well-formed CSV file ({message.strip()})"
 
 

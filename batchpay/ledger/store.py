@@ -211,7 +211,8 @@ class Ledger:
     def batch(self, batch_id: str) -> BatchInfo | None:
         row = self._db.execute(
             "SELECT batch_id, provider, sandbox, sheet_name, sheet_sha256, rounding, fee_option,"
-            " created_at, last_run_at, refreshed_at FROM batches WHERE batch_id = ?", (batch_id,)
+            " created_at, last_run_at, refreshed_at FROM batches WHERE batch_id = ?",
+            (batch_id,),
         ).fetchone()
         if row is None:
             return None
@@ -225,15 +226,17 @@ class Ledger:
 
     def mark_refreshed(self, batch_id: str) -> None:
         with self.transaction() as db:
-            db.execute("UPDATE batches SET refreshed_at = ? WHERE batch_id = ?",
-                       (self.now(), batch_id))
+            db.execute(
+                "UPDATE batches SET refreshed_at = ? WHERE batch_id = ?", (self.now(), batch_id)
+            )
 
     # -- planning -------------------------------------------------------------------------
 
     def existing(self, batch_id: str) -> dict[str, Existing]:
         rows = self._db.execute(
             "SELECT row_key, reference, status, attempt_no, amount, currency, network, address,"
-            " memo FROM payouts WHERE batch_id = ?", (batch_id,)
+            " memo FROM payouts WHERE batch_id = ?",
+            (batch_id,),
         ).fetchall()
         return {
             r[0]: Existing(r[0], r[1], RowStatus(r[2]), r[3] > 0, Decimal(r[4]), *r[5:])
@@ -255,8 +258,17 @@ class Ledger:
                 " rounding, fee_option, created_at, last_run_at) VALUES (?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT(batch_id) DO UPDATE SET last_run_at = excluded.last_run_at,"
                 " sheet_name = excluded.sheet_name, sheet_sha256 = excluded.sheet_sha256",
-                (plan.batch, plan.provider, int(sandbox), plan.sheet_name, plan.sheet_sha256,
-                 rounding, fee_option, now, now),
+                (
+                    plan.batch,
+                    plan.provider,
+                    int(sandbox),
+                    plan.sheet_name,
+                    plan.sheet_sha256,
+                    rounding,
+                    fee_option,
+                    now,
+                    now,
+                ),
             )
             for item in plan.items:
                 p = item.payout
@@ -264,9 +276,19 @@ class Ledger:
                 if old is not None and old.sent_before:
                     continue
                 values = (
-                    p.row, p.reference, p.name, p.description, p.currency, p.network, p.address,
-                    p.memo, json.dumps(dict(p.extra), sort_keys=True), to_wire(p.amount_requested),
-                    to_wire(p.amount), to_wire(p.rounding_delta), now,
+                    p.row,
+                    p.reference,
+                    p.name,
+                    p.description,
+                    p.currency,
+                    p.network,
+                    p.address,
+                    p.memo,
+                    json.dumps(dict(p.extra), sort_keys=True),
+                    to_wire(p.amount_requested),
+                    to_wire(p.amount),
+                    to_wire(p.rounding_delta),
+                    now,
                 )
                 if old is None:
                     new += 1
@@ -309,12 +331,29 @@ class Ledger:
     @staticmethod
     def _to_row(r: tuple[Any, ...]) -> LedgerRow:
         return LedgerRow(
-            batch_id=r[0], row_key=r[1], sheet_row=r[2], reference=r[3], name=r[4],
-            description=r[5], currency=r[6], network=r[7], address=r[8], memo=r[9],
-            extra=json.loads(r[10]), amount_requested=Decimal(r[11]), amount=Decimal(r[12]),
-            rounding_delta=Decimal(r[13]), status=RowStatus(r[14]), attempt_no=r[15],
-            idempotency_key=r[16], provider_ref=r[17], fee=_dec(r[18]),
-            amount_sent=_dec(r[19]), tx_hash=r[20], error_code=r[21], error_message=r[22],
+            batch_id=r[0],
+            row_key=r[1],
+            sheet_row=r[2],
+            reference=r[3],
+            name=r[4],
+            description=r[5],
+            currency=r[6],
+            network=r[7],
+            address=r[8],
+            memo=r[9],
+            extra=json.loads(r[10]),
+            amount_requested=Decimal(r[11]),
+            amount=Decimal(r[12]),
+            rounding_delta=Decimal(r[13]),
+            status=RowStatus(r[14]),
+            attempt_no=r[15],
+            idempotency_key=r[16],
+            provider_ref=r[17],
+            fee=_dec(r[18]),
+            amount_sent=_dec(r[19]),
+            tx_hash=r[20],
+            error_code=r[21],
+            error_message=r[22],
             updated_at=r[23],
         )
 
@@ -331,10 +370,13 @@ class Ledger:
         return [AttemptRecord(*r) for r in self._db.execute(sql + " ORDER BY id", params)]
 
     def attempt_counts(self, batch_id: str) -> dict[str, int]:
-        return dict(self._db.execute(
-            "SELECT row_key, COUNT(*) FROM attempts WHERE batch_id = ? AND action = 'create'"
-            " GROUP BY row_key", (batch_id,)
-        ).fetchall())
+        return dict(
+            self._db.execute(
+                "SELECT row_key, COUNT(*) FROM attempts WHERE batch_id = ? AND action = 'create'"
+                " GROUP BY row_key",
+                (batch_id,),
+            ).fetchall()
+        )
 
     # -- the write-ahead pair -------------------------------------------------------------
 
@@ -351,8 +393,15 @@ class Ledger:
                 cursor = db.execute(
                     "INSERT INTO attempts (batch_id, row_key, attempt_no, idempotency_key, action,"
                     " started_at, request_json) VALUES (?,?,?,?,?,?,?)",
-                    (batch_id, intent.row_key, intent.attempt_no, intent.idempotency_key,
-                     intent.action, now, json.dumps(dict(intent.request), sort_keys=True)),
+                    (
+                        batch_id,
+                        intent.row_key,
+                        intent.attempt_no,
+                        intent.idempotency_key,
+                        intent.action,
+                        now,
+                        json.dumps(dict(intent.request), sort_keys=True),
+                    ),
                 )
                 assert cursor.lastrowid is not None
                 ids.append(cursor.lastrowid)
@@ -361,8 +410,15 @@ class Ledger:
                         "UPDATE payouts SET status = ?, attempt_no = ?, idempotency_key = ?,"
                         " error_code = NULL, error_message = NULL, updated_at = ?"
                         " WHERE batch_id = ? AND row_key = ? AND status IN (?,?,?,?)",
-                        (RowStatus.SENDING, intent.attempt_no, intent.idempotency_key, now,
-                         batch_id, intent.row_key, *_MAY_SEND),
+                        (
+                            RowStatus.SENDING,
+                            intent.attempt_no,
+                            intent.idempotency_key,
+                            now,
+                            batch_id,
+                            intent.row_key,
+                            *_MAY_SEND,
+                        ),
                     ).rowcount
                     if updated != 1:
                         raise LedgerError(
@@ -381,9 +437,19 @@ class Ledger:
                     "UPDATE attempts SET finished_at = ?, http_status = ?, response_json = ?,"
                     " outcome = ?, disposition = ?, error_code = ?, error_message = ?,"
                     " provider_ref = ? WHERE id = ?",
-                    (now, o.http_status, None if o.response is None else json.dumps(
-                        dict(o.response), sort_keys=True), o.status, o.disposition,
-                     o.error_code, o.error_message, o.provider_ref, o.attempt_id),
+                    (
+                        now,
+                        o.http_status,
+                        None
+                        if o.response is None
+                        else json.dumps(dict(o.response), sort_keys=True),
+                        o.status,
+                        o.disposition,
+                        o.error_code,
+                        o.error_message,
+                        o.provider_ref,
+                        o.attempt_id,
+                    ),
                 )
                 self._apply(db, batch_id, o, now)
 
@@ -398,6 +464,16 @@ class Ledger:
             " fee = COALESCE(?, fee), amount_sent = COALESCE(?, amount_sent),"
             " tx_hash = COALESCE(?, tx_hash), error_code = ?, error_message = ?, updated_at = ?"
             " WHERE batch_id = ? AND row_key = ?",
-            (o.status, o.provider_ref, _wire(o.fee), _wire(o.amount_sent), o.tx_hash,
-             o.error_code, o.error_message, now, batch_id, o.row_key),
+            (
+                o.status,
+                o.provider_ref,
+                _wire(o.fee),
+                _wire(o.amount_sent),
+                o.tx_hash,
+                o.error_code,
+                o.error_message,
+                now,
+                batch_id,
+                o.row_key,
+            ),
         )

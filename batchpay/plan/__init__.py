@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from batchpay.model import PayoutRow, RowStatus, Rounding
+from batchpay.model import PayoutRow, Rounding, RowStatus
 from batchpay.money import total
 from batchpay.plan.keys import KeyForm, attempt_key, row_key
 from batchpay.problems import Problem
@@ -58,8 +58,14 @@ class Plan:
         return result
 
 
-def make_plan(batch: str, provider: str, sheet_name: str, sheet_sha256: str,
-              rows: Iterable[PayoutRow], roundings: Iterable[Rounding] = ()) -> Plan:
+def make_plan(
+    batch: str,
+    provider: str,
+    sheet_name: str,
+    sheet_sha256: str,
+    rows: Iterable[PayoutRow],
+    roundings: Iterable[Rounding] = (),
+) -> Plan:
     if not batch.strip():
         raise ValueError("a batch id is required")
     items = [PlannedPayout(row_key(batch, r.reference), r) for r in rows]
@@ -90,14 +96,16 @@ def conflicts(plan: Plan, existing: dict[str, Existing]) -> list[Problem]:
             continue
         changed = [f for f in IDENTITY_FIELDS if getattr(old, f) != getattr(item.payout, f)]
         if changed:
-            problems.append(Problem(
-                "plan.changed_after_send",
-                f"reference {item.payout.reference!r} is already {old.status} in batch "
-                f"{plan.batch!r} with a different {', '.join(changed)}; batchpay will not "
-                "pay it again under new details. Restore the original row, or pay the "
-                "difference under a new reference or a new batch id.",
-                row=item.payout.row, column=changed[0],
-                value=str(getattr(item.payout, changed[0])),
-            ))
+            problems.append(
+                Problem(
+                    "plan.changed_after_send",
+                    f"reference {item.payout.reference!r} is already {old.status} in batch "
+                    f"{plan.batch!r} with a different {', '.join(changed)}; batchpay will not "
+                    "pay it again under new details. Restore the original row, or pay the "
+                    "difference under a new reference or a new batch id.",
+                    row=item.payout.row,
+                    column=changed[0],
+                    value=str(getattr(item.payout, changed[0])),
+                )
+            )
     return problems
-

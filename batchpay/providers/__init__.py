@@ -9,15 +9,26 @@ from batchpay.errors import ConfigError, UsageError
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider, Quote
 from batchpay.providers.sandbox import FaultHook, SandboxBank, SandboxProvider
 
-__all__ = ["Answer", "Disposition", "PayoutRequest", "Provider", "Quote", "open_provider",
-           "sandbox_state_path"]
+__all__ = [
+    "Answer",
+    "Disposition",
+    "PayoutRequest",
+    "Provider",
+    "Quote",
+    "open_provider",
+    "sandbox_state_path",
+]
 
 CREDENTIALS = {
     "oxapay": ("BATCHPAY_OXAPAY_PAYOUT_API_KEY",),
     "thedex": ("BATCHPAY_THEDEX_API_KEY", "BATCHPAY_THEDEX_API_SECRET"),
-    "pontis": ("BATCHPAY_PONTIS_API_KEY", "BATCHPAY_PONTIS_ENCRYPTION_SECRET",
-               "BATCHPAY_PONTIS_HMAC_SECRET", "BATCHPAY_PONTIS_EMAIL",
-               "BATCHPAY_PONTIS_PASSWORD"),
+    "pontis": (
+        "BATCHPAY_PONTIS_API_KEY",
+        "BATCHPAY_PONTIS_ENCRYPTION_SECRET",
+        "BATCHPAY_PONTIS_HMAC_SECRET",
+        "BATCHPAY_PONTIS_EMAIL",
+        "BATCHPAY_PONTIS_PASSWORD",
+    ),
     "2328io": ("BATCHPAY_2328IO_PROJECT", "BATCHPAY_2328IO_PAYOUT_API_KEY"),
 }
 

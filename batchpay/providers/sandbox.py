@@ -32,8 +32,13 @@ from batchpay.money import MONEY_CONTEXT, ZERO, to_wire
 from batchpay.plan.keys import KeyForm
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote
 
-FEES = {"USDT": Decimal("1"), "USDC": Decimal("1"), "TRX": Decimal("1"),
-        "BTC": Decimal("0.00001"), "ETH": Decimal("0.0002")}
+FEES = {
+    "USDT": Decimal("1"),
+    "USDC": Decimal("1"),
+    "TRX": Decimal("1"),
+    "BTC": Decimal("0.00001"),
+    "ETH": Decimal("0.0002"),
+}
 
 # A fault hook for tests: given the action and request, return "drop_before" (never reaches
 # the provider), "drop_after" (created, but the answer is lost) or None.
@@ -86,15 +91,26 @@ class SandboxBank:
             existing = self._find(request.key)
             if existing is not None:
                 return existing, False
-            status, code, message = _OUTCOMES.get(cents(request.amount),
-                                                   (RowStatus.COMPLETED, None, None))
+            status, code, message = _OUTCOMES.get(
+                cents(request.amount), (RowStatus.COMPLETED, None, None)
+            )
             ref = "sbx_" + hashlib.sha256(request.key.encode()).hexdigest()[:20]
             tx = hashlib.sha256(ref.encode()).hexdigest() if status is RowStatus.COMPLETED else None
             self._db.execute(
                 "INSERT INTO payouts VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (ref, request.key, to_wire(request.amount), request.currency, request.address,
-                 status, to_wire(FEES.get(request.currency, ZERO)), tx, code, message,
-                 dt.datetime.now(dt.UTC).isoformat()),
+                (
+                    ref,
+                    request.key,
+                    to_wire(request.amount),
+                    request.currency,
+                    request.address,
+                    status,
+                    to_wire(FEES.get(request.currency, ZERO)),
+                    tx,
+                    code,
+                    message,
+                    dt.datetime.now(dt.UTC).isoformat(),
+                ),
             )
             created = self._find(request.key)
             assert created is not None
@@ -118,12 +134,23 @@ class SandboxBank:
     def _select(self, column: str, value: str) -> SandboxPayout | None:
         row = self._db.execute(
             "SELECT ref, key, amount, currency, address, status, fee, tx_hash, error_code,"
-            f" error_message FROM payouts WHERE {column} = ?", (value,)
+            f" error_message FROM payouts WHERE {column} = ?",
+            (value,),
         ).fetchone()
         if row is None:
             return None
-        return SandboxPayout(row[0], row[1], Decimal(row[2]), row[3], row[4], RowStatus(row[5]),
-                             Decimal(row[6]), row[7], row[8], row[9])
+        return SandboxPayout(
+            row[0],
+            row[1],
+            Decimal(row[2]),
+            row[3],
+            row[4],
+            RowStatus(row[5]),
+            Decimal(row[6]),
+            row[7],
+            row[8],
+            row[9],
+        )
 
 
 class SandboxProvider:
@@ -141,17 +168,32 @@ class SandboxProvider:
         sent = _request_view(request)
         fault = self._faults("create", request) if self._faults else None
         if fault == "drop_before":
-            return Answer(RowStatus.PLANNED, Disposition.NOT_SENT, error_code="connect_error",
-                          error_message="sandbox: connection refused (injected)", request=sent)
+            return Answer(
+                RowStatus.PLANNED,
+                Disposition.NOT_SENT,
+                error_code="connect_error",
+                error_message="sandbox: connection refused (injected)",
+                request=sent,
+            )
         if cents(request.amount) == 1:
-            return Answer(RowStatus.FAILED, Disposition.OPERATOR, http_status=422,
-                          error_code="insufficient_funds", error_message="Insufficient funds",
-                          request=sent, response={"error": "insufficient_funds"})
+            return Answer(
+                RowStatus.FAILED,
+                Disposition.OPERATOR,
+                http_status=422,
+                error_code="insufficient_funds",
+                error_message="Insufficient funds",
+                request=sent,
+                response={"error": "insufficient_funds"},
+            )
         payout, _ = self.bank.create(request)
         if fault == "drop_after":
-            return Answer(RowStatus.UNKNOWN, Disposition.UNKNOWN, error_code="read_timeout",
-                          error_message="sandbox: answer lost after the payout was created "
-                          "(injected)", request=sent)
+            return Answer(
+                RowStatus.UNKNOWN,
+                Disposition.UNKNOWN,
+                error_code="read_timeout",
+                error_message="sandbox: answer lost after the payout was created (injected)",
+                request=sent,
+            )
         return _answer(payout, request.fee_option, sent, http_status=201)
 
     def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
@@ -172,10 +214,10 @@ def sandbox_quote(currency: str, amount: Decimal, fee_option: str) -> Quote:
     return Quote(currency, amount, fee, MONEY_CONTEXT.subtract(amount, fee), amount)
 
 
-def _answer(payout: SandboxPayout, fee_option: str, sent: dict[str, Any] | None,
-            http_status: int) -> Answer:
-    disposition = (Disposition.FINAL if payout.status is RowStatus.FAILED
-                   else Disposition.ACCEPTED)
+def _answer(
+    payout: SandboxPayout, fee_option: str, sent: dict[str, Any] | None, http_status: int
+) -> Answer:
+    disposition = Disposition.FINAL if payout.status is RowStatus.FAILED else Disposition.ACCEPTED
     return Answer(
         status=payout.status,
         disposition=disposition,
@@ -188,11 +230,21 @@ def _answer(payout: SandboxPayout, fee_option: str, sent: dict[str, Any] | None,
         error_message=payout.error_message,
         http_status=http_status,
         request=sent,
-        response={"ref": payout.ref, "status": str(payout.status),
-                  "amount": to_wire(payout.amount), "fee_option": fee_option},
+        response={
+            "ref": payout.ref,
+            "status": str(payout.status),
+            "amount": to_wire(payout.amount),
+            "fee_option": fee_option,
+        },
     )
 
 
 def _request_view(request: PayoutRequest) -> dict[str, Any]:
-    return {"key": request.key, "amount": to_wire(request.amount), "currency": request.currency,
-            "network": request.network, "address": request.address, "memo": request.memo}
+    return {
+        "key": request.key,
+        "amount": to_wire(request.amount),
+        "currency": request.currency,
+        "network": request.network,
+        "address": request.address,
+        "memo": request.memo,
+    }

@@ -97,7 +97,9 @@ def _parse_json(body: bytes) -> Any:
         return None
 
 
-def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:  # float-ok
+def parse_retry_after(
+    value: str | None, now: dt.datetime | None = None
+) -> float | None:  # float-ok
     """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
     if value is None or not value.strip():
         return None

@@ -3,5 +3,13 @@
 from batchpay.report.model import BUCKETS, CSV_COLUMNS, Report, build_report
 from batchpay.report.render import FORMATS, render_csv, render_html, write_report
 
-__all__ = ["BUCKETS", "CSV_COLUMNS", "FORMATS", "Report", "build_report", "render_csv",
-           "render_html", "write_report"]
+__all__ = [
+    "BUCKETS",
+    "CSV_COLUMNS",
+    "FORMATS",
+    "Report",
+    "build_report",
+    "render_csv",
+    "render_html",
+    "write_report",
+]

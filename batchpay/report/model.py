@@ -19,12 +19,34 @@ BUCKETS: dict[str, frozenset[RowStatus]] = {
     "needs_review": frozenset({RowStatus.NEEDS_REVIEW}),
     "not_sent": frozenset({RowStatus.PLANNED}),
 }
-EXCEPTIONS = frozenset({RowStatus.FAILED, RowStatus.UNKNOWN, RowStatus.SENDING,
-                        RowStatus.NEEDS_REVIEW, RowStatus.CANCELLED})
+EXCEPTIONS = frozenset(
+    {
+        RowStatus.FAILED,
+        RowStatus.UNKNOWN,
+        RowStatus.SENDING,
+        RowStatus.NEEDS_REVIEW,
+        RowStatus.CANCELLED,
+    }
+)
 
-CSV_COLUMNS = ("row", "reference", "name", "currency", "network", "address", "amount_requested",
-               "amount_sent", "rounding_delta", "fee", "status", "provider_ref",
-               "idempotency_key", "attempts", "tx_hash", "error")
+CSV_COLUMNS = (
+    "row",
+    "reference",
+    "name",
+    "currency",
+    "network",
+    "address",
+    "amount_requested",
+    "amount_sent",
+    "rounding_delta",
+    "fee",
+    "status",
+    "provider_ref",
+    "idempotency_key",
+    "attempts",
+    "tx_hash",
+    "error",
+)
 
 
 @dataclass(frozen=True)
@@ -94,11 +116,18 @@ class Report:
         """``{CURRENCY: {"requested": ..., STATUS: ...}}`` as decimal strings (CONTRACT.md)."""
         result: dict[str, dict[str, str]] = {}
         for s in self.summaries:
-            entry = {"requested": to_wire(s.requested), "sent": to_wire(s.sent),
-                     "fees": to_wire(s.fees), "rounding_delta": to_wire(s.rounding_delta)}
+            entry = {
+                "requested": to_wire(s.requested),
+                "sent": to_wire(s.sent),
+                "fees": to_wire(s.fees),
+                "rounding_delta": to_wire(s.rounding_delta),
+            }
             for status in RowStatus:
-                amounts = [r.amount_requested for r in self.rows
-                           if r.currency == s.currency and r.status == status]
+                amounts = [
+                    r.amount_requested
+                    for r in self.rows
+                    if r.currency == s.currency and r.status == status
+                ]
                 if amounts:
                     entry[str(status)] = to_wire(total(amounts))
             result[s.currency] = entry
@@ -119,13 +148,21 @@ def build_report(ledger: Ledger, batch_id: str) -> Report:
 
 def _report_row(r: LedgerRow, attempts: int) -> ReportRow:
     return ReportRow(
-        row=r.sheet_row, reference=r.reference, name=r.name or "", currency=r.currency,
-        network=r.network or "", address=r.address or "",
-        amount_requested=r.amount_requested, amount_sent=r.amount_sent,
+        row=r.sheet_row,
+        reference=r.reference,
+        name=r.name or "",
+        currency=r.currency,
+        network=r.network or "",
+        address=r.address or "",
+        amount_requested=r.amount_requested,
+        amount_sent=r.amount_sent,
         rounding_delta=r.rounding_delta,
         fee=r.fee if r.status in ACCEPTED else None,
-        status=str(r.status), provider_ref=r.provider_ref or "",
-        idempotency_key=r.idempotency_key or "", attempts=attempts, tx_hash=r.tx_hash or "",
+        status=str(r.status),
+        provider_ref=r.provider_ref or "",
+        idempotency_key=r.idempotency_key or "",
+        attempts=attempts,
+        tx_hash=r.tx_hash or "",
         error=" ".join(x for x in (r.error_code, r.error_message) if x),
     )
 
@@ -134,18 +171,23 @@ def _summaries(rows: list[LedgerRow]) -> list[CurrencySummary]:
     result = []
     for currency in sorted({r.currency for r in rows}):
         mine = [r for r in rows if r.currency == currency]
-        buckets = {name: total(r.amount_requested for r in mine if r.status in statuses)
-                   for name, statuses in BUCKETS.items()}
-        bucket_rows = {name: sum(1 for r in mine if r.status in statuses)
-                       for name, statuses in BUCKETS.items()}
-        result.append(CurrencySummary(
-            currency=currency,
-            rows=len(mine),
-            requested=total(r.amount_requested for r in mine),
-            rounding_delta=total(r.rounding_delta for r in mine),
-            sent=total(r.amount_sent for r in mine if r.amount_sent is not None),
-            fees=total(r.fee for r in mine if r.fee is not None and r.status in ACCEPTED),
-            buckets=buckets,
-            bucket_rows=bucket_rows,
-        ))
+        buckets = {
+            name: total(r.amount_requested for r in mine if r.status in statuses)
+            for name, statuses in BUCKETS.items()
+        }
+        bucket_rows = {
+            name: sum(1 for r in mine if r.status in statuses) for name, statuses in BUCKETS.items()
+        }
+        result.append(
+            CurrencySummary(
+                currency=currency,
+                rows=len(mine),
+                requested=total(r.amount_requested for r in mine),
+                rounding_delta=total(r.rounding_delta for r in mine),
+                sent=total(r.amount_sent for r in mine if r.amount_sent is not None),
+                fees=total(r.fee for r in mine if r.fee is not None and r.status in ACCEPTED),
+                buckets=buckets,
+                bucket_rows=bucket_rows,
+            )
+        )
     return result

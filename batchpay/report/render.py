@@ -77,18 +77,44 @@ def _write_xlsx(report: Report, path: Path) -> None:
     wb = Workbook()
     summary = wb.active
     summary.title = "Summary"
-    header = ["currency", "rows", "requested", "rounding_delta", "sent", "fees",
-              *BUCKETS, "identity"]
-    summary.append([f"batch {report.batch.batch_id}", report.batch.provider,
-                    "SANDBOX: no money moved" if report.batch.sandbox else "", f"as of {report.as_of}"])
+    header = [
+        "currency",
+        "rows",
+        "requested",
+        "rounding_delta",
+        "sent",
+        "fees",
+        *BUCKETS,
+        "identity",
+    ]
+    banner = "SANDBOX: no money moved" if report.batch.sandbox else ""
+    summary.append(
+        [f"batch {report.batch.batch_id}", report.batch.provider, banner, f"as of {report.as_of}"]
+    )
     summary.append(header)
     for s in report.summaries:
-        summary.append([_xlsx_value(v) for v in (
-            s.currency, s.rows, s.requested, s.rounding_delta, s.sent, s.fees,
-            *s.buckets.values(), "holds" if s.identity_holds else "FAILS")])
+        summary.append(
+            [
+                _xlsx_value(v)
+                for v in (
+                    s.currency,
+                    s.rows,
+                    s.requested,
+                    s.rounding_delta,
+                    s.sent,
+                    s.fees,
+                    *s.buckets.values(),
+                    "holds" if s.identity_holds else "FAILS",
+                )
+            ]
+        )
     summary.append([])
-    summary.append(["Amounts with more than 15 significant digits are written as text so that "
-                    "no digit is lost."])
+    summary.append(
+        [
+            "Amounts with more than 15 significant digits are written as text so that "
+            "no digit is lost."
+        ]
+    )
     for cell in summary[2]:
         cell.font = Font(bold=True)
     rows = wb.create_sheet("Rows")
@@ -99,8 +125,15 @@ def _write_xlsx(report: Report, path: Path) -> None:
         cell.font = Font(bold=True)
     rows.freeze_panes = "A2"
     rows.auto_filter.ref = rows.dimensions
-    widths = {"address": 44, "idempotency_key": 38, "provider_ref": 26, "tx_hash": 30,
-              "error": 40, "reference": 16, "name": 22}
+    widths = {
+        "address": 44,
+        "idempotency_key": 38,
+        "provider_ref": 26,
+        "tx_hash": 30,
+        "error": 40,
+        "reference": 16,
+        "name": 22,
+    }
     for index, column in enumerate(CSV_COLUMNS, start=1):
         rows.column_dimensions[get_column_letter(index)].width = widths.get(column, 14)
     summary.freeze_panes = "A3"

@@ -80,22 +80,32 @@ class Engine:
                 outcomes.append(Outcome(attempt_id, row.row_key, None, "not_found"))
                 resend.append(row)
             else:
-                outcomes.append(Outcome(attempt_id, row.row_key, RowStatus.UNKNOWN, "not_found",
-                                        error_code="not_found_yet",
-                                        error_message="not at the provider yet; "
-                                        "run again later to resolve"))
+                outcomes.append(
+                    Outcome(
+                        attempt_id,
+                        row.row_key,
+                        RowStatus.UNKNOWN,
+                        "not_found",
+                        error_code="not_found_yet",
+                        error_message="not at the provider yet; run again later to resolve",
+                    )
+                )
         self.ledger.finish(self.batch, outcomes)
         self.progress.done()
         if resend:
             self._send(resend, new_attempt=False, label="resending after lookup")
 
     def send_planned(self) -> None:
-        self._send(self.ledger.rows(self.batch, [RowStatus.PLANNED]), new_attempt=False,
-                   label="sending")
+        self._send(
+            self.ledger.rows(self.batch, [RowStatus.PLANNED]), new_attempt=False, label="sending"
+        )
 
     def retry_failed(self) -> None:
-        self._send(self.ledger.rows(self.batch, [RowStatus.FAILED]), new_attempt=True,
-                   label="retrying failed rows")
+        self._send(
+            self.ledger.rows(self.batch, [RowStatus.FAILED]),
+            new_attempt=True,
+            label="retrying failed rows",
+        )
 
     def refresh(self) -> None:
         """Ask the provider about every row that is not final yet."""
@@ -106,10 +116,17 @@ class Engine:
             for row, attempt_id, answer in self._lookups(rows):
                 self.progress.advance()
                 if answer is None:
-                    outcomes.append(Outcome(attempt_id, row.row_key, RowStatus.NEEDS_REVIEW,
-                                            "not_found", error_code="missing_at_provider",
-                                            error_message="the provider accepted this payout "
-                                            "but no longer finds it"))
+                    outcomes.append(
+                        Outcome(
+                            attempt_id,
+                            row.row_key,
+                            RowStatus.NEEDS_REVIEW,
+                            "not_found",
+                            error_code="missing_at_provider",
+                            error_message="the provider accepted this payout "
+                            "but no longer finds it",
+                        )
+                    )
                 else:
                     outcomes.append(self._outcome(attempt_id, row, answer))
             self.ledger.finish(self.batch, outcomes)
@@ -118,26 +135,31 @@ class Engine:
 
     # -- lookups --------------------------------------------------------------------------
 
-    def _lookups(self, rows: list[LedgerRow]
-                 ) -> Iterator[tuple[LedgerRow, int, Answer | None]]:
+    def _lookups(self, rows: list[LedgerRow]) -> Iterator[tuple[LedgerRow, int, Answer | None]]:
         for window in _chunks(rows, self._window):
             requests = [self._request(r, r.attempt_no or 1) for r in window]
-            ids = self.ledger.begin(self.batch, [
-                Intent(r.row_key, q.attempt, q.key, "lookup", {"provider_ref": r.provider_ref})
-                for r, q in zip(window, requests, strict=True)
-            ])
+            ids = self.ledger.begin(
+                self.batch,
+                [
+                    Intent(r.row_key, q.attempt, q.key, "lookup", {"provider_ref": r.provider_ref})
+                    for r, q in zip(window, requests, strict=True)
+                ],
+            )
             with ThreadPoolExecutor(self.concurrency) as pool:
-                answers = list(pool.map(
-                    lambda rq: self._limited(lambda: self.provider.lookup(rq[1], rq[0].provider_ref)),
-                    zip(window, requests, strict=True),
-                ))
+                answers = list(pool.map(self._lookup_one, window, requests))
             yield from zip(window, ids, answers, strict=True)
+
+    def _lookup_one(self, row: LedgerRow, request: PayoutRequest) -> Answer | None:
+        return self._limited(lambda: self.provider.lookup(request, row.provider_ref))
 
     def _safe_to_resend(self, row: LedgerRow) -> bool:
         if self.provider.dedupes_by_key:
             return True
-        started = [a.started_at for a in self.ledger.attempts(self.batch, row.row_key)
-                   if a.action == "create" and a.attempt_no == row.attempt_no]
+        started = [
+            a.started_at
+            for a in self.ledger.attempts(self.batch, row.row_key)
+            if a.action == "create" and a.attempt_no == row.attempt_no
+        ]
         if not started:
             return True
         waited = self.clock() - dt.datetime.fromisoformat(max(started))
@@ -158,15 +180,17 @@ class Engine:
                 self._send_window(pool, window, new_attempt)
         self.progress.done()
 
-    def _send_window(self, pool: ThreadPoolExecutor, rows: list[LedgerRow],
-                     new_attempt: bool) -> None:
+    def _send_window(
+        self, pool: ThreadPoolExecutor, rows: list[LedgerRow], new_attempt: bool
+    ) -> None:
         requests = [
-            self._request(r, r.attempt_no + 1 if new_attempt or r.attempt_no == 0
-                          else r.attempt_no)
+            self._request(r, r.attempt_no + 1 if new_attempt or r.attempt_no == 0 else r.attempt_no)
             for r in rows
         ]
-        intents = [Intent(r.row_key, q.attempt, q.key, "create", _intent_view(q))
-                   for r, q in zip(rows, requests, strict=True)]
+        intents = [
+            Intent(r.row_key, q.attempt, q.key, "create", _intent_view(q))
+            for r, q in zip(rows, requests, strict=True)
+        ]
         ids = self.ledger.begin(self.batch, intents)  # committed before anything leaves
         futures: dict[Future[Answer], tuple[LedgerRow, int]] = {
             pool.submit(self._create, q): (r, i)
@@ -257,16 +281,25 @@ def _result(future: Future[Answer]) -> Answer:
     try:
         return future.result()
     except Exception as exc:
-        return Answer(RowStatus.UNKNOWN, Disposition.UNKNOWN, error_code="internal_error",
-                      error_message=f"{type(exc).__name__} in the provider adapter")
+        return Answer(
+            RowStatus.UNKNOWN,
+            Disposition.UNKNOWN,
+            error_code="internal_error",
+            error_message=f"{type(exc).__name__} in the provider adapter",
+        )
 
 
 def _intent_view(request: PayoutRequest) -> dict[str, str | None]:
-    return {"key": request.key, "amount": format(request.amount, "f"),
-            "currency": request.currency, "network": request.network,
-            "address": request.address, "memo": request.memo}
+    return {
+        "key": request.key,
+        "amount": format(request.amount, "f"),
+        "currency": request.currency,
+        "network": request.network,
+        "address": request.address,
+        "memo": request.memo,
+    }
 
 
 def _chunks(rows: list[LedgerRow], size: int) -> Iterable[list[LedgerRow]]:
     for start in range(0, len(rows), size):
-        yield rows[start:start + size]
+        yield rows[start : start + size]

@@ -10,9 +10,12 @@ from collections.abc import Callable
 class RateLimiter:
     """Spaces calls ``1/rate`` seconds apart across threads; ``rate`` 0 means no limit."""
 
-    def __init__(self, rate: float,  # float-ok: requests per second
-                 clock: Callable[[], float] = time.monotonic,  # float-ok
-                 sleep: Callable[[float], None] = time.sleep) -> None:  # float-ok
+    def __init__(
+        self,
+        rate: float,  # float-ok: requests per second
+        clock: Callable[[], float] = time.monotonic,  # float-ok
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:  # float-ok
         self._interval = 1.0 / rate if rate > 0 else 0.0
         self._clock = clock
         self._sleep = sleep

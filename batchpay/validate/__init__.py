@@ -86,13 +86,20 @@ def _missing_columns(required: list[str], header_map: HeaderMap, header_row: int
             continue
         others = aliases.get(column, [])[:4]
         hint = f" (also accepted: {', '.join(others)})" if others else ""
-        problems.append(Problem("column.missing", f"required column {column!r} is missing{hint}",
-                                row=header_row, column=column))
+        problems.append(
+            Problem(
+                "column.missing",
+                f"required column {column!r} is missing{hint}",
+                row=header_row,
+                column=column,
+            )
+        )
     return problems
 
 
-def _canonical_frame(sheet: Sheet, header_map: HeaderMap, known: set[str],
-                     tables: Tables) -> pd.DataFrame:
+def _canonical_frame(
+    sheet: Sheet, header_map: HeaderMap, known: set[str], tables: Tables
+) -> pd.DataFrame:
     """Canonical column names, trimmed cells, every known column present (empty if absent)."""
     frame = sheet.frame[list(header_map.by_position)].copy()
     frame.columns = [header_map.by_position[p] for p in header_map.by_position]
@@ -111,8 +118,14 @@ def _canonical_frame(sheet: Sheet, header_map: HeaderMap, known: set[str],
     return frame
 
 
-def _finish_rows(result: Validated, frame: pd.DataFrame, bad_rows: set[int],
-                 provider: str | None, policy: RoundingPolicy, tables: Tables) -> None:
+def _finish_rows(
+    result: Validated,
+    frame: pd.DataFrame,
+    bad_rows: set[int],
+    provider: str | None,
+    policy: RoundingPolicy,
+    tables: Tables,
+) -> None:
     extra_columns = [c for c in frame.columns if c not in _CORE]
     for row_number, record in zip(frame.index, frame.to_dict("records"), strict=True):
         number = int(row_number)
@@ -123,28 +136,55 @@ def _finish_rows(result: Validated, frame: pd.DataFrame, bad_rows: set[int],
             result.rows.append(row)
 
 
-def _build_row(number: int, record: dict[str, Any], extra_columns: list[str],
-               provider: str | None, policy: RoundingPolicy, tables: Tables,
-               result: Validated) -> PayoutRow | None:
+def _build_row(
+    number: int,
+    record: dict[str, Any],
+    extra_columns: list[str],
+    provider: str | None,
+    policy: RoundingPolicy,
+    tables: Tables,
+    result: Validated,
+) -> PayoutRow | None:
     requested = parse_amount(record["amount"])
     network = record["network"] or None
     places = tables.scale(record["currency"], network, provider)
     if places is None:
-        result.problems.append(Problem(
-            "currency.no_scale", f"no decimal places are known for {record['currency']}"
-            f"{' on ' + network if network else ''}", row=number, column="currency",
-            value=record["currency"]))
+        result.problems.append(
+            Problem(
+                "currency.no_scale",
+                f"no decimal places are known for {record['currency']}"
+                f"{' on ' + network if network else ''}",
+                row=number,
+                column="currency",
+                value=record["currency"],
+            )
+        )
         return None
     try:
         scaled = apply_scale(requested, places, policy)
     except TooPrecise as exc:
-        result.problems.append(Problem(
-            "amount.too_precise", f"{record['amount']} {exc} allowed for {record['currency']}",
-            row=number, column="amount", value=record["amount"]))
+        result.problems.append(
+            Problem(
+                "amount.too_precise",
+                f"{record['amount']} {exc} allowed for {record['currency']}",
+                row=number,
+                column="amount",
+                value=record["amount"],
+            )
+        )
         return None
     if scaled.delta:
-        result.roundings.append(Rounding(number, record["reference"], record["currency"],
-                                         requested, scaled.amount, scaled.delta, places))
+        result.roundings.append(
+            Rounding(
+                number,
+                record["reference"],
+                record["currency"],
+                requested,
+                scaled.amount,
+                scaled.delta,
+                places,
+            )
+        )
     return PayoutRow(
         row=number,
         reference=record["reference"],

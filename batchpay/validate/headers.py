@@ -57,15 +57,23 @@ def map_headers(
         canonical = _resolve(base, aliases, known, prefix)
         if canonical is None:
             result.problems.append(
-                Problem("column.unknown", f"column {raw!r} is not used by batchpay and is ignored",
-                        row=header_row, column=raw, severity=Severity.WARNING)
+                Problem(
+                    "column.unknown",
+                    f"column {raw!r} is not used by batchpay and is ignored",
+                    row=header_row,
+                    column=raw,
+                    severity=Severity.WARNING,
+                )
             )
             continue
         if canonical in seen:
             result.problems.append(
-                Problem("column.duplicate",
-                        f"columns {seen[canonical]!r} and {raw!r} both mean {canonical!r}",
-                        row=header_row, column=raw)
+                Problem(
+                    "column.duplicate",
+                    f"columns {seen[canonical]!r} and {raw!r} both mean {canonical!r}",
+                    row=header_row,
+                    column=raw,
+                )
             )
             continue
         seen[canonical] = raw
@@ -77,7 +85,7 @@ def map_headers(
 
 def _resolve(text: str, aliases: dict[str, str], known: set[str], prefix: str | None) -> str | None:
     if prefix and text.lower().startswith(prefix):
-        field_name = text[len(prefix):].strip()
+        field_name = text[len(prefix) :].strip()
         return prefix + field_name if field_name else None
     canonical = aliases.get(normalise(text))
     if canonical is None:

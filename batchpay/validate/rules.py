@@ -35,13 +35,21 @@ def _fixed(code: str, message: str) -> Explain:
 
 
 def _present(column: str) -> Rule:
-    return Rule(f"{column}.missing", column, lambda df: df[column] != "",
-                _fixed(f"{column}.missing", f"{column} is empty"))
+    return Rule(
+        f"{column}.missing",
+        column,
+        lambda df: df[column] != "",
+        _fixed(f"{column}.missing", f"{column} is empty"),
+    )
 
 
 def _max_length(column: str, limit: int) -> Rule:
-    return Rule(f"{column}.too_long", column, lambda df: df[column].str.len() <= limit,
-                _fixed(f"{column}.too_long", f"{column} is longer than {limit} characters"))
+    return Rule(
+        f"{column}.too_long",
+        column,
+        lambda df: df[column].str.len() <= limit,
+        _fixed(f"{column}.too_long", f"{column} is longer than {limit} characters"),
+    )
 
 
 _PLAIN_POSITIVE = r"\+?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)"
@@ -70,13 +78,20 @@ def _rules_common(tables: Tables, limits: dict[str, int]) -> list[Rule]:
     return [
         _present("reference"),
         _max_length("reference", limits["reference_max_length"]),
-        Rule("reference.duplicate", "reference", _unique,
-             _fixed("reference.duplicate", "this reference appears more than once in the sheet")),
+        Rule(
+            "reference.duplicate",
+            "reference",
+            _unique,
+            _fixed("reference.duplicate", "this reference appears more than once in the sheet"),
+        ),
         Rule("amount.grammar", "amount", _amount_ok, _explain_amount),
         _present("currency"),
-        Rule("currency.unknown", "currency",
-             lambda df: (df["currency"] == "") | df["currency"].map(tables.known_currency),
-             lambda row: ("currency.unknown", f"currency {row['currency']!r} is not known")),
+        Rule(
+            "currency.unknown",
+            "currency",
+            lambda df: (df["currency"] == "") | df["currency"].map(tables.known_currency),
+            lambda row: ("currency.unknown", f"currency {row['currency']!r} is not known"),
+        ),
         _max_length("name", limits["name_max_length"]),
         _max_length("description", limits["description_max_length"]),
     ]
@@ -92,7 +107,8 @@ def _address_ok(tables: Tables) -> Callable[[pd.DataFrame], pd.Series]:
 
         return pd.Series(
             [one(n, a) for n, a in zip(df["network"], df["address"], strict=True)],
-            index=df.index, dtype=bool,
+            index=df.index,
+            dtype=bool,
         )
 
     return test
@@ -109,7 +125,8 @@ def _explain_address(tables: Tables) -> Explain:
 def _memo_ok(tables: Tables) -> Callable[[pd.DataFrame], pd.Series]:
     def test(df: pd.DataFrame) -> pd.Series:
         numeric = df["network"].map(lambda n: getattr(tables.networks.get(n), "memo", None))
-        bad = (numeric == "numeric") & (df["memo"] != "") & ~df["memo"].str.fullmatch(r"[0-9]{1,10}")
+        tagged = (numeric == "numeric") & (df["memo"] != "")
+        bad = tagged & ~df["memo"].str.fullmatch(r"[0-9]{1,10}")
         return ~bad
 
     return test
@@ -118,24 +135,37 @@ def _memo_ok(tables: Tables) -> Callable[[pd.DataFrame], pd.Series]:
 def _rules_crypto(tables: Tables) -> list[Rule]:
     return [
         _present("network"),
-        Rule("network.unknown", "network",
-             lambda df: (df["network"] == "") | df["network"].isin(list(tables.networks)),
-             lambda row: ("network.unknown", f"network {row['network']!r} is not known")),
+        Rule(
+            "network.unknown",
+            "network",
+            lambda df: (df["network"] == "") | df["network"].isin(list(tables.networks)),
+            lambda row: ("network.unknown", f"network {row['network']!r} is not known"),
+        ),
         _present("address"),
         Rule("address.invalid", "address", _address_ok(tables), _explain_address(tables)),
-        Rule("memo.invalid", "memo", _memo_ok(tables),
-             _fixed("memo.invalid", "a destination tag must be a whole number")),
+        Rule(
+            "memo.invalid",
+            "memo",
+            _memo_ok(tables),
+            _fixed("memo.invalid", "a destination tag must be a whole number"),
+        ),
     ]
 
 
 def _rules_fiat() -> list[Rule]:
     return [
-        Rule("country_code.invalid", "country_code",
-             lambda df: df["country_code"].str.fullmatch(r"[A-Z]{2}"),
-             _fixed("country_code.invalid", "country_code must be two letters (ISO 3166-1)")),
-        Rule("payout_currency.invalid", "payout_currency",
-             lambda df: df["payout_currency"].str.fullmatch(r"[A-Z]{3}"),
-             _fixed("payout_currency.invalid", "payout_currency must be a 3-letter ISO 4217 code")),
+        Rule(
+            "country_code.invalid",
+            "country_code",
+            lambda df: df["country_code"].str.fullmatch(r"[A-Z]{2}"),
+            _fixed("country_code.invalid", "country_code must be two letters (ISO 3166-1)"),
+        ),
+        Rule(
+            "payout_currency.invalid",
+            "payout_currency",
+            lambda df: df["payout_currency"].str.fullmatch(r"[A-Z]{3}"),
+            _fixed("payout_currency.invalid", "payout_currency must be a 3-letter ISO 4217 code"),
+        ),
         _present("payment_method"),
         _present("recipient_name"),
     ]
@@ -171,11 +201,11 @@ def run_rules(frame: pd.DataFrame, rules: list[Rule]) -> list[Problem]:
         seen.add((rule.name, int(index)))
         row = frame.loc[int(index)]
         code, message = rule.explain(row)
-        problems.append(Problem(code, message, row=int(index), column=rule.column,
-                                value=str(row[rule.column])))
+        problems.append(
+            Problem(code, message, row=int(index), column=rule.column, value=str(row[rule.column]))
+        )
     return problems
 
 
 def _as_check(rule: Rule) -> pa.Check:
     return pa.Check(lambda df, t=rule.test: t(df).fillna(False).astype(bool), name=rule.name)
-

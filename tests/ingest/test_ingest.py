@@ -17,12 +17,14 @@ def _csv(tmp_path: Path, data: bytes | str, name: str = "s.csv") -> Path:
 
 
 def test_csv_keeps_text_exactly_and_rows_as_a_spreadsheet_shows_them(tmp_path: Path) -> None:
-    text = ('ref,name,amount\r\n00123,NA,0.10\r\n\r\n"E-2","multi\nline",1E+05\r\n'
-            ',,\r\nE-3,null,100\r\n')
+    text = (
+        'ref,name,amount\r\n00123,NA,0.10\r\n\r\n"E-2","multi\nline",1E+05\r\n'
+        ",,\r\nE-3,null,100\r\n"
+    )
     sheet = read_sheet(_csv(tmp_path, text))
     assert sheet.headers == ["ref", "name", "amount"]
     assert sheet.header_row == 1
-    assert list(sheet.frame.index) == [2, 4, 6]  # blank row 3 and empty row 5 skipped, not renumbered
+    assert list(sheet.frame.index) == [2, 4, 6]  # rows 3 and 5 are empty: skipped, not renumbered
     assert sheet.frame.loc[2].tolist() == ["00123", "NA", "0.10"]
     assert sheet.frame.loc[4].tolist() == ["E-2", "multi\nline", "1E+05"]
     assert sheet.frame.loc[6, 1] == "null"
@@ -31,8 +33,12 @@ def test_csv_keeps_text_exactly_and_rows_as_a_spreadsheet_shows_them(tmp_path: P
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 def test_csv_delimiter_is_sniffed(tmp_path: Path, delimiter: str) -> None:
-    text = delimiter.join(["ref", "amount", "currency"]) + "\n" + delimiter.join(
-        ["A", "1.50", "USDT"]) + "\n"
+    text = (
+        delimiter.join(["ref", "amount", "currency"])
+        + "\n"
+        + delimiter.join(["A", "1.50", "USDT"])
+        + "\n"
+    )
     sheet = read_sheet(_csv(tmp_path, text))
     assert sheet.frame.loc[2].tolist() == ["A", "1.50", "USDT"]
 
@@ -53,8 +59,12 @@ def test_title_rows_above_the_header_keep_numbering(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "empty"), (b"\n\n", "empty"), (b"\xff\xfe\xfa\x00bad", "not valid"),
-     (b"ref,amount\nA,1,extra,more\n", "more cells than the header")],
+    [
+        (b"", "empty"),
+        (b"\n\n", "empty"),
+        (b"\xff\xfe\xfa\x00bad", "not valid"),
+        (b"ref,amount\nA,1,extra,more\n", "more cells than the header"),
+    ],
 )
 def test_unreadable_csv_is_a_clear_error(tmp_path: Path, content: bytes, message: str) -> None:
     with pytest.raises(SheetUnreadable, match=message):

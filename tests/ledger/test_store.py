@@ -15,8 +15,10 @@ from tests.conftest import FixedClock
 
 
 def _plan(amounts: list[str]) -> object:
-    rows = [PayoutRow(i + 2, f"R{i}", Decimal(a), Decimal(a), Decimal(0), "USDT", "TRON", "TA")
-            for i, a in enumerate(amounts)]
+    rows = [
+        PayoutRow(i + 2, f"R{i}", Decimal(a), Decimal(a), Decimal(0), "USDT", "TRON", "TA")
+        for i, a in enumerate(amounts)
+    ]
     return make_plan("b1", "sandbox", "s.csv", "ab" * 32, rows)
 
 
@@ -70,12 +72,27 @@ def test_intent_is_durable_before_the_answer(tmp_path: Path) -> None:
         # a second connection (another process after a crash) sees the intent already
         other = sqlite3.connect(tmp_path / "l.sqlite")
         assert other.execute("SELECT status, idempotency_key FROM payouts").fetchone() == (
-            "sending", "k-1")
+            "sending",
+            "k-1",
+        )
         assert other.execute("SELECT outcome FROM attempts").fetchone() == (None,)
-        ledger.finish("b1", [Outcome(attempt_id, key, RowStatus.COMPLETED, "accepted",
-                                     provider_ref="p1", amount_sent=Decimal("5"))])
+        ledger.finish(
+            "b1",
+            [
+                Outcome(
+                    attempt_id,
+                    key,
+                    RowStatus.COMPLETED,
+                    "accepted",
+                    provider_ref="p1",
+                    amount_sent=Decimal("5"),
+                )
+            ],
+        )
         assert other.execute("SELECT status, provider_ref FROM payouts").fetchone() == (
-            "completed", "p1")
+            "completed",
+            "p1",
+        )
         other.close()
 
 
@@ -106,11 +123,18 @@ def test_final_states_are_never_left_through_an_outcome(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("current", "new", "allowed"),
-    [(RowStatus.SENDING, RowStatus.UNKNOWN, True), (RowStatus.UNKNOWN, RowStatus.COMPLETED, True),
-     (RowStatus.PENDING, RowStatus.COMPLETED, True), (RowStatus.PENDING, RowStatus.UNKNOWN, False),
-     (RowStatus.PENDING, RowStatus.PLANNED, False), (RowStatus.COMPLETED, RowStatus.FAILED, False),
-     (RowStatus.FAILED, RowStatus.COMPLETED, False), (RowStatus.CANCELLED, RowStatus.PENDING, False),
-     (RowStatus.NEEDS_REVIEW, RowStatus.COMPLETED, False), (RowStatus.PLANNED, RowStatus.PENDING, False)],
+    [
+        (RowStatus.SENDING, RowStatus.UNKNOWN, True),
+        (RowStatus.UNKNOWN, RowStatus.COMPLETED, True),
+        (RowStatus.PENDING, RowStatus.COMPLETED, True),
+        (RowStatus.PENDING, RowStatus.UNKNOWN, False),
+        (RowStatus.PENDING, RowStatus.PLANNED, False),
+        (RowStatus.COMPLETED, RowStatus.FAILED, False),
+        (RowStatus.FAILED, RowStatus.COMPLETED, False),
+        (RowStatus.CANCELLED, RowStatus.PENDING, False),
+        (RowStatus.NEEDS_REVIEW, RowStatus.COMPLETED, False),
+        (RowStatus.PLANNED, RowStatus.PENDING, False),
+    ],
 )
 def test_transition_table(current: RowStatus, new: RowStatus, allowed: bool) -> None:
     assert may_move(current, new) is allowed

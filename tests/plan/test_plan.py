@@ -10,9 +10,16 @@ from batchpay.plan import Existing, KeyForm, attempt_key, conflicts, make_plan, 
 
 
 def _row(ref: str = "E-0001", amount: str = "10", address: str = "TA") -> PayoutRow:
-    return PayoutRow(row=2, reference=ref, amount_requested=Decimal(amount),
-                     amount=Decimal(amount), rounding_delta=Decimal(0), currency="USDT",
-                     network="TRON", address=address)
+    return PayoutRow(
+        row=2,
+        reference=ref,
+        amount_requested=Decimal(amount),
+        amount=Decimal(amount),
+        rounding_delta=Decimal(0),
+        currency="USDT",
+        network="TRON",
+        address=address,
+    )
 
 
 def test_keys_are_pinned_forever() -> None:
@@ -36,20 +43,36 @@ def test_keys_separate_batches_references_and_attempts() -> None:
 
 
 def test_plan_totals_per_currency() -> None:
-    rows = [_row("A", "1.5"), _row("B", "2.25"),
-            PayoutRow(3, "C", Decimal("1.1234567"), Decimal("1.123456"), Decimal("-0.0000007"),
-                      "USDT", "TRON", "TA")]
+    rows = [
+        _row("A", "1.5"),
+        _row("B", "2.25"),
+        PayoutRow(
+            3,
+            "C",
+            Decimal("1.1234567"),
+            Decimal("1.123456"),
+            Decimal("-0.0000007"),
+            "USDT",
+            "TRON",
+            "TA",
+        ),
+    ]
     plan = make_plan("b", "sandbox", "s.csv", "0" * 64, rows)
     totals = plan.totals()["USDT"]
     assert (totals.rows, totals.requested, totals.to_send, totals.rounding_delta) == (
-        3, Decimal("4.8734567"), Decimal("4.873456"), Decimal("-0.0000007"))
+        3,
+        Decimal("4.8734567"),
+        Decimal("4.873456"),
+        Decimal("-0.0000007"),
+    )
     assert [i.row_key for i in plan.items] == [row_key("b", r) for r in "ABC"]
     with pytest.raises(ValueError):
         make_plan(" ", "sandbox", "s.csv", "", rows)
 
 
-def _existing(key: str, status: RowStatus, sent: bool, amount: str = "10",
-              address: str = "TA") -> Existing:
+def _existing(
+    key: str, status: RowStatus, sent: bool, amount: str = "10", address: str = "TA"
+) -> Existing:
     return Existing(key, "E-0001", status, sent, Decimal(amount), "USDT", "TRON", address, None)
 
 

@@ -11,8 +11,12 @@ from batchpay.validate import Validated, validate_sheet
 from tests.conftest import ETH, TRON
 
 
-def _validate(tmp_path: Path, text: str, provider: str | None = "sandbox",
-              policy: RoundingPolicy = RoundingPolicy.DOWN) -> Validated:
+def _validate(
+    tmp_path: Path,
+    text: str,
+    provider: str | None = "sandbox",
+    policy: RoundingPolicy = RoundingPolicy.DOWN,
+) -> Validated:
     path = tmp_path / "s.csv"
     path.write_text(text, encoding="utf-8")
     return validate_sheet(read_sheet(path), provider, policy)
@@ -25,13 +29,13 @@ def _codes(result: Validated) -> set[tuple[int | None, str, str]]:
 def test_every_problem_is_collected_in_one_pass(tmp_path: Path) -> None:
     text = (
         "reference,amount,currency,network,address,memo\n"
-        f"A,10,USDT,TRON,{TRON[0]},\n"          # 2 ok
-        f"A,1E+05,USDT,TRON,{TRON[1]},\n"       # 3 duplicate + exponent
-        f",5,USDT,TRON,{TRON[2]},\n"            # 4 missing reference
-        "C,1,USDT,TRON,0xabc,\n"                # 5 bad address for TRON
-        f"D,0,ZZZ,MARS,{TRON[0]},\n"             # 6 zero, unknown currency, unknown network
+        f"A,10,USDT,TRON,{TRON[0]},\n"  # 2 ok
+        f"A,1E+05,USDT,TRON,{TRON[1]},\n"  # 3 duplicate + exponent
+        f",5,USDT,TRON,{TRON[2]},\n"  # 4 missing reference
+        "C,1,USDT,TRON,0xabc,\n"  # 5 bad address for TRON
+        f"D,0,ZZZ,MARS,{TRON[0]},\n"  # 6 zero, unknown currency, unknown network
         f"E,1,XRP,XRP,rG1QQv2nh2gr7RCZ1P8YYcBUKCCN633jCn,abc\n"  # 7 non-numeric tag
-        "F,1,USDT,ETHEREUM,,\n"                 # 8 missing address
+        "F,1,USDT,ETHEREUM,,\n"  # 8 missing address
     )
     result = _validate(tmp_path, text)
     assert _codes(result) == {
@@ -53,18 +57,26 @@ def test_every_problem_is_collected_in_one_pass(tmp_path: Path) -> None:
 
 
 def test_aliases_case_and_implied_currency(tmp_path: Path) -> None:
-    text = ("Employee ID, Wallet Address ,Amount (USDT),CHAIN,Full Name,Notes\n"
-            f"00042,{TRON[0]},12.50,trc20,Ada,salary\n")
+    text = (
+        "Employee ID, Wallet Address ,Amount (USDT),CHAIN,Full Name,Notes\n"
+        f"00042,{TRON[0]},12.50,trc20,Ada,salary\n"
+    )
     result = _validate(tmp_path, text)
     assert result.ok, result.problems
     (row,) = result.rows
     assert (row.reference, row.currency, row.network, row.name, row.description) == (
-        "00042", "USDT", "TRON", "Ada", "salary")
+        "00042",
+        "USDT",
+        "TRON",
+        "Ada",
+        "salary",
+    )
     assert row.amount == Decimal("12.50") and str(row.amount) == "12.50"
 
 
 def test_missing_and_duplicate_columns_stop_before_rows(tmp_path: Path) -> None:
-    result = _validate(tmp_path, "ref,reference,amount,currency,network,unused\nA,B,1,USDT,TRON,x\n")
+    text = "ref,reference,amount,currency,network,unused\nA,B,1,USDT,TRON,x\n"
+    result = _validate(tmp_path, text)
     codes = {(p.code, p.column) for p in result.problems}
     assert ("column.duplicate", "reference") in codes
     assert ("column.missing", "address") in codes
@@ -76,10 +88,12 @@ def test_missing_and_duplicate_columns_stop_before_rows(tmp_path: Path) -> None:
 
 
 def test_rounding_is_recorded_per_network_scale(tmp_path: Path) -> None:
-    text = ("reference,amount,currency,network,address\n"
-            f"A,1.1234567,USDT,TRON,{TRON[0]}\n"
-            f"B,1.123456789012345678,USDT,BSC,{ETH}\n"
-            f"C,0.123456789,BTC,BITCOIN,bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4\n")
+    text = (
+        "reference,amount,currency,network,address\n"
+        f"A,1.1234567,USDT,TRON,{TRON[0]}\n"
+        f"B,1.123456789012345678,USDT,BSC,{ETH}\n"
+        f"C,0.123456789,BTC,BITCOIN,bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4\n"
+    )
     result = _validate(tmp_path, text)
     assert result.ok
     by_ref = {r.reference: r for r in result.rows}
@@ -97,10 +111,12 @@ def test_reject_policy_turns_extra_places_into_errors(tmp_path: Path) -> None:
 
 
 def test_pontis_sheet_uses_fiat_columns_and_two_places(tmp_path: Path) -> None:
-    text = ("reference,amount,currency,country_code,payout_currency,payment_method,"
-            "recipient_name,recipient.account_number,recipient.ifsc\n"
-            "P-1,125.005,usdt,in,INR,imps,Ravi Kumar,001234567890,HDFC0000001\n"
-            "P-2,10,USDT,India,rupee,,,1,\n")
+    text = (
+        "reference,amount,currency,country_code,payout_currency,payment_method,"
+        "recipient_name,recipient.account_number,recipient.ifsc\n"
+        "P-1,125.005,usdt,in,INR,imps,Ravi Kumar,001234567890,HDFC0000001\n"
+        "P-2,10,USDT,India,rupee,,,1,\n"
+    )
     result = _validate(tmp_path, text, provider="pontis")
     assert result.kind == "fiat"
     assert _codes(result) == {

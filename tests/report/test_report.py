@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from batchpay.ledger import Ledger
+from batchpay.model import PayoutRow
+from batchpay.plan import make_plan
+from batchpay.providers.sandbox import SandboxBank, SandboxProvider
+from batchpay.report import build_report, render_csv, render_html, write_report
+from batchpay.report.safe import safe_text
+from batchpay.send import Engine, RetryPolicy
+from tests.conftest import FixedClock
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("BATCHPAY_UPDATE_GOLDEN") == "1"
+
+
+def _row(
+    n: int, ref: str, requested: str, sent: str, currency: str = "USDT", name: str = "Pat"
+) -> PayoutRow:
+    return PayoutRow(
+        n,
+        ref,
+        Decimal(requested),
+        Decimal(sent),
+        Decimal(sent) - Decimal(requested),
+        currency,
+        "TRON",
+        "TFEkshkSXo8yMe8vcA6P77XmiLfstNWHyT",
+        name=name,
+    )
+
+
+def _mixed_ledger(tmp_path: Path) -> Ledger:
+    """completed, rounded, failed (final and operator), pending, unknown and not sent."""
+    rows = [
+        _row(2, "E-1", "100.00", "100.00"),
+        _row(3, "E-2", "10.1234567", "10.123456"),
+        _row(4, "E-3", "20.02", "20.02"),  # failed: recipient not found
+        _row(5, "E-4", "30.01", "30.01"),  # failed: insufficient funds
+        _row(6, "E-5", "40.03", "40.03"),  # stays pending
+        _row(7, "E-6", "50.00", "50.00"),  # answer lost: unknown
+        _row(8, "E-7", "60.00", "60.00", currency="USDC"),  # never gets through: planned
+        _row(9, '=HYPERLINK("http://x")', "1.00", "1.00", name="@SUM(A1:A9)"),
+        _row(10, "E-9", "2.00", "2.00", name="+cmd|' /C calc'!A0"),
+    ]
+    ledger = Ledger(tmp_path / "l.sqlite", clock=FixedClock())
+    ledger.save_plan(
+        make_plan("payroll-2026-11", "sandbox", "payroll.csv", "ab" * 32, rows),
+        sandbox=True,
+        rounding="down",
+        fee_option="deduct",
+    )
+
+    def faults(action: str, request: object) -> str | None:
+        reference = getattr(request, "reference", "")
+        return {"E-6": "drop_after", "E-7": "drop_before"}.get(reference)
+
+    Engine(
+        ledger=ledger,
+        provider=SandboxProvider(SandboxBank(), faults),
+        batch="payroll-2026-11",
+        concurrency=1,
+        retry=RetryPolicy(max_tries=2),
+        sleep=lambda s: None,
+    ).send_planned()
+    return ledger
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(text, encoding="utf-8", newline="")
+    assert text == path.read_bytes().decode("utf-8"), f"{name} differs from its golden file"
+
+
+def test_golden_csv_and_html(tmp_path: Path) -> None:
+    with _mixed_ledger(tmp_path) as ledger:
+        report = build_report(ledger, "payroll-2026-11")
+    _golden("reconciliation.csv", render_csv(report))
+    _golden("reconciliation.html", render_html(report))
+
+
+def test_control_identity_holds_for_mixed_outcomes(tmp_path: Path) -> None:
+    with _mixed_ledger(tmp_path) as ledger:
+        report = build_report(ledger, "payroll-2026-11")
+    usdt = next(s for s in report.summaries if s.currency == "USDT")
+    assert usdt.requested == Decimal("253.1834567")
+    assert usdt.buckets["completed"] == Decimal("113.1234567")
+    assert usdt.buckets["failed"] == Decimal("50.03")
+    assert usdt.buckets["pending"] == Decimal("40.03")
+    assert usdt.buckets["unknown"] == Decimal("50.00")
+    assert usdt.rounding_delta == Decimal("-0.0000007")
+    assert usdt.identity_holds and report.identity_holds
+    usdc = next(s for s in report.summaries if s.currency == "USDC")
+    assert usdc.buckets["not_sent"] == Decimal("60.00") and usdc.sent == 0
+    assert {r.reference for r in report.exceptions} == {"E-2", "E-3", "E-4", "E-6"}
+    counts = {k: v for k, v in report.counts.items() if v}
+    assert counts == {"completed": 4, "failed": 2, "pending": 1, "unknown": 1, "planned": 1}
+
+
+def test_same_ledger_same_report(tmp_path: Path) -> None:
+    with _mixed_ledger(tmp_path) as ledger:
+        first = render_csv(build_report(ledger, "payroll-2026-11"))
+        second = render_csv(build_report(ledger, "payroll-2026-11"))
+    assert first == second
+
+
+def test_no_cell_can_be_a_formula_and_numbers_stay_numbers(tmp_path: Path) -> None:
+    with _mixed_ledger(tmp_path) as ledger:
+        report = build_report(ledger, "payroll-2026-11")
+    files = write_report(report, tmp_path / "out")
+    assert sorted(p.name for p in files) == [
+        "reconciliation.csv",
+        "reconciliation.html",
+        "reconciliation.xlsx",
+    ]
+    csv_text = (tmp_path / "out" / "reconciliation.csv").read_text()
+    assert "'=HYPERLINK" in csv_text and "'@SUM" in csv_text and "'+cmd" in csv_text
+    assert ",-0.0000007," in csv_text
+    wb = openpyxl.load_workbook(tmp_path / "out" / "reconciliation.xlsx")
+    rows = wb["Rows"]
+    for row in rows.iter_rows(min_row=2):
+        for cell in row:
+            assert cell.data_type != "f", f"formula in {cell.coordinate}"
+    header = [c.value for c in rows[1]]
+    delta = rows.cell(row=3, column=header.index("rounding_delta") + 1).value
+    assert delta == Decimal("-0.0000007") or delta == pytest.approx(-0.0000007)
+    assert rows.freeze_panes == "A2" and rows.auto_filter.ref
+    assert wb["Summary"]["A1"].value == "batch payroll-2026-11"
+
+
+def test_values_beyond_spreadsheet_precision_are_written_as_text(tmp_path: Path) -> None:
+    rows = [_row(2, "E-1", "1.123456789012345678", "1.123456789012345678")]
+    with Ledger(tmp_path / "l.sqlite", clock=FixedClock()) as ledger:
+        ledger.save_plan(
+            make_plan("b", "sandbox", "s.csv", "", rows),
+            sandbox=True,
+            rounding="down",
+            fee_option="deduct",
+        )
+        write_report(build_report(ledger, "b"), tmp_path / "out", ("xlsx",))
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "reconciliation.xlsx")["Rows"]
+    assert sheet.cell(row=2, column=7).value == "1.123456789012345678"
+
+
+@pytest.mark.parametrize(
+    ("text", "safe"),
+    [
+        ("=1+1", "'=1+1"),
+        ("-0.5", "-0.5"),
+        ("-x", "'-x"),
+        ("\tcmd", "'\tcmd"),
+        ("plain", "plain"),
+        ("", ""),
+    ],
+)
+def test_safe_text(text: str, safe: str) -> None:
+    assert safe_text(text) == safe
