@@ -120,6 +120,11 @@ class Settings:
     rate_limits: Mapping[str, float] = field(  # float-ok: requests per second
         default_factory=lambda: dict(DEFAULT_RATE_LIMITS)
     )
+    # provider -> canonical network -> provider code, over schemas/providers.toml
+    networks: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # provider -> seconds after sending (without a key field) before "not found" may be read
+    # as "never arrived"; longer than the provider's worst latency
+    grace_seconds: Mapping[str, float] = field(default_factory=dict)  # float-ok: seconds
     env: Environment = field(default_factory=lambda: Environment({}), repr=False, compare=False)
 
     def report_dir_for(self, batch: str) -> Path:
@@ -129,7 +134,8 @@ class Settings:
         return self.rate_limits.get(provider, 0.0)
 
 
-_FILE_KEYS = {f.name for f in fields(Settings)} - {"env", "rate_limits"}
+_FILE_KEYS = {f.name for f in fields(Settings)} - {"env", "rate_limits", "networks",
+                                                   "grace_seconds"}
 
 
 def load_settings(
@@ -175,12 +181,20 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     rate_limit = data.pop("rate_limit", {})
+    networks = data.pop("networks", {})
+    grace = data.pop("grace_seconds", {})
     unknown = sorted(set(data) - _FILE_KEYS)
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
     if not isinstance(rate_limit, dict):
         raise ConfigError(f"{path}: [rate_limit] must be a table of provider = requests per second")
+    if not isinstance(networks, dict) or not all(isinstance(v, dict) for v in networks.values()):
+        raise ConfigError(f"{path}: [networks.<provider>] tables map NETWORK = provider code")
+    if not isinstance(grace, dict):
+        raise ConfigError(f"{path}: [grace_seconds] must be a table of provider = seconds")
     data["rate_limits"] = rate_limit
+    data["networks"] = networks
+    data["grace_seconds"] = grace
     return data
 
 
@@ -193,6 +207,15 @@ def _build(values: Mapping[str, Any], env: Environment) -> Settings:
                 raise ConfigError(f"rate_limit: unknown provider {name!r}")
             rate_limits[name] = _non_negative(float(rate), f"rate_limit.{name}")  # float-ok
         changes: dict[str, Any] = {"rate_limits": rate_limits}
+        for table in ("networks", "grace_seconds"):
+            for name in dict(values.get(table, {})):
+                if name not in PROVIDERS:
+                    raise ConfigError(f"{table}: unknown provider {name!r}")
+        changes["networks"] = {k: {str(n).upper(): str(c) for n, c in v.items()}
+                               for k, v in dict(values.get("networks", {})).items()}
+        changes["grace_seconds"] = {
+            k: _non_negative(float(v), f"grace_seconds.{k}")  # float-ok: seconds
+            for k, v in dict(values.get("grace_seconds", {})).items()}
         if "ledger" in values:
             changes["ledger"] = Path(values["ledger"])
         if "report_dir" in values:

@@ -29,6 +29,11 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
+def _json(data: Mapping[str, Any]) -> str:
+    # Decimals from provider answers are kept as exact strings.
+    return json.dumps(dict(data), sort_keys=True, default=str)
+
+
 def _dec(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
@@ -400,7 +405,7 @@ class Ledger:
                         intent.idempotency_key,
                         intent.action,
                         now,
-                        json.dumps(dict(intent.request), sort_keys=True),
+                        _json(intent.request),
                     ),
                 )
                 assert cursor.lastrowid is not None
@@ -442,7 +447,7 @@ class Ledger:
                         o.http_status,
                         None
                         if o.response is None
-                        else json.dumps(dict(o.response), sort_keys=True),
+                        else _json(o.response),
                         o.status,
                         o.disposition,
                         o.error_code,

@@ -13,6 +13,7 @@ import email.utils
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -92,7 +93,7 @@ def _parse_json(body: bytes) -> Any:
     if not body:
         return None
     try:
-        return json.loads(body)
+        return json.loads(body, parse_float=Decimal)  # amounts stay exact
     except (ValueError, UnicodeDecodeError):
         return None
 

@@ -1,0 +1,53 @@
+"""What the four emulated providers share: a locked book of payouts and a clock."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from batchpay.emulator.core import EmuRequest, EmuResponse, Faults, with_faults
+from batchpay.emulator.keys import EmulatorKeys
+
+
+class EmuProvider:
+    name = "emu"
+
+    def __init__(self, keys: EmulatorKeys, faults: Faults,
+                 clock: Callable[[], float] = time.time,  # float-ok: unix seconds
+                 sleep: Callable[[float], None] = time.sleep) -> None:  # float-ok
+        self.keys = keys
+        self.faults = faults
+        self.clock = clock
+        self.sleep = sleep
+        self.lock = threading.RLock()
+        self.payouts: list[dict[str, Any]] = []
+        self._ids = itertools.count(1)
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every request seen
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def handle(self, request: EmuRequest) -> EmuResponse:
+        with self.lock:
+            self.requests.append((request.method, request.path))
+        op, handler = self.route(request)
+        return with_faults(self.faults, self.name, op, handler, request, self.sleep)
+
+    def route(self, request: EmuRequest) -> tuple[str, Callable[[EmuRequest], EmuResponse]]:
+        raise NotImplementedError
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.payouts)
+
+    def settle_all(self) -> None:
+        """Move every payout to its final state, as time would."""
+        with self.lock:
+            for payout in self.payouts:
+                self.advance(payout)
+
+    def advance(self, payout: dict[str, Any]) -> None:
+        raise NotImplementedError

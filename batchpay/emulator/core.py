@@ -1,0 +1,109 @@
+"""The emulation core: plain requests in, plain responses out, no sockets.
+
+The same core is served two ways: as an ``httpx.MockTransport`` for fast in-process tests, and
+over real loopback HTTP by ``batchpay sandbox``. Faults are injected here, so both ways see them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from batchpay.providers.wire import dumps
+
+
+@dataclass(frozen=True)
+class EmuRequest:
+    method: str
+    path: str  # below the provider's prefix, e.g. "/v1/payout"
+    headers: dict[str, str]  # lower-case names
+    body: bytes = b""
+    query: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, method: str, path: str, headers: dict[str, str], body: bytes,
+              query_string: str = "") -> EmuRequest:
+        return cls(method.upper(), path, {k.lower(): v for k, v in headers.items()}, body,
+                   dict(parse_qsl(query_string)))
+
+
+@dataclass
+class EmuResponse:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False  # processed, but the connection is cut before the answer is written
+
+
+def json_response(status: int, data: Any) -> EmuResponse:
+    return EmuResponse(status, dumps(data).encode(), {"content-type": "application/json"})
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour. ``kind``: latency | 5xx_before | 5xx_after | drop_after |
+    429 | invalid_json. ``op``: create | lookup | list | login | calc | * ."""
+
+    provider: str
+    kind: str
+    op: str = "create"
+    times: int = 1  # how many requests it hits; -1 for every one
+    status: int = 500
+    seconds: float = 0.0  # float-ok: latency
+    retry_after: str = "1"
+
+
+class Faults:
+    def __init__(self) -> None:
+        self._rules: list[Fault] = []
+        self._lock = threading.Lock()
+        self.hits: list[tuple[str, str, str]] = []
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._rules.append(fault)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def take(self, provider: str, op: str) -> Fault | None:
+        with self._lock:
+            for rule in self._rules:
+                if rule.provider == provider and rule.op in (op, "*") and rule.times != 0:
+                    if rule.times > 0:
+                        rule.times -= 1
+                    self.hits.append((provider, op, rule.kind))
+                    return rule
+        return None
+
+
+Handler = Callable[[EmuRequest], EmuResponse]
+
+
+def with_faults(faults: Faults, provider: str, op: str, handler: Handler,
+                request: EmuRequest, sleep: Callable[[float], None] = time.sleep) -> EmuResponse:
+    """Run ``handler`` under whatever fault the plan holds for this provider and operation."""
+    fault = faults.take(provider, op)
+    if fault is None:
+        return handler(request)
+    if fault.kind == "latency":
+        sleep(fault.seconds)
+        return handler(request)
+    if fault.kind == "5xx_before":
+        return EmuResponse(fault.status, b"upstream unavailable")
+    if fault.kind == "429":
+        return EmuResponse(429, b'{"error":"too many requests"}',
+                           {"retry-after": fault.retry_after, "content-type": "application/json"})
+    response = handler(request)
+    if fault.kind == "5xx_after":
+        return EmuResponse(fault.status, b"internal error")
+    if fault.kind == "drop_after":
+        response.drop = True
+    elif fault.kind == "invalid_json":
+        response.body = b"<html>gateway hiccup</html>"
+    return response

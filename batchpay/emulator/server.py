@@ -1,0 +1,70 @@
+"""``batchpay sandbox``: the emulation over real HTTP on loopback (stdlib server, no extra
+dependency). A dropped answer closes the connection without writing a response."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from batchpay.emulator import Emulator
+from batchpay.emulator.core import EmuRequest
+
+MAX_BODY = 1024 * 1024
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> None:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("the emulation only listens on loopback")
+        self.emulator = emulator
+        super().__init__((host, port), _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="batchpay-emulator",
+                                  daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: EmulatorServer
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        if length > MAX_BODY:
+            self.send_error(413)
+            return
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        response = self.server.emulator.handle(
+            EmuRequest.build(self.command, parts.path, dict(self.headers.items()), body,
+                             parts.query))
+        if response.drop:
+            self.close_connection = True
+            self.connection.close()
+            return
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    do_GET = do_POST = _serve
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass  # quiet: request lines may carry ids; nothing secret, but nothing useful either

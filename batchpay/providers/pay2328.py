@@ -1,0 +1,124 @@
+"""2328.io adapter: ``project`` + ``sign`` (HMAC-SHA256 over base64 of the exact body), amounts
+as strings, ``order_id`` as the idempotency key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from batchpay.config import Secret
+from batchpay.model import RowStatus
+from batchpay.money import MONEY_CONTEXT, to_wire
+from batchpay.plan.keys import KeyForm
+from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
+from batchpay.providers.http import HttpAdapter, provider_message, response_view
+from batchpay.providers.transport import Failure, Reply
+from batchpay.providers.wire import b64, dumps, hmac_hex
+
+STATUSES = {"pending": RowStatus.PENDING, "completed": RowStatus.COMPLETED,
+            "failed": RowStatus.FAILED, "cancelled": RowStatus.CANCELLED,
+            "canceled": RowStatus.CANCELLED}
+
+
+class Pay2328Adapter(HttpAdapter):
+    name = "2328io"
+    key_form = KeyForm.UUID
+    dedupes_by_key = True
+    grace_seconds = 0.0  # float-ok: seconds; order_id makes a resend safe at any time
+
+    def __init__(self, project: Secret, key: Secret, base_url: str,
+                 networks: Mapping[str, str], memo_networks: frozenset[str],
+                 transport: httpx.BaseTransport | None = None, **timeouts: float) -> None:  # float-ok
+        super().__init__(base_url, transport=transport, **timeouts)
+        self._project = project
+        self._key = key
+        self._networks = networks
+        self._memo_networks = memo_networks
+
+    def sign(self, body: bytes) -> str:
+        return hmac_hex(self._key.reveal().encode(), b64(body).encode(), "sha256")
+
+    def _call(self, method: str, path: str, payload: Mapping[str, Any] | None) -> Reply | Failure:
+        body = dumps(payload).encode() if payload is not None else b""
+        headers = {"project": self._project.reveal(), "sign": self.sign(body),
+                   "Content-Type": "application/json"}
+        return self.exchange(method, path, body=body or None, headers=headers)
+
+    def payload(self, request: PayoutRequest) -> dict[str, Any]:
+        network = self._networks.get(request.network or "")
+        data: dict[str, Any] = {
+            "currency": request.currency, "network": network or request.network,
+            "amount": to_wire(request.amount), "to_address": request.address,
+            "order_id": request.key, "fee_option": request.fee_option,
+        }
+        if request.memo and request.network in self._memo_networks:
+            data["memo"] = request.memo
+        if request.extra.get("from_currency"):
+            data["from_currency"] = request.extra["from_currency"]
+        return data
+
+    def create(self, request: PayoutRequest) -> Answer:
+        payload = self.payload(request)
+        return self._answer(self._call("POST", "/v1/payout", payload), payload)
+
+    def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
+        if not provider_ref:
+            return None  # no search by order_id; a resend with the same order_id is safe
+        answer = self._answer(self._call("GET", f"/v1/payout/status/{provider_ref}", None), None)
+        return None if answer.http_status == 404 else answer
+
+    def quote(self, request: PayoutRequest) -> Quote | None:
+        payload = self.payload(request)
+        reply = self._call("POST", "/v1/payout/calc", payload)
+        if not isinstance(reply, Reply) or reply.status_code != 200:
+            return None
+        result = (reply.data or {}).get("result") if isinstance(reply.data, dict) else None
+        if not isinstance(result, dict):
+            return None
+        debited = Decimal(str(result["merchant_amount"]))
+        receives = Decimal(str(result["network_amount"]))
+        fee = (Decimal(str(result["total_fee"])) if "total_fee" in result
+               else MONEY_CONTEXT.subtract(debited, receives))
+        return Quote(request.currency, request.amount, fee, receives, debited)
+
+    def _answer(self, reply: Reply | Failure, sent: Mapping[str, Any] | None) -> Answer:
+        if isinstance(reply, Failure):
+            return self.failure_answer(reply, sent)
+        generic = self.generic_answer(reply, sent)
+        if generic is not None:
+            return generic
+        data = reply.data if isinstance(reply.data, dict) else {}
+        result = data.get("result")
+        if data.get("state") == 0 and isinstance(result, dict):
+            return self._from_result(result, reply, sent)
+        message = provider_message(reply) or str(data.get("error") or "request refused")
+        return Answer(RowStatus.FAILED, Disposition.FINAL, http_status=reply.status_code,
+                      error_code=f"http_{reply.status_code}", error_message=message,
+                      request=sent, response=response_view(reply))
+
+    def _from_result(self, result: dict[str, Any], reply: Reply,
+                     sent: Mapping[str, Any] | None) -> Answer:
+        status = map_status(STATUSES, result.get("status"))
+        merchant, network = result.get("merchant_amount"), result.get("network_amount")
+        fee = None
+        if merchant is not None and network is not None:
+            fee = MONEY_CONTEXT.subtract(Decimal(str(merchant)), Decimal(str(network))).copy_abs()
+        failed = status is RowStatus.FAILED
+        return Answer(
+            status=status,
+            disposition=Disposition.FINAL if failed else Disposition.ACCEPTED,
+            provider_ref=result.get("uuid"),
+            amount=Decimal(str(result["amount"])) if result.get("amount") is not None else None,
+            address=result.get("to_address"),
+            fee=fee,
+            tx_hash=result.get("txid"),
+            error_code=result.get("error_type") if failed else None,
+            error_message=f"failed: {result.get('error_type') or 'unspecified'}" if failed
+            else None,
+            http_status=reply.status_code,
+            request=sent,
+            response=response_view(reply),
+        )

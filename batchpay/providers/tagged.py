@@ -1,0 +1,46 @@
+"""For providers without an idempotency key (OxaPay, TheDex): a deterministic tag travels in
+``description``, and after any doubt the provider is searched for it before anything is resent.
+
+One match with our tag and address is our payout. No match is "not found" (the send stage
+resends only after the grace period). More than one, or a match whose amount or address
+differs, is for a person to look at: ``needs_review``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from batchpay.model import RowStatus
+from batchpay.providers.base import Answer, Disposition, PayoutRequest
+
+T = TypeVar("T")
+
+
+def tagged_description(request: PayoutRequest, limit: int) -> str:
+    """The user's description with our tag appended, trimmed so the tag always fits."""
+    tag = f"[{request.key}]"
+    text = (request.description or request.reference).strip()
+    room = limit - len(tag) - 1
+    return f"{text[:room]} {tag}" if room > 0 else tag
+
+
+def match_tagged(request: PayoutRequest, candidates: Iterable[T],
+                 description: Callable[[T], str], to_answer: Callable[[T], Answer]
+                 ) -> Answer | None:
+    ours = [c for c in candidates if f"[{request.key}]" in description(c)]
+    if not ours:
+        return None
+    if len(ours) > 1:
+        first = to_answer(ours[0])
+        return Answer(RowStatus.NEEDS_REVIEW, Disposition.UNKNOWN,
+                      provider_ref=first.provider_ref, error_code="duplicate_at_provider",
+                      error_message=f"{len(ours)} payouts at the provider carry this row's tag")
+    answer = to_answer(ours[0])
+    if (answer.amount is not None and answer.amount != request.amount) or (
+            answer.address is not None and answer.address != request.address):
+        return Answer(RowStatus.NEEDS_REVIEW, Disposition.UNKNOWN,
+                      provider_ref=answer.provider_ref, error_code="doubtful_match",
+                      error_message="a payout with this row's tag has a different amount or "
+                      "address")
+    return answer
