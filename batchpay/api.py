@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from batchpay.config import Settings, load_settings
 from batchpay.errors import LedgerError, SheetRejected, UsageError
 from batchpay.ingest import read_sheet
@@ -143,6 +145,7 @@ def run(
     progress: Progress | None = None,
     faults: FaultHook | None = None,
     sheet_name: str | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> RunResult:
     """Validate, plan and pay a sheet; resume the batch if the ledger already has it."""
     settings = settings or load_settings()
@@ -156,7 +159,7 @@ def run(
     plan = make_plan(batch, provider, loaded.name, loaded.sha256, checked.rows, checked.roundings)
     warnings = [p for p in checked.problems if p.severity == "warning"]
     if dry_run:
-        return _dry_run(plan, settings, warnings)
+        return _dry_run(plan, settings, warnings, transport)
     with batch_lock(settings.ledger, batch), Ledger(settings.ledger) as ledger:
         known = ledger.batch(batch)
         if known is not None and known.provider != provider:
@@ -167,7 +170,7 @@ def run(
         refused = conflicts(plan, ledger.existing(batch))
         if refused:
             raise SheetRejected("the sheet changes rows that were already sent", refused)
-        provider_obj = open_provider(provider, settings, faults)
+        provider_obj = open_provider(provider, settings, faults, transport)
         try:
             ledger.save_plan(
                 plan,
@@ -192,14 +195,15 @@ def status(
     wait: float = 0.0,  # float-ok
     progress: Progress | None = None,
     faults: FaultHook | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> RunResult:  # float-ok
+    sleep: Callable[[float], None] = time.sleep,  # float-ok
+    transport: httpx.BaseTransport | None = None,
+) -> RunResult:
     """Resolve unknown rows and refresh every non-final row; optionally wait for final states."""
     settings = settings or load_settings()
     deadline = time.monotonic() + wait
     with batch_lock(settings.ledger, batch), _existing_ledger(settings) as ledger:
         info = ledger.require_batch(batch)
-        provider_obj = open_provider(info.provider, settings, faults)
+        provider_obj = open_provider(info.provider, settings, faults, transport)
         try:
             engine = _engine(ledger, provider_obj, batch, settings, progress)
             while True:
@@ -223,12 +227,13 @@ def retry(
     settings: Settings | None = None,
     progress: Progress | None = None,
     faults: FaultHook | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> RunResult:
     """Send again, as new attempts with new keys, only the rows that failed for good."""
     settings = settings or load_settings()
     with batch_lock(settings.ledger, batch), _existing_ledger(settings) as ledger:
         info = ledger.require_batch(batch)
-        provider_obj = open_provider(info.provider, settings, faults)
+        provider_obj = open_provider(info.provider, settings, faults, transport)
         try:
             engine = _engine(
                 ledger, provider_obj, batch, settings, progress, fee_option=info.fee_option
@@ -302,7 +307,9 @@ def _finish(
     )
 
 
-def _dry_run(plan: Plan, settings: Settings, warnings: list[Problem]) -> RunResult:
+def _dry_run(
+    plan: Plan, settings: Settings, warnings: list[Problem], transport: httpx.BaseTransport | None
+) -> RunResult:
     """Plan and quote without writing anything: no ledger rows, no sandbox state."""
     refused: list[Problem] = []
     if settings.ledger.exists():
@@ -313,7 +320,7 @@ def _dry_run(plan: Plan, settings: Settings, warnings: list[Problem]) -> RunResu
     if plan.provider == "sandbox":
         provider: Provider = SandboxProvider(SandboxBank(None))
     else:
-        provider = open_provider(plan.provider, settings)
+        provider = open_provider(plan.provider, settings, transport=transport)
     quotes: dict[str, Quote] = {}
     try:
         for item in plan.items:

@@ -227,6 +227,31 @@ def report(batch: str, formats: str, report_dir: Path | None, ledger: Path | Non
         out.print(str(path))
 
 
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8328, show_default=True)
+def sandbox(port: int) -> None:
+    """Serve the local emulation of all four providers on 127.0.0.1 (Ctrl-C stops it)."""
+    from batchpay.emulator import Emulator
+    from batchpay.emulator.server import EmulatorServer
+
+    emulator = Emulator()
+    try:
+        server = EmulatorServer(emulator, port=port)
+    except OSError as exc:
+        err.print(f"[bold red]error:[/] cannot listen on 127.0.0.1:{port}: {exc.strerror}")
+        sys.exit(2)
+    out.print(f"batchpay sandbox: emulating oxapay, thedex, pontis and 2328io at {server.url}")
+    out.print("Point batchpay at it (these are the emulation's own test credentials):")
+    for name, value in emulator.env(server.url).items():
+        out.print(f"export {name}={value}", markup=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 def _show(result: api.RunResult, as_json: bool) -> None:
     if as_json:
         _emit_json(result.to_json())

@@ -134,8 +134,12 @@ class Settings:
         return self.rate_limits.get(provider, 0.0)
 
 
-_FILE_KEYS = {f.name for f in fields(Settings)} - {"env", "rate_limits", "networks",
-                                                   "grace_seconds"}
+_FILE_KEYS = {f.name for f in fields(Settings)} - {
+    "env",
+    "rate_limits",
+    "networks",
+    "grace_seconds",
+}
 
 
 def load_settings(
@@ -211,11 +215,14 @@ def _build(values: Mapping[str, Any], env: Environment) -> Settings:
             for name in dict(values.get(table, {})):
                 if name not in PROVIDERS:
                     raise ConfigError(f"{table}: unknown provider {name!r}")
-        changes["networks"] = {k: {str(n).upper(): str(c) for n, c in v.items()}
-                               for k, v in dict(values.get("networks", {})).items()}
+        changes["networks"] = {
+            k: {str(n).upper(): str(c) for n, c in v.items()}
+            for k, v in dict(values.get("networks", {})).items()
+        }
         changes["grace_seconds"] = {
             k: _non_negative(float(v), f"grace_seconds.{k}")  # float-ok: seconds
-            for k, v in dict(values.get("grace_seconds", {})).items()}
+            for k, v in dict(values.get("grace_seconds", {})).items()
+        }
         if "ledger" in values:
             changes["ledger"] = Path(values["ledger"])
         if "report_dir" in values:

@@ -22,21 +22,33 @@ from batchpay.emulator.thedex import EmuTheDex
 
 __all__ = ["EmuRequest", "EmuResponse", "Emulator", "EmulatorKeys", "Fault", "Faults"]
 
-PREFIXES = {"/oxapay/v1": "oxapay", "/thedex": "thedex", "/pontis": "pontis",
-            "/2328io/api": "2328io"}
+PREFIXES = {
+    "/oxapay/v1": "oxapay",
+    "/thedex": "thedex",
+    "/pontis": "pontis",
+    "/2328io/api": "2328io",
+}
 BASE_URL = "http://emulator.invalid"
 
 
 class Emulator:
-    def __init__(self, keys: EmulatorKeys | None = None,
-                 clock: Callable[[], float] = time.time,  # float-ok: unix seconds
-                 sleep: Callable[[float], None] = time.sleep) -> None:  # float-ok
+    def __init__(
+        self,
+        keys: EmulatorKeys | None = None,
+        clock: Callable[[], float] = time.time,  # float-ok: unix seconds
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:  # float-ok
         self.keys = keys or EmulatorKeys()
         self.faults = Faults()
         classes: dict[str, type[EmuProvider]] = {
-            "oxapay": EmuOxaPay, "thedex": EmuTheDex, "pontis": EmuPontis, "2328io": Emu2328}
-        self.providers = {name: cls(self.keys, self.faults, clock, sleep)
-                          for name, cls in classes.items()}
+            "oxapay": EmuOxaPay,
+            "thedex": EmuTheDex,
+            "pontis": EmuPontis,
+            "2328io": Emu2328,
+        }
+        self.providers = {
+            name: cls(self.keys, self.faults, clock, sleep) for name, cls in classes.items()
+        }
 
     def __getitem__(self, name: str) -> EmuProvider:
         return self.providers[name]
@@ -44,8 +56,13 @@ class Emulator:
     def handle(self, request: EmuRequest) -> EmuResponse:
         for prefix, name in PREFIXES.items():
             if request.path == prefix or request.path.startswith(prefix + "/"):
-                inner = EmuRequest(request.method, request.path[len(prefix):] or "/",
-                                   request.headers, request.body, request.query)
+                inner = EmuRequest(
+                    request.method,
+                    request.path[len(prefix) :] or "/",
+                    request.headers,
+                    request.body,
+                    request.query,
+                )
                 return self.providers[name].handle(inner)
         return EmuResponse(404, b'{"error":"unknown provider prefix"}')
 
@@ -56,12 +73,17 @@ class Emulator:
         """Serve the emulation to an httpx client in process; a dropped answer is a timeout."""
 
         def handler(request: httpx.Request) -> httpx.Response:
-            response = self.handle(EmuRequest.build(
-                request.method, request.url.path, dict(request.headers), request.read(),
-                request.url.query.decode()))
+            response = self.handle(
+                EmuRequest.build(
+                    request.method,
+                    request.url.path,
+                    dict(request.headers),
+                    request.read(),
+                    request.url.query.decode(),
+                )
+            )
             if response.drop:
                 raise httpx.ReadTimeout("emulation dropped the answer", request=request)
-            return httpx.Response(response.status, headers=response.headers,
-                                  content=response.body)
+            return httpx.Response(response.status, headers=response.headers, content=response.body)
 
         return httpx.MockTransport(handler)

@@ -15,9 +15,13 @@ from batchpay.emulator.keys import EmulatorKeys
 class EmuProvider:
     name = "emu"
 
-    def __init__(self, keys: EmulatorKeys, faults: Faults,
-                 clock: Callable[[], float] = time.time,  # float-ok: unix seconds
-                 sleep: Callable[[float], None] = time.sleep) -> None:  # float-ok
+    def __init__(
+        self,
+        keys: EmulatorKeys,
+        faults: Faults,
+        clock: Callable[[], float] = time.time,  # float-ok: unix seconds
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:  # float-ok
         self.keys = keys
         self.faults = faults
         self.clock = clock

@@ -25,10 +25,16 @@ class EmuRequest:
     query: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, method: str, path: str, headers: dict[str, str], body: bytes,
-              query_string: str = "") -> EmuRequest:
-        return cls(method.upper(), path, {k.lower(): v for k, v in headers.items()}, body,
-                   dict(parse_qsl(query_string)))
+    def build(
+        cls, method: str, path: str, headers: dict[str, str], body: bytes, query_string: str = ""
+    ) -> EmuRequest:
+        return cls(
+            method.upper(),
+            path,
+            {k.lower(): v for k, v in headers.items()},
+            body,
+            dict(parse_qsl(query_string)),
+        )
 
 
 @dataclass
@@ -85,8 +91,14 @@ class Faults:
 Handler = Callable[[EmuRequest], EmuResponse]
 
 
-def with_faults(faults: Faults, provider: str, op: str, handler: Handler,
-                request: EmuRequest, sleep: Callable[[float], None] = time.sleep) -> EmuResponse:
+def with_faults(
+    faults: Faults,
+    provider: str,
+    op: str,
+    handler: Handler,
+    request: EmuRequest,
+    sleep: Callable[[float], None] = time.sleep,
+) -> EmuResponse:
     """Run ``handler`` under whatever fault the plan holds for this provider and operation."""
     fault = faults.take(provider, op)
     if fault is None:
@@ -97,8 +109,11 @@ def with_faults(faults: Faults, provider: str, op: str, handler: Handler,
     if fault.kind == "5xx_before":
         return EmuResponse(fault.status, b"upstream unavailable")
     if fault.kind == "429":
-        return EmuResponse(429, b'{"error":"too many requests"}',
-                           {"retry-after": fault.retry_after, "content-type": "application/json"})
+        return EmuResponse(
+            429,
+            b'{"error":"too many requests"}',
+            {"retry-after": fault.retry_after, "content-type": "application/json"},
+        )
     response = handler(request)
     if fault.kind == "5xx_after":
         return EmuResponse(fault.status, b"internal error")

@@ -14,10 +14,19 @@ from batchpay.emulator.core import EmuRequest, EmuResponse, json_response
 _ONE = re.compile(r"/payout/([0-9]+)")
 
 
-def _envelope(status: int, data: Any, message: str, error: dict[str, str] | None = None
-              ) -> EmuResponse:
-    return json_response(status, {"data": data, "message": message, "error": error or {},
-                                  "status": status, "version": "1.0.0"})
+def _envelope(
+    status: int, data: Any, message: str, error: dict[str, str] | None = None
+) -> EmuResponse:
+    return json_response(
+        status,
+        {
+            "data": data,
+            "message": message,
+            "error": error or {},
+            "status": status,
+            "version": "1.0.0",
+        },
+    )
 
 
 def _error(status: int, key: str, message: str) -> EmuResponse:
@@ -36,13 +45,21 @@ class EmuOxaPay(EmuProvider):
             return "lookup", self._guard(self._one)
         return "other", lambda r: _error(404, "path", "not found")
 
-    def _guard(self, handler: Callable[[EmuRequest], EmuResponse]
-               ) -> Callable[[EmuRequest], EmuResponse]:
+    def _guard(
+        self, handler: Callable[[EmuRequest], EmuResponse]
+    ) -> Callable[[EmuRequest], EmuResponse]:
         def checked(request: EmuRequest) -> EmuResponse:
             if request.headers.get("payout_api_key") != self.keys.oxapay_key:
-                return _envelope(401, {}, "Invalid payout api key",
-                                 {"type": "authentication", "key": "payout_api_key",
-                                  "message": "Invalid payout api key"})
+                return _envelope(
+                    401,
+                    {},
+                    "Invalid payout api key",
+                    {
+                        "type": "authentication",
+                        "key": "payout_api_key",
+                        "message": "Invalid payout api key",
+                    },
+                )
             return handler(request)
 
         return checked
@@ -62,15 +79,25 @@ class EmuOxaPay(EmuProvider):
             return _error(400, "amount", "The amount must be greater than 0.")
         with self.lock:
             payout = {
-                "track_id": str(258000000 + self.next_id()), "address": data["address"],
-                "currency": data["currency"], "network": data.get("network", ""),
-                "amount": Decimal(amount), "fee": Decimal("0.5"), "status": "processing",
-                "tx_hash": "", "description": data.get("description", ""), "internal": False,
-                "memo": data.get("memo", ""), "date": int(self.clock()),
+                "track_id": str(258000000 + self.next_id()),
+                "address": data["address"],
+                "currency": data["currency"],
+                "network": data.get("network", ""),
+                "amount": Decimal(amount),
+                "fee": Decimal("0.5"),
+                "status": "processing",
+                "tx_hash": "",
+                "description": data.get("description", ""),
+                "internal": False,
+                "memo": data.get("memo", ""),
+                "date": int(self.clock()),
             }
             self.payouts.append(payout)
-        return _envelope(200, {"track_id": payout["track_id"], "status": "processing"},
-                         "Operation completed successfully!")
+        return _envelope(
+            200,
+            {"track_id": payout["track_id"], "status": "processing"},
+            "Operation completed successfully!",
+        )
 
     def _one(self, request: EmuRequest) -> EmuResponse:
         match = _ONE.fullmatch(request.path)
@@ -102,9 +129,14 @@ class EmuOxaPay(EmuProvider):
         with self.lock:
             found = [dict(p) for p in self.payouts if keep(p)]
         last = max(1, -(-len(found) // size))
-        return _envelope(200, {"list": found[(page - 1) * size: page * size],
-                               "meta": {"page": page, "last_page": last, "total": len(found)}},
-                         "Operation completed successfully!")
+        return _envelope(
+            200,
+            {
+                "list": found[(page - 1) * size : page * size],
+                "meta": {"page": page, "last_page": last, "total": len(found)},
+            },
+            "Operation completed successfully!",
+        )
 
     def advance(self, payout: dict[str, Any]) -> None:
         if payout["status"] == "processing":

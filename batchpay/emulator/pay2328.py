@@ -13,8 +13,19 @@ from batchpay.emulator.base import EmuProvider
 from batchpay.emulator.core import EmuRequest, EmuResponse, json_response
 from batchpay.providers.wire import b64, hmac_hex, same
 
-NETWORKS = {"TRX-TRC20", "BSC-BEP20", "ETH-ERC20", "AVAX-C", "POL-MATIC", "TON", "BTC", "LTC",
-            "DASH", "SOL", "DOGE"}
+NETWORKS = {
+    "TRX-TRC20",
+    "BSC-BEP20",
+    "ETH-ERC20",
+    "AVAX-C",
+    "POL-MATIC",
+    "TON",
+    "BTC",
+    "LTC",
+    "DASH",
+    "SOL",
+    "DOGE",
+}
 FEES = {"USDT": Decimal("1.5"), "USDC": Decimal("1.5"), "TRX": Decimal("1")}
 _STATUS = re.compile(r"/v1/payout/status/([0-9a-f-]+)")
 
@@ -35,14 +46,16 @@ class Emu2328(EmuProvider):
             return "lookup", self._guard(self._status)
         return "other", lambda r: _error(404, "not found")
 
-    def _guard(self, handler: Callable[[EmuRequest], EmuResponse]
-               ) -> Callable[[EmuRequest], EmuResponse]:
+    def _guard(
+        self, handler: Callable[[EmuRequest], EmuResponse]
+    ) -> Callable[[EmuRequest], EmuResponse]:
         def checked(request: EmuRequest) -> EmuResponse:
             if not request.headers.get("user-agent", "").strip():
                 return _error(400, "User-Agent header is required")
             expected = hmac_hex(self.keys.key_2328.encode(), b64(request.body).encode(), "sha256")
             if request.headers.get("project") != self.keys.project_2328 or not same(
-                    request.headers.get("sign", ""), expected):
+                request.headers.get("sign", ""), expected
+            ):
                 return _error(401, "invalid sign")
             return handler(request)
 
@@ -77,8 +90,11 @@ class Emu2328(EmuProvider):
             merchant, network = amount + fee, amount
         else:
             merchant, network = amount, amount - fee
-        return {"merchant_amount": str(merchant), "network_amount": str(network),
-                "total_fee": str(fee)}
+        return {
+            "merchant_amount": str(merchant),
+            "network_amount": str(network),
+            "total_fee": str(fee),
+        }
 
     def _create(self, request: EmuRequest) -> EmuResponse:
         data = self._parse(request)
@@ -94,11 +110,17 @@ class Emu2328(EmuProvider):
                         return json_response(200, {"state": 0, "result": dict(payout)})
             payout = {
                 "uuid": str(uuid.UUID(int=self.next_id(), version=4)),
-                "order_id": order_id, "status": "pending", "currency": data["currency"],
-                "network": data["network"], "amount": data["amount"],
+                "order_id": order_id,
+                "status": "pending",
+                "currency": data["currency"],
+                "network": data["network"],
+                "amount": data["amount"],
                 **{k: v for k, v in self._amounts(data).items() if k != "total_fee"},
-                "to_address": data["to_address"], "memo": data.get("memo"), "txid": None,
-                "error_type": None, "from_currency": data.get("from_currency"),
+                "to_address": data["to_address"],
+                "memo": data.get("memo"),
+                "txid": None,
+                "error_type": None,
+                "from_currency": data.get("from_currency"),
             }
             self.payouts.append(payout)
             return json_response(200, {"state": 0, "result": dict(payout)})
@@ -107,9 +129,13 @@ class Emu2328(EmuProvider):
         data = self._parse(request)
         if isinstance(data, EmuResponse):
             return data
-        result = {"currency": data["currency"], "network": data["network"],
-                  "amount": data["amount"], "fee_option": data.get("fee_option", "deduct"),
-                  **self._amounts(data)}
+        result = {
+            "currency": data["currency"],
+            "network": data["network"],
+            "amount": data["amount"],
+            "fee_option": data.get("fee_option", "deduct"),
+            **self._amounts(data),
+        }
         return json_response(200, {"state": 0, "result": result})
 
     def _status(self, request: EmuRequest) -> EmuResponse:

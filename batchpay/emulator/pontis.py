@@ -20,13 +20,19 @@ DRIFT_SECONDS = 300
 TOKEN_SECONDS = 900
 _UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 # cents -> (final status, message)
-OUTCOMES = {1: ("failed", "Insufficient funds"), 2: ("failed", "Recipient not found"),
-            3: ("pending", None), 4: ("failed", "Network error")}
+OUTCOMES = {
+    1: ("failed", "Insufficient funds"),
+    2: ("failed", "Recipient not found"),
+    3: ("pending", None),
+    4: ("failed", "Network error"),
+}
 
 
 def _error(status: int, code: str, message: str) -> EmuResponse:
-    return json_response(status, {"ok": False, "request_id": uuid.uuid4().hex,
-                                  "error": {"code": code, "message": message}})
+    return json_response(
+        status,
+        {"ok": False, "request_id": uuid.uuid4().hex, "error": {"code": code, "message": message}},
+    )
 
 
 class EmuPontis(EmuProvider):
@@ -56,8 +62,9 @@ class EmuPontis(EmuProvider):
         with self.lock:
             self.tokens = {t: 0.0 for t in self.tokens}
 
-    def _guard(self, handler: Callable[[dict[str, Any]], EmuResponse], needs_token: bool
-               ) -> Callable[[EmuRequest], EmuResponse]:
+    def _guard(
+        self, handler: Callable[[dict[str, Any]], EmuResponse], needs_token: bool
+    ) -> Callable[[EmuRequest], EmuResponse]:
         def checked(request: EmuRequest) -> EmuResponse:
             h = request.headers
             if h.get("x-api-key") != self.keys.pontis_api_key:
@@ -76,8 +83,9 @@ class EmuPontis(EmuProvider):
                 if abs(int(timestamp) - self.clock()) > DRIFT_SECONDS:
                     return _error(401, "unauthorized", "timestamp outside the allowed window")
                 hmac_key = pontis_crypto.key_bytes(self.keys.pontis_hmac_secret)
-                if not same(h.get("x-signature", ""),
-                            pontis_crypto.signature(hmac_key, timestamp, blob)):
+                if not same(
+                    h.get("x-signature", ""), pontis_crypto.signature(hmac_key, timestamp, blob)
+                ):
                     return _error(401, "unauthorized", "bad signature")
                 payload = json.loads(pontis_crypto.decrypt(blob, self.enc_key))
             except (ValueError, KeyError, TypeError, pontis_crypto.EnvelopeError):
@@ -88,14 +96,25 @@ class EmuPontis(EmuProvider):
 
     def _login(self, payload: dict[str, Any]) -> EmuResponse:
         if (payload.get("email"), payload.get("password")) != (
-                self.keys.pontis_email, self.keys.pontis_password):
+            self.keys.pontis_email,
+            self.keys.pontis_password,
+        ):
             return _error(401, "unauthorized", "wrong email or password")
         token = "eyJ" + secrets.token_urlsafe(24)
         with self.lock:
             self.tokens[token] = self.clock() + TOKEN_SECONDS
             self.logins += 1
-        return json_response(200, {"ok": True, "data": {"access_token": token,
-                                   "token_type": "Bearer", "expires_in": TOKEN_SECONDS}})
+        return json_response(
+            200,
+            {
+                "ok": True,
+                "data": {
+                    "access_token": token,
+                    "token_type": "Bearer",
+                    "expires_in": TOKEN_SECONDS,
+                },
+            },
+        )
 
     def _create(self, payload: dict[str, Any]) -> EmuResponse:
         problem = _invalid(payload)
@@ -107,10 +126,14 @@ class EmuPontis(EmuProvider):
                     return json_response(201, {"ok": True, "data": _public(payout)})
             amount = Decimal(payload["source_amount"])
             status = "pending_approval" if amount >= Decimal("100000") else "pending"
-            payout = {"transaction_id": str(uuid.uuid4()), "status": status,
-                      "status_message": None, "idempotency_key": payload["idempotency_key"],
-                      "source_amount": payload["source_amount"],
-                      "name": payload["recipient_details"]["name"]}
+            payout = {
+                "transaction_id": str(uuid.uuid4()),
+                "status": status,
+                "status_message": None,
+                "idempotency_key": payload["idempotency_key"],
+                "source_amount": payload["source_amount"],
+                "name": payload["recipient_details"]["name"],
+            }
             self.payouts.append(payout)
             return json_response(201, {"ok": True, "data": _public(payout)})
 
@@ -134,7 +157,8 @@ class EmuPontis(EmuProvider):
 
 def _invalid(payload: dict[str, Any]) -> str | None:
     if not isinstance(payload.get("idempotency_key"), str) or not _UUID4.fullmatch(
-            payload["idempotency_key"]):
+        payload["idempotency_key"]
+    ):
         return "idempotency_key must be a UUID v4"
     for field in ("country_code", "currency_code", "payment_method", "source_amount"):
         if not isinstance(payload.get(field), str) or not payload[field]:

@@ -26,11 +26,11 @@ class EmulatorServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"http://{name}:{port}"
 
     def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self.serve_forever, name="batchpay-emulator",
-                                  daemon=True)
+        thread = threading.Thread(target=self.serve_forever, name="batchpay-emulator", daemon=True)
         thread.start()
         return thread
 
@@ -51,8 +51,10 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
         response = self.server.emulator.handle(
-            EmuRequest.build(self.command, parts.path, dict(self.headers.items()), body,
-                             parts.query))
+            EmuRequest.build(
+                self.command, parts.path, dict(self.headers.items()), body, parts.query
+            )
+        )
         if response.drop:
             self.close_connection = True
             self.connection.close()
@@ -66,5 +68,5 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = _serve
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass  # quiet: request lines may carry ids; nothing secret, but nothing useful either

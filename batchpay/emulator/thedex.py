@@ -14,12 +14,34 @@ from batchpay.emulator.core import EmuRequest, EmuResponse, json_response
 from batchpay.providers.wire import b64, hmac_hex, same
 
 # Decimal places per payCurrency (TheDex's published precision table).
-SCALES = {"BTC_BITCOIN": 8, "ETH_ETHEREUM": 18, "USDT_ETHEREUM": 6, "USDC_ETHEREUM": 6,
-          "LTC_LITECOIN": 8, "TRX_TRON": 6, "USDT_TRON": 6, "XRP_RIPPLE": 6, "TON_TON": 9,
-          "USDT_TON": 6, "DOGE_DOGECOIN": 8, "POL_POLYGON": 18, "USDT_POLYGON": 6,
-          "USDC_POLYGON": 6, "USDT_BSC": 18, "USDC_BSC": 18, "BNB_BSC": 18, "SOL_SOLANA": 9,
-          "USDT_SOLANA": 6, "USDC_SOLANA": 6, "ETH_BASE": 18, "USDC_BASE": 6,
-          "USDT_ARBITRUM": 6, "USDC_ARBITRUM": 6, "ETH_ARBITRUM": 18, "USDT_OPTIMISM": 6}
+SCALES = {
+    "BTC_BITCOIN": 8,
+    "ETH_ETHEREUM": 18,
+    "USDT_ETHEREUM": 6,
+    "USDC_ETHEREUM": 6,
+    "LTC_LITECOIN": 8,
+    "TRX_TRON": 6,
+    "USDT_TRON": 6,
+    "XRP_RIPPLE": 6,
+    "TON_TON": 9,
+    "USDT_TON": 6,
+    "DOGE_DOGECOIN": 8,
+    "POL_POLYGON": 18,
+    "USDT_POLYGON": 6,
+    "USDC_POLYGON": 6,
+    "USDT_BSC": 18,
+    "USDC_BSC": 18,
+    "BNB_BSC": 18,
+    "SOL_SOLANA": 9,
+    "USDT_SOLANA": 6,
+    "USDC_SOLANA": 6,
+    "ETH_BASE": 18,
+    "USDC_BASE": 6,
+    "USDT_ARBITRUM": 6,
+    "USDC_ARBITRUM": 6,
+    "ETH_ARBITRUM": 18,
+    "USDT_OPTIMISM": 6,
+}
 STATUS_NAMES = {0: "Waiting", 1: "Successful", 2: "Rejected", 3: "Processing"}
 
 
@@ -28,8 +50,9 @@ def _stamp() -> str:
 
 
 def _plain(status: int, error: str, message: str) -> EmuResponse:
-    return json_response(status, {"error": error, "status": status, "timestamp": _stamp(),
-                                  "message": message})
+    return json_response(
+        status, {"error": error, "status": status, "timestamp": _stamp(), "message": message}
+    )
 
 
 def _field_errors(errors: dict[str, str]) -> EmuResponse:
@@ -41,24 +64,30 @@ class EmuTheDex(EmuProvider):
     balance = Decimal("1000000")
 
     def route(self, request: EmuRequest) -> tuple[str, Callable[[EmuRequest], EmuResponse]]:
-        routes = {"/api/v1/payouts/create": ("create", self._create),
-                  "/api/v1/payouts/one": ("lookup", self._one),
-                  "/api/v1/payouts": ("list", self._list)}
+        routes = {
+            "/api/v1/payouts/create": ("create", self._create),
+            "/api/v1/payouts/one": ("lookup", self._one),
+            "/api/v1/payouts": ("list", self._list),
+        }
         if request.method == "POST" and request.path in routes:
             op, handler = routes[request.path]
             return op, self._guard(handler)
         return "other", lambda r: _plain(404, "Not Found", "not found")
 
-    def _guard(self, handler: Callable[[dict[str, Any]], EmuResponse]
-               ) -> Callable[[EmuRequest], EmuResponse]:
+    def _guard(
+        self, handler: Callable[[dict[str, Any]], EmuResponse]
+    ) -> Callable[[EmuRequest], EmuResponse]:
         def checked(request: EmuRequest) -> EmuResponse:
             if not request.body:
                 return EmuResponse(403)
             h = request.headers
             payload = b64(request.body)
             signature = hmac_hex(self.keys.thedex_secret.encode(), payload.encode(), "sha512")
-            if (h.get("x-ex-apikey") != self.keys.thedex_key or h.get("x-ex-payload") != payload
-                    or not same(h.get("x-ex-signature", ""), signature)):
+            if (
+                h.get("x-ex-apikey") != self.keys.thedex_key
+                or h.get("x-ex-payload") != payload
+                or not same(h.get("x-ex-signature", ""), signature)
+            ):
                 return _plain(401, "Unauthorized", "Request is not authorized")
             try:
                 data = json.loads(request.body, parse_float=Decimal)
@@ -78,11 +107,18 @@ class EmuTheDex(EmuProvider):
         amount = Decimal(amount)
         places = max(0, -int(amount.as_tuple().exponent))
         if places > SCALES[pay_currency]:
-            return _field_errors({"amountInPayCurrency": f"Max decimal scale for payCurrency "
-                                  f"{pay_currency} is {SCALES[pay_currency]}"})
+            return _field_errors(
+                {
+                    "amountInPayCurrency": f"Max decimal scale for payCurrency "
+                    f"{pay_currency} is {SCALES[pay_currency]}"
+                }
+            )
         if amount < Decimal("0.000001"):
-            return _plain(422, "Unprocessable Entity",
-                          f"Withdrawal amount {amount} is below the minimum limit")
+            return _plain(
+                422,
+                "Unprocessable Entity",
+                f"Withdrawal amount {amount} is below the minimum limit",
+            )
         if not isinstance(data.get("address"), str) or len(data["address"]) < 20:
             return _field_errors({"address": "The wallet address is invalid"})
         if len(str(data.get("description", ""))) > 300:
@@ -92,13 +128,21 @@ class EmuTheDex(EmuProvider):
                 return _field_errors({"balance": "Not enough balance to create payout"})
             now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
             payout = {
-                "id": f"dex-{self.next_id():08d}", "status": 0, "statusName": STATUS_NAMES[0],
-                "payCurrency": pay_currency, "address": data["address"],
-                "memo": data.get("memo"), "createDate": now.isoformat(),
-                "modifiedDate": now.isoformat(), "transactionId": None,
-                "withdrawalAmount": str(amount), "transferAmount": str(amount),
-                "blockchainFee": "0.1", "isApiCalled": True,
-                "description": data.get("description", ""), "_created_ms": int(self.clock() * 1000),
+                "id": f"dex-{self.next_id():08d}",
+                "status": 0,
+                "statusName": STATUS_NAMES[0],
+                "payCurrency": pay_currency,
+                "address": data["address"],
+                "memo": data.get("memo"),
+                "createDate": now.isoformat(),
+                "modifiedDate": now.isoformat(),
+                "transactionId": None,
+                "withdrawalAmount": str(amount),
+                "transferAmount": str(amount),
+                "blockchainFee": "0.1",
+                "isApiCalled": True,
+                "description": data.get("description", ""),
+                "_created_ms": int(self.clock() * 1000),
             }
             self.payouts.append(payout)
             return json_response(200, _public(payout))
@@ -114,8 +158,9 @@ class EmuTheDex(EmuProvider):
     def _list(self, data: dict[str, Any]) -> EmuResponse:
         start, end = int(data.get("from", 0)), int(data.get("to", 2**62))
         with self.lock:
-            return json_response(200, [_public(p) for p in self.payouts
-                                       if start <= p["_created_ms"] <= end])
+            return json_response(
+                200, [_public(p) for p in self.payouts if start <= p["_created_ms"] <= end]
+            )
 
     def advance(self, payout: dict[str, Any]) -> None:
         if payout["status"] == 0:

@@ -445,9 +445,7 @@ class Ledger:
                     (
                         now,
                         o.http_status,
-                        None
-                        if o.response is None
-                        else _json(o.response),
+                        None if o.response is None else _json(o.response),
                         o.status,
                         o.disposition,
                         o.error_code,

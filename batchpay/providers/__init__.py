@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -13,8 +12,15 @@ from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider
 from batchpay.providers.sandbox import FaultHook, SandboxBank, SandboxProvider
 from batchpay.resources import load_schema_file
 
-__all__ = ["Answer", "Disposition", "PayoutRequest", "Provider", "Quote", "open_provider",
-           "sandbox_state_path"]
+__all__ = [
+    "Answer",
+    "Disposition",
+    "PayoutRequest",
+    "Provider",
+    "Quote",
+    "open_provider",
+    "sandbox_state_path",
+]
 
 DEFAULT_BASE_URLS = {
     "oxapay": "https://api.oxapay.com/v1",
@@ -22,8 +28,25 @@ DEFAULT_BASE_URLS = {
     "pontis": "https://api.pontisglobe.com",
     "2328io": "https://api.2328.io/api",
 }
-ENV_PREFIX = {"oxapay": "BATCHPAY_OXAPAY", "thedex": "BATCHPAY_THEDEX",
-              "pontis": "BATCHPAY_PONTIS", "2328io": "BATCHPAY_2328IO"}
+# The credential variables each provider needs, in the order they are checked.
+CREDENTIALS_HINT = {
+    "oxapay": ("BATCHPAY_OXAPAY_PAYOUT_API_KEY",),
+    "thedex": ("BATCHPAY_THEDEX_API_KEY", "BATCHPAY_THEDEX_API_SECRET"),
+    "pontis": (
+        "BATCHPAY_PONTIS_API_KEY",
+        "BATCHPAY_PONTIS_ENCRYPTION_SECRET",
+        "BATCHPAY_PONTIS_HMAC_SECRET",
+        "BATCHPAY_PONTIS_EMAIL",
+        "BATCHPAY_PONTIS_PASSWORD",
+    ),
+    "2328io": ("BATCHPAY_2328IO_PROJECT", "BATCHPAY_2328IO_PAYOUT_API_KEY"),
+}
+ENV_PREFIX = {
+    "oxapay": "BATCHPAY_OXAPAY",
+    "thedex": "BATCHPAY_THEDEX",
+    "pontis": "BATCHPAY_PONTIS",
+    "2328io": "BATCHPAY_2328IO",
+}
 
 
 def sandbox_state_path(ledger: Path) -> Path:
@@ -41,8 +64,12 @@ def network_codes(name: str, settings: Settings) -> dict[str, str]:
     return table
 
 
-def open_provider(name: str, settings: Settings, faults: FaultHook | None = None,
-                  transport: httpx.BaseTransport | None = None) -> Provider:
+def open_provider(
+    name: str,
+    settings: Settings,
+    faults: FaultHook | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Provider:
     """Build the adapter for ``name`` from settings and environment (credentials, base URL)."""
     check_provider_name(name)
     if name == "sandbox":
@@ -50,31 +77,56 @@ def open_provider(name: str, settings: Settings, faults: FaultHook | None = None
     env = settings.env
     prefix = ENV_PREFIX[name]
     base_url = env.get(f"{prefix}_BASE_URL") or DEFAULT_BASE_URLS[name]
-    common: dict[str, object] = {
-        "transport": transport, "connect_timeout": settings.connect_timeout,
-        "read_timeout": settings.read_timeout}
-    grace = settings.grace_seconds
+    grace = settings.grace_seconds.get(name, 900.0)
     if name == "oxapay":
         from batchpay.providers.oxapay import OxaPayAdapter
 
-        return OxaPayAdapter(env.secret(f"{prefix}_PAYOUT_API_KEY"), base_url,
-                             network_codes(name, settings),
-                             grace_seconds=grace.get(name, 900.0), **common)  # type: ignore[arg-type]
+        return OxaPayAdapter(
+            env.secret(f"{prefix}_PAYOUT_API_KEY"),
+            base_url,
+            network_codes(name, settings),
+            grace_seconds=grace,
+            transport=transport,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+        )
     if name == "thedex":
         from batchpay.providers.thedex import TheDexAdapter
 
-        return TheDexAdapter(env.secret(f"{prefix}_API_KEY"), env.secret(f"{prefix}_API_SECRET"),
-                             base_url, network_codes(name, settings),
-                             grace_seconds=grace.get(name, 900.0), **common)  # type: ignore[arg-type]
+        return TheDexAdapter(
+            env.secret(f"{prefix}_API_KEY"),
+            env.secret(f"{prefix}_API_SECRET"),
+            base_url,
+            network_codes(name, settings),
+            grace_seconds=grace,
+            transport=transport,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+        )
     if name == "pontis":
         from batchpay.providers.pontis import PontisAdapter
 
-        secrets = [env.secret(f"{prefix}_{v}") for v in
-                   ("API_KEY", "ENCRYPTION_SECRET", "HMAC_SECRET", "EMAIL", "PASSWORD")]
-        return PontisAdapter(*secrets, base_url, **common)  # type: ignore[arg-type]
+        return PontisAdapter(
+            env.secret(f"{prefix}_API_KEY"),
+            env.secret(f"{prefix}_ENCRYPTION_SECRET"),
+            env.secret(f"{prefix}_HMAC_SECRET"),
+            env.secret(f"{prefix}_EMAIL"),
+            env.secret(f"{prefix}_PASSWORD"),
+            base_url,
+            transport=transport,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+        )
     from batchpay.providers.pay2328 import Pay2328Adapter
 
-    memo: Mapping[str, object] = load_schema_file("providers.toml").get("2328io", {})
-    return Pay2328Adapter(env.secret(f"{prefix}_PROJECT"), env.secret(f"{prefix}_PAYOUT_API_KEY"),
-                          base_url, network_codes(name, settings),
-                          frozenset(memo.get("memo_networks", [])), **common)  # type: ignore[arg-type]
+    memo_networks = load_schema_file("providers.toml").get("2328io", {}).get("memo_networks", [])
+    return Pay2328Adapter(
+        env.secret(f"{prefix}_PROJECT"),
+        env.secret(f"{prefix}_PAYOUT_API_KEY"),
+        base_url,
+        network_codes(name, settings),
+        frozenset(memo_networks),
+        transport=transport,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+    )

@@ -19,10 +19,15 @@ from batchpay.providers.tagged import match_tagged, tagged_description
 from batchpay.providers.transport import Failure, Reply
 from batchpay.providers.wire import dumps
 
-STATUSES = {"processing": RowStatus.PENDING, "pending": RowStatus.PENDING,
-            "confirming": RowStatus.PROCESSING, "confirmed": RowStatus.COMPLETED,
-            "rejected": RowStatus.FAILED, "canceled": RowStatus.CANCELLED,
-            "cancelled": RowStatus.CANCELLED}
+STATUSES = {
+    "processing": RowStatus.PENDING,
+    "pending": RowStatus.PENDING,
+    "confirming": RowStatus.PROCESSING,
+    "confirmed": RowStatus.COMPLETED,
+    "rejected": RowStatus.FAILED,
+    "canceled": RowStatus.CANCELLED,
+    "cancelled": RowStatus.CANCELLED,
+}
 DESCRIPTION_LIMIT = 300
 SEARCH_DAYS = 31
 PAGE_SIZE = 200
@@ -34,11 +39,16 @@ class OxaPayAdapter(HttpAdapter):
     key_form = KeyForm.TAG
     dedupes_by_key = False
 
-    def __init__(self, key: Secret, base_url: str, networks: Mapping[str, str],
-                 grace_seconds: float = 900.0,  # float-ok: seconds
-                 transport: httpx.BaseTransport | None = None,
-                 clock: Callable[[], float] = time.time,  # float-ok: unix seconds
-                 **timeouts: float) -> None:  # float-ok
+    def __init__(
+        self,
+        key: Secret,
+        base_url: str,
+        networks: Mapping[str, str],
+        grace_seconds: float = 900.0,  # float-ok: seconds
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.time,  # float-ok: unix seconds
+        **timeouts: float,  # float-ok: seconds
+    ) -> None:  # float-ok
         super().__init__(base_url, transport=transport, **timeouts)
         self._key = key
         self._networks = networks
@@ -50,7 +60,8 @@ class OxaPayAdapter(HttpAdapter):
 
     def payload(self, request: PayoutRequest) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "address": request.address, "currency": request.currency,
+            "address": request.address,
+            "currency": request.currency,
             "amount": request.amount,  # written as an exact JSON number
             "network": self._networks.get(request.network or "", request.network),
             "description": tagged_description(request, DESCRIPTION_LIMIT),
@@ -61,14 +72,16 @@ class OxaPayAdapter(HttpAdapter):
 
     def create(self, request: PayoutRequest) -> Answer:
         payload = self.payload(request)
-        reply = self.exchange("POST", "/payout", body=dumps(payload).encode(),
-                              headers=self._headers())
+        reply = self.exchange(
+            "POST", "/payout", body=dumps(payload).encode(), headers=self._headers()
+        )
         return self._answer(reply, _view(payload), created=True)
 
     def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
         if provider_ref:
-            answer = self._answer(self.exchange("GET", f"/payout/{provider_ref}",
-                                                headers=self._headers()), None)
+            answer = self._answer(
+                self.exchange("GET", f"/payout/{provider_ref}", headers=self._headers()), None
+            )
             return None if answer.http_status == 404 else answer
         return self._search(request)
 
@@ -80,27 +93,38 @@ class OxaPayAdapter(HttpAdapter):
         params: dict[str, Any] = {
             "currency": request.currency,
             "network": self._networks.get(request.network or "", request.network),
-            "from_amount": str(request.amount), "to_amount": str(request.amount),
-            "from_date": now - SEARCH_DAYS * 86400, "to_date": now + 86400,
+            "from_amount": str(request.amount),
+            "to_amount": str(request.amount),
+            "from_date": now - SEARCH_DAYS * 86400,
+            "to_date": now + 86400,
             "size": PAGE_SIZE,
         }
         found: list[dict[str, Any]] = []
         for page in range(1, MAX_PAGES + 1):
-            reply = self.exchange("GET", "/payout", params={**params, "page": page},
-                                  headers=self._headers())
+            reply = self.exchange(
+                "GET", "/payout", params={**params, "page": page}, headers=self._headers()
+            )
             if isinstance(reply, Failure) or reply.status_code != 200 or not reply.json_ok:
-                return Answer(RowStatus.UNKNOWN, Disposition.UNKNOWN,
-                              error_code="search_failed",
-                              error_message="could not search the provider's payout history")
+                return Answer(
+                    RowStatus.UNKNOWN,
+                    Disposition.UNKNOWN,
+                    error_code="search_failed",
+                    error_message="could not search the provider's payout history",
+                )
             data = reply.data.get("data", {}) if isinstance(reply.data, dict) else {}
             found += [p for p in data.get("list", []) if isinstance(p, dict)]
             if page >= int(data.get("meta", {}).get("last_page", 1)):
                 break
-        return match_tagged(request, found, lambda p: str(p.get("description", "")),
-                            lambda p: self._from_payout(p, None, None))
+        return match_tagged(
+            request,
+            found,
+            lambda p: str(p.get("description", "")),
+            lambda p: self._from_payout(p, None, None),
+        )
 
-    def _answer(self, reply: Reply | Failure, sent: Mapping[str, Any] | None,
-                created: bool = False) -> Answer:
+    def _answer(
+        self, reply: Reply | Failure, sent: Mapping[str, Any] | None, created: bool = False
+    ) -> Answer:
         if isinstance(reply, Failure):
             return self.failure_answer(reply, sent)
         generic = self.generic_answer(reply, sent)
@@ -110,23 +134,33 @@ class OxaPayAdapter(HttpAdapter):
         payout = data.get("data")
         if reply.status_code == 200 and isinstance(payout, dict) and payout.get("track_id"):
             return self._from_payout(payout, reply, sent)
-        return Answer(RowStatus.FAILED, Disposition.FINAL, http_status=reply.status_code,
-                      error_code=_error_key(data, reply.status_code),
-                      error_message=provider_message(reply) or "request refused",
-                      request=sent, response=response_view(reply))
+        return Answer(
+            RowStatus.FAILED,
+            Disposition.FINAL,
+            http_status=reply.status_code,
+            error_code=_error_key(data, reply.status_code),
+            error_message=provider_message(reply) or "request refused",
+            request=sent,
+            response=response_view(reply),
+        )
 
-    def _from_payout(self, payout: dict[str, Any], reply: Reply | None,
-                     sent: Mapping[str, Any] | None) -> Answer:
+    def _from_payout(
+        self, payout: dict[str, Any], reply: Reply | None, sent: Mapping[str, Any] | None
+    ) -> Answer:
         status = map_status(STATUSES, payout.get("status"))
         failed = status is RowStatus.FAILED
         return Answer(
-            status=status, disposition=Disposition.FINAL if failed else Disposition.ACCEPTED,
+            status=status,
+            disposition=Disposition.FINAL if failed else Disposition.ACCEPTED,
             provider_ref=str(payout["track_id"]),
-            amount=_dec(payout.get("amount")), address=payout.get("address"),
-            fee=_dec(payout.get("fee")), tx_hash=payout.get("tx_hash") or None,
+            amount=_dec(payout.get("amount")),
+            address=payout.get("address"),
+            fee=_dec(payout.get("fee")),
+            tx_hash=payout.get("tx_hash") or None,
             error_code="rejected" if failed else None,
             error_message="the provider rejected the payout" if failed else None,
-            http_status=reply.status_code if reply else None, request=sent,
+            http_status=reply.status_code if reply else None,
+            request=sent,
             response=response_view(reply) if reply else None,
         )
 

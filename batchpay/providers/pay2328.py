@@ -18,9 +18,13 @@ from batchpay.providers.http import HttpAdapter, provider_message, response_view
 from batchpay.providers.transport import Failure, Reply
 from batchpay.providers.wire import b64, dumps, hmac_hex
 
-STATUSES = {"pending": RowStatus.PENDING, "completed": RowStatus.COMPLETED,
-            "failed": RowStatus.FAILED, "cancelled": RowStatus.CANCELLED,
-            "canceled": RowStatus.CANCELLED}
+STATUSES = {
+    "pending": RowStatus.PENDING,
+    "completed": RowStatus.COMPLETED,
+    "failed": RowStatus.FAILED,
+    "cancelled": RowStatus.CANCELLED,
+    "canceled": RowStatus.CANCELLED,
+}
 
 
 class Pay2328Adapter(HttpAdapter):
@@ -29,9 +33,16 @@ class Pay2328Adapter(HttpAdapter):
     dedupes_by_key = True
     grace_seconds = 0.0  # float-ok: seconds; order_id makes a resend safe at any time
 
-    def __init__(self, project: Secret, key: Secret, base_url: str,
-                 networks: Mapping[str, str], memo_networks: frozenset[str],
-                 transport: httpx.BaseTransport | None = None, **timeouts: float) -> None:  # float-ok
+    def __init__(
+        self,
+        project: Secret,
+        key: Secret,
+        base_url: str,
+        networks: Mapping[str, str],
+        memo_networks: frozenset[str],
+        transport: httpx.BaseTransport | None = None,
+        **timeouts: float,  # float-ok: seconds
+    ) -> None:  # float-ok
         super().__init__(base_url, transport=transport, **timeouts)
         self._project = project
         self._key = key
@@ -43,16 +54,22 @@ class Pay2328Adapter(HttpAdapter):
 
     def _call(self, method: str, path: str, payload: Mapping[str, Any] | None) -> Reply | Failure:
         body = dumps(payload).encode() if payload is not None else b""
-        headers = {"project": self._project.reveal(), "sign": self.sign(body),
-                   "Content-Type": "application/json"}
+        headers = {
+            "project": self._project.reveal(),
+            "sign": self.sign(body),
+            "Content-Type": "application/json",
+        }
         return self.exchange(method, path, body=body or None, headers=headers)
 
     def payload(self, request: PayoutRequest) -> dict[str, Any]:
         network = self._networks.get(request.network or "")
         data: dict[str, Any] = {
-            "currency": request.currency, "network": network or request.network,
-            "amount": to_wire(request.amount), "to_address": request.address,
-            "order_id": request.key, "fee_option": request.fee_option,
+            "currency": request.currency,
+            "network": network or request.network,
+            "amount": to_wire(request.amount),
+            "to_address": request.address,
+            "order_id": request.key,
+            "fee_option": request.fee_option,
         }
         if request.memo and request.network in self._memo_networks:
             data["memo"] = request.memo
@@ -80,8 +97,11 @@ class Pay2328Adapter(HttpAdapter):
             return None
         debited = Decimal(str(result["merchant_amount"]))
         receives = Decimal(str(result["network_amount"]))
-        fee = (Decimal(str(result["total_fee"])) if "total_fee" in result
-               else MONEY_CONTEXT.subtract(debited, receives))
+        fee = (
+            Decimal(str(result["total_fee"]))
+            if "total_fee" in result
+            else MONEY_CONTEXT.subtract(debited, receives)
+        )
         return Quote(request.currency, request.amount, fee, receives, debited)
 
     def _answer(self, reply: Reply | Failure, sent: Mapping[str, Any] | None) -> Answer:
@@ -95,12 +115,19 @@ class Pay2328Adapter(HttpAdapter):
         if data.get("state") == 0 and isinstance(result, dict):
             return self._from_result(result, reply, sent)
         message = provider_message(reply) or str(data.get("error") or "request refused")
-        return Answer(RowStatus.FAILED, Disposition.FINAL, http_status=reply.status_code,
-                      error_code=f"http_{reply.status_code}", error_message=message,
-                      request=sent, response=response_view(reply))
+        return Answer(
+            RowStatus.FAILED,
+            Disposition.FINAL,
+            http_status=reply.status_code,
+            error_code=f"http_{reply.status_code}",
+            error_message=message,
+            request=sent,
+            response=response_view(reply),
+        )
 
-    def _from_result(self, result: dict[str, Any], reply: Reply,
-                     sent: Mapping[str, Any] | None) -> Answer:
+    def _from_result(
+        self, result: dict[str, Any], reply: Reply, sent: Mapping[str, Any] | None
+    ) -> Answer:
         status = map_status(STATUSES, result.get("status"))
         merchant, network = result.get("merchant_amount"), result.get("network_amount")
         fee = None
@@ -116,7 +143,8 @@ class Pay2328Adapter(HttpAdapter):
             fee=fee,
             tx_hash=result.get("txid"),
             error_code=result.get("error_type") if failed else None,
-            error_message=f"failed: {result.get('error_type') or 'unspecified'}" if failed
+            error_message=f"failed: {result.get('error_type') or 'unspecified'}"
+            if failed
             else None,
             http_status=reply.status_code,
             request=sent,

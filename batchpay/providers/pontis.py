@@ -21,11 +21,17 @@ from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, m
 from batchpay.providers.http import HttpAdapter, provider_message, response_view
 from batchpay.providers.transport import Failure, Reply
 
-STATUSES = {"pending_approval": RowStatus.PENDING, "pending": RowStatus.PENDING,
-            "processing": RowStatus.PROCESSING, "completed": RowStatus.COMPLETED,
-            "failed": RowStatus.FAILED, "rejected": RowStatus.FAILED,
-            "reversed": RowStatus.NEEDS_REVIEW, "canceled": RowStatus.CANCELLED,
-            "cancelled": RowStatus.CANCELLED}
+STATUSES = {
+    "pending_approval": RowStatus.PENDING,
+    "pending": RowStatus.PENDING,
+    "processing": RowStatus.PROCESSING,
+    "completed": RowStatus.COMPLETED,
+    "failed": RowStatus.FAILED,
+    "rejected": RowStatus.FAILED,
+    "reversed": RowStatus.NEEDS_REVIEW,
+    "canceled": RowStatus.CANCELLED,
+    "cancelled": RowStatus.CANCELLED,
+}
 FINAL_CODES = {"validation_error", "forbidden", "screening_failed"}
 OPERATOR_CODES = {"insufficient_funds", "daily_limit_exceeded", "monthly_limit_exceeded"}
 RETRY_CODES = {"rate_moved"}
@@ -38,11 +44,18 @@ class PontisAdapter(HttpAdapter):
     dedupes_by_key = True
     grace_seconds = 0.0  # float-ok: seconds; the idempotency key makes a resend safe
 
-    def __init__(self, api_key: Secret, encryption_secret: Secret, hmac_secret: Secret,
-                 email: Secret, password: Secret, base_url: str,
-                 transport: httpx.BaseTransport | None = None,
-                 clock: Callable[[], float] = time.time,  # float-ok: unix seconds
-                 **timeouts: float) -> None:  # float-ok
+    def __init__(
+        self,
+        api_key: Secret,
+        encryption_secret: Secret,
+        hmac_secret: Secret,
+        email: Secret,
+        password: Secret,
+        base_url: str,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.time,  # float-ok: unix seconds
+        **timeouts: float,  # float-ok: seconds
+    ) -> None:  # float-ok
         super().__init__(base_url, transport=transport, **timeouts)
         self._api_key = api_key
         self._enc = Secret(encryption_secret.reveal())
@@ -57,31 +70,45 @@ class PontisAdapter(HttpAdapter):
 
     def _post(self, path: str, payload: Mapping[str, Any], token: Secret | None) -> Reply | Failure:
         try:
-            blob = pontis_crypto.encrypt(json.dumps(payload).encode(),
-                                         pontis_crypto.key_bytes(self._enc.reveal()))
+            blob = pontis_crypto.encrypt(
+                json.dumps(payload).encode(), pontis_crypto.key_bytes(self._enc.reveal())
+            )
         except pontis_crypto.EnvelopeError as exc:
             return Failure(False, "bad_credentials", f"BATCHPAY_PONTIS_ENCRYPTION_SECRET: {exc}")
         timestamp = str(int(self._clock()))
-        signature = pontis_crypto.signature(pontis_crypto.key_bytes(self._hmac.reveal()),
-                                            timestamp, blob)
-        headers = {"x-api-key": self._api_key.reveal(), "x-timestamp": timestamp,
-                   "x-signature": signature, "content-type": "application/json"}
+        signature = pontis_crypto.signature(
+            pontis_crypto.key_bytes(self._hmac.reveal()), timestamp, blob
+        )
+        headers = {
+            "x-api-key": self._api_key.reveal(),
+            "x-timestamp": timestamp,
+            "x-signature": signature,
+            "content-type": "application/json",
+        }
         if token is not None:
             headers["authorization"] = f"Bearer {token.reveal()}"
-        return self.exchange("POST", path, body=json.dumps({"data": blob}).encode(),
-                             headers=headers)
+        return self.exchange(
+            "POST", path, body=json.dumps({"data": blob}).encode(), headers=headers
+        )
 
     def _login(self) -> Secret | Answer:
-        reply = self._post("/api/v1/user/login", {"email": self._email.reveal(),
-                                                  "password": self._password.reveal()}, None)
+        reply = self._post(
+            "/api/v1/user/login",
+            {"email": self._email.reveal(), "password": self._password.reveal()},
+            None,
+        )
         if isinstance(reply, Failure):
             return self.failure_answer(reply, None)
         data = reply.data.get("data") if isinstance(reply.data, dict) else None
         if reply.status_code == 200 and isinstance(data, dict) and data.get("access_token"):
             return Secret(str(data["access_token"]))
-        return Answer(RowStatus.PLANNED, Disposition.OPERATOR, http_status=reply.status_code,
-                      error_code="login_failed",
-                      error_message=f"PontisGlobe login refused: {provider_message(reply)}")
+        return Answer(
+            RowStatus.PLANNED,
+            Disposition.OPERATOR,
+            http_status=reply.status_code,
+            error_code="login_failed",
+            error_message=f"PontisGlobe login refused: {provider_message(reply)}",
+        )
 
     def _authorised(self, path: str, payload: Mapping[str, Any]) -> Reply | Failure | Answer:
         """POST with a token, logging in first if needed and once more on ``jwt_expired``."""
@@ -94,8 +121,11 @@ class PontisAdapter(HttpAdapter):
                     self._token = token
                 token = self._token
             reply = self._post(path, payload, token)
-            if not (isinstance(reply, Reply) and reply.status_code == 401
-                    and _error_code(reply) == "jwt_expired"):
+            if not (
+                isinstance(reply, Reply)
+                and reply.status_code == 401
+                and _error_code(reply) == "jwt_expired"
+            ):
                 return reply
         return reply
 
@@ -104,13 +134,18 @@ class PontisAdapter(HttpAdapter):
     def payload(self, request: PayoutRequest) -> dict[str, Any]:
         extra = request.extra
         recipient = {"name": extra.get("recipient_name", request.name or "")}
-        recipient |= {k[len(RECIPIENT_PREFIX):]: v for k, v in extra.items()
-                      if k.startswith(RECIPIENT_PREFIX)}
+        recipient |= {
+            k[len(RECIPIENT_PREFIX) :]: v
+            for k, v in extra.items()
+            if k.startswith(RECIPIENT_PREFIX)
+        }
         data: dict[str, Any] = {
-            "idempotency_key": request.key, "country_code": extra.get("country_code"),
+            "idempotency_key": request.key,
+            "country_code": extra.get("country_code"),
             "currency_code": extra.get("payout_currency"),
             "payment_method": extra.get("payment_method"),
-            "source_amount": to_wire(request.amount), "source_currency": request.currency,
+            "source_amount": to_wire(request.amount),
+            "source_currency": request.currency,
             "recipient_details": recipient,
         }
         for optional in ("payment_network", "purpose_of_payment", "source_of_funds"):
@@ -126,8 +161,9 @@ class PontisAdapter(HttpAdapter):
     def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
         if not provider_ref:
             return None  # no search by key; a resend with the same idempotency_key is safe
-        reply = self._authorised("/api/v1/payouts/getPayoutStatus",
-                                 {"transaction_id": provider_ref})
+        reply = self._authorised(
+            "/api/v1/payouts/getPayoutStatus", {"transaction_id": provider_ref}
+        )
         if isinstance(reply, Answer):
             return reply
         if isinstance(reply, Reply) and reply.status_code == 404:
@@ -146,26 +182,47 @@ class PontisAdapter(HttpAdapter):
         code = _error_code(reply)
         data = reply.data.get("data") if isinstance(reply.data, dict) else None
         view = response_view(reply)
-        if reply.status_code in (200, 201) and isinstance(data, dict) and data.get(
-                "transaction_id"):
+        if (
+            reply.status_code in (200, 201)
+            and isinstance(data, dict)
+            and data.get("transaction_id")
+        ):
             status = map_status(STATUSES, data.get("status"))
             failed = status is RowStatus.FAILED
             message = data.get("status_message")
             return Answer(
-                status=status, disposition=Disposition.FINAL if failed else Disposition.ACCEPTED,
+                status=status,
+                disposition=Disposition.FINAL if failed else Disposition.ACCEPTED,
                 provider_ref=str(data["transaction_id"]),
-                error_code=str(data.get("status")) if failed or status is
-                RowStatus.NEEDS_REVIEW else None,
+                error_code=str(data.get("status"))
+                if failed or status is RowStatus.NEEDS_REVIEW
+                else None,
                 error_message=str(message) if message else None,
-                http_status=reply.status_code, request=sent, response=view)
+                http_status=reply.status_code,
+                request=sent,
+                response=view,
+            )
         message = provider_message(reply) or "request refused"
         if code in RETRY_CODES:
-            return Answer(RowStatus.UNKNOWN, Disposition.RETRY, http_status=reply.status_code,
-                          error_code=code, error_message=message, request=sent, response=view)
+            return Answer(
+                RowStatus.UNKNOWN,
+                Disposition.RETRY,
+                http_status=reply.status_code,
+                error_code=code,
+                error_message=message,
+                request=sent,
+                response=view,
+            )
         disposition = Disposition.OPERATOR if code in OPERATOR_CODES else Disposition.FINAL
-        return Answer(RowStatus.FAILED, disposition, http_status=reply.status_code,
-                      error_code=code or f"http_{reply.status_code}", error_message=message,
-                      request=sent, response=view)
+        return Answer(
+            RowStatus.FAILED,
+            disposition,
+            http_status=reply.status_code,
+            error_code=code or f"http_{reply.status_code}",
+            error_message=message,
+            request=sent,
+            response=view,
+        )
 
 
 def _error_code(reply: Reply) -> str | None:

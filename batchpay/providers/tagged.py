@@ -25,22 +25,33 @@ def tagged_description(request: PayoutRequest, limit: int) -> str:
     return f"{text[:room]} {tag}" if room > 0 else tag
 
 
-def match_tagged(request: PayoutRequest, candidates: Iterable[T],
-                 description: Callable[[T], str], to_answer: Callable[[T], Answer]
-                 ) -> Answer | None:
+def match_tagged(
+    request: PayoutRequest,
+    candidates: Iterable[T],
+    description: Callable[[T], str],
+    to_answer: Callable[[T], Answer],
+) -> Answer | None:
     ours = [c for c in candidates if f"[{request.key}]" in description(c)]
     if not ours:
         return None
     if len(ours) > 1:
         first = to_answer(ours[0])
-        return Answer(RowStatus.NEEDS_REVIEW, Disposition.UNKNOWN,
-                      provider_ref=first.provider_ref, error_code="duplicate_at_provider",
-                      error_message=f"{len(ours)} payouts at the provider carry this row's tag")
+        return Answer(
+            RowStatus.NEEDS_REVIEW,
+            Disposition.UNKNOWN,
+            provider_ref=first.provider_ref,
+            error_code="duplicate_at_provider",
+            error_message=f"{len(ours)} payouts at the provider carry this row's tag",
+        )
     answer = to_answer(ours[0])
     if (answer.amount is not None and answer.amount != request.amount) or (
-            answer.address is not None and answer.address != request.address):
-        return Answer(RowStatus.NEEDS_REVIEW, Disposition.UNKNOWN,
-                      provider_ref=answer.provider_ref, error_code="doubtful_match",
-                      error_message="a payout with this row's tag has a different amount or "
-                      "address")
+        answer.address is not None and answer.address != request.address
+    ):
+        return Answer(
+            RowStatus.NEEDS_REVIEW,
+            Disposition.UNKNOWN,
+            provider_ref=answer.provider_ref,
+            error_code="doubtful_match",
+            error_message="a payout with this row's tag has a different amount or address",
+        )
     return answer

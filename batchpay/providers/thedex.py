@@ -20,9 +20,17 @@ from batchpay.providers.transport import Failure, Reply
 from batchpay.providers.wire import b64, dumps, hmac_hex
 
 # 7 "Cancelled" is documented as not final: keep it open and keep polling.
-STATUSES = {0: RowStatus.PENDING, 1: RowStatus.COMPLETED, 2: RowStatus.FAILED,
-            3: RowStatus.PROCESSING, 4: RowStatus.PROCESSING, 5: RowStatus.PROCESSING,
-            6: RowStatus.FAILED, 7: RowStatus.PROCESSING, 8: RowStatus.PROCESSING}
+STATUSES = {
+    0: RowStatus.PENDING,
+    1: RowStatus.COMPLETED,
+    2: RowStatus.FAILED,
+    3: RowStatus.PROCESSING,
+    4: RowStatus.PROCESSING,
+    5: RowStatus.PROCESSING,
+    6: RowStatus.FAILED,
+    7: RowStatus.PROCESSING,
+    8: RowStatus.PROCESSING,
+}
 OPERATOR_FIELDS = {"balance", "limit"}
 DESCRIPTION_LIMIT = 300
 SEARCH_DAYS = 31
@@ -33,11 +41,17 @@ class TheDexAdapter(HttpAdapter):
     key_form = KeyForm.TAG
     dedupes_by_key = False
 
-    def __init__(self, key: Secret, secret: Secret, base_url: str, networks: Mapping[str, str],
-                 grace_seconds: float = 900.0,  # float-ok: seconds
-                 transport: httpx.BaseTransport | None = None,
-                 clock: Callable[[], float] = time.time,  # float-ok: unix seconds
-                 **timeouts: float) -> None:  # float-ok
+    def __init__(
+        self,
+        key: Secret,
+        secret: Secret,
+        base_url: str,
+        networks: Mapping[str, str],
+        grace_seconds: float = 900.0,  # float-ok: seconds
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.time,  # float-ok: unix seconds
+        **timeouts: float,  # float-ok: seconds
+    ) -> None:  # float-ok
         super().__init__(base_url, transport=transport, **timeouts)
         self._key = key
         self._secret = secret
@@ -46,13 +60,14 @@ class TheDexAdapter(HttpAdapter):
         self._clock = clock
 
     def _call(self, path: str, payload: dict[str, Any]) -> Reply | Failure:
-        body = dumps({**payload, "request": path,
-                      "nonce": int(self._clock() * 1000)}).encode()
+        body = dumps({**payload, "request": path, "nonce": int(self._clock() * 1000)}).encode()
         encoded = b64(body)
-        headers = {"X-EX-APIKEY": self._key.reveal(), "X-EX-PAYLOAD": encoded,
-                   "X-EX-SIGNATURE": hmac_hex(self._secret.reveal().encode(), encoded.encode(),
-                                              "sha512"),
-                   "Content-Type": "application/json"}
+        headers = {
+            "X-EX-APIKEY": self._key.reveal(),
+            "X-EX-PAYLOAD": encoded,
+            "X-EX-SIGNATURE": hmac_hex(self._secret.reveal().encode(), encoded.encode(), "sha512"),
+            "Content-Type": "application/json",
+        }
         return self.exchange("POST", path, body=body, headers=headers)
 
     def pay_currency(self, request: PayoutRequest) -> str:
@@ -61,7 +76,8 @@ class TheDexAdapter(HttpAdapter):
 
     def payload(self, request: PayoutRequest) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "amountInPayCurrency": request.amount, "payCurrency": self.pay_currency(request),
+            "amountInPayCurrency": request.amount,
+            "payCurrency": self.pay_currency(request),
             "address": request.address,
             "description": tagged_description(request, DESCRIPTION_LIMIT),
         }
@@ -76,20 +92,37 @@ class TheDexAdapter(HttpAdapter):
 
     def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
         if provider_ref:
-            answer = self._answer(self._call("/api/v1/payouts/one", {"payoutId": provider_ref}),
-                                  None)
+            answer = self._answer(
+                self._call("/api/v1/payouts/one", {"payoutId": provider_ref}), None
+            )
             return None if answer.error_code == "not_found" else answer
         now_ms = int(self._clock() * 1000)
-        reply = self._call("/api/v1/payouts", {"from": now_ms - SEARCH_DAYS * 86_400_000,
-                                               "to": now_ms + 86_400_000})
-        if isinstance(reply, Failure) or reply.status_code != 200 or not isinstance(
-                reply.data, list):
-            return Answer(RowStatus.UNKNOWN, Disposition.UNKNOWN, error_code="search_failed",
-                          error_message="could not list the provider's payouts")
-        candidates = [p for p in reply.data if isinstance(p, dict)
-                      and p.get("payCurrency") == self.pay_currency(request)]
-        return match_tagged(request, candidates, lambda p: str(p.get("description", "")),
-                            lambda p: self._from_payout(p, None, None))
+        reply = self._call(
+            "/api/v1/payouts",
+            {"from": now_ms - SEARCH_DAYS * 86_400_000, "to": now_ms + 86_400_000},
+        )
+        if (
+            isinstance(reply, Failure)
+            or reply.status_code != 200
+            or not isinstance(reply.data, list)
+        ):
+            return Answer(
+                RowStatus.UNKNOWN,
+                Disposition.UNKNOWN,
+                error_code="search_failed",
+                error_message="could not list the provider's payouts",
+            )
+        candidates = [
+            p
+            for p in reply.data
+            if isinstance(p, dict) and p.get("payCurrency") == self.pay_currency(request)
+        ]
+        return match_tagged(
+            request,
+            candidates,
+            lambda p: str(p.get("description", "")),
+            lambda p: self._from_payout(p, None, None),
+        )
 
     def quote(self, request: PayoutRequest) -> Quote | None:
         return None  # no fee preview endpoint
@@ -104,35 +137,61 @@ class TheDexAdapter(HttpAdapter):
         if reply.status_code == 200 and isinstance(data, dict) and data.get("id"):
             return self._from_payout(data, reply, sent)
         view = response_view(reply)
-        if reply.status_code == 422 and isinstance(data, dict) and isinstance(
-                data.get("errors"), dict):
+        if (
+            reply.status_code == 422
+            and isinstance(data, dict)
+            and isinstance(data.get("errors"), dict)
+        ):
             fields = set(data["errors"])
-            disposition = (Disposition.OPERATOR if fields & OPERATOR_FIELDS
-                           else Disposition.FINAL)
+            disposition = Disposition.OPERATOR if fields & OPERATOR_FIELDS else Disposition.FINAL
             message = "; ".join(f"{k}: {v}" for k, v in data["errors"].items())
-            return Answer(RowStatus.FAILED, disposition, http_status=422,
-                          error_code="invalid_" + "_".join(sorted(fields)),
-                          error_message=message, request=sent, response=view)
+            return Answer(
+                RowStatus.FAILED,
+                disposition,
+                http_status=422,
+                error_code="invalid_" + "_".join(sorted(fields)),
+                error_message=message,
+                request=sent,
+                response=view,
+            )
         message = provider_message(reply) or "request refused"
         if reply.status_code == 422 and "cannot create payout" in message.lower():
-            return Answer(RowStatus.UNKNOWN, Disposition.UNKNOWN, http_status=422,
-                          error_code="chain_trouble", error_message=message, request=sent,
-                          response=view)
+            return Answer(
+                RowStatus.UNKNOWN,
+                Disposition.UNKNOWN,
+                http_status=422,
+                error_code="chain_trouble",
+                error_message=message,
+                request=sent,
+                response=view,
+            )
         code = "not_found" if "not found" in message.lower() else f"http_{reply.status_code}"
-        return Answer(RowStatus.FAILED, Disposition.FINAL, http_status=reply.status_code,
-                      error_code=code, error_message=message, request=sent, response=view)
+        return Answer(
+            RowStatus.FAILED,
+            Disposition.FINAL,
+            http_status=reply.status_code,
+            error_code=code,
+            error_message=message,
+            request=sent,
+            response=view,
+        )
 
-    def _from_payout(self, payout: dict[str, Any], reply: Reply | None,
-                     sent: Mapping[str, Any] | None) -> Answer:
+    def _from_payout(
+        self, payout: dict[str, Any], reply: Reply | None, sent: Mapping[str, Any] | None
+    ) -> Answer:
         raw = payout.get("status")
-        status = STATUSES.get(int(raw), RowStatus.UNKNOWN) if isinstance(raw, int | str) and str(
-            raw).isdigit() else RowStatus.UNKNOWN
+        status = (
+            STATUSES.get(int(raw), RowStatus.UNKNOWN)
+            if isinstance(raw, int | str) and str(raw).isdigit()
+            else RowStatus.UNKNOWN
+        )
         failed = status is RowStatus.FAILED
         amount = payout.get("withdrawalAmount")
         fee = payout.get("blockchainFee")
         note = payout.get("statusName")
         return Answer(
-            status=status, disposition=Disposition.FINAL if failed else Disposition.ACCEPTED,
+            status=status,
+            disposition=Disposition.FINAL if failed else Disposition.ACCEPTED,
             provider_ref=str(payout["id"]),
             amount=Decimal(str(amount)) if amount not in (None, "") else None,
             address=payout.get("address"),
@@ -140,6 +199,7 @@ class TheDexAdapter(HttpAdapter):
             tx_hash=payout.get("transactionId") or None,
             error_code=f"status_{raw}" if failed else None,
             error_message=f"{note}" if failed or raw == 7 else None,
-            http_status=reply.status_code if reply else None, request=sent,
+            http_status=reply.status_code if reply else None,
+            request=sent,
             response=response_view(reply) if reply else None,
         )

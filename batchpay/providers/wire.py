@@ -21,8 +21,10 @@ def dumps(value: Any, *, ensure_ascii: bool = False) -> str:
     if isinstance(value, Decimal):
         return to_wire(value)
     if isinstance(value, dict):
-        items = (f"{json.dumps(str(k), ensure_ascii=ensure_ascii)}:"
-                 f"{dumps(v, ensure_ascii=ensure_ascii)}" for k, v in value.items())
+        items = (
+            f"{json.dumps(str(k), ensure_ascii=ensure_ascii)}:{dumps(v, ensure_ascii=ensure_ascii)}"
+            for k, v in value.items()
+        )
         return "{" + ",".join(items) + "}"
     if isinstance(value, list | tuple):
         return "[" + ",".join(dumps(v, ensure_ascii=ensure_ascii) for v in value) + "]"

@@ -1,0 +1,81 @@
+"""Each provider, a 20-row sheet, over real loopback HTTP against ``batchpay sandbox``'s server:
+every request signed as the emulation demands, every row paid once and completed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from batchpay import api
+from batchpay.config import load_settings
+from batchpay.emulator import Emulator
+from batchpay.emulator.server import EmulatorServer
+from tests.conftest import TRON
+
+CRYPTO_HEADER = "reference,name,amount,currency,network,address,description"
+FIAT_HEADER = (
+    "reference,amount,currency,country_code,payout_currency,payment_method,"
+    "recipient_name,recipient.account_number,recipient.ifsc"
+)
+
+
+@pytest.fixture
+def server() -> Iterator[EmulatorServer]:
+    srv = EmulatorServer(Emulator())
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def _sheet(path: Path, provider: str, rows: int = 20) -> Path:
+    if provider == "pontis":
+        lines = [FIAT_HEADER] + [
+            f"P-{i:03d},{100 + i}.00,USDT,IN,INR,imps,Person {i},00{i:010d},HDFC0000{i:03d}"
+            for i in range(rows)
+        ]
+    else:
+        lines = [CRYPTO_HEADER] + [
+            f"E-{i:03d},Person {i},{10 + i}.{i % 100:02d}5,USDT,TRON,{TRON[i % len(TRON)]},salary"
+            for i in range(rows)
+        ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("provider", ["oxapay", "thedex", "pontis", "2328io"])
+def test_twenty_rows_end_to_end_over_loopback(
+    server: EmulatorServer, tmp_path: Path, provider: str
+) -> None:
+    emulator = server.emulator
+    env = emulator.env(server.url)
+    settings = load_settings(
+        {
+            "ledger": tmp_path / "l.sqlite",
+            "report_dir": tmp_path / "r",
+            "concurrency": 4,
+            "rate_limits": {provider: 500},
+        },
+        environ=env,
+        cwd=tmp_path,
+    )
+    sheet = _sheet(tmp_path / "s.csv", provider)
+
+    result = api.run(sheet, provider, "month-1", settings=settings)
+    assert result.exit_code == 0, result.to_json()
+    assert result.report is not None
+    accepted = {k: v for k, v in result.report.counts.items() if v}
+    assert sum(accepted.values()) == 20 and set(accepted) <= {"pending", "processing"}
+    assert emulator[provider].count() == 20
+
+    status = api.status("month-1", settings=settings)
+    assert status.report is not None
+    assert {k: v for k, v in status.report.counts.items() if v} == {"completed": 20}
+    assert status.report.identity_holds
+    assert all(r.provider_ref for r in status.report.rows)
+
+    again = api.run(sheet, provider, "month-1", settings=settings)
+    assert again.requests_sent == 0 and emulator[provider].count() == 20
+    creates = [p for m, p in emulator[provider].requests if m == "POST"]
+    assert len(creates) >= 20
