@@ -252,6 +252,43 @@ def sandbox(port: int) -> None:
         server.server_close()
 
 
+@main.group()
+def webhooks() -> None:
+    """Receive provider callbacks and apply them to the ledger."""
+
+
+@webhooks.command("serve")
+@click.option("--port", type=click.IntRange(0, 65535), default=8329, show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Listen address; put a TLS reverse proxy in front for the internet.",
+)
+@click.option("--ledger", type=click.Path(path_type=Path))
+def webhooks_serve(port: int, host: str, ledger: Path | None) -> None:
+    """Serve POST /webhooks/<provider> until Ctrl-C."""
+    from batchpay.webhooks import Receiver
+    from batchpay.webhooks.server import WebhookServer
+
+    settings = _settings(ledger=ledger)
+    receiver = Receiver(settings.ledger, settings.env)
+    try:
+        server = WebhookServer(receiver, host, port)
+    except OSError as exc:
+        err.print(f"[bold red]error:[/] cannot listen on {host}:{port}: {exc.strerror}")
+        sys.exit(2)
+    out.print(f"batchpay webhooks: {server.url}/webhooks/<provider> -> {settings.ledger}")
+    for provider, reason in receiver.missing.items():
+        out.print(f"  {provider}: not configured ({reason})")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 def _show(result: api.RunResult, as_json: bool) -> None:
     if as_json:
         _emit_json(result.to_json())

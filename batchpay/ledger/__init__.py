@@ -12,18 +12,22 @@ from batchpay.ledger.lock import batch_lock
 from batchpay.ledger.store import (
     AttemptRecord,
     BatchInfo,
+    CallbackResult,
     Intent,
     Ledger,
     LedgerRow,
     Outcome,
+    apply_callback,
 )
 
 __all__ = [
     "AttemptRecord",
     "BatchInfo",
+    "CallbackResult",
     "Intent",
     "Ledger",
     "LedgerRow",
     "Outcome",
+    "apply_callback",
     "batch_lock",
 ]

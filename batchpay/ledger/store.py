@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -480,3 +481,76 @@ class Ledger:
                 o.row_key,
             ),
         )
+
+
+class CallbackResult(StrEnum):
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"  # known payout, status not moved (same, or the row is final)
+    DUPLICATE = "duplicate"  # this event was applied before
+    UNKNOWN_PAYOUT = "unknown_payout"
+
+
+def apply_callback(
+    ledger: Ledger,
+    provider: str,
+    provider_ref: str,
+    status: RowStatus,
+    event_id: str,
+    tx_hash: str | None = None,
+    message: str | None = None,
+) -> CallbackResult:
+    """Apply a verified provider callback once: recorded as an attempt of action ``webhook``,
+    moving the row only where the transition table allows (never out of a final state)."""
+    now = ledger.now()
+    with ledger.transaction() as db:
+        found = db.execute(
+            "SELECT p.batch_id, p.row_key, p.status, p.attempt_no, p.idempotency_key"
+            " FROM payouts p JOIN batches b ON b.batch_id = p.batch_id"
+            " WHERE b.provider = ? AND p.provider_ref = ?",
+            (provider, provider_ref),
+        ).fetchone()
+        if found is None:
+            return CallbackResult.UNKNOWN_PAYOUT
+        inserted = db.execute(
+            "INSERT OR IGNORE INTO webhook_events (provider, event_id, received_at) VALUES (?,?,?)",
+            (provider, event_id, now),
+        ).rowcount
+        if inserted == 0:
+            return CallbackResult.DUPLICATE
+        batch_id, row_key, current, attempt_no, key = found
+        moved = may_move(RowStatus(current), status) and RowStatus(current) != status
+        db.execute(
+            "INSERT INTO attempts (batch_id, row_key, attempt_no, idempotency_key, action,"
+            " started_at, finished_at, outcome, disposition, provider_ref, error_message)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                batch_id,
+                row_key,
+                attempt_no,
+                key or "",
+                "webhook",
+                now,
+                now,
+                status,
+                "applied" if moved else "not_applied",
+                provider_ref,
+                message,
+            ),
+        )
+        if not moved:
+            return CallbackResult.UNCHANGED
+        failed = status is RowStatus.FAILED
+        db.execute(
+            "UPDATE payouts SET status = ?, tx_hash = COALESCE(?, tx_hash), error_code = ?,"
+            " error_message = ?, updated_at = ? WHERE batch_id = ? AND row_key = ?",
+            (
+                status,
+                tx_hash,
+                "failed" if failed else None,
+                message if failed else None,
+                now,
+                batch_id,
+                row_key,
+            ),
+        )
+        return CallbackResult.UPDATED

@@ -31,7 +31,25 @@ def test_pragmas_and_schema_version(tmp_path: Path) -> None:
         db = ledger._db
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_an_older_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    from importlib import resources
+
+    first = resources.files("batchpay.ledger.migrations").joinpath("001_init.sql").read_text()
+    db.executescript(first + "\nPRAGMA user_version = 1;")
+    db.execute(
+        "INSERT INTO batches VALUES ('b','sandbox',1,'s.csv','x','down','deduct','t','t',NULL)"
+    )
+    db.commit()
+    db.close()
+    with Ledger(path) as ledger:
+        assert ledger._db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert ledger.require_batch("b").provider == "sandbox"  # nothing lost
+        assert ledger._db.execute("SELECT COUNT(*) FROM webhook_events").fetchone() == (0,)
 
 
 def test_a_newer_ledger_is_refused(tmp_path: Path) -> None:

@@ -79,3 +79,56 @@ def test_twenty_rows_end_to_end_over_loopback(
     assert again.requests_sent == 0 and emulator[provider].count() == 20
     creates = [p for m, p in emulator[provider].requests if m == "POST"]
     assert len(creates) >= 20
+
+
+def test_cli_against_a_separate_batchpay_sandbox_process(tmp_path: Path) -> None:
+    """The user's path: `batchpay sandbox` in one terminal, `batchpay run` in another."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "batchpay", "sandbox", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        lines = [server.stdout.readline() for _ in range(16)]
+        exports = dict(
+            line.removeprefix("export ").strip().split("=", 1)
+            for line in lines
+            if line.startswith("export ")
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BATCHPAY_")} | exports
+        sheet = _sheet(tmp_path / "s.csv", "2328io")
+        cli = [sys.executable, "-m", "batchpay"]
+        run = subprocess.run(
+            [*cli, "run", str(sheet), "--provider", "2328io", "--batch", "b", "--json"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout)["counts"] == {"pending": 20}
+        status = subprocess.run(
+            [*cli, "status", "--batch", "b", "--json"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["counts"] == {"completed": 20}
+        assert exports["BATCHPAY_2328IO_PAYOUT_API_KEY"] not in run.stdout + run.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
