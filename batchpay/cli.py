@@ -18,6 +18,7 @@ from batchpay.errors import BatchpayError, SheetRejected
 from batchpay.money import to_wire
 from batchpay.problems import Problem
 from batchpay.send import Progress
+from batchpay.serving import serve_until_interrupted
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -244,12 +245,7 @@ def sandbox(port: int) -> None:
     out.print("Point batchpay at it (these are the emulation's own test credentials):")
     for name, value in emulator.env(server.url).items():
         out.print(f"export {name}={value}", markup=False)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_interrupted(server)
 
 
 @main.group()
@@ -281,12 +277,7 @@ def webhooks_serve(port: int, host: str, ledger: Path | None) -> None:
     out.print(f"batchpay webhooks: {server.url}/webhooks/<provider> -> {settings.ledger}")
     for provider, reason in receiver.missing.items():
         out.print(f"  {provider}: not configured ({reason})")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_interrupted(server)
 
 
 def _show(result: api.RunResult, as_json: bool) -> None:

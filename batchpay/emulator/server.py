@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from batchpay.emulator import Emulator
 from batchpay.emulator.core import EmuRequest
+from batchpay.serving import server_url
 
 MAX_BODY = 1024 * 1024
 
@@ -25,9 +26,7 @@ class EmulatorServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        name = host.decode() if isinstance(host, bytes) else host
-        return f"http://{name}:{port}"
+        return server_url(self)
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, name="batchpay-emulator", daemon=True)

@@ -67,6 +67,16 @@ class HttpAdapter:
 
     # -- generic mappings -------------------------------------------------------------------
 
+    def answer(self, reply: Reply | Failure, sent: Mapping[str, Any] | None) -> Answer:
+        """Map a reply: what means the same everywhere here, the rest by :meth:`read_reply`."""
+        if isinstance(reply, Failure):
+            return self.failure_answer(reply, sent)
+        generic = self.generic_answer(reply, sent)
+        return generic if generic is not None else self.read_reply(reply, sent)
+
+    def read_reply(self, reply: Reply, sent: Mapping[str, Any] | None) -> Answer:
+        raise NotImplementedError
+
     def failure_answer(self, failure: Failure, sent: Mapping[str, Any] | None) -> Answer:
         if not failure.sent:
             return Answer(

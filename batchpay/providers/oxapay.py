@@ -75,11 +75,11 @@ class OxaPayAdapter(HttpAdapter):
         reply = self.exchange(
             "POST", "/payout", body=dumps(payload).encode(), headers=self._headers()
         )
-        return self._answer(reply, _view(payload), created=True)
+        return self.answer(reply, _view(payload))
 
     def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
         if provider_ref:
-            answer = self._answer(
+            answer = self.answer(
                 self.exchange("GET", f"/payout/{provider_ref}", headers=self._headers()), None
             )
             return None if answer.http_status == 404 else answer
@@ -122,14 +122,7 @@ class OxaPayAdapter(HttpAdapter):
             lambda p: self._from_payout(p, None, None),
         )
 
-    def _answer(
-        self, reply: Reply | Failure, sent: Mapping[str, Any] | None, created: bool = False
-    ) -> Answer:
-        if isinstance(reply, Failure):
-            return self.failure_answer(reply, sent)
-        generic = self.generic_answer(reply, sent)
-        if generic is not None:
-            return generic
+    def read_reply(self, reply: Reply, sent: Mapping[str, Any] | None) -> Answer:
         data = reply.data if isinstance(reply.data, dict) else {}
         payout = data.get("data")
         if reply.status_code == 200 and isinstance(payout, dict) and payout.get("track_id"):

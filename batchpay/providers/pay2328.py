@@ -79,12 +79,12 @@ class Pay2328Adapter(HttpAdapter):
 
     def create(self, request: PayoutRequest) -> Answer:
         payload = self.payload(request)
-        return self._answer(self._call("POST", "/v1/payout", payload), payload)
+        return self.answer(self._call("POST", "/v1/payout", payload), payload)
 
     def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
         if not provider_ref:
             return None  # no search by order_id; a resend with the same order_id is safe
-        answer = self._answer(self._call("GET", f"/v1/payout/status/{provider_ref}", None), None)
+        answer = self.answer(self._call("GET", f"/v1/payout/status/{provider_ref}", None), None)
         return None if answer.http_status == 404 else answer
 
     def quote(self, request: PayoutRequest) -> Quote | None:
@@ -104,12 +104,7 @@ class Pay2328Adapter(HttpAdapter):
         )
         return Quote(request.currency, request.amount, fee, receives, debited)
 
-    def _answer(self, reply: Reply | Failure, sent: Mapping[str, Any] | None) -> Answer:
-        if isinstance(reply, Failure):
-            return self.failure_answer(reply, sent)
-        generic = self.generic_answer(reply, sent)
-        if generic is not None:
-            return generic
+    def read_reply(self, reply: Reply, sent: Mapping[str, Any] | None) -> Answer:
         data = reply.data if isinstance(reply.data, dict) else {}
         result = data.get("result")
         if data.get("state") == 0 and isinstance(result, dict):

@@ -156,7 +156,7 @@ class PontisAdapter(HttpAdapter):
     def create(self, request: PayoutRequest) -> Answer:
         payload = self.payload(request)
         reply = self._authorised("/api/v1/payouts/sendPayoutRequest", payload)
-        return reply if isinstance(reply, Answer) else self._answer(reply, payload)
+        return reply if isinstance(reply, Answer) else self.answer(reply, payload)
 
     def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
         if not provider_ref:
@@ -168,17 +168,12 @@ class PontisAdapter(HttpAdapter):
             return reply
         if isinstance(reply, Reply) and reply.status_code == 404:
             return None
-        return self._answer(reply, None)
+        return self.answer(reply, None)
 
     def quote(self, request: PayoutRequest) -> Quote | None:
         return None  # the quote endpoint's fields are unconfirmed
 
-    def _answer(self, reply: Reply | Failure, sent: Mapping[str, Any] | None) -> Answer:
-        if isinstance(reply, Failure):
-            return self.failure_answer(reply, sent)
-        generic = self.generic_answer(reply, sent)
-        if generic is not None:
-            return generic
+    def read_reply(self, reply: Reply, sent: Mapping[str, Any] | None) -> Answer:
         code = _error_code(reply)
         data = reply.data.get("data") if isinstance(reply.data, dict) else None
         view = response_view(reply)

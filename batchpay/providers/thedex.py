@@ -88,11 +88,11 @@ class TheDexAdapter(HttpAdapter):
     def create(self, request: PayoutRequest) -> Answer:
         payload = self.payload(request)
         view = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in payload.items()}
-        return self._answer(self._call("/api/v1/payouts/create", payload), view)
+        return self.answer(self._call("/api/v1/payouts/create", payload), view)
 
     def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
         if provider_ref:
-            answer = self._answer(
+            answer = self.answer(
                 self._call("/api/v1/payouts/one", {"payoutId": provider_ref}), None
             )
             return None if answer.error_code == "not_found" else answer
@@ -127,12 +127,7 @@ class TheDexAdapter(HttpAdapter):
     def quote(self, request: PayoutRequest) -> Quote | None:
         return None  # no fee preview endpoint
 
-    def _answer(self, reply: Reply | Failure, sent: Mapping[str, Any] | None) -> Answer:
-        if isinstance(reply, Failure):
-            return self.failure_answer(reply, sent)
-        generic = self.generic_answer(reply, sent)
-        if generic is not None:
-            return generic
+    def read_reply(self, reply: Reply, sent: Mapping[str, Any] | None) -> Answer:
         data = reply.data
         if reply.status_code == 200 and isinstance(data, dict) and data.get("id"):
             return self._from_payout(data, reply, sent)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from batchpay.serving import server_url
 from batchpay.webhooks import Receiver
 
 MAX_BODY = 256 * 1024
@@ -21,9 +22,7 @@ class WebhookServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        name = host.decode() if isinstance(host, bytes) else host
-        return f"http://{name}:{port}"
+        return server_url(self)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -48,6 +48,22 @@ def _adapter(name: str, emulator: Emulator, **settings: Any) -> Any:
     )
 
 
+def _spied(name: str) -> tuple[Any, list[httpx.Request]]:
+    """An adapter on the emulation that also keeps every request it sends."""
+    seen: list[httpx.Request] = []
+    emulator = Emulator()
+    inner = emulator.transport()
+
+    def spy(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return inner.handle_request(request)
+
+    adapter = open_provider(
+        name, load_settings(environ=emulator.env()), transport=httpx.MockTransport(spy)
+    )
+    return adapter, seen
+
+
 # -- signatures ---------------------------------------------------------------------------
 
 
@@ -61,17 +77,7 @@ def test_2328io_signature_vectors_from_the_provider() -> None:
 
 
 def test_2328io_signs_the_exact_bytes_it_sends() -> None:
-    seen: list[httpx.Request] = []
-    emulator = Emulator()
-    inner = emulator.transport()
-
-    def spy(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return inner.handle_request(request)
-
-    adapter = open_provider(
-        "2328io", load_settings(environ=emulator.env()), transport=httpx.MockTransport(spy)
-    )
+    adapter, seen = _spied("2328io")
     adapter.create(_request(key=attempt_key("r", 1, KeyForm.UUID)))
     (request,) = seen
     body = request.read()
@@ -81,17 +87,7 @@ def test_2328io_signs_the_exact_bytes_it_sends() -> None:
 
 
 def test_thedex_payload_and_signature_headers() -> None:
-    seen: list[httpx.Request] = []
-    emulator = Emulator()
-    inner = emulator.transport()
-
-    def spy(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return inner.handle_request(request)
-
-    adapter = open_provider(
-        "thedex", load_settings(environ=emulator.env()), transport=httpx.MockTransport(spy)
-    )
+    adapter, seen = _spied("thedex")
     answer = adapter.create(_request(amount="10.120000"))
     assert answer.status is RowStatus.PENDING
     body = seen[0].read()
@@ -152,17 +148,7 @@ def test_wrong_credentials_are_refused_by_the_emulation_and_leave_the_row_planne
 
 def test_oxapay_request_matches_its_openapi_schema() -> None:
     schema = json.loads((DATA / "oxapay_generate_payout_schema.json").read_text())
-    seen: list[httpx.Request] = []
-    emulator = Emulator()
-    inner = emulator.transport()
-
-    def spy(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return inner.handle_request(request)
-
-    adapter = open_provider(
-        "oxapay", load_settings(environ=emulator.env()), transport=httpx.MockTransport(spy)
-    )
+    adapter, seen = _spied("oxapay")
     adapter.create(_request(amount="0.10", memo="m", description="November salary"))
     request = seen[0]
     assert request.method.lower() == schema["method"] and request.url.path.endswith(schema["path"])
