@@ -72,6 +72,7 @@ class RunResult:
     report_files: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # warnings
     requests_sent: int = 0
+    stopped: str | None = None  # why sending stopped early (circuit breaker)
 
     @property
     def exit_code(self) -> int:
@@ -96,6 +97,7 @@ class RunResult:
                 "identity_holds": self.report.identity_holds,
                 "report_files": [str(p) for p in self.report_files],
                 "requests_sent": self.requests_sent,
+                "stopped": self.stopped,
             }
         elif self.plan is not None:
             data |= _plan_json(self.plan, self.quotes)
@@ -181,9 +183,10 @@ def run(
             engine = _engine(ledger, provider_obj, batch, settings, progress)
             engine.settle()
             engine.send_planned()
+            engine.reconcile()
         finally:
             provider_obj.close()
-        result = _finish(ledger, batch, settings, provider_obj, engine.requests)
+        result = _finish(ledger, batch, settings, engine)
     result.problems = warnings
     return result
 
@@ -216,9 +219,10 @@ def status(
                 if not open_rows or time.monotonic() >= deadline:
                     break
                 sleep(min(5.0, max(0.0, deadline - time.monotonic())))
+            engine.reconcile()
         finally:
             provider_obj.close()
-        return _finish(ledger, batch, settings, provider_obj, engine.requests)
+        return _finish(ledger, batch, settings, engine)
 
 
 def retry(
@@ -240,9 +244,10 @@ def retry(
             )
             engine.settle()
             engine.retry_failed()
+            engine.reconcile()
         finally:
             provider_obj.close()
-        return _finish(ledger, batch, settings, provider_obj, engine.requests)
+        return _finish(ledger, batch, settings, engine)
 
 
 def report(
@@ -292,9 +297,7 @@ def _engine(
     )
 
 
-def _finish(
-    ledger: Ledger, batch: str, settings: Settings, provider: Provider, requests: int
-) -> RunResult:
+def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> RunResult:
     built = build_report(ledger, batch)
     files = write_report(built, settings.report_dir_for(batch))
     return RunResult(
@@ -303,7 +306,8 @@ def _finish(
         built.batch.sandbox,
         report=built,
         report_files=files,
-        requests_sent=requests,
+        requests_sent=engine.requests,
+        stopped=engine.stopped,
     )
 
 

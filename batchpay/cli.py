@@ -299,6 +299,11 @@ def _show(result: api.RunResult, as_json: bool) -> None:
             out.print(
                 f"  {currency}: requested {t['requested']}, sent {t['sent']}, fees {t['fees']}"
             )
+        if result.stopped:
+            err.print(
+                f"[bold red]stopped:[/] {result.stopped}; the rows not sent stay planned. "
+                "Check the provider and your credentials, then run again."
+            )
         check = "[green]holds[/]" if result.report.identity_holds else "[red]FAILS[/]"
         out.print(f"control identity: {check}")
         for path in result.report_files:

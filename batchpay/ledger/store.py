@@ -384,6 +384,51 @@ class Ledger:
             ).fetchall()
         )
 
+    def attempt_keys(self, batch_id: str) -> dict[str, str]:
+        """Every key this batch has sent a create under -> its row key."""
+        return dict(
+            self._db.execute(
+                "SELECT DISTINCT idempotency_key, row_key FROM attempts"
+                " WHERE batch_id = ? AND action = 'create'",
+                (batch_id,),
+            ).fetchall()
+        )
+
+    def flag_review(self, batch_id: str, row_key: str, reason: str) -> None:
+        """Put a row in front of a person, whatever its state: reconciliation found the
+        provider's view and the ledger disagree (e.g. two payouts for one row)."""
+        now = self.now()
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT attempt_no, idempotency_key FROM payouts"
+                " WHERE batch_id = ? AND row_key = ?",
+                (batch_id, row_key),
+            ).fetchone()
+            if row is None:
+                return
+            db.execute(
+                "INSERT INTO attempts (batch_id, row_key, attempt_no, idempotency_key, action,"
+                " started_at, finished_at, outcome, disposition, error_code, error_message)"
+                " VALUES (?,?,?,?,'reconcile',?,?,?,?,?,?)",
+                (
+                    batch_id,
+                    row_key,
+                    row[0],
+                    row[1] or "",
+                    now,
+                    now,
+                    RowStatus.NEEDS_REVIEW,
+                    "flagged",
+                    "reconcile_mismatch",
+                    reason,
+                ),
+            )
+            db.execute(
+                "UPDATE payouts SET status = ?, error_code = 'reconcile_mismatch',"
+                " error_message = ?, updated_at = ? WHERE batch_id = ? AND row_key = ?",
+                (RowStatus.NEEDS_REVIEW, reason, now, batch_id, row_key),
+            )
+
     # -- the write-ahead pair -------------------------------------------------------------
 
     def begin(self, batch_id: str, intents: list[Intent]) -> list[int]:

@@ -57,6 +57,7 @@ class Answer:
     error_message: str | None = None
     http_status: int | None = None
     retry_after: float | None = None  # float-ok: seconds, from Retry-After
+    key: str | None = None  # the idempotency key or tag the provider holds for this payout
     request: Mapping[str, Any] | None = None  # redacted, as sent
     response: Mapping[str, Any] | None = None  # redacted, as received
 
@@ -88,6 +89,11 @@ class Provider(Protocol):
         ...
 
     def quote(self, request: PayoutRequest) -> Quote | None: ...
+
+    def list_payouts(self) -> list[Answer] | None:
+        """Recent payouts with the key or tag each carries, for two-way reconciliation;
+        None where the provider offers no listing."""
+        ...
 
     def close(self) -> None: ...
 

@@ -44,6 +44,9 @@ class HttpAdapter:
     def close(self) -> None:
         self.client.close()
 
+    def list_payouts(self) -> list[Answer] | None:
+        return None  # overridden where the provider offers a listing
+
     def exchange(
         self,
         method: str,

@@ -15,7 +15,7 @@ from batchpay.model import RowStatus
 from batchpay.plan.keys import KeyForm
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
 from batchpay.providers.http import HttpAdapter, provider_message, response_view
-from batchpay.providers.tagged import match_tagged, tagged_description
+from batchpay.providers.tagged import match_tagged, tag_in, tagged_description
 from batchpay.providers.transport import Failure, Reply
 from batchpay.providers.wire import dumps
 
@@ -88,13 +88,40 @@ class OxaPayAdapter(HttpAdapter):
     def quote(self, request: PayoutRequest) -> Quote | None:
         return None  # OxaPay publishes no fee preview for payouts
 
+    def list_payouts(self) -> list[Answer] | None:
+        found = self._history({})
+        if found is None:
+            return None
+        return [self._from_payout(p, None, None) for p in found]
+
     def _search(self, request: PayoutRequest) -> Answer | None:
+        found = self._history(
+            {
+                "currency": request.currency,
+                "network": self._networks.get(request.network or "", request.network),
+                "from_amount": str(request.amount),
+                "to_amount": str(request.amount),
+            }
+        )
+        if found is None:
+            return Answer(
+                RowStatus.UNKNOWN,
+                Disposition.UNKNOWN,
+                error_code="search_failed",
+                error_message="could not search the provider's payout history",
+            )
+        return match_tagged(
+            request,
+            found,
+            lambda p: str(p.get("description", "")),
+            lambda p: self._from_payout(p, None, None),
+        )
+
+    def _history(self, filters: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """Every payout of the last SEARCH_DAYS matching ``filters``; None if it failed."""
         now = int(self._clock())
         params: dict[str, Any] = {
-            "currency": request.currency,
-            "network": self._networks.get(request.network or "", request.network),
-            "from_amount": str(request.amount),
-            "to_amount": str(request.amount),
+            **filters,
             "from_date": now - SEARCH_DAYS * 86400,
             "to_date": now + 86400,
             "size": PAGE_SIZE,
@@ -105,22 +132,12 @@ class OxaPayAdapter(HttpAdapter):
                 "GET", "/payout", params={**params, "page": page}, headers=self._headers()
             )
             if isinstance(reply, Failure) or reply.status_code != 200 or not reply.json_ok:
-                return Answer(
-                    RowStatus.UNKNOWN,
-                    Disposition.UNKNOWN,
-                    error_code="search_failed",
-                    error_message="could not search the provider's payout history",
-                )
+                return None
             data = reply.data.get("data", {}) if isinstance(reply.data, dict) else {}
             found += [p for p in data.get("list", []) if isinstance(p, dict)]
             if page >= int(data.get("meta", {}).get("last_page", 1)):
                 break
-        return match_tagged(
-            request,
-            found,
-            lambda p: str(p.get("description", "")),
-            lambda p: self._from_payout(p, None, None),
-        )
+        return found
 
     def read_reply(self, reply: Reply, sent: Mapping[str, Any] | None) -> Answer:
         data = reply.data if isinstance(reply.data, dict) else {}
@@ -146,6 +163,7 @@ class OxaPayAdapter(HttpAdapter):
             status=status,
             disposition=Disposition.FINAL if failed else Disposition.ACCEPTED,
             provider_ref=str(payout["track_id"]),
+            key=tag_in(str(payout.get("description", ""))),
             amount=_dec(payout.get("amount")),
             address=payout.get("address"),
             fee=_dec(payout.get("fee")),

@@ -124,6 +124,11 @@ class SandboxBank:
         with self._lock:
             return self._select("ref", ref)
 
+    def all(self) -> list[SandboxPayout]:
+        with self._lock:
+            keys = [r[0] for r in self._db.execute("SELECT key FROM payouts ORDER BY rowid")]
+            return [p for p in (self._find(k) for k in keys) if p is not None]
+
     def count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM payouts").fetchone()[0])
@@ -200,6 +205,9 @@ class SandboxProvider:
         payout = self.bank.get(provider_ref) if provider_ref else self.bank.find(request.key)
         return None if payout is None else _answer(payout, request.fee_option, None, 200)
 
+    def list_payouts(self) -> list[Answer] | None:
+        return [_answer(p, "deduct", None, 200) for p in self.bank.all()]
+
     def quote(self, request: PayoutRequest) -> Quote | None:
         return sandbox_quote(request.currency, request.amount, request.fee_option)
 
@@ -222,6 +230,7 @@ def _answer(
         status=payout.status,
         disposition=disposition,
         provider_ref=payout.ref,
+        key=payout.key,
         amount=payout.amount,
         address=payout.address,
         fee=payout.fee,

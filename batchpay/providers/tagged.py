@@ -8,6 +8,7 @@ differs, is for a person to look at: ``needs_review``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -15,6 +16,14 @@ from batchpay.model import RowStatus
 from batchpay.providers.base import Answer, Disposition, PayoutRequest
 
 T = TypeVar("T")
+
+
+TAG = re.compile(r"\[(bp-[0-9a-f]{24})\]")
+
+
+def tag_in(description: str) -> str | None:
+    found = TAG.search(description)
+    return found.group(1) if found else None
 
 
 def tagged_description(request: PayoutRequest, limit: int) -> str:

@@ -15,7 +15,7 @@ from batchpay.model import RowStatus
 from batchpay.plan.keys import KeyForm
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote
 from batchpay.providers.http import HttpAdapter, provider_message, response_view
-from batchpay.providers.tagged import match_tagged, tagged_description
+from batchpay.providers.tagged import match_tagged, tag_in, tagged_description
 from batchpay.providers.transport import Failure, Reply
 from batchpay.providers.wire import b64, dumps, hmac_hex
 
@@ -96,6 +96,27 @@ class TheDexAdapter(HttpAdapter):
                 self._call("/api/v1/payouts/one", {"payoutId": provider_ref}), None
             )
             return None if answer.error_code == "not_found" else answer
+        listed = self._list()
+        if listed is None:
+            return Answer(
+                RowStatus.UNKNOWN,
+                Disposition.UNKNOWN,
+                error_code="search_failed",
+                error_message="could not list the provider's payouts",
+            )
+        candidates = [p for p in listed if p.get("payCurrency") == self.pay_currency(request)]
+        return match_tagged(
+            request,
+            candidates,
+            lambda p: str(p.get("description", "")),
+            lambda p: self._from_payout(p, None, None),
+        )
+
+    def list_payouts(self) -> list[Answer] | None:
+        listed = self._list()
+        return None if listed is None else [self._from_payout(p, None, None) for p in listed]
+
+    def _list(self) -> list[dict[str, Any]] | None:
         now_ms = int(self._clock() * 1000)
         reply = self._call(
             "/api/v1/payouts",
@@ -106,23 +127,8 @@ class TheDexAdapter(HttpAdapter):
             or reply.status_code != 200
             or not isinstance(reply.data, list)
         ):
-            return Answer(
-                RowStatus.UNKNOWN,
-                Disposition.UNKNOWN,
-                error_code="search_failed",
-                error_message="could not list the provider's payouts",
-            )
-        candidates = [
-            p
-            for p in reply.data
-            if isinstance(p, dict) and p.get("payCurrency") == self.pay_currency(request)
-        ]
-        return match_tagged(
-            request,
-            candidates,
-            lambda p: str(p.get("description", "")),
-            lambda p: self._from_payout(p, None, None),
-        )
+            return None
+        return [p for p in reply.data if isinstance(p, dict)]
 
     def quote(self, request: PayoutRequest) -> Quote | None:
         return None  # no fee preview endpoint
@@ -188,6 +194,7 @@ class TheDexAdapter(HttpAdapter):
             status=status,
             disposition=Disposition.FINAL if failed else Disposition.ACCEPTED,
             provider_ref=str(payout["id"]),
+            key=tag_in(str(payout.get("description", ""))),
             amount=Decimal(str(amount)) if amount not in (None, "") else None,
             address=payout.get("address"),
             fee=Decimal(str(fee)) if fee not in (None, "") else None,

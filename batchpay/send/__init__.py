@@ -20,15 +20,18 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from batchpay.ledger import Intent, Ledger, LedgerRow, Outcome
-from batchpay.model import ACCEPTED, FINAL, RowStatus
+from batchpay.model import ACCEPTED, FINAL, UNSETTLED, RowStatus
 from batchpay.plan.keys import attempt_key
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider
+from batchpay.send.breaker import CircuitBreaker, is_trouble
 from batchpay.send.ratelimit import RateLimiter
 from batchpay.send.retry import RetryPolicy, call_with_retries
 
 __all__ = ["Engine", "NullProgress", "Progress", "RetryPolicy"]
 
 T = TypeVar("T")
+
+DEAD = frozenset({RowStatus.FAILED, RowStatus.CANCELLED})  # payouts that moved no money
 
 
 class Progress:
@@ -56,6 +59,8 @@ class Engine:
     progress: Progress = field(default_factory=NullProgress)
     sleep: Callable[[float], None] = time.sleep  # float-ok
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+    stopped: str | None = None  # why sending stopped early, for the user
     requests: int = 0  # create requests that left (for tests and benchmarks)
 
     def __post_init__(self) -> None:
@@ -133,6 +138,38 @@ class Engine:
             self.progress.done()
         self.ledger.mark_refreshed(self.batch)
 
+    def reconcile(self) -> int:
+        """Compare the provider's own list with the ledger, both ways; return rows flagged.
+
+        A live payout carrying one of this batch's keys that the ledger does not hold, or two
+        live payouts for one row, puts the row in ``needs_review``."""
+        listing = self.provider.list_payouts()
+        if listing is None:
+            return 0
+        keys = self.ledger.attempt_keys(self.batch)
+        rows = {r.row_key: r for r in self.ledger.rows(self.batch)}
+        live: dict[str, list[Answer]] = {}
+        for payout in listing:
+            row_key = keys.get(payout.key or "")
+            if row_key is not None and payout.status not in DEAD:
+                live.setdefault(row_key, []).append(payout)
+        flagged = 0
+        for row_key, payouts in live.items():
+            row = rows[row_key]
+            reason = None
+            if len(payouts) > 1:
+                refs = ", ".join(sorted(p.provider_ref or "?" for p in payouts))
+                reason = f"{len(payouts)} payouts at the provider for this row ({refs})"
+            elif row.status not in UNSETTLED and row.provider_ref != payouts[0].provider_ref:
+                reason = (
+                    f"the provider holds payout {payouts[0].provider_ref} for this row, "
+                    f"which the ledger does not know"
+                )
+            if reason and row.status is not RowStatus.NEEDS_REVIEW:
+                self.ledger.flag_review(self.batch, row_key, reason)
+                flagged += 1
+        return flagged
+
     # -- lookups --------------------------------------------------------------------------
 
     def _lookups(self, rows: list[LedgerRow]) -> Iterator[tuple[LedgerRow, int, Answer | None]]:
@@ -177,8 +214,42 @@ class Engine:
         self.progress.start(label, len(rows))
         with ThreadPoolExecutor(self.concurrency) as pool:
             for window in _chunks(rows, self._window):
+                if self.breaker.open and not self._probe():
+                    self.stopped = self.stopped or self.breaker.reason
+                    break  # the rest stay planned
                 self._send_window(pool, window, new_attempt)
         self.progress.done()
+
+    def _probe(self) -> bool:
+        """One status lookup decides whether sending may resume; never a payout."""
+        known = [
+            r
+            for r in self.ledger.rows(
+                self.batch, [RowStatus.PENDING, RowStatus.PROCESSING, RowStatus.COMPLETED]
+            )
+            if r.provider_ref
+        ]
+        planned = self.ledger.rows(self.batch, [RowStatus.PLANNED])
+        # a keyed adapter's lookup without a ref never calls the provider: no probe at all
+        row = (
+            known[0]
+            if known
+            else (planned[0] if planned and not self.provider.dedupes_by_key else None)
+        )
+        if row is None:
+            self.stopped = self.breaker.reason
+            return False
+        try:
+            answer = self.provider.lookup(
+                self._request(row, max(row.attempt_no, 1)), row.provider_ref
+            )
+        except Exception:
+            answer = Answer(RowStatus.UNKNOWN, Disposition.UNKNOWN)
+        if answer is not None and (is_trouble(answer) or answer.disposition is Disposition.UNKNOWN):
+            self.stopped = self.breaker.reason
+            return False
+        self.breaker.close()
+        return True
 
     def _send_window(
         self, pool: ThreadPoolExecutor, rows: list[LedgerRow], new_attempt: bool
@@ -208,9 +279,18 @@ class Engine:
 
     def _create(self, request: PayoutRequest) -> Answer:
         def once() -> Answer:
+            if self.breaker.open:  # do not start a payout while the provider is failing
+                return Answer(
+                    RowStatus.PLANNED,
+                    Disposition.OPERATOR,
+                    error_code="circuit_open",
+                    error_message=self.breaker.reason,
+                )
             with self._count_lock:
                 self.requests += 1
-            return self._limited(lambda: self.provider.create(request))
+            answer = self._limited(lambda: self.provider.create(request))
+            self.breaker.record(answer)
+            return answer
 
         def on_retry(answer: Answer) -> None:
             if answer.retry_after is not None:
