@@ -1,0 +1,115 @@
+"""A real batchpay process for the safety tests: runs a batch against an emulation server and,
+if told to, kills itself with SIGKILL at the Nth occurrence of a step.
+
+Steps: before_intent (a create intent is about to be committed), after_intent (committed,
+request not sent), after_request (the provider answered, nothing recorded), after_outcome
+(an answer group was committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from batchpay import api
+from batchpay.config import load_settings
+from batchpay.emulator.keys import EmulatorKeys
+from batchpay.ledger import Ledger
+from batchpay.send import Engine
+
+
+def _killer(n: int) -> Callable[[], None]:
+    seen = 0
+
+    def maybe_die() -> None:
+        nonlocal seen
+        seen += 1
+        if seen == n:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return maybe_die
+
+
+def install(step: str, n: int) -> None:
+    die = _killer(n)
+    begin, finish, create = Ledger.begin, Ledger.finish, Engine._create
+
+    def creates(intents: Any) -> bool:
+        return any(i.action == "create" for i in intents)
+
+    if step == "before_intent":
+
+        def patched_begin(self: Ledger, batch: str, intents: Any) -> Any:
+            if creates(intents):
+                die()
+            return begin(self, batch, intents)
+
+        Ledger.begin = patched_begin  # type: ignore[method-assign]
+    elif step == "after_intent":
+
+        def patched_begin_after(self: Ledger, batch: str, intents: Any) -> Any:
+            ids = begin(self, batch, intents)
+            if creates(intents):
+                die()
+            return ids
+
+        Ledger.begin = patched_begin_after  # type: ignore[method-assign]
+    elif step == "after_request":
+
+        def patched_create(self: Engine, request: Any) -> Any:
+            answer = create(self, request)
+            die()
+            return answer
+
+        Engine._create = patched_create  # type: ignore[method-assign]
+    elif step == "after_outcome":
+
+        def patched_finish(self: Ledger, batch: str, outcomes: Any) -> None:
+            finish(self, batch, outcomes)
+            if outcomes:
+                die()
+
+        Ledger.finish = patched_finish  # type: ignore[method-assign]
+    else:
+        raise SystemExit(f"unknown step {step}")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sheet", type=Path, required=True)
+    parser.add_argument("--provider", required=True)
+    parser.add_argument("--batch", required=True)
+    parser.add_argument("--ledger", type=Path, required=True)
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--crash", default="")
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--grace", type=float, default=0.0)
+    parser.add_argument("--read-timeout", type=float, default=30.0)
+    args = parser.parse_args(argv)
+    if args.crash:
+        step, n = args.crash.split(":")
+        install(step, int(n))
+    env = EmulatorKeys().env(args.base_url)
+    settings = load_settings(
+        {
+            "ledger": args.ledger,
+            "report_dir": args.ledger.parent / "reports",
+            "concurrency": args.concurrency,
+            "rate_limits": {args.provider: 0},
+            "grace_seconds": {args.provider: args.grace},
+            "read_timeout": args.read_timeout,
+        },
+        environ=env,
+        cwd=args.ledger.parent,
+    )
+    result = api.run(args.sheet, args.provider, args.batch, settings=settings)
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
