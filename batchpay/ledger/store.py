@@ -123,6 +123,7 @@ class Outcome:
     disposition: str | None = None
     http_status: int | None = None
     response: Mapping[str, Any] | None = None  # already redacted
+    request: Mapping[str, Any] | None = None  # the provider request as sent, redacted
     error_code: str | None = None
     error_message: str | None = None
     provider_ref: str | None = None
@@ -485,10 +486,12 @@ class Ledger:
         with self.transaction() as db:
             for o in outcomes:
                 db.execute(
-                    "UPDATE attempts SET finished_at = ?, http_status = ?, response_json = ?,"
+                    "UPDATE attempts SET request_json = COALESCE(?, request_json),"
+                    " finished_at = ?, http_status = ?, response_json = ?,"
                     " outcome = ?, disposition = ?, error_code = ?, error_message = ?,"
                     " provider_ref = ? WHERE id = ?",
                     (
+                        None if o.request is None else _json(o.request),
                         now,
                         o.http_status,
                         None if o.response is None else _json(o.response),

@@ -339,6 +339,7 @@ class Engine:
             disposition=str(answer.disposition),
             http_status=answer.http_status,
             response=answer.response,
+            request=answer.request,
             error_code=error_code,
             error_message=error_message,
             provider_ref=answer.provider_ref,

@@ -19,6 +19,7 @@ from typing import Any
 from batchpay import api
 from batchpay.config import load_settings
 from batchpay.emulator.keys import EmulatorKeys
+from batchpay.errors import BatchpayError
 from batchpay.ledger import Ledger
 from batchpay.send import Engine
 
@@ -107,7 +108,11 @@ def main(argv: list[str]) -> int:
         environ=env,
         cwd=args.ledger.parent,
     )
-    result = api.run(args.sheet, args.provider, args.batch, settings=settings)
+    try:
+        result = api.run(args.sheet, args.provider, args.batch, settings=settings)
+    except BatchpayError as exc:  # as the CLI does
+        print(exc, file=sys.stderr)
+        return exc.exit_code
     return result.exit_code
 
 
