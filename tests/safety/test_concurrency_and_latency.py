@@ -37,7 +37,7 @@ def test_two_concurrent_runs_on_one_batch(tmp_path: Path) -> None:
             assert first.poll() is None, first.communicate()
             time.sleep(0.02)
         second = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
-        out, err = first.communicate(timeout=120)
+        _, err = first.communicate(timeout=120)
         assert second.returncode == 4, second.stderr
         assert first.returncode == 0, err
         server.emulator.faults.clear()
