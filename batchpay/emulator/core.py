@@ -6,6 +6,7 @@ over real loopback HTTP by ``batchpay sandbox``. Faults are injected here, so bo
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -61,13 +62,19 @@ class Fault:
     status: int = 500
     seconds: float = 0.0  # float-ok: latency
     retry_after: str = "1"
+    probability: float = 1.0  # float-ok: chance that a matching request is hit
 
 
 class Faults:
-    def __init__(self) -> None:
+    def __init__(self, seed: int | None = None) -> None:
         self._rules: list[Fault] = []
         self._lock = threading.Lock()
+        self._rng = random.Random(seed)  # seeded: a chaos run can be replayed
         self.hits: list[tuple[str, str, str]] = []
+
+    def seed(self, seed: int) -> None:
+        with self._lock:
+            self._rng = random.Random(seed)
 
     def add(self, fault: Fault) -> None:
         with self._lock:
@@ -81,6 +88,8 @@ class Faults:
         with self._lock:
             for rule in self._rules:
                 if rule.provider == provider and rule.op in (op, "*") and rule.times != 0:
+                    if rule.probability < 1 and self._rng.random() >= rule.probability:
+                        continue
                     if rule.times > 0:
                         rule.times -= 1
                     self.hits.append((provider, op, rule.kind))
