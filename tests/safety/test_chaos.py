@@ -39,13 +39,31 @@ def test_chaos(tmp_path: Path, seed: int) -> None:
     with emulation() as server:
         faults = server.emulator.faults
         faults.seed(seed)
-        for kind, chance in (("5xx_before", 0.03), ("drop_after", 0.05),
-                             ("5xx_after", 0.02), ("429", 0.05)):
-            faults.add(Fault(provider, kind, times=-1, status=503, probability=chance,
-                             retry_after="0"))
-        args = [sys.executable, str(DRIVER), "--sheet", str(sheet), "--provider", provider,
-                "--batch", "b", "--ledger", str(tmp_path / "l.sqlite"), "--base-url", server.url,
-                "--concurrency", "4"]
+        for kind, chance in (
+            ("5xx_before", 0.03),
+            ("drop_after", 0.05),
+            ("5xx_after", 0.02),
+            ("429", 0.05),
+        ):
+            faults.add(
+                Fault(provider, kind, times=-1, status=503, probability=chance, retry_after="0")
+            )
+        args = [
+            sys.executable,
+            str(DRIVER),
+            "--sheet",
+            str(sheet),
+            "--provider",
+            provider,
+            "--batch",
+            "b",
+            "--ledger",
+            str(tmp_path / "l.sqlite"),
+            "--base-url",
+            server.url,
+            "--concurrency",
+            "4",
+        ]
         kills, outcome = 0, None
         for attempt in range(25):
             process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -63,8 +81,9 @@ def test_chaos(tmp_path: Path, seed: int) -> None:
             if outcome == 0:
                 break
             assert outcome in (3, -9), f"seed {seed}: exit {outcome}: {error[-2000:]}"
-        facts = check_invariants(tmp_path / "l.sqlite", server.emulator, provider,
-                                 settled=False)  # duplicates and lost payouts first
+        facts = check_invariants(
+            tmp_path / "l.sqlite", server.emulator, provider, settled=False
+        )  # duplicates and lost payouts first
         assert outcome == 0, f"seed {seed}: never settled"
         facts = check_invariants(tmp_path / "l.sqlite", server.emulator, provider)
     assert facts == {"rows": ROWS, "payouts": ROWS}, f"seed {seed}"
