@@ -1,33 +1,202 @@
-"""Address checks per network family.
+"""Address checks per network family, with checksums. Mainnet only: a well-formed testnet
+address is refused by policy (CONTRACT.md), with its own code so the user knows why.
 
-This first gate checks the shape (alphabet, prefix, length) of each family's address forms.
+Policy cases (decided here, documented in the README):
+- Ethereum-family: mixed case must match EIP-55; all-lower or all-upper carries no checksum
+  and is accepted with a warning.
+- Litecoin: legacy "3..." P2SH is refused (it is indistinguishable from a Bitcoin address).
+- Taproot: the 32-byte key must be a point on secp256k1.
+- TRON: only the Base58Check form ("T..."), not the hex form ("41...").
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+from dataclasses import dataclass
 
-_B58 = "1-9A-HJ-NP-Za-km-z"
-_BECH32 = "02-9ac-hj-np-z"
+from batchpay.validate.codecs import (
+    RIPPLE_ALPHABET,
+    b58check_decode,
+    b58decode,
+    crc16_xmodem,
+    keccak256,
+    on_secp256k1,
+    segwit_decode,
+)
 
-_SHAPES: dict[str, list[re.Pattern[str]]] = {
-    "evm": [re.compile(r"0x[0-9a-fA-F]{40}")],
-    "tron": [re.compile(rf"T[{_B58}]{{33}}")],
-    "solana": [re.compile(rf"[{_B58}]{{32,44}}")],
-    "ton": [re.compile(r"[A-Za-z0-9_\-+/]{48}"), re.compile(r"-?[0-9]{1,3}:[0-9a-fA-F]{64}")],
-    "bitcoin": [re.compile(rf"[13][{_B58}]{{25,34}}"), re.compile(rf"bc1[{_BECH32}]{{11,71}}")],
-    "litecoin": [re.compile(rf"[LM3][{_B58}]{{26,33}}"), re.compile(rf"ltc1[{_BECH32}]{{11,71}}")],
-    "dogecoin": [re.compile(rf"[DA9][{_B58}]{{25,34}}")],
-    "xrp": [re.compile(rf"r[{_B58}]{{24,34}}")],
+
+@dataclass(frozen=True)
+class Verdict:
+    code: str | None  # None: valid
+    message: str = ""
+    warning: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.code is None or self.warning
+
+
+VALID = Verdict(None)
+
+
+def _bad(message: str) -> Verdict:
+    return Verdict("address.invalid", message)
+
+
+def _testnet(what: str) -> Verdict:
+    return Verdict("address.testnet", f"is a {what} testnet address; only mainnet is paid")
+
+
+@dataclass(frozen=True)
+class UtxoParams:
+    name: str
+    p2pkh: int
+    p2sh: frozenset[int]
+    hrp: str | None
+    test_versions: frozenset[int]
+    test_hrps: frozenset[str]
+
+
+UTXO = {
+    "bitcoin": UtxoParams(
+        "Bitcoin", 0x00, frozenset({0x05}), "bc", frozenset({0x6F, 0xC4}), frozenset({"tb", "bcrt"})
+    ),
+    "litecoin": UtxoParams(
+        "Litecoin",
+        0x30,
+        frozenset({0x32}),
+        "ltc",
+        frozenset({0x6F, 0x3A, 0xC4}),
+        frozenset({"tltc", "rltc"}),
+    ),
+    "dogecoin": UtxoParams(
+        "Dogecoin", 0x1E, frozenset({0x16}), None, frozenset({0x71, 0xC4}), frozenset()
+    ),
 }
 
 
+def _utxo(params: UtxoParams, address: str) -> Verdict:
+    prefix = address.split("1", 1)[0].lower() if "1" in address else ""
+    if params.hrp and prefix == params.hrp:
+        decoded = segwit_decode(params.hrp, address)
+        if decoded is None:
+            return _bad(f"is not a valid {params.name} bech32/bech32m address")
+        version, program = decoded
+        if version == 1 and len(program) == 32 and not on_secp256k1(program):
+            return _bad("is a Taproot address whose key is not on the curve")
+        return VALID
+    if prefix in params.test_hrps:
+        return _testnet(params.name)
+    payload = b58check_decode(address)
+    if payload is None or len(payload) != 21:
+        return _bad(f"is not a valid {params.name} address (checksum or length)")
+    version = payload[0]
+    if version == params.p2pkh or version in params.p2sh:
+        return VALID
+    if version in params.test_versions:
+        return _testnet(params.name)
+    if params.name == "Litecoin" and version == 0x05:
+        return _bad(
+            "is a legacy '3...' P2SH address, indistinguishable from Bitcoin; use the 'M...' form"
+        )
+    return _bad(f"is not a {params.name} address (version byte {version:#04x})")
+
+
+_HEX40 = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+def eip55(address: str) -> str:
+    digits = address[2:].lower()
+    digest = keccak256(digits.encode()).hex()
+    return "0x" + "".join(c.upper() if int(digest[i], 16) >= 8 else c for i, c in enumerate(digits))
+
+
+def _evm(address: str) -> Verdict:
+    if not _HEX40.fullmatch(address):
+        return _bad("is not 0x followed by 40 hex digits")
+    body = address[2:]
+    if body == body.lower() or body == body.upper():
+        return Verdict(
+            "address.no_checksum",
+            "has no EIP-55 checksum (all one case); check it carefully",
+            warning=True,
+        )
+    if address != eip55(address):
+        return Verdict("address.checksum", "fails its EIP-55 checksum (a typo?)")
+    return VALID
+
+
+def _tron(address: str) -> Verdict:
+    payload = b58check_decode(address)
+    if payload is None or len(payload) != 21:
+        if re.fullmatch(r"41[0-9a-fA-F]{40}", address):
+            return _bad("is in hex form; use the Base58 form starting with T")
+        return _bad("is not a valid TRON address (checksum or length)")
+    if payload[0] != 0x41:
+        return _testnet("TRON") if payload[0] == 0xA0 else _bad("is not a TRON address")
+    return VALID
+
+
+def _solana(address: str) -> Verdict:
+    raw = b58decode(address)
+    if raw is None or len(raw) != 32:
+        return _bad("is not a 32-byte base58 Solana address")
+    return VALID
+
+
+_TON_RAW = re.compile(r"(-?[0-9]+):([0-9a-fA-F]{64})")
+
+
+def _ton(address: str) -> Verdict:
+    raw = _TON_RAW.fullmatch(address)
+    if raw:
+        return VALID if raw.group(1) in ("0", "-1") else _bad("has an unknown TON workchain")
+    if len(address) != 48:
+        return _bad("is not a TON address (48-character or raw form)")
+    try:
+        data = base64.b64decode(address.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        return _bad("is not valid base64")
+    if len(data) != 36 or crc16_xmodem(data[:34]) != int.from_bytes(data[34:], "big"):
+        return _bad("fails its TON checksum (CRC16)")
+    tag, workchain = data[0], data[1]
+    if tag & 0x80:
+        return _testnet("TON")
+    if tag not in (0x11, 0x51) or workchain not in (0x00, 0xFF):
+        return _bad("has an unknown TON address tag or workchain")
+    return VALID
+
+
+def _xrp(address: str) -> Verdict:
+    if address.startswith(("X", "T")) and len(address) > 40:
+        payload = b58check_decode(address, RIPPLE_ALPHABET)
+        if payload is None or len(payload) != 31:
+            return _bad("is not a valid XRP X-address")
+        if payload[:2] == b"\x04\x93":
+            return _testnet("XRP")
+        flag, tag = payload[22], payload[23:]
+        if payload[:2] != b"\x05\x44" or flag > 1 or (flag == 0 and any(tag)) or any(tag[4:]):
+            return _bad("is not a valid XRP X-address")
+        return VALID
+    payload = b58check_decode(address, RIPPLE_ALPHABET)
+    if payload is None or len(payload) != 21 or payload[0] != 0x00:
+        return _bad("is not a valid XRP classic address (checksum or length)")
+    return VALID
+
+
+def check_address(family: str, address: str) -> Verdict:
+    if family in UTXO:
+        return _utxo(UTXO[family], address)
+    checks = {"evm": _evm, "tron": _tron, "solana": _solana, "ton": _ton, "xrp": _xrp}
+    check = checks.get(family)
+    if check is None:
+        return _bad(f"cannot be checked: no rules for network family {family!r}")
+    return check(address)
+
+
 def address_problem(family: str, address: str) -> str | None:
-    """Why ``address`` is not a valid mainnet address of ``family``, or None if it is."""
-    patterns = _SHAPES.get(family)
-    if patterns is None:
-        return f"no address check exists for network family {family!r}"
-    candidate = address.lower() if address[:3].lower() in {"bc1", "ltc"} else address
-    if any(p.fullmatch(candidate) for p in patterns):
-        return None
-    return f"is not a valid {family} address"
+    """Why ``address`` is refused (errors only), or None if it is payable."""
+    verdict = check_address(family, address)
+    return None if verdict.ok else verdict.message

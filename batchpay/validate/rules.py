@@ -14,9 +14,9 @@ import pandas as pd
 import pandera.pandas as pa
 
 from batchpay.money import AmountError, parse_amount
-from batchpay.problems import Problem
+from batchpay.problems import Problem, Severity
 from batchpay.resources import load_schema_file
-from batchpay.validate.addresses import address_problem
+from batchpay.validate.addresses import address_problem, check_address
 from batchpay.validate.tables import Tables
 
 Explain = Callable[[pd.Series], tuple[str, str]]  # row -> (code, message)
@@ -28,6 +28,7 @@ class Rule:
     column: str
     test: Callable[[pd.DataFrame], pd.Series]
     explain: Explain
+    severity: Severity = Severity.ERROR
 
 
 def _fixed(code: str, message: str) -> Explain:
@@ -114,10 +115,27 @@ def _address_ok(tables: Tables) -> Callable[[pd.DataFrame], pd.Series]:
     return test
 
 
+def _address_unchecked(tables: Tables) -> Callable[[pd.DataFrame], pd.Series]:
+    def test(df: pd.DataFrame) -> pd.Series:
+        def fine(network: str, address: str) -> bool:
+            net = tables.networks.get(network)
+            if net is None or net.family != "evm" or address == "":
+                return True
+            return check_address(net.family, address).code != "address.no_checksum"
+
+        return pd.Series(
+            [fine(n, a) for n, a in zip(df["network"], df["address"], strict=True)],
+            index=df.index,
+            dtype=bool,
+        )
+
+    return test
+
+
 def _explain_address(tables: Tables) -> Explain:
     def explain(row: pd.Series) -> tuple[str, str]:
-        reason = address_problem(tables.networks[row["network"]].family, row["address"])
-        return "address.invalid", f"address {reason} ({row['network']})"
+        verdict = check_address(tables.networks[row["network"]].family, row["address"])
+        return verdict.code or "address.invalid", f"address {verdict.message} ({row['network']})"
 
     return explain
 
@@ -202,7 +220,14 @@ def run_rules(frame: pd.DataFrame, rules: list[Rule]) -> list[Problem]:
         row = frame.loc[int(index)]
         code, message = rule.explain(row)
         problems.append(
-            Problem(code, message, row=int(index), column=rule.column, value=str(row[rule.column]))
+            Problem(
+                code,
+                message,
+                row=int(index),
+                column=rule.column,
+                value=str(row[rule.column]),
+                severity=rule.severity,
+            )
         )
     return problems
 

@@ -137,3 +137,22 @@ def test_amount_problems_point_at_the_cell(tmp_path: Path, text: str) -> None:
     (problem,) = _validate(tmp_path, sheet).problems
     assert (problem.row, problem.column, problem.value) == (2, "amount", text)
     assert problem.code.startswith("amount.")
+
+
+def test_address_checksums_testnet_and_unchecked_case(tmp_path: Path) -> None:
+    text = (
+        "reference,amount,currency,network,address\n"
+        "A,1,USDC,ETHEREUM,0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD\n"  # one letter's case off
+        "B,1,USDC,ETHEREUM,0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed\n"  # all lower
+        "C,1,BTC,BITCOIN,tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx\n"  # testnet
+        "D,1,USDT,TRON,TFEkshkSXo8yMe8vcA6P77XmiLfstNWHyU\n"  # last character changed
+    )
+    result = _validate(tmp_path, text)
+    codes = {(p.row, p.code, str(p.severity)) for p in result.problems}
+    assert codes == {
+        (2, "address.checksum", "error"),
+        (3, "address.no_checksum", "warning"),
+        (4, "address.testnet", "error"),
+        (5, "address.invalid", "error"),
+    }
+    assert [r.reference for r in result.rows] == ["B"]  # a warning does not block the row
