@@ -162,6 +162,17 @@ def _rules_crypto(tables: Tables) -> list[Rule]:
         _present("address"),
         Rule("address.invalid", "address", _address_ok(tables), _explain_address(tables)),
         Rule(
+            "address.no_checksum",
+            "address",
+            _address_unchecked(tables),
+            _fixed(
+                "address.no_checksum",
+                "the address has no EIP-55 checksum (all one case); "
+                "check it carefully before paying",
+            ),
+            Severity.WARNING,
+        ),
+        Rule(
             "memo.invalid",
             "memo",
             _memo_ok(tables),
