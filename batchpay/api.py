@@ -8,6 +8,8 @@ report(batch)                          -> list of written files
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,17 +25,19 @@ from batchpay.ledger import Ledger, batch_lock
 from batchpay.model import ACCEPTED, Rounding, RowStatus
 from batchpay.money import to_wire, total
 from batchpay.plan import Plan, conflicts, make_plan
-from batchpay.problems import Problem
+from batchpay.problems import Problem, Severity
 from batchpay.providers import Provider, Quote, open_provider
 from batchpay.providers.base import PayoutRequest
 from batchpay.providers.sandbox import FaultHook, SandboxBank, SandboxProvider
 from batchpay.report import FORMATS, Report, build_report, write_report
 from batchpay.send import Engine, Progress
-from batchpay.validate import validate_sheet
+from batchpay.validate import SheetOptions, validate_sheet
+from batchpay.validate.annotate import write_annotated
 
 
 @dataclass
 class ValidationResult:
+    annotated: Path | None
     sheet: str
     provider: str | None
     kind: str
@@ -57,6 +61,7 @@ class ValidationResult:
             "totals": self.totals,
             "roundings": [_rounding_json(r) for r in self.roundings],
             "issues": [p.to_json() for p in self.problems],
+            "annotated": str(self.annotated) if self.annotated else None,
         }
 
 
@@ -111,12 +116,19 @@ def validate(
     *,
     settings: Settings | None = None,
     sheet_name: str | None = None,
+    options: SheetOptions | None = None,
+    annotate: Path | None = None,
 ) -> ValidationResult:
+    """Check a sheet; with ``annotate``, also write a copy with every problem marked on its cell."""
     settings = settings or load_settings()
     if provider is not None:
         _check_provider(provider)
     loaded = read_sheet(Path(sheet), sheet_name)
-    checked = validate_sheet(loaded, provider, settings.rounding)
+    checked = validate_sheet(
+        loaded, provider, settings.rounding, options=_sheet_options(settings, options)
+    )
+    if annotate is not None and checked.problems:
+        write_annotated(loaded, checked, annotate)
     plan = make_plan("validate", provider or "-", loaded.name, loaded.sha256, checked.rows)
     totals = {
         c: {
@@ -127,6 +139,7 @@ def validate(
         for c, t in plan.totals().items()
     }
     return ValidationResult(
+        annotate if annotate is not None and checked.problems else None,
         loaded.name,
         provider,
         checked.kind,
@@ -148,6 +161,7 @@ def run(
     faults: FaultHook | None = None,
     sheet_name: str | None = None,
     transport: httpx.BaseTransport | None = None,
+    options: SheetOptions | None = None,
 ) -> RunResult:
     """Validate, plan and pay a sheet; resume the batch if the ledger already has it."""
     settings = settings or load_settings()
@@ -155,7 +169,8 @@ def run(
     if not batch.strip():
         raise UsageError("--batch must not be empty")
     loaded = read_sheet(Path(sheet), sheet_name)
-    checked = validate_sheet(loaded, provider, settings.rounding)
+    options = _sheet_options(settings, options)
+    checked = validate_sheet(loaded, provider, settings.rounding, options=options)
     if not checked.ok:
         raise SheetRejected("the sheet has errors; nothing was sent", checked.problems)
     plan = make_plan(batch, provider, loaded.name, loaded.sha256, checked.rows, checked.roundings)
@@ -172,6 +187,10 @@ def run(
         refused = conflicts(plan, ledger.existing(batch))
         if refused:
             raise SheetRejected("the sheet changes rows that were already sent", refused)
+        repeats = paid_recently(plan, ledger, options.allow_duplicates)
+        if any(p.severity == "error" for p in repeats):
+            raise SheetRejected("references were paid recently in another batch", repeats)
+        warnings += repeats
         provider_obj = open_provider(provider, settings, faults, transport)
         try:
             ledger.save_plan(
@@ -264,6 +283,42 @@ def report(
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+RECENT_DAYS = 31
+
+
+def paid_recently(plan: Plan, ledger: Ledger, allowed: bool) -> list[Problem]:
+    """A reference paid with the same amount in another batch of this ledger within
+    RECENT_DAYS days is probably this month's sheet run twice under two batch ids."""
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=RECENT_DAYS)).isoformat()
+    earlier = ledger.recent_payments(plan.batch, since)
+    problems = []
+    for item in plan.items:
+        for batch, amount in earlier.get(item.payout.reference, []):
+            if amount == item.payout.amount:
+                problems.append(
+                    Problem(
+                        "payment.paid_recently",
+                        f"reference {item.payout.reference!r} was paid {to_wire(amount)} "
+                        f"{item.payout.currency} in batch {batch!r} within {RECENT_DAYS} days"
+                        + ("" if allowed else "; if intended, pass --allow-duplicates"),
+                        row=item.payout.row,
+                        column="reference",
+                        value=item.payout.reference,
+                        severity=Severity.WARNING if allowed else Severity.ERROR,
+                    )
+                )
+    return problems
+
+
+def _sheet_options(settings: Settings, options: SheetOptions | None) -> SheetOptions:
+    options = options or SheetOptions()
+    return dataclasses.replace(
+        options,
+        locale=options.locale or settings.locale,
+        max_amounts={**settings.max_amounts, **options.max_amounts},
+    )
 
 
 def _check_provider(provider: str) -> None:

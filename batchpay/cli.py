@@ -14,11 +14,13 @@ from rich.table import Table
 
 from batchpay import api
 from batchpay.config import PROVIDERS, Settings, load_settings
-from batchpay.errors import BatchpayError, SheetRejected
-from batchpay.money import to_wire
+from batchpay.errors import BatchpayError, SheetRejected, UsageError
+from batchpay.money import AmountError, parse_amount, to_wire
 from batchpay.problems import Problem
 from batchpay.send import Progress
 from batchpay.serving import serve_until_interrupted
+from batchpay.validate.options import SheetOptions
+from batchpay.validate.presets import PRESETS, read_column_map
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -59,6 +61,64 @@ class TerminalProgress(Progress):
             self._bar.stop()
             self._bar = None
         err.print(f"{self._label}: {self._done}/{self._total} done")
+
+
+def _sheet_flags(f: Any) -> Any:
+    """Flags that tell batchpay about the sheet (validate and run)."""
+    for option in reversed(
+        [
+            click.option("--locale", help="The sheet's number format, e.g. de_DE (1.234,50)."),
+            click.option(
+                "--preset", type=click.Choice(PRESETS), help="A layout from another tool."
+            ),
+            click.option(
+                "--columns",
+                "columns_file",
+                type=click.Path(path_type=Path),
+                help='TOML file mapping your headers: "Staff no" = "reference".',
+            ),
+            click.option(
+                "--allow-duplicates",
+                is_flag=True,
+                help="The same payment under two references is intended.",
+            ),
+            click.option(
+                "--expect-total",
+                "expect_totals",
+                nargs=2,
+                multiple=True,
+                metavar="AMOUNT CURRENCY",
+                help="Control total; repeatable.",
+            ),
+            click.option("--expect-rows", type=click.IntRange(0), help="Control row count."),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+def _sheet_options(
+    locale: str | None,
+    preset: str | None,
+    columns_file: Path | None,
+    allow_duplicates: bool,
+    expect_totals: tuple[tuple[str, str], ...],
+    expect_rows: int | None,
+) -> SheetOptions:
+    totals = {}
+    for amount, currency in expect_totals:
+        try:
+            totals[currency.upper()] = parse_amount(amount)
+        except AmountError as exc:
+            raise UsageError(f"--expect-total {amount} {currency}: {exc}") from None
+    return SheetOptions(
+        locale=locale,
+        preset=preset,
+        allow_duplicates=allow_duplicates,
+        expect_totals=totals,
+        expect_rows=expect_rows,
+        column_map=read_column_map(columns_file) if columns_file else {},
+    )
 
 
 def _settings(**flags: Any) -> Settings:
@@ -109,10 +169,35 @@ def main() -> None:
 @click.option("--provider", type=PROVIDER, help="Check the columns this provider needs.")
 @click.option("--sheet", "sheet_name", help="XLSX: the worksheet to read (default: the first).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def validate(sheet: Path, provider: str | None, sheet_name: str | None, as_json: bool) -> None:
-    """Check a sheet without sending anything (exit 1 if it has errors)."""
+@click.option(
+    "--annotated",
+    type=click.Path(path_type=Path),
+    help="Where to write the marked-up copy (default: SHEET-STEM.checked.xlsx here).",
+)
+@click.option("--no-annotated", is_flag=True, help="Do not write the marked-up copy.")
+@_sheet_flags
+def validate(
+    sheet: Path,
+    provider: str | None,
+    sheet_name: str | None,
+    as_json: bool,
+    annotated: Path | None,
+    no_annotated: bool,
+    **sheet_flags: Any,
+) -> None:
+    """Check a sheet without sending anything (exit 1 if it has errors).
+
+    If the sheet has problems, a copy with each one marked on its cell is written as XLSX."""
+    target = None if no_annotated else annotated or Path(f"{sheet.stem}.checked.xlsx")
     try:
-        result = api.validate(sheet, provider, settings=_settings(), sheet_name=sheet_name)
+        result = api.validate(
+            sheet,
+            provider,
+            settings=_settings(),
+            sheet_name=sheet_name,
+            options=_sheet_options(**sheet_flags),
+            annotate=target,
+        )
     except BatchpayError as exc:
         _fail(exc, as_json)
     if as_json:
@@ -124,6 +209,8 @@ def validate(sheet: Path, provider: str | None, sheet_name: str | None, as_json:
                 f"row {r.row}: {r.reference} {r.requested} {r.currency} rounded to "
                 f"{r.rounded} ({r.places} places, delta {to_wire(r.delta)})"
             )
+        if result.annotated:
+            out.print(f"marked-up copy: {result.annotated}")
         verdict = "[green]valid[/]" if result.ok else "[red]invalid[/]"
         out.print(f"{result.sheet}: {verdict}, {result.rows} payable row(s)")
         for currency, t in result.totals.items():
@@ -147,6 +234,7 @@ def _ledger_options(f: Any) -> Any:
 @click.option("--fee-option", type=click.Choice(["deduct", "add"]))
 @click.option("--sheet", "sheet_name", help="XLSX: the worksheet to read.")
 @_ledger_options
+@_sheet_flags
 def run(
     sheet: Path,
     provider: str,
@@ -158,6 +246,7 @@ def run(
     sheet_name: str | None,
     ledger: Path | None,
     as_json: bool,
+    **sheet_flags: Any,
 ) -> None:
     """Validate, plan and pay a sheet; re-running resumes without paying twice."""
     try:
@@ -172,6 +261,7 @@ def run(
             dry_run=dry_run,
             progress=TerminalProgress(),
             sheet_name=sheet_name,
+            options=_sheet_options(**sheet_flags),
         )
     except BatchpayError as exc:
         _fail(exc, as_json)

@@ -10,11 +10,12 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from batchpay.errors import ConfigError
-from batchpay.money import RoundingPolicy
+from batchpay.money import AmountError, RoundingPolicy, parse_amount
 
 CONFIG_FILE = "batchpay.toml"
 PROVIDERS = ("oxapay", "thedex", "pontis", "2328io", "sandbox")
@@ -125,6 +126,8 @@ class Settings:
     # provider -> seconds after sending (without a key field) before "not found" may be read
     # as "never arrived"; longer than the provider's worst latency
     grace_seconds: Mapping[str, float] = field(default_factory=dict)  # float-ok: seconds
+    locale: str | None = None  # the sheets' number format, e.g. de_DE
+    max_amounts: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> cap
     env: Environment = field(default_factory=lambda: Environment({}), repr=False, compare=False)
 
     def report_dir_for(self, batch: str) -> Path:
@@ -135,6 +138,7 @@ class Settings:
 
 
 _FILE_KEYS = {f.name for f in fields(Settings)} - {
+    "max_amounts",
     "env",
     "rate_limits",
     "networks",
@@ -185,6 +189,13 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     rate_limit = data.pop("rate_limit", {})
+    max_amount = data.pop("max_amount", {})
+    if not isinstance(max_amount, dict) or not all(
+        isinstance(v, str | int) and not isinstance(v, bool) for v in max_amount.values()
+    ):
+        raise ConfigError(
+            f'{path}: [max_amount] maps CURRENCY = "amount" (write amounts as strings)'
+        )
     networks = data.pop("networks", {})
     grace = data.pop("grace_seconds", {})
     unknown = sorted(set(data) - _FILE_KEYS)
@@ -197,6 +208,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     if not isinstance(grace, dict):
         raise ConfigError(f"{path}: [grace_seconds] must be a table of provider = seconds")
     data["rate_limits"] = rate_limit
+    data["max_amounts"] = max_amount
     data["networks"] = networks
     data["grace_seconds"] = grace
     return data
@@ -236,11 +248,17 @@ def _build(values: Mapping[str, Any], env: Environment) -> Settings:
         for key in ("connect_timeout", "read_timeout"):
             if key in values:
                 changes[key] = _non_negative(float(values[key]), key)  # float-ok: seconds
+        if "locale" in values:
+            changes["locale"] = str(values["locale"])
+        if "max_amounts" in values:
+            changes["max_amounts"] = {
+                str(k).upper(): parse_amount(str(v)) for k, v in dict(values["max_amounts"]).items()
+            }
         if "fee_option" in values:
             if values["fee_option"] not in ("deduct", "add"):
                 raise ConfigError("fee_option must be 'deduct' or 'add'")
             changes["fee_option"] = values["fee_option"]
-    except ValueError as exc:
+    except (ValueError, AmountError) as exc:
         raise ConfigError(f"bad setting: {exc}") from None
     return replace(settings, **changes)
 

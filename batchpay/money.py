@@ -43,8 +43,19 @@ class AmountError(ValueError):
         self.code = code
 
 
-def parse_amount(text: str) -> Decimal:
-    """Parse a positive plain decimal such as ``1234.50``; raise :class:`AmountError` otherwise."""
+def parse_amount(text: str, number_format: NumberFormat | None = None) -> Decimal:
+    """Parse a positive plain decimal such as ``1234.50`` (or one written in a declared
+    locale's format); raise :class:`AmountError` otherwise."""
+    if number_format is not None:
+        plain = number_format.plain(text)
+        if plain is None and text.strip():
+            raise AmountError(
+                "amount.locale_format",
+                f"{text.strip()!r} is not a number as {number_format.name} writes one "
+                f"(thousands {' or '.join(repr(g) for g in number_format.group)}, "
+                f"decimal {number_format.decimal!r})",
+            )
+        text = plain or text
     s = text.strip()
     if not s:
         raise AmountError("amount.missing", "the amount is empty")
@@ -57,6 +68,31 @@ def parse_amount(text: str) -> Decimal:
     if sign == "-" or value == ZERO:
         raise AmountError("amount.not_positive", "the amount must be greater than zero")
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class NumberFormat:
+    """A declared locale's separators: thousands groups and the decimal mark."""
+
+    name: str
+    group: tuple[str, ...]
+    decimal: str
+
+    def plain(self, text: str) -> str | None:
+        """``text`` rewritten as a plain amount, or None if it does not fit this format."""
+        s = text.strip()
+        sign = s[:1] if s[:1] in "+-" else ""
+        body = s[len(sign) :]
+        groups = "|".join(re.escape(g) for g in self.group)
+        mark = re.escape(self.decimal)
+        grouped = rf"[0-9]{{1,3}}(?:(?:{groups})[0-9]{{3}})+" if groups else r"(?!)"
+        pattern = rf"(?:{grouped}|[0-9]+)(?:{mark}[0-9]+)?"
+        if not re.fullmatch(pattern, body, re.ASCII):
+            return None
+        integer, _, fraction = body.partition(self.decimal)
+        for g in self.group:
+            integer = integer.replace(g, "")
+        return sign + integer + ("." + fraction if fraction else "")
 
 
 def _explain(s: str) -> AmountError:

@@ -7,12 +7,13 @@ number a spreadsheet program shows, so problems can point at the cell the user s
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from batchpay.errors import SheetUnreadable
+from batchpay.problems import Problem, Severity
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
@@ -26,6 +27,7 @@ class Sheet:
     headers: list[str]  # as written, in order
     header_row: int
     frame: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)  # found while reading
 
     @property
     def name(self) -> str:
@@ -44,14 +46,41 @@ def read_sheet(path: Path, sheet_name: str | None = None) -> Sheet:
     if suffix == ".csv":
         from batchpay.ingest.csvfile import read_csv_rows
 
-        grid = read_csv_rows(data, path)
-    elif suffix == ".xlsx":
+        grid, encoding = read_csv_rows(data, path)
+        sheet = _to_sheet(path, hashlib.sha256(data).hexdigest(), grid)
+        if encoding == "cp1252":
+            sheet.problems.append(
+                Problem(
+                    "sheet.encoding",
+                    "the file is not UTF-8; it was read as Windows-1252. Check "
+                    "names and descriptions, or save it as 'CSV UTF-8'",
+                    severity=Severity.WARNING,
+                )
+            )
+        return sheet
+    if suffix == ".xlsx":
         from batchpay.ingest.xlsxfile import read_xlsx_rows
 
-        grid = read_xlsx_rows(data, path, sheet_name)
-    else:
-        raise SheetUnreadable(f"{path}: expected a .csv or .xlsx file")
-    return _to_sheet(path, hashlib.sha256(data).hexdigest(), grid)
+        grid, formulas = read_xlsx_rows(data, path, sheet_name)
+        sheet = _to_sheet(path, hashlib.sha256(data).hexdigest(), grid)
+        sheet.problems.extend(_formula_problem(sheet, ref) for ref in formulas)
+        return sheet
+    raise SheetUnreadable(f"{path}: expected a .csv or .xlsx file")
+
+
+def _formula_problem(sheet: Sheet, ref: str) -> Problem:
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    letters, row = coordinate_from_string(ref)
+    index = column_index_from_string(letters) - 1
+    column = sheet.headers[index] if index < len(sheet.headers) else letters
+    return Problem(
+        "cell.formula_without_value",
+        f"cell {ref} holds a formula with no saved value; open the file in Excel "
+        "and save it, or paste the values",
+        row=row,
+        column=column,
+    )
 
 
 HEADER_SEARCH_ROWS = 30

@@ -15,17 +15,29 @@ from batchpay.errors import SheetUnreadable
 _DELIMITERS = ",;\t"
 
 
-def decode(data: bytes, path: Path) -> str:
+def detect_encoding(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 (by BOM, or by its zero bytes), else cp1252."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    else:
-        encoding = "utf-8-sig"
+        return "utf-16"
+    sample = data[:4096]
+    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4:
+        return "utf-16-le"
+    if len(sample) >= 4 and sample[0::2].count(0) > len(sample) // 4:
+        return "utf-16-be"
     try:
-        return data.decode(encoding)
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8-sig"
+
+
+def decode(data: bytes, path: Path) -> tuple[str, str]:
+    encoding = detect_encoding(data)
+    try:
+        return data.decode(encoding), encoding
     except UnicodeDecodeError as exc:
         raise SheetUnreadable(
-            f"{path}: not valid {encoding.upper()} text (byte {exc.start}); "
-            "save the sheet as 'CSV UTF-8'"
+            f"{path}: not valid {encoding} text (byte {exc.start}); save the sheet as 'CSV UTF-8'"
         ) from None
 
 
@@ -52,8 +64,9 @@ def _explain_parser_error(message: str) -> str:
     return f"not a well-formed CSV file ({message.strip()})"
 
 
-def read_csv_rows(data: bytes, path: Path) -> pd.DataFrame:
-    text = decode(data, path)
+def read_csv_rows(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
+    """The grid, and the encoding it was read in."""
+    text, encoding = decode(data, path)
     if "\x00" in text:
         raise SheetUnreadable(f"{path}: contains NUL bytes; is it really a CSV file?")
     delimiter = sniff_delimiter(text)
@@ -73,4 +86,4 @@ def read_csv_rows(data: bytes, path: Path) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         raise SheetUnreadable(f"{path}: {_explain_parser_error(str(exc))}") from None
     grid.index = pd.RangeIndex(1, len(grid) + 1)  # spreadsheet rows are 1-based
-    return grid.fillna("")
+    return grid.fillna(""), encoding

@@ -32,8 +32,57 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def read_xlsx_rows(data: bytes, path: Path, sheet_name: str | None) -> pd.DataFrame:
+MAX_UNCOMPRESSED = 512 * 1024 * 1024
+MAX_RATIO = 200  # uncompressed / compressed, for members over a megabyte
+MAX_MEMBERS = 10_000
+MAX_ROWS = 1_100_000
+
+
+def check_archive(data: bytes, path: Path) -> None:
+    """Refuse zip bombs before any XML is read."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except zipfile.BadZipFile as exc:
+        raise SheetUnreadable(f"{path}: not a readable XLSX workbook ({exc})") from None
+    if len(members) > MAX_MEMBERS:
+        raise SheetUnreadable(f"{path}: {len(members)} parts in the archive; refused")
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNCOMPRESSED:
+        raise SheetUnreadable(
+            f"{path}: unpacks to {total} bytes, over the {MAX_UNCOMPRESSED}-byte limit; refused"
+        )
+    for m in members:
+        if m.file_size > 1024 * 1024 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+            ratio = m.file_size // max(m.compress_size, 1)
+            raise SheetUnreadable(
+                f"{path}: part {m.filename} expands {ratio} times; this "
+                "looks like a zip bomb and is refused"
+            )
+
+
+def uncached_formulas(data: bytes, member: str) -> list[str]:
+    """Cell references (e.g. "B7") holding a formula with no saved value."""
+    from defusedxml.ElementTree import iterparse
+
+    found = []
+    with zipfile.ZipFile(io.BytesIO(data)).open(member) as stream:
+        for _, element in iterparse(stream):
+            if element.tag.endswith("}c"):
+                formula = next((c for c in element if c.tag.endswith("}f")), None)
+                value = next((c for c in element if c.tag.endswith("}v")), None)
+                if formula is not None and (value is None or not (value.text or "").strip()):
+                    found.append(element.get("r", "?"))
+                element.clear()
+    return found
+
+
+def read_xlsx_rows(
+    data: bytes, path: Path, sheet_name: str | None
+) -> tuple[pd.DataFrame, list[str]]:
+    """The grid, and the cells holding formulas without a saved value."""
     import openpyxl
+
+    check_archive(data, path)
 
     try:
         workbook = openpyxl.load_workbook(
@@ -53,12 +102,15 @@ def read_xlsx_rows(data: bytes, path: Path, sheet_name: str | None) -> pd.DataFr
         rows: list[list[str]] = []
         numbers: list[int] = []
         for number, values in enumerate(worksheet.iter_rows(values_only=True), start=first):
+            if len(rows) >= MAX_ROWS:
+                raise SheetUnreadable(f"{path}: more than {MAX_ROWS} rows; split the sheet")
             numbers.append(number)
             rows.append([cell_text(v) for v in values])
+        member = getattr(worksheet, "_worksheet_path", None)
     finally:
         workbook.close()
     if not rows:
         raise SheetUnreadable(f"{path}: the sheet is empty")
     width = max(len(r) for r in rows)
     grid = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], index=numbers, dtype=str)
-    return grid
+    return grid, uncached_formulas(data, member) if member else []

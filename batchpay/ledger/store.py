@@ -385,6 +385,18 @@ class Ledger:
             ).fetchall()
         )
 
+    def recent_payments(self, batch_id: str, since: str) -> dict[str, list[tuple[str, Decimal]]]:
+        """reference -> [(batch, amount)] paid or in flight in *other* batches since ``since``."""
+        found: dict[str, list[tuple[str, Decimal]]] = {}
+        for reference, batch, amount in self._db.execute(
+            "SELECT reference, batch_id, amount FROM payouts WHERE batch_id != ? AND"
+            " updated_at >= ? AND status IN ('sending','unknown','pending','processing',"
+            "'completed','needs_review')",
+            (batch_id, since),
+        ):
+            found.setdefault(reference, []).append((batch, Decimal(amount)))
+        return found
+
     def attempt_keys(self, batch_id: str) -> dict[str, str]:
         """Every key this batch has sent a create under -> its row key."""
         return dict(

@@ -14,14 +14,16 @@ import pandas as pd
 
 from batchpay.ingest import Sheet
 from batchpay.model import PayoutRow, Rounding
-from batchpay.money import RoundingPolicy, TooPrecise, apply_scale, parse_amount
-from batchpay.problems import Problem, has_errors, sort_key
+from batchpay.money import RoundingPolicy, TooPrecise, apply_scale, parse_amount, to_wire, total
+from batchpay.problems import Problem, Severity, has_errors, sort_key
 from batchpay.resources import load_schema_file
 from batchpay.validate.headers import HeaderMap, alias_table, map_headers
+from batchpay.validate.options import SheetOptions
+from batchpay.validate.presets import apply_preset, rename_headers
 from batchpay.validate.rules import rules_for, run_rules
 from batchpay.validate.tables import Tables, load_tables
 
-__all__ = ["Validated", "sheet_kind", "validate_sheet"]
+__all__ = ["SheetOptions", "Validated", "sheet_kind", "validate_sheet"]
 
 _UPPER = ("currency", "country_code", "payout_currency", "from_currency")
 _CORE = ("reference", "amount", "currency", "network", "address", "memo", "name", "description")
@@ -33,6 +35,7 @@ class Validated:
     rows: list[PayoutRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     roundings: list[Rounding] = field(default_factory=list)
+    columns: dict[str, int] = field(default_factory=dict)  # column name -> sheet position
 
     @property
     def ok(self) -> bool:
@@ -55,25 +58,105 @@ def validate_sheet(
     provider: str | None = None,
     policy: RoundingPolicy = RoundingPolicy.DOWN,
     tables: Tables | None = None,
+    options: SheetOptions | None = None,
 ) -> Validated:
     tables = tables or load_tables()
+    options = options or SheetOptions()
+    number_format = options.number_format()
+    sheet = rename_headers(sheet, options.column_map)
+    if options.preset:
+        sheet = apply_preset(sheet, options.preset)
     columns = load_schema_file("columns.toml")
     kind = sheet_kind(provider, sheet.headers)
     kind_spec = columns["kind"][kind]
     required = [*columns["common"]["required"], *kind_spec["required"]]
     known = set(required) | set(columns["common"]["optional"]) | set(kind_spec["optional"])
     header_map = map_headers(sheet.headers, known, kind_spec.get("prefix"), sheet.header_row)
-    result = Validated(kind, problems=list(header_map.problems))
-    result.problems += _missing_columns(required, header_map, sheet.header_row)
-    if has_errors(result.problems):
+    header_problems = [
+        *header_map.problems,
+        *_missing_columns(required, header_map, sheet.header_row),
+    ]
+    result = Validated(kind, problems=[*sheet.problems, *header_problems])
+    if not options.preset:  # a preset rearranges columns; positions would mislead
+        result.columns = {name: position for position, name in header_map.by_position.items()}
+    if has_errors(header_problems):  # without the columns, rows cannot be read
         result.problems.sort(key=sort_key)
         return result
     frame = _canonical_frame(sheet, header_map, known, tables)
-    result.problems += run_rules(frame, rules_for(kind, tables))
+    if number_format is not None:
+        frame["amount"] = frame["amount"].map(lambda t: number_format.plain(t) or t)
+    result.problems += run_rules(frame, rules_for(kind, tables, number_format))
     bad_rows = {p.row for p in result.problems if p.severity == "error" and p.row is not None}
-    _finish_rows(result, frame, bad_rows, provider, policy, tables)
+    _finish_rows(result, frame, bad_rows, provider, policy, tables, options)
+    result.problems += _repeated_payments(result, options)
+    result.problems += _control_totals(result, options)
     result.problems.sort(key=sort_key)
     return result
+
+
+def _repeated_payments(result: Validated, options: SheetOptions) -> list[Problem]:
+    """The same payment (recipient, amount, currency) under two references is usually a
+    copy-paste slip; the user must look and say so with --allow-duplicates."""
+    groups: dict[tuple[object, ...], list[PayoutRow]] = {}
+    for row in result.rows:
+        key = (
+            row.currency,
+            row.network,
+            row.address,
+            row.memo,
+            row.amount,
+            tuple(sorted(row.extra.items())) if row.address is None else (),
+        )
+        groups.setdefault(key, []).append(row)
+    severity = Severity.WARNING if options.allow_duplicates else Severity.ERROR
+    problems = []
+    for rows in groups.values():
+        if len(rows) < 2:
+            continue
+        refs = ", ".join(r.reference for r in rows)
+        for row in rows:
+            problems.append(
+                Problem(
+                    "payment.repeated",
+                    f"the same payment ({row.amount} {row.currency} to the "
+                    f"same recipient) appears under references {refs}"
+                    + (
+                        "" if options.allow_duplicates else "; if intended, pass --allow-duplicates"
+                    ),
+                    row=row.row,
+                    column="reference",
+                    value=row.reference,
+                    severity=severity,
+                )
+            )
+    if not options.allow_duplicates:
+        blocked = {p.row for p in problems}
+        result.rows = [r for r in result.rows if r.row not in blocked]
+    return problems
+
+
+def _control_totals(result: Validated, options: SheetOptions) -> list[Problem]:
+    """The user's own control figures, checked before anything can be sent."""
+    problems = []
+    if options.expect_rows is not None and len(result.rows) != options.expect_rows:
+        problems.append(
+            Problem(
+                "control.row_count",
+                f"expected {options.expect_rows} payable rows, the sheet has {len(result.rows)}",
+            )
+        )
+    for currency, expected in options.expect_totals.items():
+        found = total(r.amount_requested for r in result.rows if r.currency == currency.upper())
+        if found != expected:
+            problems.append(
+                Problem(
+                    "control.total",
+                    f"expected {currency.upper()} total {to_wire(expected)}, the "
+                    f"sheet's payable rows add up to {to_wire(found)}",
+                    column="amount",
+                )
+            )
+    return problems
 
 
 def _missing_columns(required: list[str], header_map: HeaderMap, header_row: int) -> list[Problem]:
@@ -125,6 +208,7 @@ def _finish_rows(
     provider: str | None,
     policy: RoundingPolicy,
     tables: Tables,
+    options: SheetOptions,
 ) -> None:
     extra_columns = [c for c in frame.columns if c not in _CORE]
     for row_number, record in zip(frame.index, frame.to_dict("records"), strict=True):
@@ -132,6 +216,19 @@ def _finish_rows(
         if number in bad_rows:
             continue
         row = _build_row(number, record, extra_columns, provider, policy, tables, result)
+        cap = options.max_amounts.get(row.currency) if row is not None else None
+        if row is not None and cap is not None and row.amount_requested > cap:
+            result.problems.append(
+                Problem(
+                    "amount.over_cap",
+                    f"{to_wire(row.amount_requested)} {row.currency} is over "
+                    f"the configured cap of {to_wire(cap)}",
+                    row=number,
+                    column="amount",
+                    value=record["amount"],
+                )
+            )
+            continue
         if row is not None:
             result.rows.append(row)
 

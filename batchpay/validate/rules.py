@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pandera.pandas as pa
 
-from batchpay.money import AmountError, parse_amount
+from batchpay.money import AmountError, NumberFormat, parse_amount
 from batchpay.problems import Problem, Severity
 from batchpay.resources import load_schema_file
 from batchpay.validate.addresses import address_problem, check_address
@@ -62,12 +62,15 @@ def _amount_ok(df: pd.DataFrame) -> pd.Series:
     return s.str.fullmatch(_PLAIN_POSITIVE) & ~s.str.fullmatch(_ALL_ZERO)
 
 
-def _explain_amount(row: pd.Series) -> tuple[str, str]:
-    try:
-        parse_amount(row["amount"])
-    except AmountError as exc:
-        return exc.code, str(exc)
-    return "amount.invalid", "the amount is not valid"
+def _explain_amount(number_format: NumberFormat | None) -> Explain:
+    def explain(row: pd.Series) -> tuple[str, str]:
+        try:
+            parse_amount(row["amount"], number_format)
+        except AmountError as exc:
+            return exc.code, str(exc)
+        return "amount.invalid", "the amount is not valid"
+
+    return explain
 
 
 def _unique(df: pd.DataFrame) -> pd.Series:
@@ -75,7 +78,9 @@ def _unique(df: pd.DataFrame) -> pd.Series:
     return ~s.duplicated(keep=False) | (s == "")
 
 
-def _rules_common(tables: Tables, limits: dict[str, int]) -> list[Rule]:
+def _rules_common(
+    tables: Tables, limits: dict[str, int], number_format: NumberFormat | None
+) -> list[Rule]:
     return [
         _present("reference"),
         _max_length("reference", limits["reference_max_length"]),
@@ -85,7 +90,7 @@ def _rules_common(tables: Tables, limits: dict[str, int]) -> list[Rule]:
             _unique,
             _fixed("reference.duplicate", "this reference appears more than once in the sheet"),
         ),
-        Rule("amount.grammar", "amount", _amount_ok, _explain_amount),
+        Rule("amount.grammar", "amount", _amount_ok, _explain_amount(number_format)),
         _present("currency"),
         Rule(
             "currency.unknown",
@@ -200,9 +205,9 @@ def _rules_fiat() -> list[Rule]:
     ]
 
 
-def rules_for(kind: str, tables: Tables) -> list[Rule]:
+def rules_for(kind: str, tables: Tables, number_format: NumberFormat | None = None) -> list[Rule]:
     limits = load_schema_file("columns.toml")["limits"]
-    rules = _rules_common(tables, limits)
+    rules = _rules_common(tables, limits, number_format)
     rules += _rules_crypto(tables) if kind == "crypto" else _rules_fiat()
     return rules
 

@@ -1,0 +1,56 @@
+"""An annotated copy of the sheet: every problem's cell filled (red: error, yellow: warning)
+with the problem in a cell comment, rows at the numbers the user sees, so the user fixes the
+sheet in Excel and uploads it again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+
+from batchpay.ingest import Sheet
+from batchpay.problems import Problem
+from batchpay.report.safe import safe_text
+from batchpay.validate import Validated
+
+ERROR_FILL = PatternFill("solid", fgColor="F8CBAD")
+WARNING_FILL = PatternFill("solid", fgColor="FFE699")
+
+
+def write_annotated(sheet: Sheet, result: Validated, path: Path) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Checked"
+    for index, header in enumerate(sheet.headers, start=1):
+        cell = ws.cell(row=sheet.header_row, column=index, value=safe_text(header))
+        cell.font = Font(bold=True)
+    for number, values in zip(sheet.frame.index, sheet.frame.itertuples(index=False), strict=True):
+        for index, value in enumerate(values, start=1):
+            if value != "":
+                ws.cell(row=int(number), column=index, value=safe_text(str(value)))
+    notes: dict[tuple[int, int], list[Problem]] = {}
+    for problem in result.problems:
+        where = (problem.row or sheet.header_row, _column_of(problem, sheet, result))
+        notes.setdefault(where, []).append(problem)
+    for (row, column), problems in notes.items():
+        cell = ws.cell(row=row, column=column)
+        errors = any(p.severity == "error" for p in problems)
+        cell.fill = ERROR_FILL if errors else WARNING_FILL
+        text = "\n".join(f"{p.severity}: {p.code}: {p.message}" for p in problems)
+        cell.comment = Comment(text, "batchpay", width=320, height=40 + 30 * len(problems))
+    ws.freeze_panes = ws.cell(row=sheet.header_row + 1, column=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def _column_of(problem: Problem, sheet: Sheet, result: Validated) -> int:
+    """The sheet column a problem is about; the first column for row-wide problems."""
+    if problem.column in result.columns:
+        return result.columns[problem.column] + 1
+    lowered = [h.strip().lower() for h in sheet.headers]
+    if problem.column and problem.column.strip().lower() in lowered:
+        return lowered.index(problem.column.strip().lower()) + 1
+    return 1
