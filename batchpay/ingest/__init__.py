@@ -87,11 +87,16 @@ HEADER_SEARCH_ROWS = 30
 
 
 def _find_header(grid: pd.DataFrame, content_rows: pd.Index) -> int:
-    """The first of the top rows with the most filled cells: title rows above it have fewer,
-    and no data row can fill more cells than the header has columns."""
+    """The first top row with at least two filled cells and at least half as many as the
+    widest top row: title rows above it are skipped, and a data row wider than the header
+    is still caught as an error rather than taken for the header."""
     top = grid.loc[content_rows[:HEADER_SEARCH_ROWS]]
     filled = (top != "").sum(axis=1)
-    return int(filled.idxmax())
+    widest = int(filled.max())
+    for number, count in filled.items():
+        if count >= 2 and count * 2 >= widest:
+            return int(number)
+    return int(content_rows[0])
 
 
 def _to_sheet(path: Path, sha256: str, grid: pd.DataFrame) -> Sheet:

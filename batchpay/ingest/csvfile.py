@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 from pathlib import Path
 
@@ -70,11 +71,15 @@ def read_csv_rows(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
     if "\x00" in text:
         raise SheetUnreadable(f"{path}: contains NUL bytes; is it really a CSV file?")
     delimiter = sniff_delimiter(text)
+    # size the table by the widest of the top lines, so a title line above the header fits
+    top = list(itertools.islice(csv.reader(io.StringIO(text), delimiter=delimiter), 50))
+    width = max((len(row) for row in top), default=1)
     try:
         grid = pd.read_csv(
             io.StringIO(text),
             sep=delimiter,
             header=None,
+            names=range(width),
             dtype=str,
             keep_default_na=False,
             na_filter=False,

@@ -82,6 +82,11 @@ def validate_sheet(
     if has_errors(header_problems):  # without the columns, rows cannot be read
         result.problems.sort(key=sort_key)
         return result
+    if sheet.frame.empty:
+        result.problems.append(
+            Problem("sheet.no_rows", "the sheet has a header but no rows", row=sheet.header_row)
+        )
+        return result
     frame = _canonical_frame(sheet, header_map, known, tables)
     if number_format is not None:
         frame["amount"] = frame["amount"].map(lambda t: number_format.plain(t) or t)
