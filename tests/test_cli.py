@@ -195,22 +195,57 @@ def test_the_installed_module_runs_as_a_real_process(workdir: Path) -> None:
 
 def test_sheet_flags_on_the_command_line(workdir: Path) -> None:
     sheet = workdir / "de.csv"
-    sheet.write_text("Mitarbeiter,amount,currency,network,address\n"
-                     f'M-1,"1.234,50",USDT,TRON,{TRON[0]}\n'
-                     f'M-2,"765,50",USDT,TRON,{TRON[1]}\n')
+    sheet.write_text(
+        "Mitarbeiter,amount,currency,network,address\n"
+        f'M-1,"1.234,50",USDT,TRON,{TRON[0]}\n'
+        f'M-2,"765,50",USDT,TRON,{TRON[1]}\n'
+    )
     columns = workdir / "columns.toml"
     columns.write_text('"Mitarbeiter" = "reference"\n')
-    ok = _cli("validate", sheet, "--locale", "de_DE", "--columns", columns,
-              "--expect-total", "2000.00", "USDT", "--expect-rows", "2", "--json")
+    ok = _cli(
+        "validate",
+        sheet,
+        "--locale",
+        "de_DE",
+        "--columns",
+        columns,
+        "--expect-total",
+        "2000.00",
+        "USDT",
+        "--expect-rows",
+        "2",
+        "--json",
+    )
     assert ok.exit_code == 0, ok.output
     assert _json(ok)["totals"]["USDT"]["requested"] == "2000.00"
-    off = _cli("validate", sheet, "--locale", "de_DE", "--columns", columns,
-               "--expect-total", "2000.01", "usdt", "--json")
+    off = _cli(
+        "validate",
+        sheet,
+        "--locale",
+        "de_DE",
+        "--columns",
+        columns,
+        "--expect-total",
+        "2000.01",
+        "usdt",
+        "--json",
+    )
     assert off.exit_code == 1
     assert [i["code"] for i in _json(off)["issues"]] == ["control.total"]
     assert (workdir / "de.checked.xlsx").exists()  # the marked-up copy, by default
     bad = _cli("validate", sheet, "--expect-total", "lots", "USDT")
     assert bad.exit_code == 2 and "--expect-total" in bad.stderr
-    paid = _cli("run", sheet, "--provider", "sandbox", "--batch", "b", "--locale", "de_DE",
-                "--columns", columns, "--json")
+    paid = _cli(
+        "run",
+        sheet,
+        "--provider",
+        "sandbox",
+        "--batch",
+        "b",
+        "--locale",
+        "de_DE",
+        "--columns",
+        columns,
+        "--json",
+    )
     assert paid.exit_code == 0 and _json(paid)["totals"]["USDT"]["sent"] == "2000.00"

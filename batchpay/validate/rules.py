@@ -155,6 +155,14 @@ def _memo_ok(tables: Tables) -> Callable[[pd.DataFrame], pd.Series]:
     return test
 
 
+def _memo_supported(tables: Tables) -> Callable[[pd.DataFrame], pd.Series]:
+    def test(df: pd.DataFrame) -> pd.Series:
+        kind = df["network"].map(lambda n: getattr(tables.networks.get(n), "memo", "unknown"))
+        return (df["memo"] == "") | kind.notna()
+
+    return test
+
+
 def _rules_crypto(tables: Tables) -> list[Rule]:
     return [
         _present("network"),
@@ -176,6 +184,16 @@ def _rules_crypto(tables: Tables) -> list[Rule]:
                 "check it carefully before paying",
             ),
             Severity.WARNING,
+        ),
+        Rule(
+            "memo.not_supported",
+            "memo",
+            _memo_supported(tables),
+            lambda row: (
+                "memo.not_supported",
+                f"{row['network']} has no memo or tag; a memo "
+                "here would be dropped and the recipient might never be credited",
+            ),
         ),
         Rule(
             "memo.invalid",

@@ -331,3 +331,15 @@ def test_annotated_copy_marks_each_problem_on_its_cell(workdir: Path) -> None:
     assert "address.invalid" in ws["F4"].comment.text
     assert ws["C5"].comment is None and ws["F5"].comment is None
     assert ws["C3"].fill.fgColor.rgb.endswith("F8CBAD")
+
+
+def test_a_memo_on_a_network_without_memos_is_refused(tmp_path: Path) -> None:
+    text = (
+        "reference,amount,currency,network,address,memo\n"
+        f"A,1,USDT,TRON,{TRON[0]},12345\n"
+        "B,1,XRP,XRP,rG1QQv2nh2gr7RCZ1P8YYcBUKCCN633jCn,12345\n"
+        "C,1,TON,TON,EQAs9VlT6S776tq3unJcP5Ogsj-ELLunLXuOb1EKcOQi4wJB,invoice 7\n"
+    )
+    result = _check(tmp_path, text)
+    assert _codes(result) == {(2, "memo.not_supported", "error")}
+    assert [r.memo for r in result.rows] == ["12345", "invoice 7"]
