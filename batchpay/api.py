@@ -279,7 +279,7 @@ def report(
         raise UsageError(f"unknown report format(s): {', '.join(unknown)}")
     with _existing_ledger(settings) as ledger:
         built = build_report(ledger, batch)
-    return write_report(built, settings.report_dir_for(batch), formats)
+    return write_report(built, settings.report_dir_for(batch), formats, settings.accounts)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -354,7 +354,7 @@ def _engine(
 
 def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> RunResult:
     built = build_report(ledger, batch)
-    files = write_report(built, settings.report_dir_for(batch))
+    files = write_report(built, settings.report_dir_for(batch), accounts=settings.accounts)
     return RunResult(
         batch,
         built.batch.provider,

@@ -302,7 +302,7 @@ def retry(batch: str, ledger: Path | None, as_json: bool) -> None:
 
 @main.command()
 @click.option("--batch", required=True)
-@click.option("--format", "formats", default="html,csv,xlsx", show_default=True)
+@click.option("--format", "formats", default="html,csv,xlsx,journal,attempts", show_default=True)
 @click.option("--report-dir", type=click.Path(path_type=Path))
 @click.option("--ledger", type=click.Path(path_type=Path))
 def report(batch: str, formats: str, report_dir: Path | None, ledger: Path | None) -> None:

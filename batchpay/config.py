@@ -126,6 +126,7 @@ class Settings:
     # provider -> seconds after sending (without a key field) before "not found" may be read
     # as "never arrived"; longer than the provider's worst latency
     grace_seconds: Mapping[str, float] = field(default_factory=dict)  # float-ok: seconds
+    accounts: Mapping[str, str] = field(default_factory=dict)  # journal account names
     locale: str | None = None  # the sheets' number format, e.g. de_DE
     max_amounts: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> cap
     env: Environment = field(default_factory=lambda: Environment({}), repr=False, compare=False)
@@ -138,6 +139,7 @@ class Settings:
 
 
 _FILE_KEYS = {f.name for f in fields(Settings)} - {
+    "accounts",
     "max_amounts",
     "env",
     "rate_limits",
@@ -190,6 +192,9 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     rate_limit = data.pop("rate_limit", {})
     max_amount = data.pop("max_amount", {})
+    accounts = data.pop("accounts", {})
+    if not isinstance(accounts, dict) or set(accounts) - {"expense", "fees", "provider"}:
+        raise ConfigError(f"{path}: [accounts] takes expense, fees and provider names")
     if not isinstance(max_amount, dict) or not all(
         isinstance(v, str | int) and not isinstance(v, bool) for v in max_amount.values()
     ):
@@ -209,6 +214,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: [grace_seconds] must be a table of provider = seconds")
     data["rate_limits"] = rate_limit
     data["max_amounts"] = max_amount
+    data["accounts"] = accounts
     data["networks"] = networks
     data["grace_seconds"] = grace
     return data
@@ -248,6 +254,8 @@ def _build(values: Mapping[str, Any], env: Environment) -> Settings:
         for key in ("connect_timeout", "read_timeout"):
             if key in values:
                 changes[key] = _non_negative(float(values[key]), key)  # float-ok: seconds
+        if "accounts" in values:
+            changes["accounts"] = {str(k): str(v) for k, v in dict(values["accounts"]).items()}
         if "locale" in values:
             changes["locale"] = str(values["locale"])
         if "max_amounts" in values:

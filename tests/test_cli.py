@@ -55,6 +55,8 @@ def test_run_twice_pays_once_and_reports_the_same(workdir: Path) -> None:
     assert data["totals"]["USDT"]["sent"] == "9850.623456"
     reports = workdir / "reports" / "payroll-2026-11"
     assert sorted(p.name for p in reports.iterdir()) == [
+        "attempts.csv",
+        "journal.csv",
         "reconciliation.csv",
         "reconciliation.html",
         "reconciliation.xlsx",

@@ -48,7 +48,7 @@ def test_money_path_runs_with_floats_trapped(
     assert result.report is not None and result.report.identity_holds
     assert result.report.totals_json()["USDT"]["sent"] == "9850.623456"
     assert api.status("trap", settings=settings).exit_code == 0
-    assert len(api.report("trap", settings=settings)) == 3
+    assert len(api.report("trap", settings=settings)) == 5
 
 
 def test_no_float_conversion_in_the_package_unless_marked() -> None:

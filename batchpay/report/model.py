@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from batchpay.ledger import BatchInfo, Ledger, LedgerRow
+from batchpay.ledger import AttemptRecord, BatchInfo, Ledger, LedgerRow
 from batchpay.model import ACCEPTED, RowStatus
-from batchpay.money import ZERO, to_wire, total
+from batchpay.money import MONEY_CONTEXT, ZERO, to_wire, total
 
 # Every row is in exactly one bucket; the control identity is requested == sum of buckets.
 BUCKETS: dict[str, frozenset[RowStatus]] = {
@@ -46,6 +46,7 @@ CSV_COLUMNS = (
     "attempts",
     "tx_hash",
     "error",
+    "description",
 )
 
 
@@ -67,6 +68,7 @@ class ReportRow:
     attempts: int
     tx_hash: str
     error: str
+    description: str = ""
 
     @property
     def is_exception(self) -> bool:
@@ -84,6 +86,8 @@ class CurrencySummary:
     rounding_delta: Decimal
     sent: Decimal
     fees: Decimal
+    debited: Decimal  # what left the provider balance
+    to_recipients: Decimal  # what the recipients were sent, after fees
     buckets: dict[str, Decimal]
     bucket_rows: dict[str, int]
 
@@ -103,6 +107,7 @@ class Report:
     rows: list[ReportRow]
     summaries: list[CurrencySummary]
     counts: dict[str, int] = field(default_factory=dict)
+    attempts: list[tuple[int, str, AttemptRecord]] = field(default_factory=list)  # (row, ref, …)
 
     @property
     def identity_holds(self) -> bool:
@@ -143,7 +148,12 @@ def build_report(ledger: Ledger, batch_id: str) -> Report:
     counts = {str(s): 0 for s in RowStatus}
     for r in rows:
         counts[r.status] += 1
-    return Report(info, as_of, rows, _summaries(ledger_rows), counts)
+    references = {r.row_key: (r.sheet_row, r.reference) for r in ledger_rows}
+    trail = [
+        (references.get(a.row_key, (0, ""))[0], references.get(a.row_key, (0, ""))[1], a)
+        for a in ledger.attempts(batch_id)
+    ]
+    return Report(info, as_of, rows, _summaries(ledger_rows, info.fee_option), counts, trail)
 
 
 def _report_row(r: LedgerRow, attempts: int) -> ReportRow:
@@ -164,10 +174,11 @@ def _report_row(r: LedgerRow, attempts: int) -> ReportRow:
         attempts=attempts,
         tx_hash=r.tx_hash or "",
         error=" ".join(x for x in (r.error_code, r.error_message) if x),
+        description=r.description or "",
     )
 
 
-def _summaries(rows: list[LedgerRow]) -> list[CurrencySummary]:
+def _summaries(rows: list[LedgerRow], fee_option: str) -> list[CurrencySummary]:
     result = []
     for currency in sorted({r.currency for r in rows}):
         mine = [r for r in rows if r.currency == currency]
@@ -178,14 +189,21 @@ def _summaries(rows: list[LedgerRow]) -> list[CurrencySummary]:
         bucket_rows = {
             name: sum(1 for r in mine if r.status in statuses) for name, statuses in BUCKETS.items()
         }
+        sent = total(r.amount_sent for r in mine if r.amount_sent is not None)
+        fees = total(r.fee for r in mine if r.fee is not None and r.status in ACCEPTED)
+        # deduct: fees come out of the amount sent; add: they are charged on top of it
+        debited = total([sent, fees]) if fee_option == "add" else sent
+        to_recipients = sent if fee_option == "add" else MONEY_CONTEXT.subtract(sent, fees)
         result.append(
             CurrencySummary(
                 currency=currency,
                 rows=len(mine),
                 requested=total(r.amount_requested for r in mine),
                 rounding_delta=total(r.rounding_delta for r in mine),
-                sent=total(r.amount_sent for r in mine if r.amount_sent is not None),
-                fees=total(r.fee for r in mine if r.fee is not None and r.status in ACCEPTED),
+                sent=sent,
+                fees=fees,
+                debited=debited,
+                to_recipients=to_recipients,
                 buckets=buckets,
                 bucket_rows=bucket_rows,
             )

@@ -4,26 +4,47 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 
 import jinja2
 
 from batchpay.money import to_wire
+from batchpay.report.books import journal_lines, render_attempts, render_journal
+from batchpay.report.chart import status_chart
 from batchpay.report.model import BUCKETS, CSV_COLUMNS, Report
 from batchpay.report.safe import cell_text, safe_text
 from batchpay.resources import data_dir
 
-FORMATS = ("html", "csv", "xlsx")
+FORMATS = ("html", "csv", "xlsx", "journal", "attempts")
+FILE_NAMES = {
+    "html": "reconciliation.html",
+    "csv": "reconciliation.csv",
+    "xlsx": "reconciliation.xlsx",
+    "journal": "journal.csv",
+    "attempts": "attempts.csv",
+}
 XLSX_DIGITS = 15  # a spreadsheet number holds this many significant digits exactly
 
 
-def write_report(report: Report, directory: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+def write_report(
+    report: Report,
+    directory: Path,
+    formats: tuple[str, ...] = FORMATS,
+    accounts: Mapping[str, str] | None = None,
+) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
-    writers = {"html": _write_html, "csv": _write_csv, "xlsx": _write_xlsx}
+    writers: dict[str, Callable[[Report, Path], None]] = {
+        "html": lambda r, p: _text(p, render_html(r, accounts)),
+        "csv": lambda r, p: _text(p, render_csv(r)),
+        "xlsx": _write_xlsx,
+        "journal": lambda r, p: _text(p, render_journal(r, accounts)),
+        "attempts": lambda r, p: _text(p, render_attempts(r)),
+    }
     written = []
     for fmt in formats:
-        path = directory / f"reconciliation.{fmt}"
+        path = directory / FILE_NAMES[fmt]
         tmp = path.with_suffix(path.suffix + ".tmp")
         writers[fmt](report, tmp)
         tmp.replace(path)  # a reader never sees half a file
@@ -40,7 +61,7 @@ def render_csv(report: Report) -> str:
     return buffer.getvalue()
 
 
-def render_html(report: Report) -> str:
+def render_html(report: Report, accounts: Mapping[str, str] | None = None) -> str:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(data_dir("templates")),
         autoescape=True,
@@ -49,15 +70,16 @@ def render_html(report: Report) -> str:
     )
     env.filters["amount"] = lambda v: "" if v is None else to_wire(v)
     template = env.get_template("reconciliation.html.j2")
-    return template.render(report=report, buckets=list(BUCKETS))
+    return template.render(
+        report=report,
+        buckets=list(BUCKETS),
+        chart=status_chart(report),
+        journal=journal_lines(report, accounts),
+    )
 
 
-def _write_csv(report: Report, path: Path) -> None:
-    path.write_text(render_csv(report), encoding="utf-8", newline="")
-
-
-def _write_html(report: Report, path: Path) -> None:
-    path.write_text(render_html(report), encoding="utf-8")
+def _text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8", newline="")
 
 
 def _xlsx_value(value: object) -> object:
@@ -84,6 +106,8 @@ def _write_xlsx(report: Report, path: Path) -> None:
         "rounding_delta",
         "sent",
         "fees",
+        "debited",
+        "to_recipients",
         *BUCKETS,
         "identity",
     ]
@@ -103,6 +127,8 @@ def _write_xlsx(report: Report, path: Path) -> None:
                     s.rounding_delta,
                     s.sent,
                     s.fees,
+                    s.debited,
+                    s.to_recipients,
                     *s.buckets.values(),
                     "holds" if s.identity_holds else "FAILS",
                 )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -116,6 +117,8 @@ def test_no_cell_can_be_a_formula_and_numbers_stay_numbers(tmp_path: Path) -> No
         report = build_report(ledger, "payroll-2026-11")
     files = write_report(report, tmp_path / "out")
     assert sorted(p.name for p in files) == [
+        "attempts.csv",
+        "journal.csv",
         "reconciliation.csv",
         "reconciliation.html",
         "reconciliation.xlsx",
@@ -162,3 +165,72 @@ def test_values_beyond_spreadsheet_precision_are_written_as_text(tmp_path: Path)
 )
 def test_safe_text(text: str, safe: str) -> None:
     assert safe_text(text) == safe
+
+
+def test_journal_balances_per_currency_for_both_fee_options(tmp_path: Path) -> None:
+    from batchpay.report import journal_lines, render_journal
+
+    with _mixed_ledger(tmp_path) as ledger:
+        report = build_report(ledger, "payroll-2026-11")
+    for fee_option in ("deduct", "add"):
+        batch = dataclasses.replace(report.batch, fee_option=fee_option)
+        lines = journal_lines(
+            dataclasses.replace(report, batch=batch), {"provider": "1020 {provider} wallet"}
+        )
+        for currency in {line.currency for line in lines}:
+            mine = [line for line in lines if line.currency == currency]
+            assert sum(line.debit for line in mine) == sum(line.credit for line in mine)
+        credit = next(line for line in lines if line.credit)
+        assert credit.account == "1020 sandbox wallet"
+        # completed rows only: 100 + 10.123456 + 1 + 2 sent, 4 in fees
+        assert credit.credit == (
+            Decimal("113.123456") if fee_option == "deduct" else Decimal("117.123456")
+        )
+    text = render_journal(report)
+    assert text.splitlines()[0] == "date,journal,currency,account,debit,credit,description"
+    assert ",USDT,Payroll expense,109.123456,," in text
+
+
+def test_attempts_csv_lists_every_request(tmp_path: Path) -> None:
+    from batchpay.report import render_attempts
+
+    with _mixed_ledger(tmp_path) as ledger:
+        report = build_report(ledger, "payroll-2026-11")
+    lines = render_attempts(report).splitlines()
+    assert lines[0].startswith("row,reference,attempt,action,started_at")
+    e7 = [line for line in lines if ",E-7," in line]
+    # retries of one attempt share its key and its record: one line, never sent
+    assert len(e7) == 1 and "connect_error" in e7[0] and ",not_sent," in e7[0]
+    e6 = next(line for line in lines if ",E-6," in line)
+    assert "read_timeout" in e6 and ",unknown," in e6
+
+
+def test_descriptions_are_inert_in_csv_and_xlsx(tmp_path: Path) -> None:
+    rows = [
+        PayoutRow(
+            2,
+            "E-1",
+            Decimal(1),
+            Decimal(1),
+            Decimal(0),
+            "USDT",
+            "TRON",
+            "TFEkshkSXo8yMe8vcA6P77XmiLfstNWHyT",
+            name="=cmd|'/C calc'!A0",
+            description="@SUM(1+1)*cmd|' /C calc'!A0",
+        )
+    ]
+    with Ledger(tmp_path / "l.sqlite", clock=FixedClock()) as ledger:
+        ledger.save_plan(
+            make_plan("b", "sandbox", "s.csv", "", rows),
+            sandbox=True,
+            rounding="down",
+            fee_option="deduct",
+        )
+        write_report(build_report(ledger, "b"), tmp_path / "out")
+    csv_text = (tmp_path / "out" / "reconciliation.csv").read_text()
+    assert "'=cmd" in csv_text and "'@SUM" in csv_text
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "reconciliation.xlsx")["Rows"]
+    values = [c.value for c in sheet[2]]
+    assert "'=cmd|'/C calc'!A0" in values and "'@SUM(1+1)*cmd|' /C calc'!A0" in values
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
