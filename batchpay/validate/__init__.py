@@ -216,10 +216,14 @@ def _finish_rows(
     options: SheetOptions,
 ) -> None:
     extra_columns = [c for c in frame.columns if c not in _CORE]
-    for row_number, record in zip(frame.index, frame.to_dict("records"), strict=True):
+    names = list(frame.columns)
+    # plain lists per column are far cheaper than DataFrame.to_dict("records")
+    columns = [frame[c].tolist() for c in names]
+    for row_number, values in zip(frame.index.tolist(), zip(*columns, strict=True), strict=True):
         number = int(row_number)
         if number in bad_rows:
             continue
+        record = dict(zip(names, values, strict=True))
         row = _build_row(number, record, extra_columns, provider, policy, tables, result)
         cap = options.max_amounts.get(row.currency) if row is not None else None
         if row is not None and cap is not None and row.amount_requested > cap:

@@ -15,6 +15,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from batchpay.validate.codecs import (
     RIPPLE_ALPHABET,
@@ -186,7 +187,9 @@ def _xrp(address: str) -> Verdict:
     return VALID
 
 
+@lru_cache(maxsize=65536)
 def check_address(family: str, address: str) -> Verdict:
+    """The verdict for one address (cached: the rules ask about each address more than once)."""
     if family in UTXO:
         return _utxo(UTXO[family], address)
     checks = {"evm": _evm, "tron": _tron, "solana": _solana, "ton": _ton, "xrp": _xrp}

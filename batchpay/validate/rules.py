@@ -112,7 +112,10 @@ def _address_ok(tables: Tables) -> Callable[[pd.DataFrame], pd.Series]:
             return address_problem(net.family, address) is None
 
         return pd.Series(
-            [one(n, a) for n, a in zip(df["network"], df["address"], strict=True)],
+            [
+                one(n, a)
+                for n, a in zip(df["network"].tolist(), df["address"].tolist(), strict=True)
+            ],
             index=df.index,
             dtype=bool,
         )
@@ -129,7 +132,10 @@ def _address_unchecked(tables: Tables) -> Callable[[pd.DataFrame], pd.Series]:
             return check_address(net.family, address).code != "address.no_checksum"
 
         return pd.Series(
-            [fine(n, a) for n, a in zip(df["network"], df["address"], strict=True)],
+            [
+                fine(n, a)
+                for n, a in zip(df["network"].tolist(), df["address"].tolist(), strict=True)
+            ],
             index=df.index,
             dtype=bool,
         )

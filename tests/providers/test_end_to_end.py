@@ -132,3 +132,22 @@ def test_cli_against_a_separate_batchpay_sandbox_process(tmp_path: Path) -> None
         server.wait(timeout=10)
         if server.stdout is not None:
             server.stdout.close()
+
+
+def test_2328io_emulation_enforces_its_rate_limit_and_batchpay_keeps_it(tmp_path: Path) -> None:
+    emulator = Emulator()
+    emulator["2328io"].rate_limit = 10  # type: ignore[attr-defined]
+    settings = load_settings(
+        {"ledger": tmp_path / "l.sqlite", "report_dir": tmp_path / "r", "concurrency": 4},
+        environ=emulator.env(),
+        cwd=tmp_path,
+    )
+    result = api.run(
+        _sheet(tmp_path / "s.csv", "2328io", 15),
+        "2328io",
+        "b",
+        settings=settings,
+        transport=emulator.transport(),
+    )
+    assert result.exit_code == 0
+    assert emulator["2328io"].limited == 0  # type: ignore[attr-defined]

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import itertools
 import random
 import threading
+
+import pytest
 
 from batchpay.model import RowStatus
 from batchpay.providers.base import Answer, Disposition
@@ -57,18 +60,21 @@ class FakeTime:
             self.now += seconds
 
 
-def test_rate_limiter_spaces_requests_exactly() -> None:
+def test_rate_limiter_spaces_requests_evenly_just_under_the_limit() -> None:
     t = FakeTime()
     limiter = RateLimiter(10, clock=t.clock, sleep=t.sleep)
     stamps = []
     for _ in range(21):
         limiter.acquire()
-        stamps.append(round(t.now, 6))
+        stamps.append(t.now)
     assert stamps[0] == 0.0
-    assert stamps[-1] == 2.0  # 21 requests at 10/s take exactly 2 seconds
+    gaps = {round(b - a, 9) for a, b in itertools.pairwise(stamps)}
+    assert gaps == {round(1 / 9.6, 9)}  # 4% under 10 per second, evenly
+    assert 20 / stamps[-1] == pytest.approx(9.6)
+    before = t.now
     limiter.push_back(5)
     limiter.acquire()
-    assert round(t.now, 6) == 7.0
+    assert t.now == pytest.approx(before + 5)
 
 
 def test_zero_rate_means_unlimited() -> None:

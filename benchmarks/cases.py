@@ -1,0 +1,358 @@
+"""Each measurement and its baseline: functions of (size, timed) run in a child process."""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.generate import csv_sheet, xlsx_sheet
+
+DATA = Path(__file__).resolve().parent / ".data"
+Timed = Callable[[Callable[[], object]], dict[str, float]]
+
+
+def _ratio_at_most(
+    limit: float,
+) -> Callable[[list[dict[str, float]], float | None], tuple[bool, str]]:
+    return lambda runs, ratio: (ratio is not None and ratio <= limit, f"{ratio:.2f}x")
+
+
+@dataclass(frozen=True)
+class Spec:
+    key: str
+    title: str
+    name: str
+    baseline: str | None
+    size: str
+    target: str
+    judge: Callable[[list[dict[str, float]], float | None], tuple[bool, str]]
+    once: bool = False
+
+
+def _memory_judge(runs: list[dict[str, float]], ratio: float | None) -> tuple[bool, str]:
+    peak = max(r["peak_mib"] for r in runs)
+    return peak < 2048, f"{peak:.0f} MiB"
+
+
+def _rate_judge(runs: list[dict[str, float]], ratio: float | None) -> tuple[bool, str]:
+    achieved = statistics.median(r["achieved"] for r in runs)
+    limited = max(r["limited"] for r in runs)
+    return abs(achieved - 10) <= 0.5 and limited == 0, f"{achieved:.2f}/s, {limited:.0f}x429"
+
+
+def _under(seconds: float) -> Callable[[list[dict[str, float]], float | None], tuple[bool, str]]:
+    def judge(runs: list[dict[str, float]], ratio: float | None) -> tuple[bool, str]:
+        median = statistics.median(r["seconds"] for r in runs)
+        return median < seconds, f"{median:.1f} s"
+
+    return judge
+
+
+SPECS = [
+    Spec(
+        "csv",
+        "ingest + validate, CSV",
+        "csv_validate",
+        "csv_bare",
+        "csv",
+        "<= 4x",
+        _ratio_at_most(4),
+    ),
+    Spec(
+        "memory", "peak memory, CSV validate", "csv_validate", None, "csv", "< 2 GB", _memory_judge
+    ),
+    Spec(
+        "xlsx",
+        "ingest + validate, XLSX",
+        "xlsx_validate",
+        "xlsx_bare",
+        "xlsx",
+        "<= 2x",
+        _ratio_at_most(2),
+    ),
+    Spec(
+        "send",
+        "send to loopback emulation (2328io)",
+        "send",
+        "send_bare",
+        "send",
+        "<= 1.3x",
+        _ratio_at_most(1.3),
+    ),
+    Spec(
+        "rate",
+        "rate limit 10/s held",
+        "rate",
+        None,
+        "rate",
+        "within 5%, no 429",
+        _rate_judge,
+        once=True,
+    ),
+    Spec(
+        "resume",
+        "resume a completed batch",
+        "resume",
+        "resume_validate",
+        "resume",
+        "<= 1.5x, 0 requests",
+        _ratio_at_most(1.5),
+    ),
+    Spec("report", "render all report files", "report", None, "resume", "< 10 s", _under(10)),
+]
+
+
+# -- ingest and validate ------------------------------------------------------------------
+
+
+def csv_validate(size: int, timed: Timed) -> dict[str, float]:
+    from batchpay.ingest import read_sheet
+    from batchpay.validate import validate_sheet
+
+    path = csv_sheet(DATA / f"sheet-{size}.csv", size)
+    result: dict[str, float] = {}
+
+    def work() -> None:
+        checked = validate_sheet(read_sheet(path), "sandbox")
+        assert checked.ok and len(checked.rows) == size
+        result["rows"] = len(checked.rows)
+
+    return timed(work) | result
+
+
+def csv_bare(size: int, timed: Timed) -> dict[str, float]:
+    import pandas as pd
+
+    path = csv_sheet(DATA / f"sheet-{size}.csv", size)
+    return timed(lambda: pd.read_csv(path, dtype=str))
+
+
+def xlsx_validate(size: int, timed: Timed) -> dict[str, float]:
+    from batchpay.ingest import read_sheet
+    from batchpay.validate import validate_sheet
+
+    path = xlsx_sheet(DATA / f"sheet-{size}.xlsx", size)
+
+    def work() -> None:
+        assert validate_sheet(read_sheet(path), "sandbox").ok
+
+    return timed(work)
+
+
+def xlsx_bare(size: int, timed: Timed) -> dict[str, float]:
+    import openpyxl
+
+    path = xlsx_sheet(DATA / f"sheet-{size}.xlsx", size)
+
+    def work() -> None:
+        wb = openpyxl.load_workbook(path, read_only=True)
+        for _ in wb.worksheets[0].iter_rows(values_only=True):
+            pass
+        wb.close()
+
+    return timed(work)
+
+
+# -- sending ------------------------------------------------------------------------------
+
+
+def _planned_ledger(size: int, provider: str, workdir: Path):  # type: ignore[no-untyped-def]
+    from batchpay.ingest import read_sheet
+    from batchpay.ledger import Ledger
+    from batchpay.plan import make_plan
+    from batchpay.validate import validate_sheet
+
+    sheet = read_sheet(csv_sheet(DATA / f"sheet-{size}.csv", size))
+    checked = validate_sheet(sheet, provider)
+    ledger = Ledger(workdir / "l.sqlite")
+    ledger.save_plan(
+        make_plan("bench", provider, sheet.name, sheet.sha256, checked.rows),
+        sandbox=False,
+        rounding="down",
+        fee_option="deduct",
+    )
+    return ledger
+
+
+def send(size: int, timed: Timed) -> dict[str, float]:
+    import tempfile
+
+    from batchpay.config import load_settings
+    from batchpay.emulator import Emulator
+    from batchpay.emulator.server import EmulatorServer
+    from batchpay.providers import open_provider
+    from batchpay.send import Engine
+
+    work_dir = Path(tempfile.mkdtemp())
+    server = EmulatorServer(Emulator())
+    server.start()
+    try:
+        ledger = _planned_ledger(size, "2328io", work_dir)
+        settings = load_settings(environ=server.emulator.env(server.url))
+        engine = Engine(
+            ledger=ledger,
+            provider=open_provider("2328io", settings),
+            batch="bench",
+            concurrency=8,
+            rate=0,
+        )
+        result = timed(engine.send_planned)
+        assert server.emulator["2328io"].count() == size
+        return result | {"requests": engine.requests}
+    finally:
+        server.stop()
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def send_bare(size: int, timed: Timed) -> dict[str, float]:
+    """The same signed requests from a bare httpx client at the same concurrency."""
+    import httpx
+
+    from batchpay.config import load_settings
+    from batchpay.emulator import Emulator
+    from batchpay.emulator.server import EmulatorServer
+    from batchpay.ingest import read_sheet
+    from batchpay.plan import KeyForm, attempt_key, row_key
+    from batchpay.providers import open_provider
+    from batchpay.providers.base import PayoutRequest
+    from batchpay.providers.wire import dumps
+    from batchpay.validate import validate_sheet
+
+    server = EmulatorServer(Emulator())
+    server.start()
+    try:
+        adapter = open_provider("2328io", load_settings(environ=server.emulator.env(server.url)))
+        rows = validate_sheet(
+            read_sheet(csv_sheet(DATA / f"sheet-{size}.csv", size)), "2328io"
+        ).rows
+        bodies = []
+        for r in rows:
+            key = attempt_key(row_key("bench", r.reference), 1, KeyForm.UUID)
+            request = PayoutRequest(
+                "r", 1, key, r.reference, r.amount, r.currency, r.network, r.address
+            )
+            bodies.append(dumps(adapter.payload(request)).encode())
+        project = server.emulator.keys.project_2328
+        url = f"{server.url}/2328io/api/v1/payout"
+        local = threading.local()
+
+        def post(body: bytes) -> None:
+            client = getattr(local, "client", None) or httpx.Client()
+            local.client = client
+            client.post(
+                url,
+                content=body,
+                headers={
+                    "project": project,
+                    "sign": adapter.sign(body),
+                    "content-type": "application/json",
+                    "user-agent": "bench",
+                },
+            ).raise_for_status()
+
+        def work() -> None:
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(post, bodies))
+
+        result = timed(work)
+        assert server.emulator["2328io"].count() == size
+        return result
+    finally:
+        server.stop()
+
+
+def rate(size: int, timed: Timed) -> dict[str, float]:
+    import tempfile
+
+    from batchpay.config import load_settings
+    from batchpay.emulator import Emulator
+    from batchpay.emulator.server import EmulatorServer
+    from batchpay.providers import open_provider
+    from batchpay.send import Engine
+
+    work_dir = Path(tempfile.mkdtemp())
+    emulator = Emulator()
+    emu = emulator["2328io"]
+    emu.rate_limit = 10  # type: ignore[attr-defined]
+    server = EmulatorServer(emulator)
+    server.start()
+    try:
+        ledger = _planned_ledger(size, "2328io", work_dir)
+        settings = load_settings(environ=emulator.env(server.url))
+        engine = Engine(
+            ledger=ledger,
+            provider=open_provider("2328io", settings),
+            batch="bench",
+            concurrency=4,
+            rate=10,
+        )
+        stamps: list[float] = []
+        original = emu.handle
+
+        def recording(request):  # type: ignore[no-untyped-def]
+            stamps.append(emu.clock())
+            return original(request)
+
+        emu.handle = recording  # type: ignore[method-assign]
+        result = timed(engine.send_planned)
+        achieved = (len(stamps) - 1) / (max(stamps) - min(stamps))
+        return result | {"achieved": achieved, "limited": float(emu.limited)}  # type: ignore[attr-defined]
+    finally:
+        server.stop()
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+# -- resume and report --------------------------------------------------------------------
+
+
+def _completed_batch(size: int) -> tuple[Path, object]:
+    """A fully paid sandbox batch of ``size`` rows, built once and kept in .data."""
+    from batchpay import api
+    from batchpay.config import load_settings
+
+    home = DATA / f"paid-{size}"
+    settings = load_settings(
+        {"ledger": home / "l.sqlite", "report_dir": home / "reports", "concurrency": 8},
+        environ={},
+        cwd=home,
+    )
+    sheet = csv_sheet(DATA / f"sheet-{size}.csv", size)
+    if not (home / "done").exists():
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        assert api.run(sheet, "sandbox", "bench", settings=settings).exit_code == 0
+        (home / "done").write_text("ok")
+    return sheet, settings
+
+
+def resume(size: int, timed: Timed) -> dict[str, float]:
+    from batchpay import api
+
+    sheet, settings = _completed_batch(size)
+    outcome: dict[str, float] = {}
+
+    def work() -> None:
+        result = api.run(sheet, "sandbox", "bench", settings=settings)  # type: ignore[arg-type]
+        outcome["requests"] = result.requests_sent
+        assert result.requests_sent == 0 and result.exit_code == 0
+
+    return timed(work) | outcome
+
+
+def resume_validate(size: int, timed: Timed) -> dict[str, float]:
+    from batchpay import api
+
+    sheet, settings = _completed_batch(size)
+    return timed(lambda: api.validate(sheet, "sandbox", settings=settings))  # type: ignore[arg-type]
+
+
+def report(size: int, timed: Timed) -> dict[str, float]:
+    from batchpay import api
+
+    _, settings = _completed_batch(size)
+    return timed(lambda: api.report("bench", settings=settings))  # type: ignore[arg-type]
