@@ -74,7 +74,9 @@ def main() -> None:
     sizes = QUICK if args.quick else FULL
     from benchmarks import cases
 
-    results = []
+    # measured figures are kept, so --only can refresh some without losing the others
+    store = DATA / ("results.quick.json" if args.quick else "results.json")
+    kept = json.loads(store.read_text()) if store.exists() else {}
     for spec in cases.SPECS:
         if args.only and spec.key not in args.only.split(","):
             continue
@@ -85,8 +87,12 @@ def main() -> None:
             if spec.baseline
             else []
         )
-        results.append((spec, size, runs, base))
+        kept[spec.key] = {"size": size, "runs": runs, "base": base}
+        store.parent.mkdir(parents=True, exist_ok=True)
+        store.write_text(json.dumps(kept))
         print(f"{spec.title}: done", file=sys.stderr)
+    results = [(spec, kept[spec.key]["size"], kept[spec.key]["runs"], kept[spec.key]["base"])
+               for spec in cases.SPECS if spec.key in kept]
     write_results(results, quick=args.quick)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -60,11 +61,17 @@ def check_archive(data: bytes, path: Path) -> None:
             )
 
 
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
 def uncached_formulas(data: bytes, member: str) -> list[str]:
     """Cell references (e.g. "B7") holding a formula with no saved value."""
     from defusedxml.ElementTree import iterparse
 
-    found = []
+    found: list[str] = []
+    with zipfile.ZipFile(io.BytesIO(data)).open(member) as stream:
+        if not _FORMULA.search(stream.read()):
+            return found  # the usual sheet holds no formula: skip the second XML pass
     with zipfile.ZipFile(io.BytesIO(data)).open(member) as stream:
         for _, element in iterparse(stream):
             if element.tag.endswith("}c"):

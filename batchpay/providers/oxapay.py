@@ -3,19 +3,15 @@ key: a tag in ``description`` and a history search stand in for one."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from batchpay.config import Secret
 from batchpay.model import RowStatus
-from batchpay.plan.keys import KeyForm
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
-from batchpay.providers.http import HttpAdapter, provider_message, response_view
-from batchpay.providers.tagged import match_tagged, tag_in, tagged_description
+from batchpay.providers.http import provider_message, response_view
+from batchpay.providers.tagged import TaggedAdapter, match_tagged, tag_in, tagged_description
 from batchpay.providers.transport import Failure, Reply
 from batchpay.providers.wire import dumps
 
@@ -34,26 +30,14 @@ PAGE_SIZE = 200
 MAX_PAGES = 50
 
 
-class OxaPayAdapter(HttpAdapter):
+class OxaPayAdapter(TaggedAdapter):
     name = "oxapay"
-    key_form = KeyForm.TAG
-    dedupes_by_key = False
 
     def __init__(
-        self,
-        key: Secret,
-        base_url: str,
-        networks: Mapping[str, str],
-        grace_seconds: float = 900.0,  # float-ok: seconds
-        transport: httpx.BaseTransport | None = None,
-        clock: Callable[[], float] = time.time,  # float-ok: unix seconds
-        **timeouts: float,  # float-ok: seconds
-    ) -> None:  # float-ok
-        super().__init__(base_url, transport=transport, **timeouts)
+        self, key: Secret, base_url: str, networks: Mapping[str, str], **options: Any
+    ) -> None:
+        super().__init__(base_url, networks, **options)
         self._key = key
-        self._networks = networks
-        self.grace_seconds = grace_seconds
-        self._clock = clock
 
     def _headers(self) -> dict[str, str]:
         return {"payout_api_key": self._key.reveal(), "Content-Type": "application/json"}

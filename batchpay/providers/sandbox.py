@@ -126,8 +126,11 @@ class SandboxBank:
 
     def all(self) -> list[SandboxPayout]:
         with self._lock:
-            keys = [r[0] for r in self._db.execute("SELECT key FROM payouts ORDER BY rowid")]
-            return [p for p in (self._find(k) for k in keys) if p is not None]
+            rows = self._db.execute(
+                "SELECT ref, key, amount, currency, address, status, fee, tx_hash, error_code,"
+                " error_message FROM payouts ORDER BY rowid"
+            ).fetchall()
+        return [_payout(row) for row in rows]
 
     def count(self) -> int:
         with self._lock:
@@ -142,20 +145,22 @@ class SandboxBank:
             f" error_message FROM payouts WHERE {column} = ?",
             (value,),
         ).fetchone()
-        if row is None:
-            return None
-        return SandboxPayout(
-            row[0],
-            row[1],
-            Decimal(row[2]),
-            row[3],
-            row[4],
-            RowStatus(row[5]),
-            Decimal(row[6]),
-            row[7],
-            row[8],
-            row[9],
-        )
+        return None if row is None else _payout(row)
+
+
+def _payout(row: tuple[Any, ...]) -> SandboxPayout:
+    return SandboxPayout(
+        row[0],
+        row[1],
+        Decimal(row[2]),
+        row[3],
+        row[4],
+        RowStatus(row[5]),
+        Decimal(row[6]),
+        row[7],
+        row[8],
+        row[9],
+    )
 
 
 class SandboxProvider:

@@ -9,13 +9,40 @@ differs, is for a person to look at: ``needs_review``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
+import httpx
+
 from batchpay.model import RowStatus
+from batchpay.plan.keys import KeyForm
 from batchpay.providers.base import Answer, Disposition, PayoutRequest
+from batchpay.providers.http import HttpAdapter
 
 T = TypeVar("T")
+
+
+class TaggedAdapter(HttpAdapter):
+    """An HTTP adapter for a provider with no idempotency key: a tag in the description,
+    lookups by search, and a grace period before "not found" is believed."""
+
+    key_form = KeyForm.TAG
+    dedupes_by_key = False
+
+    def __init__(
+        self,
+        base_url: str,
+        networks: Mapping[str, str],
+        grace_seconds: float = 900.0,  # float-ok: seconds
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.time,  # float-ok: unix seconds
+        **timeouts: float,  # float-ok: seconds
+    ) -> None:
+        super().__init__(base_url, transport=transport, **timeouts)
+        self._networks = networks
+        self.grace_seconds = grace_seconds
+        self._clock = clock
 
 
 TAG = re.compile(r"\[(bp-[0-9a-f]{24})\]")

@@ -3,19 +3,15 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from batchpay.config import Secret
 from batchpay.model import RowStatus
-from batchpay.plan.keys import KeyForm
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote
-from batchpay.providers.http import HttpAdapter, provider_message, response_view
-from batchpay.providers.tagged import match_tagged, tag_in, tagged_description
+from batchpay.providers.http import provider_message, response_view
+from batchpay.providers.tagged import TaggedAdapter, match_tagged, tag_in, tagged_description
 from batchpay.providers.transport import Failure, Reply
 from batchpay.providers.wire import b64, dumps, hmac_hex
 
@@ -36,10 +32,8 @@ DESCRIPTION_LIMIT = 300
 SEARCH_DAYS = 31
 
 
-class TheDexAdapter(HttpAdapter):
+class TheDexAdapter(TaggedAdapter):
     name = "thedex"
-    key_form = KeyForm.TAG
-    dedupes_by_key = False
 
     def __init__(
         self,
@@ -47,17 +41,11 @@ class TheDexAdapter(HttpAdapter):
         secret: Secret,
         base_url: str,
         networks: Mapping[str, str],
-        grace_seconds: float = 900.0,  # float-ok: seconds
-        transport: httpx.BaseTransport | None = None,
-        clock: Callable[[], float] = time.time,  # float-ok: unix seconds
-        **timeouts: float,  # float-ok: seconds
-    ) -> None:  # float-ok
-        super().__init__(base_url, transport=transport, **timeouts)
+        **options: Any,
+    ) -> None:
+        super().__init__(base_url, networks, **options)
         self._key = key
         self._secret = secret
-        self._networks = networks
-        self.grace_seconds = grace_seconds
-        self._clock = clock
 
     def _call(self, path: str, payload: dict[str, Any]) -> Reply | Failure:
         body = dumps({**payload, "request": path, "nonce": int(self._clock() * 1000)}).encode()

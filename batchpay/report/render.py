@@ -7,6 +7,7 @@ import io
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -92,13 +93,24 @@ def _xlsx_value(value: object) -> object:
 
 
 def _write_xlsx(report: Report, path: Path) -> None:
+    """Written in openpyxl's streaming mode: a 100k-row report stays fast and small."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "Summary"
+    wb = Workbook(write_only=True)
+    summary = wb.create_sheet("Summary")
+    rows = wb.create_sheet("Rows")
+
+    def bold(sheet: Any, values: list[str]) -> list[Any]:
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.font = Font(bold=True)
+            cells.append(cell)
+        return cells
+
     header = [
         "currency",
         "rows",
@@ -112,10 +124,11 @@ def _write_xlsx(report: Report, path: Path) -> None:
         "identity",
     ]
     banner = "SANDBOX: no money moved" if report.batch.sandbox else ""
+    summary.freeze_panes = "A3"
     summary.append(
         [f"batch {report.batch.batch_id}", report.batch.provider, banner, f"as of {report.as_of}"]
     )
-    summary.append(header)
+    summary.append(bold(summary, header))
     for s in report.summaries:
         summary.append(
             [
@@ -141,16 +154,7 @@ def _write_xlsx(report: Report, path: Path) -> None:
             "no digit is lost."
         ]
     )
-    for cell in summary[2]:
-        cell.font = Font(bold=True)
-    rows = wb.create_sheet("Rows")
-    rows.append(list(CSV_COLUMNS))
-    for r in report.rows:
-        rows.append([_xlsx_value(c) for c in r.cells()])
-    for cell in rows[1]:
-        cell.font = Font(bold=True)
-    rows.freeze_panes = "A2"
-    rows.auto_filter.ref = rows.dimensions
+
     widths = {
         "address": 44,
         "idempotency_key": 38,
@@ -159,8 +163,14 @@ def _write_xlsx(report: Report, path: Path) -> None:
         "error": 40,
         "reference": 16,
         "name": 22,
+        "description": 30,
     }
     for index, column in enumerate(CSV_COLUMNS, start=1):
         rows.column_dimensions[get_column_letter(index)].width = widths.get(column, 14)
-    summary.freeze_panes = "A3"
+    rows.freeze_panes = "A2"
+    last = get_column_letter(len(CSV_COLUMNS))
+    rows.auto_filter.ref = f"A1:{last}{len(report.rows) + 1}"
+    rows.append(bold(rows, list(CSV_COLUMNS)))
+    for r in report.rows:
+        rows.append([_xlsx_value(c) for c in r.cells()])
     wb.save(path)

@@ -51,25 +51,30 @@ def emulation() -> Iterator[EmulatorServer]:
         server.stop()
 
 
+def driver_args(sheet: Path, provider: str, ledger: Path, url: str, *extra: str) -> list[str]:
+    """The command line of a real batchpay process for these tests."""
+    return [
+        sys.executable,
+        str(DRIVER),
+        "--sheet",
+        str(sheet),
+        "--provider",
+        provider,
+        "--batch",
+        "b",
+        "--ledger",
+        str(ledger),
+        "--base-url",
+        url,
+        *extra,
+    ]
+
+
 def driver(
     sheet: Path, provider: str, ledger: Path, url: str, *extra: str, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [
-            sys.executable,
-            str(DRIVER),
-            "--sheet",
-            str(sheet),
-            "--provider",
-            provider,
-            "--batch",
-            "b",
-            "--ledger",
-            str(ledger),
-            "--base-url",
-            url,
-            *extra,
-        ],
+        driver_args(sheet, provider, ledger, url, *extra),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -9,14 +9,13 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from batchpay.emulator import Fault
-from tests.safety.helpers import DRIVER, check_invariants, emulation, write_sheet
+from tests.safety.helpers import check_invariants, driver_args, emulation, write_sheet
 
 ROWS = 1000
 
@@ -48,22 +47,7 @@ def test_chaos(tmp_path: Path, seed: int) -> None:
             faults.add(
                 Fault(provider, kind, times=-1, status=503, probability=chance, retry_after="0")
             )
-        args = [
-            sys.executable,
-            str(DRIVER),
-            "--sheet",
-            str(sheet),
-            "--provider",
-            provider,
-            "--batch",
-            "b",
-            "--ledger",
-            str(tmp_path / "l.sqlite"),
-            "--base-url",
-            server.url,
-            "--concurrency",
-            "4",
-        ]
+        args = driver_args(sheet, provider, tmp_path / "l.sqlite", server.url, "--concurrency", "4")
         kills, outcome = 0, None
         for attempt in range(25):
             process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

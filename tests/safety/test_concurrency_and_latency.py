@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from batchpay.emulator import Fault
 from batchpay.ledger import Ledger
 from batchpay.model import RowStatus
-from tests.safety.helpers import DRIVER, check_invariants, driver, emulation, write_sheet
+from tests.safety.helpers import check_invariants, driver, driver_args, emulation, write_sheet
 
 
 def test_two_concurrent_runs_on_one_batch(tmp_path: Path) -> None:
@@ -18,20 +17,7 @@ def test_two_concurrent_runs_on_one_batch(tmp_path: Path) -> None:
     with emulation() as server:
         # slow the provider so the first run is still going when the second starts
         server.emulator.faults.add(Fault("oxapay", "latency", times=-1, seconds=0.05))
-        args = [
-            sys.executable,
-            str(DRIVER),
-            "--sheet",
-            str(sheet),
-            "--provider",
-            "oxapay",
-            "--batch",
-            "b",
-            "--ledger",
-            str(tmp_path / "l.sqlite"),
-            "--base-url",
-            server.url,
-        ]
+        args = driver_args(sheet, "oxapay", tmp_path / "l.sqlite", server.url)
         first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         while not server.emulator["oxapay"].requests:  # the first run is sending
             assert first.poll() is None, first.communicate()
