@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -78,6 +79,12 @@ def open_provider(
     prefix = ENV_PREFIX[name]
     base_url = env.get(f"{prefix}_BASE_URL") or DEFAULT_BASE_URLS[name]
     grace = settings.grace_seconds.get(name, 900.0)
+    # what every HTTP adapter takes besides its credentials
+    http: dict[str, Any] = {
+        "transport": transport,
+        "connect_timeout": settings.connect_timeout,
+        "read_timeout": settings.read_timeout,
+    }
     if name == "oxapay":
         from batchpay.providers.oxapay import OxaPayAdapter
 
@@ -86,9 +93,7 @@ def open_provider(
             base_url,
             network_codes(name, settings),
             grace_seconds=grace,
-            transport=transport,
-            connect_timeout=settings.connect_timeout,
-            read_timeout=settings.read_timeout,
+            **http,
         )
     if name == "thedex":
         from batchpay.providers.thedex import TheDexAdapter
@@ -99,9 +104,7 @@ def open_provider(
             base_url,
             network_codes(name, settings),
             grace_seconds=grace,
-            transport=transport,
-            connect_timeout=settings.connect_timeout,
-            read_timeout=settings.read_timeout,
+            **http,
         )
     if name == "pontis":
         from batchpay.providers.pontis import PontisAdapter
@@ -113,9 +116,7 @@ def open_provider(
             env.secret(f"{prefix}_EMAIL"),
             env.secret(f"{prefix}_PASSWORD"),
             base_url,
-            transport=transport,
-            connect_timeout=settings.connect_timeout,
-            read_timeout=settings.read_timeout,
+            **http,
         )
     from batchpay.providers.pay2328 import Pay2328Adapter
 
@@ -126,7 +127,5 @@ def open_provider(
         base_url,
         network_codes(name, settings),
         frozenset(memo_networks),
-        transport=transport,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
+        **http,
     )
