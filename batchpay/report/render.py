@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from batchpay.bulk import bulk
 from batchpay.money import to_wire
 from batchpay.report.books import journal_lines, render_attempts, render_journal
 from batchpay.report.chart import status_chart
 from batchpay.report.model import BUCKETS, CSV_COLUMNS, Report
 from batchpay.report.safe import cell_text, safe_text
+from batchpay.report.xlsx import Sheet, write_workbook
 from batchpay.resources import data_dir
 
 FORMATS = ("html", "csv", "xlsx", "journal", "attempts")
@@ -29,6 +31,7 @@ FILE_NAMES = {
 XLSX_DIGITS = 15  # a spreadsheet number holds this many significant digits exactly
 
 
+@bulk
 def write_report(
     report: Report,
     directory: Path,
@@ -51,6 +54,23 @@ def write_report(
         tmp.replace(path)  # a reader never sees half a file
         written.append(path)
     return written
+
+
+def report_files(directory: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    return [directory / FILE_NAMES[fmt] for fmt in formats]
+
+
+def file_marks(files: list[Path]) -> dict[str, list[int]] | None:
+    """Size and modification time of each file, or None if one is missing: enough to tell
+    that nobody has replaced or edited a report since batchpay wrote it."""
+    marks = {}
+    for path in files:
+        try:
+            status = path.stat()
+        except OSError:
+            return None
+        marks[path.name] = [status.st_size, status.st_mtime_ns]
+    return marks
 
 
 def render_csv(report: Report) -> str:
@@ -92,61 +112,50 @@ def _xlsx_value(value: object) -> object:
     return value
 
 
+_WIDTHS = {
+    "address": 44,
+    "idempotency_key": 38,
+    "provider_ref": 26,
+    "tx_hash": 30,
+    "error": 40,
+    "reference": 16,
+    "name": 22,
+    "description": 30,
+}
+_SUMMARY_HEADER = (
+    "currency",
+    "rows",
+    "requested",
+    "rounding_delta",
+    "sent",
+    "fees",
+    "debited",
+    "to_recipients",
+    *BUCKETS,
+    "identity",
+)
+
+
 def _write_xlsx(report: Report, path: Path) -> None:
-    """Written in openpyxl's streaming mode: a 100k-row report stays fast and small."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook(write_only=True)
-    summary = wb.create_sheet("Summary")
-    rows = wb.create_sheet("Rows")
-
-    def bold(sheet: Any, values: list[str]) -> list[Any]:
-        cells = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.font = Font(bold=True)
-            cells.append(cell)
-        return cells
-
-    header = [
-        "currency",
-        "rows",
-        "requested",
-        "rounding_delta",
-        "sent",
-        "fees",
-        "debited",
-        "to_recipients",
-        *BUCKETS,
-        "identity",
-    ]
     banner = "SANDBOX: no money moved" if report.batch.sandbox else ""
-    summary.freeze_panes = "A3"
-    summary.append(
-        [f"batch {report.batch.batch_id}", report.batch.provider, banner, f"as of {report.as_of}"]
-    )
-    summary.append(bold(summary, header))
+    summary: list[list[Any]] = [
+        [f"batch {report.batch.batch_id}", report.batch.provider, banner, f"as of {report.as_of}"],
+        list(_SUMMARY_HEADER),
+    ]
     for s in report.summaries:
-        summary.append(
-            [
-                _xlsx_value(v)
-                for v in (
-                    s.currency,
-                    s.rows,
-                    s.requested,
-                    s.rounding_delta,
-                    s.sent,
-                    s.fees,
-                    s.debited,
-                    s.to_recipients,
-                    *s.buckets.values(),
-                    "holds" if s.identity_holds else "FAILS",
-                )
-            ]
+        values = (
+            s.currency,
+            s.rows,
+            s.requested,
+            s.rounding_delta,
+            s.sent,
+            s.fees,
+            s.debited,
+            s.to_recipients,
+            *s.buckets.values(),
+            "holds" if s.identity_holds else "FAILS",
         )
+        summary.append([_xlsx_value(v) for v in values])
     summary.append([])
     summary.append(
         [
@@ -154,23 +163,19 @@ def _write_xlsx(report: Report, path: Path) -> None:
             "no digit is lost."
         ]
     )
+    rows = Sheet(
+        "Rows",
+        _xlsx_rows(report),
+        bold_rows=frozenset({1}),
+        widths=[_WIDTHS.get(c, 14) for c in CSV_COLUMNS],
+        freeze_row=1,
+        filter_columns=len(CSV_COLUMNS),
+        filter_rows=len(report.rows) + 1,
+    )
+    write_workbook(path, [Sheet("Summary", summary, bold_rows=frozenset({2}), freeze_row=2), rows])
 
-    widths = {
-        "address": 44,
-        "idempotency_key": 38,
-        "provider_ref": 26,
-        "tx_hash": 30,
-        "error": 40,
-        "reference": 16,
-        "name": 22,
-        "description": 30,
-    }
-    for index, column in enumerate(CSV_COLUMNS, start=1):
-        rows.column_dimensions[get_column_letter(index)].width = widths.get(column, 14)
-    rows.freeze_panes = "A2"
-    last = get_column_letter(len(CSV_COLUMNS))
-    rows.auto_filter.ref = f"A1:{last}{len(report.rows) + 1}"
-    rows.append(bold(rows, list(CSV_COLUMNS)))
+
+def _xlsx_rows(report: Report) -> Iterator[list[Any]]:
+    yield list(CSV_COLUMNS)
     for r in report.rows:
-        rows.append([_xlsx_value(c) for c in r.cells()])
-    wb.save(path)
+        yield [_xlsx_value(c) for c in r.cells()]
