@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import hashlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from batchpay.bulk import bulk, paused_gc
 from batchpay.config import Settings, load_settings
 from batchpay.errors import LedgerError, SheetRejected, UsageError
 from batchpay.ingest import read_sheet
-from batchpay.ledger import Ledger, batch_lock
-from batchpay.model import ACCEPTED, Rounding, RowStatus
+from batchpay.ledger import BatchInfo, Ledger, batch_lock
+from batchpay.model import Rounding, RowStatus
 from batchpay.money import to_wire, total
 from batchpay.plan import Plan, conflicts, make_plan
 from batchpay.problems import Problem, Severity
@@ -30,6 +35,8 @@ from batchpay.providers import Provider, Quote, open_provider
 from batchpay.providers.base import PayoutRequest
 from batchpay.providers.sandbox import FaultHook, SandboxBank, SandboxProvider
 from batchpay.report import FORMATS, Report, build_report, write_report
+from batchpay.report.model import BatchSummary, summarize_ledger
+from batchpay.report.render import file_marks, report_files
 from batchpay.send import Engine, Progress
 from batchpay.validate import SheetOptions, validate_sheet
 from batchpay.validate.annotate import write_annotated
@@ -73,18 +80,27 @@ class RunResult:
     dry_run: bool = False
     plan: Plan | None = None
     quotes: dict[str, Quote] = field(default_factory=dict)  # row_key -> quote (dry run)
-    report: Report | None = None
+    summary: BatchSummary | None = None
     report_files: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # warnings
     requests_sent: int = 0
     stopped: str | None = None  # why sending stopped early (circuit breaker)
+    ledger_path: Path | None = None
+
+    @functools.cached_property
+    def report(self) -> Report | None:
+        """The full reconciliation, read from the ledger when first asked for: a resumed
+        100k-row batch that changed nothing needs only the summary."""
+        if self.dry_run or self.ledger_path is None:
+            return None
+        with Ledger(self.ledger_path, create=False) as ledger:
+            return build_report(ledger, self.batch)
 
     @property
     def exit_code(self) -> int:
-        if self.dry_run or self.report is None:
+        if self.dry_run or self.summary is None:
             return 0
-        done = {str(s) for s in ACCEPTED}
-        return 0 if all(r.status in done for r in self.report.rows) else 3
+        return 0 if self.summary.all_accepted else 3
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -93,13 +109,13 @@ class RunResult:
             "sandbox": self.sandbox,
             "dry_run": self.dry_run,
         }
-        if self.report is not None:
+        if self.summary is not None:
             data |= {
-                "rows": len(self.report.rows),
-                "counts": {k: v for k, v in self.report.counts.items() if v},
-                "totals": self.report.totals_json(),
-                "as_of": self.report.as_of,
-                "identity_holds": self.report.identity_holds,
+                "rows": self.summary.rows,
+                "counts": {k: v for k, v in self.summary.counts.items() if v},
+                "totals": self.summary.totals,
+                "as_of": self.summary.as_of,
+                "identity_holds": self.summary.identity_holds,
                 "report_files": [str(p) for p in self.report_files],
                 "requests_sent": self.requests_sent,
                 "stopped": self.stopped,
@@ -110,6 +126,7 @@ class RunResult:
         return data
 
 
+@bulk
 def validate(
     sheet: Path | str,
     provider: str | None = None,
@@ -168,12 +185,15 @@ def run(
     _check_provider(provider)
     if not batch.strip():
         raise UsageError("--batch must not be empty")
-    loaded = read_sheet(Path(sheet), sheet_name)
     options = _sheet_options(settings, options)
-    checked = validate_sheet(loaded, provider, settings.rounding, options=options)
-    if not checked.ok:
-        raise SheetRejected("the sheet has errors; nothing was sent", checked.problems)
-    plan = make_plan(batch, provider, loaded.name, loaded.sha256, checked.rows, checked.roundings)
+    with paused_gc():
+        loaded = read_sheet(Path(sheet), sheet_name)
+        checked = validate_sheet(loaded, provider, settings.rounding, options=options)
+        if not checked.ok:
+            raise SheetRejected("the sheet has errors; nothing was sent", checked.problems)
+        plan = make_plan(
+            batch, provider, loaded.name, loaded.sha256, checked.rows, checked.roundings
+        )
     warnings = [p for p in checked.problems if p.severity == "warning"]
     if dry_run:
         return _dry_run(plan, settings, warnings, transport)
@@ -184,9 +204,12 @@ def run(
                 f"batch {batch!r} was paid through {known.provider}, "
                 f"not {provider}; use a new batch id"
             )
-        refused = conflicts(plan, ledger.existing(batch))
-        if refused:
-            raise SheetRejected("the sheet changes rows that were already sent", refused)
+        existing = None
+        if ledger.plan_digest(batch) != plan.digest:  # else: this plan was checked and saved
+            existing = ledger.existing(batch)
+            refused = conflicts(plan, existing)
+            if refused:
+                raise SheetRejected("the sheet changes rows that were already sent", refused)
         repeats = paid_recently(plan, ledger, options.allow_duplicates)
         if any(p.severity == "error" for p in repeats):
             raise SheetRejected("references were paid recently in another batch", repeats)
@@ -198,6 +221,7 @@ def run(
                 sandbox=provider_obj.is_sandbox,
                 rounding=settings.rounding,
                 fee_option=settings.fee_option,
+                existing=existing,
             )
             engine = _engine(ledger, provider_obj, batch, settings, progress)
             engine.settle()
@@ -269,6 +293,7 @@ def retry(
         return _finish(ledger, batch, settings, engine)
 
 
+@bulk
 def report(
     batch: str, *, settings: Settings | None = None, formats: tuple[str, ...] = FORMATS
 ) -> list[Path]:
@@ -352,18 +377,50 @@ def _engine(
     )
 
 
+@bulk
 def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> RunResult:
-    built = build_report(ledger, batch)
-    files = write_report(built, settings.report_dir_for(batch), accounts=settings.accounts)
+    """Summarise the batch and rewrite its report files, unless they already show this
+    ledger state (a resume that changed nothing leaves the accountant's files untouched)."""
+    info = ledger.require_batch(batch)
+    directory = settings.report_dir_for(batch)
+    stamp = _report_stamp(ledger, info, settings)
+    files = report_files(directory)
+    marks = file_marks(files)
+    if marks is None or ledger.report_stamp(directory) != (stamp, marks):
+        built = build_report(ledger, batch)
+        files = write_report(built, directory, accounts=settings.accounts)
+        ledger.record_report(directory, stamp, file_marks(files))
     return RunResult(
         batch,
-        built.batch.provider,
-        built.batch.sandbox,
-        report=built,
+        info.provider,
+        info.sandbox,
+        summary=summarize_ledger(ledger, batch),
         report_files=files,
         requests_sent=engine.requests,
         stopped=engine.stopped,
+        ledger_path=ledger.path,
     )
+
+
+def _version() -> str:
+    try:
+        return version("batchpay")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "source"
+
+
+def _report_stamp(ledger: Ledger, info: BatchInfo, settings: Settings) -> str:
+    """Everything the report files are made from, except the time of a run that changed
+    nothing: the batch's revision, its fixed details, the accounts and batchpay's version."""
+    details = dataclasses.asdict(info)
+    del details["last_run_at"], details["refreshed_at"]
+    material = {
+        "revision": ledger.revision(info.batch_id),
+        "batch": details,
+        "accounts": dict(settings.accounts),
+        "version": _version(),
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
 def _dry_run(

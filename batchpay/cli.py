@@ -382,10 +382,11 @@ def _show(result: api.RunResult, as_json: bool) -> None:
     )
     if result.dry_run and result.plan is not None:
         _show_plan(result)
-    elif result.report is not None:
-        counts = ", ".join(f"{k} {v}" for k, v in result.report.counts.items() if v)
-        out.print(f"{len(result.report.rows)} row(s): {counts}")
-        for currency, t in result.report.totals_json().items():
+    elif result.summary is not None:
+        summary = result.summary
+        counts = ", ".join(f"{k} {v}" for k, v in summary.counts.items() if v)
+        out.print(f"{summary.rows} row(s): {counts}")
+        for currency, t in summary.totals.items():
             out.print(
                 f"  {currency}: requested {t['requested']}, sent {t['sent']}, fees {t['fees']}"
             )
@@ -394,7 +395,7 @@ def _show(result: api.RunResult, as_json: bool) -> None:
                 f"[bold red]stopped:[/] {result.stopped}; the rows not sent stay planned. "
                 "Check the provider and your credentials, then run again."
             )
-        check = "[green]holds[/]" if result.report.identity_holds else "[red]FAILS[/]"
+        check = "[green]holds[/]" if summary.identity_holds else "[red]FAILS[/]"
         out.print(f"control identity: {check}")
         for path in result.report_files:
             out.print(f"report: {path}")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from batchpay.bulk import bulk
 from batchpay.errors import SheetUnreadable
 from batchpay.problems import Problem, Severity
 
@@ -34,6 +35,7 @@ class Sheet:
         return self.path.name
 
 
+@bulk
 def read_sheet(path: Path, sheet_name: str | None = None) -> Sheet:
     path = Path(path)
     if not path.is_file():

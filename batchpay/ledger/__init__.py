@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from batchpay.ledger.lock import batch_lock
 from batchpay.ledger.store import (
+    AmountGroup,
     AttemptRecord,
     BatchInfo,
     CallbackResult,
@@ -21,6 +22,7 @@ from batchpay.ledger.store import (
 )
 
 __all__ = [
+    "AmountGroup",
     "AttemptRecord",
     "BatchInfo",
     "CallbackResult",

@@ -14,9 +14,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from batchpay.bulk import bulk
 from batchpay.errors import LedgerError
-from batchpay.model import FINAL, RowStatus
-from batchpay.money import to_wire
+from batchpay.model import FINAL, UNSETTLED, RowStatus
+from batchpay.money import to_wire, total
 from batchpay.plan import Existing, Plan
 
 Clock = Callable[[], dt.datetime]
@@ -35,12 +36,40 @@ def _json(data: Mapping[str, Any]) -> str:
     return json.dumps(dict(data), sort_keys=True, default=str)
 
 
+def _sum_text(text: str | None) -> Decimal:
+    return total(map(Decimal, text.split())) if text else Decimal(0)
+
+
 def _dec(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
 
 def _wire(value: Decimal | None) -> str | None:
     return None if value is None else to_wire(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Doubt:
+    """A row the provider's own list disagrees with (see Ledger.doubtful_payouts)."""
+
+    row_key: str
+    status: RowStatus
+    provider_ref: str | None
+    live: int  # live payouts the provider holds for this row
+    live_refs: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class AmountGroup:
+    """The rows of one currency in one status, added up."""
+
+    currency: str
+    status: RowStatus
+    rows: int
+    requested: Decimal
+    sent: Decimal
+    fees: Decimal
+    rounding_delta: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +260,36 @@ class Ledger:
             raise LedgerError(f"batch {batch_id!r} is not in the ledger {self.path}")
         return info
 
+    def plan_digest(self, batch_id: str) -> str | None:
+        row = self._db.execute(
+            "SELECT plan_digest FROM batches WHERE batch_id = ?", (batch_id,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def revision(self, batch_id: str) -> int:
+        """Bumped by every change to the batch's rows or attempts (migration 003)."""
+        row = self._db.execute(
+            "SELECT revision FROM batches WHERE batch_id = ?", (batch_id,)
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def report_stamp(self, directory: Path) -> tuple[str, Any] | None:
+        """(stamp, file marks) recorded when the reports in ``directory`` were last written."""
+        row = self._db.execute(
+            "SELECT stamp, files_json FROM report_stamps WHERE directory = ?",
+            (str(directory.resolve()),),
+        ).fetchone()
+        return None if row is None else (row[0], json.loads(row[1]))
+
+    def record_report(self, directory: Path, stamp: str, marks: Any) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO report_stamps (directory, stamp, files_json) VALUES (?,?,?)"
+                " ON CONFLICT(directory) DO UPDATE SET stamp = excluded.stamp,"
+                " files_json = excluded.files_json",
+                (str(directory.resolve()), stamp, json.dumps(marks, sort_keys=True)),
+            )
+
     def mark_refreshed(self, batch_id: str) -> None:
         with self.transaction() as db:
             db.execute(
@@ -239,6 +298,7 @@ class Ledger:
 
     # -- planning -------------------------------------------------------------------------
 
+    @bulk
     def existing(self, batch_id: str) -> dict[str, Existing]:
         rows = self._db.execute(
             "SELECT row_key, reference, status, attempt_no, amount, currency, network, address,"
@@ -250,21 +310,35 @@ class Ledger:
             for r in rows
         }
 
-    def save_plan(self, plan: Plan, *, sandbox: bool, rounding: str, fee_option: str) -> int:
+    @bulk
+    def save_plan(
+        self,
+        plan: Plan,
+        *,
+        sandbox: bool,
+        rounding: str,
+        fee_option: str,
+        existing: Mapping[str, Existing] | None = None,
+    ) -> int:
         """Record the batch and its new rows as ``planned``; return how many rows were new.
 
         Rows never sent are refreshed from the sheet; rows already sent are left as they are
         (the planner has refused any changed details before this is called).
         """
         now = self.now()
-        existing = self.existing(plan.batch)
+        digest = plan.digest
+        unchanged = self.plan_digest(plan.batch) == digest
+        if existing is None and not unchanged:
+            existing = self.existing(plan.batch)
         new = 0
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO batches (batch_id, provider, sandbox, sheet_name, sheet_sha256,"
-                " rounding, fee_option, created_at, last_run_at) VALUES (?,?,?,?,?,?,?,?,?)"
+                " rounding, fee_option, created_at, last_run_at, plan_digest)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT(batch_id) DO UPDATE SET last_run_at = excluded.last_run_at,"
-                " sheet_name = excluded.sheet_name, sheet_sha256 = excluded.sheet_sha256",
+                " sheet_name = excluded.sheet_name, sheet_sha256 = excluded.sheet_sha256,"
+                " plan_digest = excluded.plan_digest",
                 (
                     plan.batch,
                     plan.provider,
@@ -275,8 +349,12 @@ class Ledger:
                     fee_option,
                     now,
                     now,
+                    digest,
                 ),
             )
+            if unchanged:  # every row was saved from this very plan already
+                return 0
+            assert existing is not None
             for item in plan.items:
                 p = item.payout
                 old = existing.get(item.row_key)
@@ -325,6 +403,7 @@ class Ledger:
         " updated_at"
     )
 
+    @bulk
     def rows(self, batch_id: str, statuses: Iterable[RowStatus] | None = None) -> list[LedgerRow]:
         sql = f"SELECT {self._ROW_COLUMNS} FROM payouts WHERE batch_id = ?"
         params: list[Any] = [batch_id]
@@ -363,6 +442,71 @@ class Ledger:
             error_message=r[22],
             updated_at=r[23],
         )
+
+    @bulk
+    def amount_groups(self, batch_id: str) -> list[AmountGroup]:
+        """Totals per currency and status. SQLite adds only floats, so it hands each group's
+        decimal strings to Python to add exactly."""
+        return [
+            AmountGroup(
+                currency,
+                RowStatus(status),
+                count,
+                _sum_text(requested),
+                _sum_text(sent),
+                _sum_text(fees),
+                _sum_text(deltas),
+            )
+            for currency, status, count, requested, sent, fees, deltas in self._db.execute(
+                "SELECT currency, status, COUNT(*), group_concat(amount_requested, ' '),"
+                " group_concat(amount_sent, ' '), group_concat(fee, ' '),"
+                " group_concat(rounding_delta, ' ') FROM payouts WHERE batch_id = ?"
+                " GROUP BY currency, status",
+                (batch_id,),
+            )
+        ]
+
+    def last_update(self, batch_id: str) -> str:
+        row = self._db.execute(
+            "SELECT MAX(updated_at) FROM payouts WHERE batch_id = ?", (batch_id,)
+        ).fetchone()
+        return str(row[0] or "")
+
+    def doubtful_payouts(
+        self, batch_id: str, live: Iterable[tuple[str, str | None]]
+    ) -> list[Doubt]:
+        """Match the provider's live payouts, as (key, provider ref), to this batch's rows
+        and return only the rows where the two disagree: more than one live payout for the
+        row, or a settled row whose payout the ledger does not know. SQLite does the
+        matching, so a 100k-row batch costs a temporary table, not 100k Python objects."""
+        db = self._db
+        db.execute("DROP TABLE IF EXISTS temp.listing")
+        db.execute("BEGIN")  # one transaction for the whole list; it touches only temp
+        try:
+            db.execute("CREATE TEMP TABLE listing (key TEXT NOT NULL, ref TEXT)")
+            db.executemany("INSERT INTO temp.listing VALUES (?, ?)", live)
+            db.execute("CREATE INDEX temp.listing_key ON listing(key)")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        found = db.execute(
+            "SELECT o.row_key, p.status, p.provider_ref, COUNT(*),"
+            " group_concat(COALESCE(l.ref, '?'), '\x1f'), MIN(l.ref)"
+            " FROM temp.listing l"
+            " JOIN (SELECT DISTINCT idempotency_key, row_key FROM attempts"
+            "       WHERE batch_id = ? AND action = 'create') o ON o.idempotency_key = l.key"
+            " JOIN payouts p ON p.batch_id = ? AND p.row_key = o.row_key"
+            " GROUP BY o.row_key"
+            f" HAVING COUNT(*) > 1 OR (p.status NOT IN ({','.join('?' * len(UNSETTLED))})"
+            "        AND p.provider_ref IS NOT MIN(l.ref))",
+            (batch_id, batch_id, *UNSETTLED),
+        ).fetchall()
+        db.execute("DROP TABLE temp.listing")
+        return [
+            Doubt(row_key, RowStatus(status), ref, count, sorted(refs.split("\x1f")))
+            for row_key, status, ref, count, refs, _ in found
+        ]
 
     def attempts(self, batch_id: str, row_key: str | None = None) -> list[AttemptRecord]:
         sql = (

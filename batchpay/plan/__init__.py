@@ -6,12 +6,16 @@ returns the plan plus any conflicts, so it can run for ``--dry-run`` without tou
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from batchpay.bulk import bulk
 from batchpay.model import PayoutRow, Rounding, RowStatus
-from batchpay.money import total
+from batchpay.money import to_wire, total
 from batchpay.plan.keys import KeyForm, attempt_key, row_key
 from batchpay.problems import Problem
 
@@ -45,6 +49,33 @@ class Plan:
     items: list[PlannedPayout] = field(default_factory=list)
     roundings: list[Rounding] = field(default_factory=list)
 
+    @functools.cached_property
+    def digest(self) -> str:
+        """A fingerprint of everything the ledger stores from this plan. Equal to the one
+        saved with the batch, the plan is the one already checked and saved: a resume can
+        skip comparing it row by row."""
+        material = [
+            [
+                i.row_key,
+                p.row,
+                p.reference,
+                to_wire(p.amount_requested),
+                to_wire(p.amount),
+                to_wire(p.rounding_delta),
+                p.currency,
+                p.network,
+                p.address,
+                p.memo,
+                p.name,
+                p.description,
+                sorted(p.extra.items()),
+            ]
+            for i in self.items
+            for p in (i.payout,)
+        ]
+        text = json.dumps([self.provider, self.sheet_name, self.sheet_sha256, material])
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def totals(self) -> dict[str, CurrencyTotals]:
         result: dict[str, CurrencyTotals] = {}
         for currency in sorted({i.payout.currency for i in self.items}):
@@ -58,6 +89,7 @@ class Plan:
         return result
 
 
+@bulk
 def make_plan(
     batch: str,
     provider: str,
@@ -87,6 +119,7 @@ class Existing:
     memo: str | None
 
 
+@bulk
 def conflicts(plan: Plan, existing: dict[str, Existing]) -> list[Problem]:
     """Rows whose payment details changed after the ledger started paying them."""
     problems: list[Problem] = []

@@ -211,7 +211,22 @@ class SandboxProvider:
         return None if payout is None else _answer(payout, request.fee_option, None, 200)
 
     def list_payouts(self) -> list[Answer] | None:
-        return [_answer(p, "deduct", None, 200) for p in self.bank.all()]
+        return [
+            Answer(
+                status=p.status,
+                disposition=Disposition.FINAL
+                if p.status is RowStatus.FAILED
+                else Disposition.ACCEPTED,
+                provider_ref=p.ref,
+                key=p.key,
+                amount=p.amount,
+                address=p.address,
+                fee=p.fee,
+                tx_hash=p.tx_hash,
+                http_status=200,
+            )
+            for p in self.bank.all()
+        ]
 
     def quote(self, request: PayoutRequest) -> Quote | None:
         return sandbox_quote(request.currency, request.amount, request.fee_option)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from batchpay.ledger import AttemptRecord, BatchInfo, Ledger, LedgerRow
+from batchpay.bulk import bulk
+from batchpay.ledger import AmountGroup, AttemptRecord, BatchInfo, Ledger, LedgerRow
 from batchpay.model import ACCEPTED, RowStatus
 from batchpay.money import MONEY_CONTEXT, ZERO, to_wire, total
 
@@ -117,28 +119,83 @@ class Report:
     def exceptions(self) -> list[ReportRow]:
         return [r for r in self.rows if r.is_exception]
 
+    def summary(self) -> BatchSummary:
+        groups: dict[tuple[str, str], list[ReportRow]] = {}
+        for r in self.rows:
+            groups.setdefault((r.currency, r.status), []).append(r)
+        return summarize(
+            [
+                AmountGroup(
+                    currency,
+                    RowStatus(status),
+                    len(rows),
+                    total(r.amount_requested for r in rows),
+                    total(r.amount_sent for r in rows if r.amount_sent is not None),
+                    total(r.fee for r in rows if r.fee is not None),
+                    total(r.rounding_delta for r in rows),
+                )
+                for (currency, status), rows in groups.items()
+            ],
+            self.as_of,
+        )
+
     def totals_json(self) -> dict[str, dict[str, str]]:
-        """``{CURRENCY: {"requested": ..., STATUS: ...}}`` as decimal strings (CONTRACT.md)."""
-        result: dict[str, dict[str, str]] = {}
-        for s in self.summaries:
-            entry = {
-                "requested": to_wire(s.requested),
-                "sent": to_wire(s.sent),
-                "fees": to_wire(s.fees),
-                "rounding_delta": to_wire(s.rounding_delta),
-            }
-            for status in RowStatus:
-                amounts = [
-                    r.amount_requested
-                    for r in self.rows
-                    if r.currency == s.currency and r.status == status
-                ]
-                if amounts:
-                    entry[str(status)] = to_wire(total(amounts))
-            result[s.currency] = entry
-        return result
+        return self.summary().totals
 
 
+@dataclass(frozen=True)
+class BatchSummary:
+    """What a run prints and returns: counts and totals, without the rows themselves."""
+
+    rows: int
+    counts: dict[str, int]
+    totals: dict[str, dict[str, str]]  # {CURRENCY: {"requested": ..., STATUS: ...}} (CONTRACT.md)
+    as_of: str
+    identity_holds: bool
+    all_accepted: bool
+
+
+def summarize(groups: Iterable[AmountGroup], as_of: str) -> BatchSummary:
+    counts = {str(s): 0 for s in RowStatus}
+    by_currency: dict[str, list[AmountGroup]] = {}
+    for group in groups:
+        counts[group.status] += group.rows
+        by_currency.setdefault(group.currency, []).append(group)
+    totals: dict[str, dict[str, str]] = {}
+    holds = True
+    for currency in sorted(by_currency):
+        mine = by_currency[currency]
+        requested = total(g.requested for g in mine)
+        entry = {
+            "requested": to_wire(requested),
+            "sent": to_wire(total(g.sent for g in mine)),
+            "fees": to_wire(total(g.fees for g in mine if g.status in ACCEPTED)),
+            "rounding_delta": to_wire(total(g.rounding_delta for g in mine)),
+        }
+        status_totals = {g.status: g.requested for g in mine}
+        entry |= {str(s): to_wire(status_totals[s]) for s in RowStatus if s in status_totals}
+        totals[currency] = entry
+        bucketed = total(g.requested for g in mine if any(g.status in b for b in BUCKETS.values()))
+        holds = holds and bucketed == requested
+    accepted = {str(s) for s in ACCEPTED}
+    return BatchSummary(
+        rows=sum(counts.values()),
+        counts=counts,
+        totals=totals,
+        as_of=as_of,
+        identity_holds=holds,
+        all_accepted=all(n == 0 or s in accepted for s, n in counts.items()),
+    )
+
+
+def summarize_ledger(ledger: Ledger, batch_id: str) -> BatchSummary:
+    """The summary straight from the ledger, without building a report row per payout."""
+    info = ledger.require_batch(batch_id)
+    as_of = max(info.last_run_at, info.refreshed_at or "", ledger.last_update(batch_id))
+    return summarize(ledger.amount_groups(batch_id), as_of)
+
+
+@bulk
 def build_report(ledger: Ledger, batch_id: str) -> Report:
     info = ledger.require_batch(batch_id)
     ledger_rows = ledger.rows(batch_id)

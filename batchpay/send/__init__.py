@@ -19,8 +19,9 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from batchpay.bulk import paused_gc
 from batchpay.ledger import Intent, Ledger, LedgerRow, Outcome
-from batchpay.model import ACCEPTED, FINAL, UNSETTLED, RowStatus
+from batchpay.model import ACCEPTED, FINAL, RowStatus
 from batchpay.plan.keys import attempt_key
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider
 from batchpay.send.breaker import CircuitBreaker, is_trouble
@@ -143,30 +144,24 @@ class Engine:
 
         A live payout carrying one of this batch's keys that the ledger does not hold, or two
         live payouts for one row, puts the row in ``needs_review``."""
-        listing = self.provider.list_payouts()
-        if listing is None:
-            return 0
-        keys = self.ledger.attempt_keys(self.batch)
-        rows = {r.row_key: r for r in self.ledger.rows(self.batch)}
-        live: dict[str, list[Answer]] = {}
-        for payout in listing:
-            row_key = keys.get(payout.key or "")
-            if row_key is not None and payout.status not in DEAD:
-                live.setdefault(row_key, []).append(payout)
+        with paused_gc():  # a listing of the whole batch is a bulk read
+            listing = self.provider.list_payouts()
+            if listing is None:
+                return 0
+            live = ((p.key, p.provider_ref) for p in listing if p.key and p.status not in DEAD)
+            doubts = self.ledger.doubtful_payouts(self.batch, live)
         flagged = 0
-        for row_key, payouts in live.items():
-            row = rows[row_key]
-            reason = None
-            if len(payouts) > 1:
-                refs = ", ".join(sorted(p.provider_ref or "?" for p in payouts))
-                reason = f"{len(payouts)} payouts at the provider for this row ({refs})"
-            elif row.status not in UNSETTLED and row.provider_ref != payouts[0].provider_ref:
+        for doubt in doubts:
+            if doubt.live > 1:
+                refs = ", ".join(doubt.live_refs)
+                reason = f"{doubt.live} payouts at the provider for this row ({refs})"
+            else:
                 reason = (
-                    f"the provider holds payout {payouts[0].provider_ref} for this row, "
+                    f"the provider holds payout {doubt.live_refs[0]} for this row, "
                     f"which the ledger does not know"
                 )
-            if reason and row.status is not RowStatus.NEEDS_REVIEW:
-                self.ledger.flag_review(self.batch, row_key, reason)
+            if doubt.status is not RowStatus.NEEDS_REVIEW:
+                self.ledger.flag_review(self.batch, doubt.row_key, reason)
                 flagged += 1
         return flagged
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from batchpay.bulk import bulk
 from batchpay.ingest import Sheet
 from batchpay.model import PayoutRow, Rounding
 from batchpay.money import RoundingPolicy, TooPrecise, apply_scale, parse_amount, to_wire, total
@@ -53,6 +54,7 @@ def sheet_kind(provider: str | None, headers: list[str]) -> str:
     return "fiat" if "payout_currency" in named and "address" not in named else "crypto"
 
 
+@bulk
 def validate_sheet(
     sheet: Sheet,
     provider: str | None = None,

@@ -31,7 +31,7 @@ def test_pragmas_and_schema_version(tmp_path: Path) -> None:
         db = ledger._db
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def test_an_older_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
@@ -47,9 +47,10 @@ def test_an_older_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
     db.commit()
     db.close()
     with Ledger(path) as ledger:
-        assert ledger._db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert ledger._db.execute("PRAGMA user_version").fetchone()[0] == 3
         assert ledger.require_batch("b").provider == "sandbox"  # nothing lost
         assert ledger._db.execute("SELECT COUNT(*) FROM webhook_events").fetchone() == (0,)
+        assert ledger.revision("b") == 0
 
 
 def test_a_newer_ledger_is_refused(tmp_path: Path) -> None:

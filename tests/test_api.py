@@ -1,0 +1,68 @@
+"""The library surface: what a resume costs, and what it leaves alone."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from batchpay import api
+from batchpay.config import Settings
+from batchpay.ledger import Ledger
+from batchpay.report.model import summarize_ledger
+from tests.conftest import SAMPLES
+
+SAMPLE = SAMPLES / "payroll-2026-11.csv"
+
+
+def _marks(files: list[Path]) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in files}
+
+
+def test_a_resume_that_changes_nothing_leaves_the_reports_alone(settings: Settings) -> None:
+    first = api.run(SAMPLE, "sandbox", "b", settings=settings)
+    assert first.exit_code == 0 and first.requests_sent == 10
+    before = _marks(first.report_files)
+    again = api.run(SAMPLE, "sandbox", "b", settings=settings)
+    assert again.requests_sent == 0 and again.report_files == first.report_files
+    assert _marks(again.report_files) == before
+    assert again.to_json()["totals"] == first.to_json()["totals"]
+
+
+def test_reports_are_rewritten_when_missing_edited_or_out_of_date(settings: Settings) -> None:
+    first = api.run(SAMPLE, "sandbox", "b", settings=settings)
+    html, csv_file = first.report_files[0], first.report_files[1]
+    html.unlink()
+    assert api.run(SAMPLE, "sandbox", "b", settings=settings).report_files[0].is_file()
+    csv_file.write_text("edited by hand")
+    api.run(SAMPLE, "sandbox", "b", settings=settings)
+    assert csv_file.read_text().startswith("row,reference")
+    with Ledger(settings.ledger) as ledger:
+        revision = ledger.revision("b")
+        ledger.flag_review("b", ledger.rows("b")[0].row_key, "a person must look")
+        assert ledger.revision("b") > revision
+    stamp = os.stat(csv_file).st_mtime_ns
+    result = api.status("b", settings=settings)
+    assert os.stat(csv_file).st_mtime_ns != stamp
+    assert "needs_review" in csv_file.read_text()
+    assert result.exit_code == 3
+
+
+def test_the_summary_agrees_with_the_full_report(settings: Settings) -> None:
+    result = api.run(SAMPLE, "sandbox", "b", settings=settings)
+    assert result.report is not None  # read back from the ledger on demand
+    with Ledger(settings.ledger) as ledger:
+        quick = summarize_ledger(ledger, "b")
+    assert quick == result.report.summary() == result.summary
+    assert quick.rows == len(result.report.rows) == 10
+    assert quick.identity_holds and quick.all_accepted
+
+
+def test_an_unchanged_sheet_is_not_saved_again(settings: Settings) -> None:
+    api.run(SAMPLE, "sandbox", "b", settings=settings)
+    with Ledger(settings.ledger) as ledger:
+        revision = ledger.revision("b")
+        updated = [r.updated_at for r in ledger.rows("b")]
+    api.run(SAMPLE, "sandbox", "b", settings=settings)
+    with Ledger(settings.ledger) as ledger:
+        assert ledger.revision("b") == revision  # no row and no attempt was written
+        assert [r.updated_at for r in ledger.rows("b")] == updated
