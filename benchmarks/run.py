@@ -91,8 +91,11 @@ def main() -> None:
         store.parent.mkdir(parents=True, exist_ok=True)
         store.write_text(json.dumps(kept))
         print(f"{spec.title}: done", file=sys.stderr)
-    results = [(spec, kept[spec.key]["size"], kept[spec.key]["runs"], kept[spec.key]["base"])
-               for spec in cases.SPECS if spec.key in kept]
+    results = [
+        (spec, kept[spec.key]["size"], kept[spec.key]["runs"], kept[spec.key]["base"])
+        for spec in cases.SPECS
+        if spec.key in kept
+    ]
     write_results(results, quick=args.quick)
 
 

@@ -427,7 +427,7 @@ class Ledger:
             network=r[7],
             address=r[8],
             memo=r[9],
-            extra=json.loads(r[10]),
+            extra=json.loads(r[10]) if r[10] != "{}" else {},
             amount_requested=Decimal(r[11]),
             amount=Decimal(r[12]),
             rounding_delta=Decimal(r[13]),
