@@ -14,9 +14,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from batchpay.validate.bulkcodecs import b58check_payloads
 from batchpay.validate.codecs import (
     RIPPLE_ALPHABET,
     b58check_decode,
@@ -197,6 +199,22 @@ def check_address(family: str, address: str) -> Verdict:
     if check is None:
         return _bad(f"cannot be checked: no rules for network family {family!r}")
     return check(address)
+
+
+def payable(pairs: Sequence[tuple[str, str]]) -> list[bool]:
+    """``address_problem(family, address) is None`` for each pair, a column at a time:
+    mainnet TRON addresses (most of a crypto payroll) are accepted by the bulk decoder, and
+    everything else gets the scalar check."""
+    verdicts: list[bool | None] = [None] * len(pairs)
+    tron = [i for i, (f, a) in enumerate(pairs) if f == "tron" and len(a) == 34 and a.isascii()]
+    payloads = b58check_payloads([pairs[i][1] for i in tron], 34, 25)
+    for i, payload in zip(tron, payloads, strict=True):
+        if payload is not None and payload[0] == 0x41:
+            verdicts[i] = True
+    return [
+        verdict if verdict is not None else address_problem(*pair) is None
+        for verdict, pair in zip(verdicts, pairs, strict=True)
+    ]
 
 
 def address_problem(family: str, address: str) -> str | None:

@@ -16,7 +16,7 @@ import pandera.pandas as pa
 from batchpay.money import AmountError, NumberFormat, parse_amount
 from batchpay.problems import Problem, Severity
 from batchpay.resources import load_schema_file
-from batchpay.validate.addresses import address_problem, check_address
+from batchpay.validate.addresses import check_address, payable
 from batchpay.validate.tables import Tables
 
 Explain = Callable[[pd.Series], tuple[str, str]]  # row -> (code, message)
@@ -105,20 +105,19 @@ def _rules_common(
 
 def _address_ok(tables: Tables) -> Callable[[pd.DataFrame], pd.Series]:
     def test(df: pd.DataFrame) -> pd.Series:
-        def one(network: str, address: str) -> bool:
+        ok = [True] * len(df)  # unknown networks and empty addresses: other rules report them
+        checked: list[int] = []
+        pairs: list[tuple[str, str]] = []
+        for i, (network, address) in enumerate(
+            zip(df["network"].tolist(), df["address"].tolist(), strict=True)
+        ):
             net = tables.networks.get(network)
-            if net is None or address == "":
-                return True  # reported by the network / address rules
-            return address_problem(net.family, address) is None
-
-        return pd.Series(
-            [
-                one(n, a)
-                for n, a in zip(df["network"].tolist(), df["address"].tolist(), strict=True)
-            ],
-            index=df.index,
-            dtype=bool,
-        )
+            if net is not None and address != "":
+                checked.append(i)
+                pairs.append((net.family, address))
+        for i, verdict in zip(checked, payable(pairs), strict=True):
+            ok[i] = verdict
+        return pd.Series(ok, index=df.index, dtype=bool)
 
     return test
 
