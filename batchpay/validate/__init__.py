@@ -221,12 +221,13 @@ def _finish_rows(
     names = list(frame.columns)
     # plain lists per column are far cheaper than DataFrame.to_dict("records")
     columns = [frame[c].tolist() for c in names]
+    places = _ScaleLookup(tables, provider)
     for row_number, values in zip(frame.index.tolist(), zip(*columns, strict=True), strict=True):
         number = int(row_number)
         if number in bad_rows:
             continue
         record = dict(zip(names, values, strict=True))
-        row = _build_row(number, record, extra_columns, provider, policy, tables, result)
+        row = _build_row(number, record, extra_columns, places, policy, result)
         cap = options.max_amounts.get(row.currency) if row is not None else None
         if row is not None and cap is not None and row.amount_requested > cap:
             result.problems.append(
@@ -244,18 +245,33 @@ def _finish_rows(
             result.rows.append(row)
 
 
+class _ScaleLookup:
+    """The allowed decimal places per (currency, network), looked up once per pair: a
+    sheet has a handful of pairs and up to millions of rows."""
+
+    def __init__(self, tables: Tables, provider: str | None) -> None:
+        self._tables = tables
+        self._provider = provider
+        self._known: dict[tuple[str, str | None], int | None] = {}
+
+    def __call__(self, currency: str, network: str | None) -> int | None:
+        key = (currency, network)
+        if key not in self._known:
+            self._known[key] = self._tables.scale(currency, network, self._provider)
+        return self._known[key]
+
+
 def _build_row(
     number: int,
     record: dict[str, Any],
     extra_columns: list[str],
-    provider: str | None,
+    scale: _ScaleLookup,
     policy: RoundingPolicy,
-    tables: Tables,
     result: Validated,
 ) -> PayoutRow | None:
     requested = parse_amount(record["amount"])
     network = record["network"] or None
-    places = tables.scale(record["currency"], network, provider)
+    places = scale(record["currency"], network)
     if places is None:
         result.problems.append(
             Problem(
@@ -305,5 +321,5 @@ def _build_row(
         memo=record["memo"] or None,
         name=record["name"] or None,
         description=record["description"] or None,
-        extra={c: record[c] for c in extra_columns if record[c]},
+        extra={c: record[c] for c in extra_columns if record[c]} if extra_columns else {},
     )
