@@ -302,9 +302,14 @@ def report(
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise UsageError(f"unknown report format(s): {', '.join(unknown)}")
+    directory = settings.report_dir_for(batch)
     with _existing_ledger(settings) as ledger:
-        built = build_report(ledger, batch)
-    return write_report(built, settings.report_dir_for(batch), formats, settings.accounts)
+        info = ledger.require_batch(batch)
+        stamp = _report_stamp(ledger, info, settings)  # before reading: never newer than it
+        files = write_report(build_report(ledger, batch), directory, formats, settings.accounts)
+        if set(formats) == set(FORMATS):
+            ledger.record_report(directory, stamp, file_marks(report_files(directory)))
+    return files
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -383,7 +388,7 @@ def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> R
     ledger state (a resume that changed nothing leaves the accountant's files untouched)."""
     info = ledger.require_batch(batch)
     directory = settings.report_dir_for(batch)
-    stamp = _report_stamp(ledger, info, settings)
+    stamp = _report_stamp(ledger, info, settings)  # before reading: never newer than it
     files = report_files(directory)
     marks = file_marks(files)
     if marks is None or ledger.report_stamp(directory) != (stamp, marks):

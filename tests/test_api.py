@@ -66,3 +66,14 @@ def test_an_unchanged_sheet_is_not_saved_again(settings: Settings) -> None:
     with Ledger(settings.ledger) as ledger:
         assert ledger.revision("b") == revision  # no row and no attempt was written
         assert [r.updated_at for r in ledger.rows("b")] == updated
+
+
+def test_a_full_report_command_counts_as_current_for_the_next_run(settings: Settings) -> None:
+    api.run(SAMPLE, "sandbox", "b", settings=settings)
+    files = api.report("b", settings=settings)
+    before = _marks(files)
+    api.run(SAMPLE, "sandbox", "b", settings=settings)
+    assert _marks(files) == before
+    api.report("b", settings=settings, formats=("html",))  # one file: the stamp no longer holds
+    api.run(SAMPLE, "sandbox", "b", settings=settings)
+    assert _marks(files)["reconciliation.csv"] != before["reconciliation.csv"]
