@@ -272,4 +272,10 @@ def run_rules(frame: pd.DataFrame, rules: list[Rule]) -> list[Problem]:
 
 
 def _as_check(rule: Rule) -> pa.Check:
-    return pa.Check(lambda df, t=rule.test: t(df).fillna(False).astype(bool), name=rule.name)
+    # ignore_na=False: the frame holds no missing values (empty cells are ""), and pandera
+    # would otherwise scan the whole frame for them once per check
+    return pa.Check(
+        lambda df, t=rule.test: t(df).fillna(False).astype(bool),
+        name=rule.name,
+        ignore_na=False,
+    )
