@@ -132,6 +132,13 @@ class SandboxBank:
             ).fetchall()
         return [_payout(row) for row in rows]
 
+    def listing(self) -> list[tuple[str, str, str]]:
+        """(ref, key, status) of every payout, oldest first."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT ref, key, status FROM payouts ORDER BY rowid"
+            ).fetchall()
+
     def count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM payouts").fetchone()[0])
@@ -211,21 +218,20 @@ class SandboxProvider:
         return None if payout is None else _answer(payout, request.fee_option, None, 200)
 
     def list_payouts(self) -> list[Answer] | None:
+        """What reconciling reads from a listing: key, reference and status of each payout
+        (a real provider's list pages carry little more)."""
+        statuses = {str(s): s for s in RowStatus}
         return [
             Answer(
-                status=p.status,
+                status=statuses[status],
                 disposition=Disposition.FINAL
-                if p.status is RowStatus.FAILED
+                if status == RowStatus.FAILED
                 else Disposition.ACCEPTED,
-                provider_ref=p.ref,
-                key=p.key,
-                amount=p.amount,
-                address=p.address,
-                fee=p.fee,
-                tx_hash=p.tx_hash,
+                provider_ref=ref,
+                key=key,
                 http_status=200,
             )
-            for p in self.bank.all()
+            for ref, key, status in self.bank.listing()
         ]
 
     def quote(self, request: PayoutRequest) -> Quote | None:
