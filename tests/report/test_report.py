@@ -12,7 +12,7 @@ from batchpay.ledger import Ledger
 from batchpay.model import PayoutRow
 from batchpay.plan import make_plan
 from batchpay.providers.sandbox import SandboxBank, SandboxProvider
-from batchpay.report import build_report, render_csv, render_html, write_report
+from batchpay.report import CSV_COLUMNS, build_report, render_csv, render_html, write_report
 from batchpay.report.safe import safe_text
 from batchpay.send import Engine, RetryPolicy
 from tests.conftest import FixedClock
@@ -234,3 +234,13 @@ def test_descriptions_are_inert_in_csv_and_xlsx(tmp_path: Path) -> None:
     values = [c.value for c in sheet[2]]
     assert "'=cmd|'/C calc'!A0" in values and "'@SUM(1+1)*cmd|' /C calc'!A0" in values
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+
+def test_xlsx_rows_hold_what_each_cell_of_the_report_row_holds(tmp_path: Path) -> None:
+    from batchpay.report.render import _xlsx_rows, _xlsx_value
+
+    with _mixed_ledger(tmp_path) as ledger:
+        report = build_report(ledger, "payroll-2026-11")
+    written = list(_xlsx_rows(report))
+    assert written[0] == list(CSV_COLUMNS)
+    assert written[1:] == [[_xlsx_value(c) for c in r.cells()] for r in report.rows]
