@@ -35,7 +35,12 @@ from batchpay.providers import Provider, Quote, open_provider
 from batchpay.providers.base import PayoutRequest
 from batchpay.providers.sandbox import FaultHook, SandboxBank, SandboxProvider
 from batchpay.report import FORMATS, Report, build_report, write_report
-from batchpay.report.model import BatchSummary, summarize_ledger
+from batchpay.report.model import (
+    BatchSummary,
+    summarize_ledger,
+    summary_from_json,
+    summary_json,
+)
 from batchpay.report.render import file_marks, report_files
 from batchpay.send import Engine, Progress
 from batchpay.validate import SheetOptions, validate_sheet
@@ -226,7 +231,7 @@ def run(
             engine = _engine(ledger, provider_obj, batch, settings, progress)
             engine.settle()
             engine.send_planned()
-            engine.reconcile()
+            engine.reconcile(trust_clean=True)
         finally:
             provider_obj.close()
         result = _finish(ledger, batch, settings, engine)
@@ -308,7 +313,8 @@ def report(
         stamp = _report_stamp(ledger, info, settings)  # before reading: never newer than it
         files = write_report(build_report(ledger, batch), directory, formats, settings.accounts)
         if set(formats) == set(FORMATS):
-            ledger.record_report(directory, stamp, file_marks(report_files(directory)))
+            summary = summary_json(summarize_ledger(ledger, batch), ledger, batch)
+            ledger.record_report(directory, stamp, file_marks(report_files(directory)), summary)
     return files
 
 
@@ -391,15 +397,21 @@ def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> R
     stamp = _report_stamp(ledger, info, settings)  # before reading: never newer than it
     files = report_files(directory)
     marks = file_marks(files)
-    if marks is None or ledger.report_stamp(directory) != (stamp, marks):
+    recorded = ledger.report_stamp(directory)
+    if marks is not None and recorded is not None and recorded[:2] == (stamp, marks):
+        summary = summary_from_json(recorded[2], info)
+    else:
         built = build_report(ledger, batch)
         files = write_report(built, directory, accounts=settings.accounts)
-        ledger.record_report(directory, stamp, file_marks(files))
+        summary = summarize_ledger(ledger, batch)
+        ledger.record_report(
+            directory, stamp, file_marks(files), summary_json(summary, ledger, batch)
+        )
     return RunResult(
         batch,
         info.provider,
         info.sandbox,
-        summary=summarize_ledger(ledger, batch),
+        summary=summary,
         report_files=files,
         requests_sent=engine.requests,
         stopped=engine.stopped,

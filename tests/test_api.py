@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from batchpay import api
 from batchpay.config import Settings
 from batchpay.ledger import Ledger
@@ -25,7 +27,12 @@ def test_a_resume_that_changes_nothing_leaves_the_reports_alone(settings: Settin
     again = api.run(SAMPLE, "sandbox", "b", settings=settings)
     assert again.requests_sent == 0 and again.report_files == first.report_files
     assert _marks(again.report_files) == before
-    assert again.to_json()["totals"] == first.to_json()["totals"]
+    first_json, again_json = first.to_json(), again.to_json()
+    assert again_json["rows"] == first_json["rows"] == 10
+    # equal and in the same order: the resumed summary is the stored one
+    assert list(again_json["counts"].items()) == list(first_json["counts"].items())
+    assert list(again_json["totals"].items()) == list(first_json["totals"].items())
+    assert again_json["as_of"] >= first_json["as_of"]
 
 
 def test_reports_are_rewritten_when_missing_edited_or_out_of_date(settings: Settings) -> None:
@@ -77,3 +84,39 @@ def test_a_full_report_command_counts_as_current_for_the_next_run(settings: Sett
     api.report("b", settings=settings, formats=("html",))  # one file: the stamp no longer holds
     api.run(SAMPLE, "sandbox", "b", settings=settings)
     assert _marks(files)["reconciliation.csv"] != before["reconciliation.csv"]
+
+
+def test_a_resume_lists_the_provider_again_only_when_the_batch_changed(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from batchpay.providers.sandbox import SandboxProvider
+
+    listings: list[int] = []
+    original = SandboxProvider.list_payouts
+
+    def counted(self: SandboxProvider) -> object:
+        listings.append(1)
+        return original(self)
+
+    monkeypatch.setattr(SandboxProvider, "list_payouts", counted)
+    api.run(SAMPLE, "sandbox", "b", settings=settings)
+    assert len(listings) == 1  # the run that sent lists, finds all ten, marks it clean
+    api.run(SAMPLE, "sandbox", "b", settings=settings)
+    assert len(listings) == 1  # nothing changed since a clean listing
+    api.status("b", settings=settings)
+    assert len(listings) == 2  # status always asks the provider
+    with Ledger(settings.ledger) as ledger:
+        ledger.flag_review("b", ledger.rows("b")[0].row_key, "a person must look")
+    api.run(SAMPLE, "sandbox", "b", settings=settings)
+    assert len(listings) == 3  # the batch changed: list again
+
+
+def test_a_listing_inside_the_grace_period_is_not_trusted_later(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from batchpay.providers.sandbox import SandboxProvider
+
+    monkeypatch.setattr(SandboxProvider, "grace_seconds", 3600.0)
+    api.run(SAMPLE, "sandbox", "b", settings=settings)
+    with Ledger(settings.ledger) as ledger:
+        assert ledger.reconciled_revision("b") is None  # a late duplicate could still appear

@@ -273,22 +273,51 @@ class Ledger:
         ).fetchone()
         return 0 if row is None else int(row[0])
 
-    def report_stamp(self, directory: Path) -> tuple[str, Any] | None:
-        """(stamp, file marks) recorded when the reports in ``directory`` were last written."""
+    def report_stamp(self, directory: Path) -> tuple[str, Any, Any] | None:
+        """(stamp, file marks, summary) recorded when the reports in ``directory`` were
+        last written."""
         row = self._db.execute(
-            "SELECT stamp, files_json FROM report_stamps WHERE directory = ?",
+            "SELECT stamp, files_json, summary_json FROM report_stamps WHERE directory = ?",
             (str(directory.resolve()),),
         ).fetchone()
-        return None if row is None else (row[0], json.loads(row[1]))
+        return None if row is None else (row[0], json.loads(row[1]), json.loads(row[2]))
 
-    def record_report(self, directory: Path, stamp: str, marks: Any) -> None:
+    def record_report(self, directory: Path, stamp: str, marks: Any, summary: Any) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO report_stamps (directory, stamp, files_json) VALUES (?,?,?)"
-                " ON CONFLICT(directory) DO UPDATE SET stamp = excluded.stamp,"
-                " files_json = excluded.files_json",
-                (str(directory.resolve()), stamp, json.dumps(marks, sort_keys=True)),
+                "INSERT INTO report_stamps (directory, stamp, files_json, summary_json)"
+                " VALUES (?,?,?,?) ON CONFLICT(directory) DO UPDATE SET stamp = excluded.stamp,"
+                " files_json = excluded.files_json, summary_json = excluded.summary_json",
+                (
+                    str(directory.resolve()),
+                    stamp,
+                    json.dumps(marks, sort_keys=True),
+                    json.dumps(summary),  # key order is the order it is shown in
+                ),
             )
+
+    def reconciled_revision(self, batch_id: str) -> int | None:
+        row = self._db.execute(
+            "SELECT reconciled_revision FROM batches WHERE batch_id = ?", (batch_id,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def mark_reconciled(self, batch_id: str, revision: int) -> None:
+        """The provider's list matched every row at ``revision`` (batches has no revision
+        trigger, so this does not change the revision it records)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE batches SET reconciled_revision = ? WHERE batch_id = ?",
+                (revision, batch_id),
+            )
+
+    def last_create(self, batch_id: str) -> str | None:
+        """When the newest create request of the batch started."""
+        row = self._db.execute(
+            "SELECT MAX(started_at) FROM attempts WHERE batch_id = ? AND action = 'create'",
+            (batch_id,),
+        ).fetchone()
+        return None if row is None else row[0]
 
     def mark_refreshed(self, batch_id: str) -> None:
         with self.transaction() as db:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from batchpay.bulk import bulk
 from batchpay.ledger import AmountGroup, AttemptRecord, BatchInfo, Ledger, LedgerRow
@@ -186,6 +188,21 @@ def summarize(groups: Iterable[AmountGroup], as_of: str) -> BatchSummary:
         identity_holds=holds,
         all_accepted=all(n == 0 or s in accepted for s, n in counts.items()),
     )
+
+
+def summary_json(summary: BatchSummary, ledger: Ledger, batch_id: str) -> dict[str, Any]:
+    """The summary as stored beside a report stamp: all of it but "as of", which moves with
+    every run, and the newest row change, from which "as of" is rebuilt."""
+    data = dataclasses.asdict(summary)
+    del data["as_of"]
+    data["last_update"] = ledger.last_update(batch_id)
+    return data
+
+
+def summary_from_json(data: dict[str, Any], info: BatchInfo) -> BatchSummary:
+    fields = {k: v for k, v in data.items() if k != "last_update"}
+    as_of = max(info.last_run_at, info.refreshed_at or "", data["last_update"])
+    return BatchSummary(as_of=as_of, **fields)
 
 
 def summarize_ledger(ledger: Ledger, batch_id: str) -> BatchSummary:

@@ -139,17 +139,28 @@ class Engine:
             self.progress.done()
         self.ledger.mark_refreshed(self.batch)
 
-    def reconcile(self) -> int:
+    def reconcile(self, *, trust_clean: bool = False) -> int:
         """Compare the provider's own list with the ledger, both ways; return rows flagged.
 
         A live payout carrying one of this batch's keys that the ledger does not hold, or two
-        live payouts for one row, puts the row in ``needs_review``."""
+        live payouts for one row, puts the row in ``needs_review``.
+
+        With ``trust_clean``, a batch whose rows and attempts have not changed since a clean
+        listing is not listed again. A listing counts as clean only if it found nothing and
+        was taken at least the provider's grace period after the last create request: the
+        same period after which the engine believes "not found" when deciding to resend."""
+        revision = self.ledger.revision(self.batch)
+        if trust_clean and self.ledger.reconciled_revision(self.batch) == revision:
+            return 0
+        listed_at = self.clock()
         with paused_gc():  # a listing of the whole batch is a bulk read
             listing = self.provider.list_payouts()
             if listing is None:
                 return 0
             live = ((p.key, p.provider_ref) for p in listing if p.key and p.status not in DEAD)
             doubts = self.ledger.doubtful_payouts(self.batch, live)
+        if not doubts and self._settled_before(listed_at):
+            self.ledger.mark_reconciled(self.batch, revision)
         flagged = 0
         for doubt in doubts:
             if doubt.live > 1:
@@ -164,6 +175,13 @@ class Engine:
                 self.ledger.flag_review(self.batch, doubt.row_key, reason)
                 flagged += 1
         return flagged
+
+    def _settled_before(self, moment: dt.datetime) -> bool:
+        last = self.ledger.last_create(self.batch)
+        if last is None:
+            return True
+        started = dt.datetime.fromisoformat(last)
+        return (moment - started).total_seconds() >= self.provider.grace_seconds
 
     # -- lookups --------------------------------------------------------------------------
 

@@ -4,6 +4,9 @@
 ALTER TABLE batches ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
 -- The digest of the plan last saved (Plan.digest): a resume of the same sheet skips re-saving.
 ALTER TABLE batches ADD COLUMN plan_digest TEXT;
+-- The revision at which the provider's own list last matched the ledger in full (see
+-- Engine.reconcile): a resume that finds the batch unchanged since need not list it again.
+ALTER TABLE batches ADD COLUMN reconciled_revision INTEGER;
 CREATE TRIGGER payouts_insert_revision AFTER INSERT ON payouts BEGIN
     UPDATE batches SET revision = revision + 1 WHERE batch_id = NEW.batch_id;
 END;
@@ -20,7 +23,8 @@ END;
 CREATE TABLE report_stamps (
     directory   TEXT PRIMARY KEY,
     stamp       TEXT NOT NULL,
-    files_json  TEXT NOT NULL
+    files_json  TEXT NOT NULL,
+    summary_json TEXT NOT NULL
 );
 -- Reconciling matches the provider's list by key; this index answers it without reading
 -- the attempts' request and response bodies.
