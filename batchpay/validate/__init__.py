@@ -8,6 +8,7 @@ places here, under the rounding policy, and every change is recorded as a :class
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -15,7 +16,16 @@ import pandas as pd
 from batchpay.bulk import bulk
 from batchpay.ingest import Sheet
 from batchpay.model import PayoutRow, Rounding
-from batchpay.money import RoundingPolicy, TooPrecise, apply_scale, parse_amount, to_wire, total
+from batchpay.money import (
+    ZERO,
+    RoundingPolicy,
+    Scaled,
+    TooPrecise,
+    apply_scale,
+    parse_amount,
+    to_wire,
+    total,
+)
 from batchpay.problems import Problem, Severity, has_errors, sort_key
 from batchpay.resources import load_schema_file
 from batchpay.validate.headers import HeaderMap, alias_table, map_headers
@@ -104,7 +114,8 @@ def validate_sheet(
 def _repeated_payments(result: Validated, options: SheetOptions) -> list[Problem]:
     """The same payment (recipient, amount, currency) under two references is usually a
     copy-paste slip; the user must look and say so with --allow-duplicates."""
-    groups: dict[tuple[object, ...], list[PayoutRow]] = {}
+    first: dict[tuple[object, ...], PayoutRow] = {}
+    groups: dict[tuple[object, ...], list[PayoutRow]] = {}  # only payments seen twice or more
     for row in result.rows:
         key = (
             row.currency,
@@ -114,12 +125,12 @@ def _repeated_payments(result: Validated, options: SheetOptions) -> list[Problem
             row.amount,
             tuple(sorted(row.extra.items())) if row.address is None else (),
         )
-        groups.setdefault(key, []).append(row)
+        seen = first.setdefault(key, row)
+        if seen is not row:
+            groups.setdefault(key, [seen]).append(row)
     severity = Severity.WARNING if options.allow_duplicates else Severity.ERROR
     problems = []
     for rows in groups.values():
-        if len(rows) < 2:
-            continue
         refs = ", ".join(r.reference for r in rows)
         for row in rows:
             problems.append(
@@ -202,9 +213,12 @@ def _canonical_frame(
         frame["currency"] = header_map.implied_currency
     for column in _UPPER:
         frame[column] = frame[column].str.upper()
-    frame["network"] = frame["network"].map(
-        lambda n: tables.canonical_network(n) or n.upper() if n else ""
-    )
+    # a sheet spells a handful of networks: resolve each spelling once, then map the column
+    spellings = {
+        n: (tables.canonical_network(n) or n.upper() if n else "")
+        for n in frame["network"].unique().tolist()
+    }
+    frame["network"] = frame["network"].map(spellings)
     return frame
 
 
@@ -284,6 +298,40 @@ def _build_row(
             )
         )
         return None
+    exponent = requested.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent <= places:  # most rows: nothing to round
+        amount, delta = requested, ZERO
+    else:
+        scaled = _round(number, record, requested, places, policy, result)
+        if scaled is None:
+            return None
+        amount, delta = scaled.amount, scaled.delta
+    return PayoutRow(
+        row=number,
+        reference=record["reference"],
+        amount_requested=requested,
+        amount=amount,
+        rounding_delta=delta,
+        currency=record["currency"],
+        network=network,
+        address=record["address"] or None,
+        memo=record["memo"] or None,
+        name=record["name"] or None,
+        description=record["description"] or None,
+        extra={c: record[c] for c in extra_columns if record[c]} if extra_columns else {},
+    )
+
+
+def _round(
+    number: int,
+    record: dict[str, Any],
+    requested: Decimal,
+    places: int,
+    policy: RoundingPolicy,
+    result: Validated,
+) -> Scaled | None:
+    """Round an amount with too many decimals by the policy, recording the delta; or
+    record why it cannot be (policy ``reject``)."""
     try:
         scaled = apply_scale(requested, places, policy)
     except TooPrecise as exc:
@@ -309,17 +357,4 @@ def _build_row(
                 places,
             )
         )
-    return PayoutRow(
-        row=number,
-        reference=record["reference"],
-        amount_requested=requested,
-        amount=scaled.amount,
-        rounding_delta=scaled.delta,
-        currency=record["currency"],
-        network=network,
-        address=record["address"] or None,
-        memo=record["memo"] or None,
-        name=record["name"] or None,
-        description=record["description"] or None,
-        extra={c: record[c] for c in extra_columns if record[c]} if extra_columns else {},
-    )
+    return scaled
