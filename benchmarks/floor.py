@@ -48,7 +48,8 @@ def main() -> None:
 
     print("| piece (fastest CPython form) | per row |")
     print("|---|---|")
-    total = _per_row("read_csv(dtype=str) itself", rows, lambda: pd.read_csv(path, dtype=str))
+    read = _per_row("read_csv(dtype=str) itself", rows, lambda: pd.read_csv(path, dtype=str))
+    total = read
     total += _per_row(
         "one vectorised pandas string pass over the 7 columns (strip)",
         rows,
@@ -89,6 +90,7 @@ def main() -> None:
         ),
     )
     print(f"| **sum of the floor** | **{total:.2f} µs** |")
+    print(f"\nThe floor alone is {total / read:.1f}x read_csv on this run; the target is 4x.")
 
 
 if __name__ == "__main__":
