@@ -38,6 +38,18 @@ def b58decode(text: str, alphabet: str = BITCOIN_ALPHABET) -> bytes | None:
     return b"\x00" * leading + body
 
 
+def b58check_encode(payload: bytes, alphabet: str = BITCOIN_ALPHABET) -> str:
+    """Payload plus its 4-byte double-SHA-256 checksum, in base58 (sample sheets, tests)."""
+    data = payload + hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
+    number = int.from_bytes(data, "big")
+    digits = []
+    while number:
+        number, rest = divmod(number, 58)
+        digits.append(alphabet[rest])
+    leading = len(data) - len(data.lstrip(b"\0"))
+    return alphabet[0] * leading + "".join(reversed(digits))
+
+
 def b58check_decode(text: str, alphabet: str = BITCOIN_ALPHABET) -> bytes | None:
     """The payload of a Base58Check string, or None if it does not decode or check."""
     raw = b58decode(text, alphabet)
