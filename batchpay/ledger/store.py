@@ -549,15 +549,6 @@ class Ledger:
             params.append(row_key)
         return [AttemptRecord(*r) for r in self._db.execute(sql + " ORDER BY id", params)]
 
-    def attempt_counts(self, batch_id: str) -> dict[str, int]:
-        return dict(
-            self._db.execute(
-                "SELECT row_key, COUNT(*) FROM attempts WHERE batch_id = ? AND action = 'create'"
-                " GROUP BY row_key",
-                (batch_id,),
-            ).fetchall()
-        )
-
     def recent_payments(self, batch_id: str, since: str) -> dict[str, list[tuple[str, Decimal]]]:
         """reference -> [(batch, amount)] paid or in flight in *other* batches since ``since``."""
         found: dict[str, list[tuple[str, Decimal]]] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -216,17 +217,15 @@ def summarize_ledger(ledger: Ledger, batch_id: str) -> BatchSummary:
 def build_report(ledger: Ledger, batch_id: str) -> Report:
     info = ledger.require_batch(batch_id)
     ledger_rows = ledger.rows(batch_id)
-    attempts = ledger.attempt_counts(batch_id)
-    rows = [_report_row(r, attempts.get(r.row_key, 0)) for r in ledger_rows]
+    records = ledger.attempts(batch_id)
+    creates = Counter(a.row_key for a in records if a.action == "create")
+    rows = [_report_row(r, creates[r.row_key]) for r in ledger_rows]
     as_of = max([info.last_run_at, info.refreshed_at or "", *(r.updated_at for r in ledger_rows)])
     counts = {str(s): 0 for s in RowStatus}
     for r in rows:
         counts[r.status] += 1
     references = {r.row_key: (r.sheet_row, r.reference) for r in ledger_rows}
-    trail = [
-        (references.get(a.row_key, (0, ""))[0], references.get(a.row_key, (0, ""))[1], a)
-        for a in ledger.attempts(batch_id)
-    ]
+    trail = [(*references.get(a.row_key, (0, "")), a) for a in records]
     return Report(info, as_of, rows, _summaries(ledger_rows, info.fee_option), counts, trail)
 
 
