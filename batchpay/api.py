@@ -35,12 +35,7 @@ from batchpay.providers import Provider, Quote, open_provider
 from batchpay.providers.base import PayoutRequest
 from batchpay.providers.sandbox import FaultHook, SandboxBank, SandboxProvider
 from batchpay.report import FORMATS, Report, build_report, write_report
-from batchpay.report.model import (
-    BatchSummary,
-    summarize_ledger,
-    summary_from_json,
-    summary_json,
-)
+from batchpay.report.model import BatchSummary, summary_from_json, summary_json
 from batchpay.report.render import file_marks, report_files
 from batchpay.send import Engine, Progress
 from batchpay.validate import SheetOptions, validate_sheet
@@ -307,14 +302,9 @@ def report(
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise UsageError(f"unknown report format(s): {', '.join(unknown)}")
-    directory = settings.report_dir_for(batch)
     with _existing_ledger(settings) as ledger:
         info = ledger.require_batch(batch)
-        stamp = _report_stamp(ledger, info, settings)  # before reading: never newer than it
-        files = write_report(build_report(ledger, batch), directory, formats, settings.accounts)
-        if set(formats) == set(FORMATS):
-            summary = summary_json(summarize_ledger(ledger, batch), ledger, batch)
-            ledger.record_report(directory, stamp, file_marks(report_files(directory)), summary)
+        files, _ = _write_reports(ledger, info, settings, formats)
     return files
 
 
@@ -394,19 +384,14 @@ def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> R
     ledger state (a resume that changed nothing leaves the accountant's files untouched)."""
     info = ledger.require_batch(batch)
     directory = settings.report_dir_for(batch)
-    stamp = _report_stamp(ledger, info, settings)  # before reading: never newer than it
     files = report_files(directory)
     marks = file_marks(files)
     recorded = ledger.report_stamp(directory)
-    if marks is not None and recorded is not None and recorded[:2] == (stamp, marks):
+    current = (_report_stamp(ledger, info, settings), marks)
+    if marks is not None and recorded is not None and recorded[:2] == current:
         summary = summary_from_json(recorded[2], info)
     else:
-        built = build_report(ledger, batch)
-        files = write_report(built, directory, accounts=settings.accounts)
-        summary = summarize_ledger(ledger, batch)
-        ledger.record_report(
-            directory, stamp, file_marks(files), summary_json(summary, ledger, batch)
-        )
+        files, summary = _write_reports(ledger, info, settings, FORMATS)
     return RunResult(
         batch,
         info.provider,
@@ -417,6 +402,22 @@ def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> R
         stopped=engine.stopped,
         ledger_path=ledger.path,
     )
+
+
+def _write_reports(
+    ledger: Ledger, info: BatchInfo, settings: Settings, formats: tuple[str, ...]
+) -> tuple[list[Path], BatchSummary]:
+    """Write the report files; when all of them are written, record the ledger state they
+    show (with their summary) so a later run that changes nothing can leave them alone."""
+    stamp = _report_stamp(ledger, info, settings)  # before reading: never newer than it
+    built = build_report(ledger, info.batch_id)
+    directory = settings.report_dir_for(info.batch_id)
+    files = write_report(built, directory, formats, settings.accounts)
+    summary = built.summary()
+    if set(formats) == set(FORMATS):
+        stored = summary_json(summary, ledger, info.batch_id)
+        ledger.record_report(directory, stamp, file_marks(files), stored)
+    return files, summary
 
 
 def _version() -> str:

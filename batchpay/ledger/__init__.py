@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from batchpay.ledger.lock import batch_lock
 from batchpay.ledger.store import (
-    AmountGroup,
     AttemptRecord,
     BatchInfo,
     CallbackResult,
@@ -22,7 +21,6 @@ from batchpay.ledger.store import (
 )
 
 __all__ = [
-    "AmountGroup",
     "AttemptRecord",
     "BatchInfo",
     "CallbackResult",

@@ -17,7 +17,7 @@ from typing import Any
 from batchpay.bulk import bulk
 from batchpay.errors import LedgerError
 from batchpay.model import FINAL, UNSETTLED, RowStatus
-from batchpay.money import to_wire, total
+from batchpay.money import to_wire
 from batchpay.plan import Existing, Plan
 
 Clock = Callable[[], dt.datetime]
@@ -34,10 +34,6 @@ def _iso(moment: dt.datetime) -> str:
 def _json(data: Mapping[str, Any]) -> str:
     # Decimals from provider answers are kept as exact strings.
     return json.dumps(dict(data), sort_keys=True, default=str)
-
-
-def _sum_text(text: str | None) -> Decimal:
-    return total(map(Decimal, text.split())) if text else Decimal(0)
 
 
 def _dec(text: str | None) -> Decimal | None:
@@ -57,19 +53,6 @@ class Doubt:
     provider_ref: str | None
     live: int  # live payouts the provider holds for this row
     live_refs: list[str]
-
-
-@dataclass(frozen=True, slots=True)
-class AmountGroup:
-    """The rows of one currency in one status, added up."""
-
-    currency: str
-    status: RowStatus
-    rows: int
-    requested: Decimal
-    sent: Decimal
-    fees: Decimal
-    rounding_delta: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -473,28 +456,6 @@ class Ledger:
         )
 
     @bulk
-    def amount_groups(self, batch_id: str) -> list[AmountGroup]:
-        """Totals per currency and status. SQLite adds only floats, so it hands each group's
-        decimal strings to Python to add exactly."""
-        return [
-            AmountGroup(
-                currency,
-                RowStatus(status),
-                count,
-                _sum_text(requested),
-                _sum_text(sent),
-                _sum_text(fees),
-                _sum_text(deltas),
-            )
-            for currency, status, count, requested, sent, fees, deltas in self._db.execute(
-                "SELECT currency, status, COUNT(*), group_concat(amount_requested, ' '),"
-                " group_concat(amount_sent, ' '), group_concat(fee, ' '),"
-                " group_concat(rounding_delta, ' ') FROM payouts WHERE batch_id = ?"
-                " GROUP BY currency, status",
-                (batch_id,),
-            )
-        ]
-
     def last_update(self, batch_id: str) -> str:
         row = self._db.execute(
             "SELECT MAX(updated_at) FROM payouts WHERE batch_id = ?", (batch_id,)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from batchpay.bulk import bulk
-from batchpay.ledger import AmountGroup, AttemptRecord, BatchInfo, Ledger, LedgerRow
+from batchpay.ledger import AttemptRecord, BatchInfo, Ledger, LedgerRow
 from batchpay.model import ACCEPTED, RowStatus
 from batchpay.money import MONEY_CONTEXT, ZERO, to_wire, total
 
@@ -95,6 +94,17 @@ class CurrencySummary:
     to_recipients: Decimal  # what the recipients were sent, after fees
     buckets: dict[str, Decimal]
     bucket_rows: dict[str, int]
+    by_status: dict[str, Decimal]  # requested, per row status present
+
+    def totals_json(self) -> dict[str, str]:
+        entry = {
+            "requested": to_wire(self.requested),
+            "sent": to_wire(self.sent),
+            "fees": to_wire(self.fees),
+            "rounding_delta": to_wire(self.rounding_delta),
+        }
+        entry |= {str(s): to_wire(self.by_status[s]) for s in RowStatus if s in self.by_status}
+        return entry
 
     @property
     def accounted(self) -> Decimal:
@@ -123,23 +133,14 @@ class Report:
         return [r for r in self.rows if r.is_exception]
 
     def summary(self) -> BatchSummary:
-        groups: dict[tuple[str, str], list[ReportRow]] = {}
-        for r in self.rows:
-            groups.setdefault((r.currency, r.status), []).append(r)
-        return summarize(
-            [
-                AmountGroup(
-                    currency,
-                    RowStatus(status),
-                    len(rows),
-                    total(r.amount_requested for r in rows),
-                    total(r.amount_sent for r in rows if r.amount_sent is not None),
-                    total(r.fee for r in rows if r.fee is not None),
-                    total(r.rounding_delta for r in rows),
-                )
-                for (currency, status), rows in groups.items()
-            ],
-            self.as_of,
+        accepted = {str(s) for s in ACCEPTED}
+        return BatchSummary(
+            rows=len(self.rows),
+            counts=dict(self.counts),
+            totals={s.currency: s.totals_json() for s in self.summaries},
+            as_of=self.as_of,
+            identity_holds=self.identity_holds,
+            all_accepted=all(n == 0 or k in accepted for k, n in self.counts.items()),
         )
 
     def totals_json(self) -> dict[str, dict[str, str]]:
@@ -158,39 +159,6 @@ class BatchSummary:
     all_accepted: bool
 
 
-def summarize(groups: Iterable[AmountGroup], as_of: str) -> BatchSummary:
-    counts = {str(s): 0 for s in RowStatus}
-    by_currency: dict[str, list[AmountGroup]] = {}
-    for group in groups:
-        counts[group.status] += group.rows
-        by_currency.setdefault(group.currency, []).append(group)
-    totals: dict[str, dict[str, str]] = {}
-    holds = True
-    for currency in sorted(by_currency):
-        mine = by_currency[currency]
-        requested = total(g.requested for g in mine)
-        entry = {
-            "requested": to_wire(requested),
-            "sent": to_wire(total(g.sent for g in mine)),
-            "fees": to_wire(total(g.fees for g in mine if g.status in ACCEPTED)),
-            "rounding_delta": to_wire(total(g.rounding_delta for g in mine)),
-        }
-        status_totals = {g.status: g.requested for g in mine}
-        entry |= {str(s): to_wire(status_totals[s]) for s in RowStatus if s in status_totals}
-        totals[currency] = entry
-        bucketed = total(g.requested for g in mine if any(g.status in b for b in BUCKETS.values()))
-        holds = holds and bucketed == requested
-    accepted = {str(s) for s in ACCEPTED}
-    return BatchSummary(
-        rows=sum(counts.values()),
-        counts=counts,
-        totals=totals,
-        as_of=as_of,
-        identity_holds=holds,
-        all_accepted=all(n == 0 or s in accepted for s, n in counts.items()),
-    )
-
-
 def summary_json(summary: BatchSummary, ledger: Ledger, batch_id: str) -> dict[str, Any]:
     """The summary as stored beside a report stamp: all of it but "as of", which moves with
     every run, and the newest row change, from which "as of" is rebuilt."""
@@ -206,13 +174,6 @@ def summary_from_json(data: dict[str, Any], info: BatchInfo) -> BatchSummary:
     return BatchSummary(as_of=as_of, **fields)
 
 
-def summarize_ledger(ledger: Ledger, batch_id: str) -> BatchSummary:
-    """The summary straight from the ledger, without building a report row per payout."""
-    info = ledger.require_batch(batch_id)
-    as_of = max(info.last_run_at, info.refreshed_at or "", ledger.last_update(batch_id))
-    return summarize(ledger.amount_groups(batch_id), as_of)
-
-
 @bulk
 def build_report(ledger: Ledger, batch_id: str) -> Report:
     info = ledger.require_batch(batch_id)
@@ -226,7 +187,7 @@ def build_report(ledger: Ledger, batch_id: str) -> Report:
         counts[r.status] += 1
     references = {r.row_key: (r.sheet_row, r.reference) for r in ledger_rows}
     trail = [(*references.get(a.row_key, (0, "")), a) for a in records]
-    return Report(info, as_of, rows, _summaries(ledger_rows, info.fee_option), counts, trail)
+    return Report(info, as_of, rows, _summaries(rows, info.fee_option), counts, trail)
 
 
 def _report_row(r: LedgerRow, attempts: int) -> ReportRow:
@@ -251,34 +212,39 @@ def _report_row(r: LedgerRow, attempts: int) -> ReportRow:
     )
 
 
-def _summaries(rows: list[LedgerRow], fee_option: str) -> list[CurrencySummary]:
-    result = []
-    for currency in sorted({r.currency for r in rows}):
-        mine = [r for r in rows if r.currency == currency]
-        buckets = {
-            name: total(r.amount_requested for r in mine if r.status in statuses)
+def _summaries(rows: list[ReportRow], fee_option: str) -> list[CurrencySummary]:
+    by_currency: dict[str, list[ReportRow]] = {}
+    for r in rows:
+        by_currency.setdefault(r.currency, []).append(r)
+    return [_currency_summary(c, by_currency[c], fee_option) for c in sorted(by_currency)]
+
+
+def _currency_summary(currency: str, rows: list[ReportRow], fee_option: str) -> CurrencySummary:
+    by_status: dict[str, list[Decimal]] = {}
+    for r in rows:
+        by_status.setdefault(r.status, []).append(r.amount_requested)
+    requested = {status: total(amounts) for status, amounts in by_status.items()}
+    sent = total(r.amount_sent for r in rows if r.amount_sent is not None)
+    fees = total(r.fee for r in rows if r.fee is not None)  # report rows carry accepted fees
+    # deduct: fees come out of the amount sent; add: they are charged on top of it
+    debited = total([sent, fees]) if fee_option == "add" else sent
+    to_recipients = sent if fee_option == "add" else MONEY_CONTEXT.subtract(sent, fees)
+    return CurrencySummary(
+        currency=currency,
+        rows=len(rows),
+        requested=total(r.amount_requested for r in rows),
+        rounding_delta=total(r.rounding_delta for r in rows),
+        sent=sent,
+        fees=fees,
+        debited=debited,
+        to_recipients=to_recipients,
+        buckets={
+            name: total(requested.get(s, ZERO) for s in statuses)
             for name, statuses in BUCKETS.items()
-        }
-        bucket_rows = {
-            name: sum(1 for r in mine if r.status in statuses) for name, statuses in BUCKETS.items()
-        }
-        sent = total(r.amount_sent for r in mine if r.amount_sent is not None)
-        fees = total(r.fee for r in mine if r.fee is not None and r.status in ACCEPTED)
-        # deduct: fees come out of the amount sent; add: they are charged on top of it
-        debited = total([sent, fees]) if fee_option == "add" else sent
-        to_recipients = sent if fee_option == "add" else MONEY_CONTEXT.subtract(sent, fees)
-        result.append(
-            CurrencySummary(
-                currency=currency,
-                rows=len(mine),
-                requested=total(r.amount_requested for r in mine),
-                rounding_delta=total(r.rounding_delta for r in mine),
-                sent=sent,
-                fees=fees,
-                debited=debited,
-                to_recipients=to_recipients,
-                buckets=buckets,
-                bucket_rows=bucket_rows,
-            )
-        )
-    return result
+        },
+        bucket_rows={
+            name: sum(len(by_status.get(s, [])) for s in statuses)
+            for name, statuses in BUCKETS.items()
+        },
+        by_status=requested,
+    )
