@@ -7,6 +7,8 @@ places here, under the rounding policy, and every change is recorded as a :class
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -235,7 +237,8 @@ def _finish_rows(
     names = list(frame.columns)
     # plain lists per column are far cheaper than DataFrame.to_dict("records")
     columns = [frame[c].tolist() for c in names]
-    places = _ScaleLookup(tables, provider)
+    # a sheet has a handful of (currency, network) pairs and up to millions of rows
+    places = functools.cache(lambda currency, network: tables.scale(currency, network, provider))
     for row_number, values in zip(frame.index.tolist(), zip(*columns, strict=True), strict=True):
         number = int(row_number)
         if number in bad_rows:
@@ -259,27 +262,11 @@ def _finish_rows(
             result.rows.append(row)
 
 
-class _ScaleLookup:
-    """The allowed decimal places per (currency, network), looked up once per pair: a
-    sheet has a handful of pairs and up to millions of rows."""
-
-    def __init__(self, tables: Tables, provider: str | None) -> None:
-        self._tables = tables
-        self._provider = provider
-        self._known: dict[tuple[str, str | None], int | None] = {}
-
-    def __call__(self, currency: str, network: str | None) -> int | None:
-        key = (currency, network)
-        if key not in self._known:
-            self._known[key] = self._tables.scale(currency, network, self._provider)
-        return self._known[key]
-
-
 def _build_row(
     number: int,
     record: dict[str, Any],
     extra_columns: list[str],
-    scale: _ScaleLookup,
+    scale: Callable[[str, str | None], int | None],
     policy: RoundingPolicy,
     result: Validated,
 ) -> PayoutRow | None:

@@ -26,24 +26,14 @@ _PAIR = np.uint64(58 * 58)
 _FIFTY_EIGHT = np.uint64(58)
 
 
-def _lookup(alphabet: str) -> np.ndarray:
-    table = np.full(256, _NOT_A_DIGIT, dtype=np.uint8)
-    for value, char in enumerate(alphabet):
-        table[ord(char)] = value
-    return table
+_BITCOIN = np.full(256, _NOT_A_DIGIT, dtype=np.uint8)  # byte -> base58 digit (Bitcoin alphabet)
+_BITCOIN[[ord(char) for char in BITCOIN_ALPHABET]] = np.arange(58, dtype=np.uint8)
 
 
-_BITCOIN = _lookup(BITCOIN_ALPHABET)
-
-
-def b58check_payloads(
-    texts: Sequence[str], length: int, size: int, alphabet: str = BITCOIN_ALPHABET
-) -> list[bytes | None]:
+def b58check_payloads(texts: Sequence[str], length: int, size: int) -> list[bytes | None]:
     """For texts of exactly ``length`` characters that decode to exactly ``size`` bytes with a
     valid 4-byte checksum and no leading zero byte: the payload (``size - 4`` bytes).
     None for every other text, which the caller must then check the slow way."""
-    if alphabet != BITCOIN_ALPHABET:
-        raise ValueError("only the Bitcoin alphabet has a bulk decoder")
     result: list[bytes | None] = []
     for start in range(0, len(texts), _CHUNK):
         result += _decode_chunk(texts[start : start + _CHUNK], length, size)
