@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
+from openpyxl.utils import get_column_letter
+
 Cell = str | int | Decimal | None
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -39,15 +41,6 @@ class Sheet:
     freeze_row: int = 0  # rows above this stay on screen; 0 freezes nothing
     filter_columns: int = 0  # an auto-filter over the first row and this many columns
     filter_rows: int = 0
-
-
-def column_letter(index: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def write_workbook(path: Path, sheets: Sequence[Sheet]) -> None:
@@ -105,7 +98,7 @@ def _write_sheet(stream: IO[bytes], sheet: Sheet) -> None:
     letters: list[str] = []
     for number, values in enumerate(sheet.rows, start=1):
         while len(letters) < len(values):
-            letters.append(column_letter(len(letters) + 1))
+            letters.append(get_column_letter(len(letters) + 1))
         line = _row(number, values, letters, BOLD if number in sheet.bold_rows else 0)
         buffer.append(line)
         size += len(line)
@@ -114,7 +107,7 @@ def _write_sheet(stream: IO[bytes], sheet: Sheet) -> None:
             buffer, size = [], 0
     buffer.append("</sheetData>")
     if sheet.filter_columns:
-        last = f"{column_letter(sheet.filter_columns)}{max(sheet.filter_rows, 1)}"
+        last = f"{get_column_letter(sheet.filter_columns)}{max(sheet.filter_rows, 1)}"
         buffer.append(f'<autoFilter ref="A1:{last}"/>')
     buffer.append("</worksheet>")
     stream.write("".join(buffer).encode("utf-8"))
@@ -175,7 +168,7 @@ def _workbook(sheets: Sequence[Sheet]) -> str:
     )
     names = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n - 1}" hidden="1">'
-        f"{escape(_quoted(s.name))}!$A$1:${column_letter(s.filter_columns)}$"
+        f"{escape(_quoted(s.name))}!$A$1:${get_column_letter(s.filter_columns)}$"
         f"{max(s.filter_rows, 1)}</definedName>"
         for n, s in enumerate(sheets, start=1)
         if s.filter_columns

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import openpyxl
 
-from batchpay.report.xlsx import Sheet, column_letter, write_workbook
+from batchpay.report.xlsx import Sheet, write_workbook
 
 
 def _book(tmp_path: Path, name: str = "b.xlsx") -> Path:
@@ -71,5 +71,9 @@ def test_same_content_same_bytes(tmp_path: Path) -> None:
     assert _book(tmp_path, "1.xlsx").read_bytes() == _book(tmp_path, "2.xlsx").read_bytes()
 
 
-def test_column_letters() -> None:
-    assert [column_letter(n) for n in (1, 26, 27, 52, 703)] == ["A", "Z", "AA", "AZ", "AAA"]
+def test_columns_past_z_land_where_they_belong(tmp_path: Path) -> None:
+    path = tmp_path / "wide.xlsx"
+    write_workbook(path, [Sheet("Wide", [list(range(1, 54))], filter_columns=53)])
+    sheet = openpyxl.load_workbook(path)["Wide"]
+    assert [sheet[ref].value for ref in ("A1", "Z1", "AA1", "AZ1", "BA1")] == [1, 26, 27, 52, 53]
+    assert sheet.auto_filter.ref == "A1:BA1"
