@@ -11,7 +11,13 @@ from batchpay.config import Secret
 from batchpay.model import RowStatus
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
 from batchpay.providers.http import provider_message, response_view
-from batchpay.providers.tagged import TaggedAdapter, match_tagged, tag_in, tagged_description
+from batchpay.providers.tagged import (
+    TaggedAdapter,
+    match_tagged,
+    search_failed,
+    tag_in,
+    tagged_description,
+)
 from batchpay.providers.transport import Failure, Reply
 from batchpay.providers.wire import dumps
 
@@ -88,12 +94,7 @@ class OxaPayAdapter(TaggedAdapter):
             }
         )
         if found is None:
-            return Answer(
-                RowStatus.UNKNOWN,
-                Disposition.UNKNOWN,
-                error_code="search_failed",
-                error_message="could not search the provider's payout history",
-            )
+            return search_failed("could not search the provider's payout history")
         return match_tagged(
             request,
             found,

@@ -61,6 +61,13 @@ def tagged_description(request: PayoutRequest, limit: int) -> str:
     return f"{text[:room]} {tag}" if room > 0 else tag
 
 
+def search_failed(message: str) -> Answer:
+    """The search for a tagged payout could not be done: whether it exists stays unknown."""
+    return Answer(
+        RowStatus.UNKNOWN, Disposition.UNKNOWN, error_code="search_failed", error_message=message
+    )
+
+
 def match_tagged(
     request: PayoutRequest,
     candidates: Iterable[T],

@@ -11,7 +11,13 @@ from batchpay.config import Secret
 from batchpay.model import RowStatus
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote
 from batchpay.providers.http import provider_message, response_view
-from batchpay.providers.tagged import TaggedAdapter, match_tagged, tag_in, tagged_description
+from batchpay.providers.tagged import (
+    TaggedAdapter,
+    match_tagged,
+    search_failed,
+    tag_in,
+    tagged_description,
+)
 from batchpay.providers.transport import Failure, Reply
 from batchpay.providers.wire import b64, dumps, hmac_hex
 
@@ -86,12 +92,7 @@ class TheDexAdapter(TaggedAdapter):
             return None if answer.error_code == "not_found" else answer
         listed = self._list()
         if listed is None:
-            return Answer(
-                RowStatus.UNKNOWN,
-                Disposition.UNKNOWN,
-                error_code="search_failed",
-                error_message="could not list the provider's payouts",
-            )
+            return search_failed("could not list the provider's payouts")
         candidates = [p for p in listed if p.get("payCurrency") == self.pay_currency(request)]
         return match_tagged(
             request,
