@@ -186,28 +186,34 @@ def _planned_ledger(size: int, provider: str, workdir: Path):  # type: ignore[no
     return ledger
 
 
+def _engine_2328io(  # type: ignore[no-untyped-def]
+    size: int, work_dir: Path, environ: dict[str, str], concurrency: int, rate: float
+):
+    """An engine over a planned ledger of ``size`` rows, sending to the 2328.io emulation."""
+    from batchpay.config import load_settings
+    from batchpay.providers import open_provider
+    from batchpay.send import Engine
+
+    return Engine(
+        ledger=_planned_ledger(size, "2328io", work_dir),
+        provider=open_provider("2328io", load_settings(environ=environ)),
+        batch="bench",
+        concurrency=concurrency,
+        rate=rate,
+    )
+
+
 def send(size: int, timed: Timed) -> dict[str, float]:
     import tempfile
 
-    from batchpay.config import load_settings
     from batchpay.emulator import Emulator
     from batchpay.emulator.server import EmulatorServer
-    from batchpay.providers import open_provider
-    from batchpay.send import Engine
 
     work_dir = Path(tempfile.mkdtemp())
     server = EmulatorServer(Emulator())
     server.start()
     try:
-        ledger = _planned_ledger(size, "2328io", work_dir)
-        settings = load_settings(environ=server.emulator.env(server.url))
-        engine = Engine(
-            ledger=ledger,
-            provider=open_provider("2328io", settings),
-            batch="bench",
-            concurrency=8,
-            rate=0,
-        )
+        engine = _engine_2328io(size, work_dir, server.emulator.env(server.url), 8, 0)
         result = timed(engine.send_planned)
         assert server.emulator["2328io"].count() == size
         return result | {"requests": engine.requests}
@@ -276,11 +282,8 @@ def send_bare(size: int, timed: Timed) -> dict[str, float]:
 def rate(size: int, timed: Timed) -> dict[str, float]:
     import tempfile
 
-    from batchpay.config import load_settings
     from batchpay.emulator import Emulator
     from batchpay.emulator.server import EmulatorServer
-    from batchpay.providers import open_provider
-    from batchpay.send import Engine
 
     work_dir = Path(tempfile.mkdtemp())
     emulator = Emulator()
@@ -289,15 +292,7 @@ def rate(size: int, timed: Timed) -> dict[str, float]:
     server = EmulatorServer(emulator)
     server.start()
     try:
-        ledger = _planned_ledger(size, "2328io", work_dir)
-        settings = load_settings(environ=emulator.env(server.url))
-        engine = Engine(
-            ledger=ledger,
-            provider=open_provider("2328io", settings),
-            batch="bench",
-            concurrency=4,
-            rate=10,
-        )
+        engine = _engine_2328io(size, work_dir, emulator.env(server.url), 4, 10)
         stamps: list[float] = []
         original = emu.handle
 
