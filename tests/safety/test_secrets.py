@@ -94,38 +94,19 @@ def test_no_secret_escapes(
             outputs.extend([result.stdout, result.stderr])
             return result.exit_code
 
+        def pay(sheet: Path, provider: str, batch: str, extra: dict[str, str] | None = None) -> int:
+            # the same references in several batches of one ledger: acknowledged on purpose
+            args = ("run", str(sheet), "--provider", provider, "--batch", batch)
+            return cli(*args, "--allow-duplicates", extra=extra)
+
         for provider in ("oxapay", "thedex", "pontis", "2328io"):
             sheet = write_sheet(tmp_path / f"{provider}.csv", provider, 5)
-            # the same references in several batches of one ledger: acknowledged on purpose
-            assert (
-                cli(
-                    "run",
-                    str(sheet),
-                    "--provider",
-                    provider,
-                    "--batch",
-                    provider,
-                    "--allow-duplicates",
-                )
-                == 0
-            )
+            assert pay(sheet, provider, provider) == 0
             assert cli("status", "--batch", provider, "--json") == 0
         # forced 401s: wrong credentials, themselves canaries
         for provider in ("oxapay", "2328io"):
             sheet = write_sheet(tmp_path / f"w-{provider}.csv", provider, 5)
-            assert (
-                cli(
-                    "run",
-                    str(sheet),
-                    "--provider",
-                    provider,
-                    "--batch",
-                    f"w-{provider}",
-                    "--allow-duplicates",
-                    extra=WRONG,
-                )
-                == 3
-            )
+            assert pay(sheet, provider, f"w-{provider}", extra=WRONG) == 3
         bad = tmp_path / "bad.csv"
         bad.write_text("reference,amount,currency,network,address\nA,NaN,USDT,TRON,x\n")
         assert cli("validate", str(bad), "--json") == 1
