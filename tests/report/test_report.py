@@ -12,7 +12,14 @@ from batchpay.ledger import Ledger
 from batchpay.model import PayoutRow
 from batchpay.plan import make_plan
 from batchpay.providers.sandbox import SandboxBank, SandboxProvider
-from batchpay.report import CSV_COLUMNS, build_report, render_csv, render_html, write_report
+from batchpay.report import (
+    CSV_COLUMNS,
+    FORMATS,
+    build_report,
+    render_csv,
+    render_html,
+    write_report,
+)
 from batchpay.report.safe import safe_text
 from batchpay.send import Engine, RetryPolicy
 from tests.conftest import FixedClock
@@ -105,6 +112,18 @@ def test_control_identity_holds_for_mixed_outcomes(tmp_path: Path) -> None:
     assert counts == {"completed": 4, "failed": 2, "pending": 1, "unknown": 1, "planned": 1}
 
 
+def _report_of(rows: list[PayoutRow], tmp_path: Path, formats: tuple[str, ...] = FORMATS) -> None:
+    """Plan ``rows`` into a fresh ledger and write their report files to tmp_path/out."""
+    with Ledger(tmp_path / "l.sqlite", clock=FixedClock()) as ledger:
+        ledger.save_plan(
+            make_plan("b", "sandbox", "s.csv", "", rows),
+            sandbox=True,
+            rounding="down",
+            fee_option="deduct",
+        )
+        write_report(build_report(ledger, "b"), tmp_path / "out", formats)
+
+
 def test_same_ledger_same_report(tmp_path: Path) -> None:
     with _mixed_ledger(tmp_path) as ledger:
         first = render_csv(build_report(ledger, "payroll-2026-11"))
@@ -140,14 +159,7 @@ def test_no_cell_can_be_a_formula_and_numbers_stay_numbers(tmp_path: Path) -> No
 
 def test_values_beyond_spreadsheet_precision_are_written_as_text(tmp_path: Path) -> None:
     rows = [_row(2, "E-1", "1.123456789012345678", "1.123456789012345678")]
-    with Ledger(tmp_path / "l.sqlite", clock=FixedClock()) as ledger:
-        ledger.save_plan(
-            make_plan("b", "sandbox", "s.csv", "", rows),
-            sandbox=True,
-            rounding="down",
-            fee_option="deduct",
-        )
-        write_report(build_report(ledger, "b"), tmp_path / "out", ("xlsx",))
+    _report_of(rows, tmp_path, ("xlsx",))
     sheet = openpyxl.load_workbook(tmp_path / "out" / "reconciliation.xlsx")["Rows"]
     assert sheet.cell(row=2, column=7).value == "1.123456789012345678"
 
@@ -220,14 +232,7 @@ def test_descriptions_are_inert_in_csv_and_xlsx(tmp_path: Path) -> None:
             description="@SUM(1+1)*cmd|' /C calc'!A0",
         )
     ]
-    with Ledger(tmp_path / "l.sqlite", clock=FixedClock()) as ledger:
-        ledger.save_plan(
-            make_plan("b", "sandbox", "s.csv", "", rows),
-            sandbox=True,
-            rounding="down",
-            fee_option="deduct",
-        )
-        write_report(build_report(ledger, "b"), tmp_path / "out")
+    _report_of(rows, tmp_path)
     csv_text = (tmp_path / "out" / "reconciliation.csv").read_text()
     assert "'=cmd" in csv_text and "'@SUM" in csv_text
     sheet = openpyxl.load_workbook(tmp_path / "out" / "reconciliation.xlsx")["Rows"]
