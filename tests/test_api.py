@@ -93,9 +93,9 @@ def test_a_resume_lists_the_provider_again_only_when_the_batch_changed(
     listings: list[int] = []
     original = SandboxProvider.list_payouts
 
-    def counted(self: SandboxProvider) -> object:
+    def counted(self: SandboxProvider, sent: object = None) -> object:
         listings.append(1)
-        return original(self)
+        return original(self, sent)  # type: ignore[arg-type]
 
     monkeypatch.setattr(SandboxProvider, "list_payouts", counted)
     api.run(SAMPLE, "sandbox", "b", settings=settings)

@@ -294,6 +294,14 @@ class Ledger:
                 (revision, batch_id),
             )
 
+    def first_create(self, batch_id: str) -> str | None:
+        """When the oldest create request of the batch started."""
+        row = self._db.execute(
+            "SELECT MIN(started_at) FROM attempts WHERE batch_id = ? AND action = 'create'",
+            (batch_id,),
+        ).fetchone()
+        return None if row is None else row[0]
+
     def last_create(self, batch_id: str) -> str | None:
         """When the newest create request of the batch started."""
         row = self._db.execute(

@@ -8,6 +8,7 @@ those are translated at the boundary (:mod:`batchpay.providers.transport`) into 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,6 +29,15 @@ class Disposition(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Sent:
+    """When the create requests carrying one key (or tag) started, from the write-ahead
+    ledger: a search for that payout is narrowed to this window (plus margins)."""
+
+    first: dt.datetime
+    last: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class PayoutRequest:
     row_key: str
     attempt: int
@@ -42,6 +52,7 @@ class PayoutRequest:
     description: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
     fee_option: str = "deduct"
+    sent: Sent | None = None  # filled by the engine for lookups; None: search the default span
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +84,17 @@ class Quote:
     debited: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A provider's list of payouts. ``complete`` is False when it could not be read to the
+    end (a page cap, an error part-way, pages that disagree): then what is missing from
+    ``payouts`` proves nothing, and ``reason`` says why."""
+
+    payouts: list[Answer]
+    complete: bool = True
+    reason: str | None = None
+
+
 class Provider(Protocol):
     name: str
     key_form: KeyForm
@@ -85,14 +107,17 @@ class Provider(Protocol):
     def create(self, request: PayoutRequest) -> Answer: ...
 
     def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
-        """The provider's payout for this request (by ref, else by key or tag), or None."""
+        """The provider's payout for this request (by ref, else by key or tag); None only
+        when the provider provably holds no such payout. A lookup that could not tell (a
+        transport error, 429, 5xx, an answer it cannot read, a search it could not finish)
+        answers ``Disposition.UNKNOWN``, never None."""
         ...
 
     def quote(self, request: PayoutRequest) -> Quote | None: ...
 
-    def list_payouts(self) -> list[Answer] | None:
-        """Recent payouts with the key or tag each carries, for two-way reconciliation;
-        None where the provider offers no listing."""
+    def list_payouts(self, sent: Sent | None = None) -> Listing | None:
+        """The payouts sent in ``sent`` (recent ones if None) with the key or tag each
+        carries, for two-way reconciliation; None where the provider offers no listing."""
         ...
 
     def close(self) -> None: ...

@@ -14,7 +14,7 @@ import httpx
 from batchpay import __name__ as _package
 from batchpay.model import RowStatus
 from batchpay.plan.keys import KeyForm
-from batchpay.providers.base import Answer, Disposition
+from batchpay.providers.base import Answer, Disposition, Listing, Sent
 from batchpay.providers.transport import Failure, Reply, exchange
 
 USER_AGENT = f"{_package}/0.1 (+https://github.com/batchpay/batchpay)"
@@ -44,7 +44,7 @@ class HttpAdapter:
     def close(self) -> None:
         self.client.close()
 
-    def list_payouts(self) -> list[Answer] | None:
+    def list_payouts(self, sent: Sent | None = None) -> Listing | None:
         return None  # overridden where the provider offers a listing
 
     def exchange(
@@ -146,6 +146,23 @@ class HttpAdapter:
                 response=view,
             )
         return None
+
+
+def payout_or_unknown(answer: Answer) -> Answer:
+    """A lookup either describes a payout (it carries the provider's reference) or could not
+    tell: a transport error, 401, 429, 5xx or an answer it cannot read is *unknown*, never
+    "failed" (that would let a retry pay again) and never "not found" (a resend)."""
+    if answer.provider_ref:
+        return answer
+    return Answer(
+        RowStatus.UNKNOWN,
+        Disposition.UNKNOWN,
+        http_status=answer.http_status,
+        retry_after=answer.retry_after,
+        error_code=answer.error_code or "lookup_failed",
+        error_message=answer.error_message or "the provider's answer did not describe a payout",
+        response=answer.response,
+    )
 
 
 def response_view(reply: Reply) -> dict[str, Any]:

@@ -9,8 +9,16 @@ from typing import Any
 
 from batchpay.config import Secret
 from batchpay.model import RowStatus
-from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
-from batchpay.providers.http import provider_message, response_view
+from batchpay.providers.base import (
+    Answer,
+    Disposition,
+    Listing,
+    PayoutRequest,
+    Quote,
+    Sent,
+    map_status,
+)
+from batchpay.providers.http import payout_or_unknown, provider_message, response_view
 from batchpay.providers.tagged import (
     TaggedAdapter,
     match_tagged,
@@ -31,13 +39,13 @@ STATUSES = {
     "cancelled": RowStatus.CANCELLED,
 }
 DESCRIPTION_LIMIT = 300
-SEARCH_DAYS = 31
-PAGE_SIZE = 200
-MAX_PAGES = 50
+PAGE_SIZE = 200  # the most the history gives per page
 
 
 class OxaPayAdapter(TaggedAdapter):
     name = "oxapay"
+    search_pages = 100  # a lookup reads at most this many pages, else it answers unknown
+    listing_pages = 1000  # a reconciliation listing, else it is reported incomplete
 
     def __init__(
         self, key: Secret, base_url: str, networks: Mapping[str, str], **options: Any
@@ -69,32 +77,34 @@ class OxaPayAdapter(TaggedAdapter):
 
     def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
         if provider_ref:
-            answer = self.answer(
-                self.exchange("GET", f"/payout/{provider_ref}", headers=self._headers()), None
-            )
-            return None if answer.http_status == 404 else answer
+            reply = self.exchange("GET", f"/payout/{provider_ref}", headers=self._headers())
+            if not _not_found(reply):
+                return payout_or_unknown(self.answer(reply, None))
+            # not under that reference: only the whole search may say "not found"
         return self._search(request)
 
     def quote(self, request: PayoutRequest) -> Quote | None:
         return None  # OxaPay publishes no fee preview for payouts
 
-    def list_payouts(self) -> list[Answer] | None:
-        found = self._history({})
-        if found is None:
-            return None
-        return [self._from_payout(p, None, None) for p in found]
+    def list_payouts(self, sent: Sent | None = None) -> Listing | None:
+        found, reason = self._history({}, self.span(sent), self.listing_pages)
+        return Listing([self._from_payout(p, None, None) for p in found], reason is None, reason)
 
     def _search(self, request: PayoutRequest) -> Answer | None:
-        found = self._history(
+        # Narrowed by what the history can filter on and we know exactly. Not by network:
+        # OxaPay spells networks differently across its pages, and a filter that misses our
+        # payout would read as "not found". The tag decides, over a superset.
+        found, reason = self._history(
             {
                 "currency": request.currency,
-                "network": self._networks.get(request.network or "", request.network),
                 "from_amount": str(request.amount),
                 "to_amount": str(request.amount),
-            }
+            },
+            self.span(request.sent),
+            self.search_pages,
         )
-        if found is None:
-            return search_failed("could not search the provider's payout history")
+        if reason is not None:
+            return search_failed(f"the payout history could not be read to the end: {reason}")
         return match_tagged(
             request,
             found,
@@ -102,27 +112,33 @@ class OxaPayAdapter(TaggedAdapter):
             lambda p: self._from_payout(p, None, None),
         )
 
-    def _history(self, filters: dict[str, Any]) -> list[dict[str, Any]] | None:
-        """Every payout of the last SEARCH_DAYS matching ``filters``; None if it failed."""
-        now = int(self._clock())
-        params: dict[str, Any] = {
-            **filters,
-            "from_date": now - SEARCH_DAYS * 86400,
-            "to_date": now + 86400,
-            "size": PAGE_SIZE,
-        }
-        found: list[dict[str, Any]] = []
-        for page in range(1, MAX_PAGES + 1):
+    def _history(
+        self, filters: dict[str, Any], span: tuple[int, int], max_pages: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Every payout in ``span`` matching ``filters``, and None; or what was read and why
+        it is not the whole window (then the absence of a payout proves nothing)."""
+        params = {**filters, "from_date": span[0], "to_date": span[1], "size": PAGE_SIZE}
+        found: dict[str, dict[str, Any]] = {}  # by track_id: a shifted page repeats items
+        total: int | None = None
+        page = last = 1
+        while page <= last:
+            if page > max_pages:
+                return list(found.values()), f"more than {max_pages} pages match"
             reply = self.exchange(
                 "GET", "/payout", params={**params, "page": page}, headers=self._headers()
             )
-            if isinstance(reply, Failure) or reply.status_code != 200 or not reply.json_ok:
-                return None
-            data = reply.data.get("data", {}) if isinstance(reply.data, dict) else {}
-            found += [p for p in data.get("list", []) if isinstance(p, dict)]
-            if page >= int(data.get("meta", {}).get("last_page", 1)):
-                break
-        return found
+            read = _page(reply, page)
+            if isinstance(read, str):
+                return list(found.values()), f"page {page}: {read}"
+            items, last, count = read
+            if total is not None and count != total:
+                return list(found.values()), "the history changed while it was read"
+            total = count
+            found.update((str(p["track_id"]), p) for p in items)
+            page += 1
+        if len(found) != total:
+            return list(found.values()), f"it counts {total} payouts, {len(found)} were listed"
+        return list(found.values()), None
 
     def read_reply(self, reply: Reply, sent: Mapping[str, Any] | None) -> Answer:
         data = reply.data if isinstance(reply.data, dict) else {}
@@ -159,6 +175,40 @@ class OxaPayAdapter(TaggedAdapter):
             request=sent,
             response=response_view(reply) if reply else None,
         )
+
+
+def _not_found(reply: Reply | Failure) -> bool:
+    """The provider itself says there is no payout under this reference."""
+    return isinstance(reply, Reply) and reply.status_code == 404 and isinstance(reply.data, dict)
+
+
+def _page(reply: Reply | Failure, page: int) -> tuple[list[dict[str, Any]], int, int] | str:
+    """(payouts, last_page, total) of one history page, or why it cannot be trusted."""
+    if isinstance(reply, Failure):
+        return reply.code
+    if reply.status_code != 200:
+        return f"HTTP {reply.status_code}"
+    data = reply.data.get("data") if isinstance(reply.data, dict) else None
+    items = data.get("list") if isinstance(data, dict) else None
+    meta = data.get("meta") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not isinstance(meta, dict):
+        return "the answer holds no list and meta"
+    last, total, number = _count(meta.get("last_page")), _count(meta.get("total")), meta.get("page")
+    if last is None or total is None or last < 1 or len(items) > PAGE_SIZE:
+        return "the page counts cannot be read"
+    if number is not None and _count(number) != page:
+        return f"the answer is page {number}"
+    if not all(isinstance(p, dict) and p.get("track_id") not in (None, "") for p in items):
+        return "a listed payout has no track_id"
+    return items, last, total
+
+
+def _count(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
 
 
 def _dec(value: object) -> Decimal | None:

@@ -14,7 +14,12 @@ from batchpay.model import RowStatus
 from batchpay.money import MONEY_CONTEXT, to_wire
 from batchpay.plan.keys import KeyForm
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
-from batchpay.providers.http import HttpAdapter, provider_message, response_view
+from batchpay.providers.http import (
+    HttpAdapter,
+    payout_or_unknown,
+    provider_message,
+    response_view,
+)
 from batchpay.providers.transport import Failure, Reply
 from batchpay.providers.wire import b64, dumps, hmac_hex
 
@@ -84,8 +89,15 @@ class Pay2328Adapter(HttpAdapter):
     def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
         if not provider_ref:
             return None  # no search by order_id; a resend with the same order_id is safe
-        answer = self.answer(self._call("GET", f"/v1/payout/status/{provider_ref}", None), None)
-        return None if answer.http_status == 404 else answer
+        reply = self._call("GET", f"/v1/payout/status/{provider_ref}", None)
+        if (
+            isinstance(reply, Reply)
+            and reply.status_code == 404
+            and isinstance(reply.data, dict)
+            and reply.data.get("state") not in (None, 0)
+        ):
+            return None  # the provider's own "no such payout"
+        return payout_or_unknown(self.answer(reply, None))
 
     def quote(self, request: PayoutRequest) -> Quote | None:
         payload = self.payload(request)

@@ -18,7 +18,12 @@ from batchpay.money import to_wire
 from batchpay.plan.keys import KeyForm
 from batchpay.providers import pontis_crypto
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
-from batchpay.providers.http import HttpAdapter, provider_message, response_view
+from batchpay.providers.http import (
+    HttpAdapter,
+    payout_or_unknown,
+    provider_message,
+    response_view,
+)
 from batchpay.providers.transport import Failure, Reply
 
 STATUSES = {
@@ -164,11 +169,15 @@ class PontisAdapter(HttpAdapter):
         reply = self._authorised(
             "/api/v1/payouts/getPayoutStatus", {"transaction_id": provider_ref}
         )
-        if isinstance(reply, Answer):
-            return reply
-        if isinstance(reply, Reply) and reply.status_code == 404:
-            return None
-        return self.answer(reply, None)
+        if isinstance(reply, Answer):  # login refused or failed: that tells nothing
+            return payout_or_unknown(reply)
+        if (
+            isinstance(reply, Reply)
+            and reply.status_code == 404
+            and _error_code(reply) == "not_found"
+        ):
+            return None  # the provider's own "no such transaction"
+        return payout_or_unknown(self.answer(reply, None))
 
     def quote(self, request: PayoutRequest) -> Quote | None:
         return None  # the quote endpoint's fields are unconfirmed

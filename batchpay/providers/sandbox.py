@@ -30,7 +30,7 @@ from typing import Any
 from batchpay.model import RowStatus
 from batchpay.money import MONEY_CONTEXT, ZERO, to_wire
 from batchpay.plan.keys import KeyForm
-from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote
+from batchpay.providers.base import Answer, Disposition, Listing, PayoutRequest, Quote, Sent
 
 FEES = {
     "USDT": Decimal("1"),
@@ -217,22 +217,25 @@ class SandboxProvider:
         payout = self.bank.get(provider_ref) if provider_ref else self.bank.find(request.key)
         return None if payout is None else _answer(payout, request.fee_option, None, 200)
 
-    def list_payouts(self) -> list[Answer] | None:
+    def list_payouts(self, sent: Sent | None = None) -> Listing | None:
         """What reconciling reads from a listing: key, reference and status of each payout
-        (a real provider's list pages carry little more)."""
+        (a real provider's list pages carry little more). The bank is local and small: it
+        is always listed whole, whatever ``sent`` says."""
         statuses = {str(s): s for s in RowStatus}
-        return [
-            Answer(
-                status=statuses[status],
-                disposition=Disposition.FINAL
-                if status == RowStatus.FAILED
-                else Disposition.ACCEPTED,
-                provider_ref=ref,
-                key=key,
-                http_status=200,
-            )
-            for ref, key, status in self.bank.listing()
-        ]
+        return Listing(
+            [
+                Answer(
+                    status=statuses[status],
+                    disposition=Disposition.FINAL
+                    if status == RowStatus.FAILED
+                    else Disposition.ACCEPTED,
+                    provider_ref=ref,
+                    key=key,
+                    http_status=200,
+                )
+                for ref, key, status in self.bank.listing()
+            ]
+        )
 
     def quote(self, request: PayoutRequest) -> Quote | None:
         return sandbox_quote(request.currency, request.amount, request.fee_option)

@@ -1,9 +1,13 @@
 """For providers without an idempotency key (OxaPay, TheDex): a deterministic tag travels in
 ``description``, and after any doubt the provider is searched for it before anything is resent.
 
-One match with our tag and address is our payout. No match is "not found" (the send stage
-resends only after the grace period). More than one, or a match whose amount or address
-differs, is for a person to look at: ``needs_review``.
+The search is narrowed so that it ends: to the time the ledger says the payout was sent
+(widened by :data:`CLOCK_MARGIN` and the grace period), and where the provider can filter, to
+the amount, currency and network. One match with our tag and address is our payout. No match
+in a search that read its whole window is "not found" (the send stage resends only after the
+grace period); a search that could not read its whole window is *unknown*, never "not found".
+More than one match, or a match whose amount or address differs, is for a person to look at:
+``needs_review``.
 """
 
 from __future__ import annotations
@@ -17,10 +21,15 @@ import httpx
 
 from batchpay.model import RowStatus
 from batchpay.plan.keys import KeyForm
-from batchpay.providers.base import Answer, Disposition, PayoutRequest
+from batchpay.providers.base import Answer, Disposition, PayoutRequest, Sent
 from batchpay.providers.http import HttpAdapter
 
 T = TypeVar("T")
+
+# Seconds either side of the ledger's send times: the provider's clock, and the moment it
+# stamps a payout, may differ from ours by this much.
+CLOCK_MARGIN = 900
+SEARCH_DAYS = 31  # the span searched when the ledger holds no send time
 
 
 class TaggedAdapter(HttpAdapter):
@@ -43,6 +52,16 @@ class TaggedAdapter(HttpAdapter):
         self._networks = networks
         self.grace_seconds = grace_seconds
         self._clock = clock
+
+    def span(self, sent: Sent | None) -> tuple[int, int]:
+        """Unix seconds (from, to) to search for payouts sent in ``sent``: from the first send
+        to the grace period after the last one (or now, if sooner), widened by the margin."""
+        now = self._clock()
+        if sent is None:
+            return int(now) - SEARCH_DAYS * 86_400, int(now) + CLOCK_MARGIN
+        first, last = sent.first.timestamp(), sent.last.timestamp()
+        end = max(last, min(now, last + self.grace_seconds))
+        return int(first) - CLOCK_MARGIN, int(end) + 1 + CLOCK_MARGIN
 
 
 TAG = re.compile(r"\[(bp-[0-9a-f]{24})\]")

@@ -9,8 +9,8 @@ from typing import Any
 
 from batchpay.config import Secret
 from batchpay.model import RowStatus
-from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote
-from batchpay.providers.http import provider_message, response_view
+from batchpay.providers.base import Answer, Disposition, Listing, PayoutRequest, Quote, Sent
+from batchpay.providers.http import payout_or_unknown, provider_message, response_view
 from batchpay.providers.tagged import (
     TaggedAdapter,
     match_tagged,
@@ -35,7 +35,6 @@ STATUSES = {
 }
 OPERATOR_FIELDS = {"balance", "limit"}
 DESCRIPTION_LIMIT = 300
-SEARCH_DAYS = 31
 
 
 class TheDexAdapter(TaggedAdapter):
@@ -89,35 +88,36 @@ class TheDexAdapter(TaggedAdapter):
             answer = self.answer(
                 self._call("/api/v1/payouts/one", {"payoutId": provider_ref}), None
             )
-            return None if answer.error_code == "not_found" else answer
-        listed = self._list()
-        if listed is None:
-            return search_failed("could not list the provider's payouts")
-        candidates = [p for p in listed if p.get("payCurrency") == self.pay_currency(request)]
+            if answer.error_code != "not_found":
+                return payout_or_unknown(answer)
+            # not under that id: only the whole search may say "not found"
+        listed, reason = self._list(self.span(request.sent))
+        if reason is not None:
+            return search_failed(f"the provider's payout list could not be read: {reason}")
+        # Every payout of the window is a candidate: the tag decides, and a filter on a
+        # field spelled another way at the provider must not hide our payout.
         return match_tagged(
             request,
-            candidates,
+            listed,
             lambda p: str(p.get("description", "")),
             lambda p: self._from_payout(p, None, None),
         )
 
-    def list_payouts(self) -> list[Answer] | None:
-        listed = self._list()
-        return None if listed is None else [self._from_payout(p, None, None) for p in listed]
+    def list_payouts(self, sent: Sent | None = None) -> Listing | None:
+        listed, reason = self._list(self.span(sent))
+        return Listing([self._from_payout(p, None, None) for p in listed], reason is None, reason)
 
-    def _list(self) -> list[dict[str, Any]] | None:
-        now_ms = int(self._clock() * 1000)
-        reply = self._call(
-            "/api/v1/payouts",
-            {"from": now_ms - SEARCH_DAYS * 86_400_000, "to": now_ms + 86_400_000},
-        )
-        if (
-            isinstance(reply, Failure)
-            or reply.status_code != 200
-            or not isinstance(reply.data, list)
-        ):
-            return None
-        return [p for p in reply.data if isinstance(p, dict)]
+    def _list(self, span: tuple[int, int]) -> tuple[list[dict[str, Any]], str | None]:
+        """Every payout created in ``span`` (unix seconds), and None; or [] and why not.
+        The list is documented without paging: one array for the window asked."""
+        reply = self._call("/api/v1/payouts", {"from": span[0] * 1000, "to": span[1] * 1000})
+        if isinstance(reply, Failure):
+            return [], reply.code
+        if reply.status_code != 200 or not isinstance(reply.data, list):
+            return [], f"HTTP {reply.status_code} without a list"
+        if not all(isinstance(p, dict) and p.get("id") not in (None, "") for p in reply.data):
+            return [], "a listed payout has no id"
+        return list(reply.data), None
 
     def quote(self, request: PayoutRequest) -> Quote | None:
         return None  # no fee preview endpoint

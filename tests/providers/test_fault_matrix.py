@@ -20,7 +20,7 @@ from batchpay.model import PayoutRow, RowStatus
 from batchpay.plan import make_plan
 from batchpay.providers import open_provider
 from batchpay.send import Engine, RetryPolicy
-from tests.conftest import TRON, FixedClock
+from tests.conftest import TRON
 
 PROVIDERS = ["oxapay", "thedex", "pontis", "2328io"]
 KEYED = {"pontis", "2328io"}  # deduplicate by key: a resend with the same key is safe
@@ -178,7 +178,8 @@ def _run(
 ) -> tuple[RowStatus, RowStatus, int, list[float]]:
     emulator = Emulator()
     settings = load_settings({"grace_seconds": {provider: 0}}, environ=emulator.env(), cwd=tmp_path)
-    ledger = Ledger(tmp_path / "l.sqlite", clock=FixedClock())
+    # real time, as in use: a lookup searches around the time the ledger says it sent
+    ledger = Ledger(tmp_path / "l.sqlite")
     ledger.save_plan(
         make_plan("b", provider, "s.csv", "", [_row(provider)]),
         sandbox=False,
