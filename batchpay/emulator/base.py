@@ -43,6 +43,11 @@ class EmuProvider:
     def route(self, request: EmuRequest) -> tuple[str, Callable[[EmuRequest], EmuResponse]]:
         raise NotImplementedError
 
+    def preload(self, payouts: list[dict[str, Any]]) -> None:
+        """Put payouts straight into the book, as if created earlier (tests with very many)."""
+        with self.lock:
+            self.payouts.extend(payouts)
+
     def count(self) -> int:
         with self.lock:
             return len(self.payouts)

@@ -63,6 +63,7 @@ class Fault:
     seconds: float = 0.0  # float-ok: latency
     retry_after: str = "1"
     probability: float = 1.0  # float-ok: chance that a matching request is hit
+    after: int = 0  # let this many matching requests through first (e.g. fail on page 3)
 
 
 class Faults:
@@ -88,6 +89,9 @@ class Faults:
         with self._lock:
             for rule in self._rules:
                 if rule.provider == provider and rule.op in (op, "*") and rule.times != 0:
+                    if rule.after > 0:
+                        rule.after -= 1
+                        continue
                     if rule.probability < 1 and self._rng.random() >= rule.probability:
                         continue
                     if rule.times > 0:

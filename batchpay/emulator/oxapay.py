@@ -29,6 +29,33 @@ def _envelope(
     )
 
 
+def _filters(q: dict[str, str]) -> list[Callable[[dict[str, Any]], bool]]:
+    """One test per filter given; a bound that does not parse raises ValueError."""
+
+    def equal(field: str, value: str) -> Callable[[dict[str, Any]], bool]:
+        return lambda p: bool(p[field] == value)
+
+    def within(
+        field: str, low: Decimal | int, high: Decimal | int
+    ) -> Callable[[dict[str, Any]], bool]:
+        return lambda p: bool(low <= p[field] <= high)
+
+    tests = [equal(name, q[name]) for name in ("currency", "network", "status") if name in q]
+    amounts = [
+        Decimal(q.get(name, default))
+        for name, default in (("from_amount", "-Infinity"), ("to_amount", "Infinity"))
+    ]
+    if any(a.is_nan() for a in amounts):
+        raise ValueError("amount")
+    if "from_amount" in q or "to_amount" in q:
+        tests.append(within("amount", amounts[0], amounts[1]))
+    if "from_date" in q or "to_date" in q:
+        tests.append(
+            within("date", int(q.get("from_date", -(2**62))), int(q.get("to_date", 2**62)))
+        )
+    return tests
+
+
 def _error(status: int, key: str, message: str) -> EmuResponse:
     return _envelope(status, {}, message, {"type": "validation", "key": key, "message": message})
 
@@ -77,22 +104,15 @@ class EmuOxaPay(EmuProvider):
             return _error(400, "amount", "The amount must be a number.")
         if amount <= 0:
             return _error(400, "amount", "The amount must be greater than 0.")
-        with self.lock:
-            payout = {
-                "track_id": str(258000000 + self.next_id()),
-                "address": data["address"],
-                "currency": data["currency"],
-                "network": data.get("network", ""),
-                "amount": Decimal(amount),
-                "fee": Decimal("0.5"),
-                "status": "processing",
-                "tx_hash": "",
-                "description": data.get("description", ""),
-                "internal": False,
-                "memo": data.get("memo", ""),
-                "date": int(self.clock()),
-            }
-            self.payouts.append(payout)
+        payout = self.record(
+            data["address"],
+            data["currency"],
+            Decimal(amount),
+            network=data.get("network", ""),
+            description=data.get("description", ""),
+            memo=data.get("memo", ""),
+        )
+        self.preload([payout])
         return _envelope(
             200,
             {"track_id": payout["track_id"], "status": "processing"},
@@ -109,31 +129,56 @@ class EmuOxaPay(EmuProvider):
                     return _envelope(200, dict(payout), "Operation completed successfully!")
         return _error(404, "track_id", "Payout not found")
 
+    def record(
+        self,
+        address: str,
+        currency: str,
+        amount: Decimal,
+        *,
+        network: str = "",
+        description: str = "",
+        memo: str = "",
+        date: int | None = None,
+    ) -> dict[str, Any]:
+        """A payout as the book keeps it (``date``: unix seconds, now if None)."""
+        return {
+            "track_id": str(258000000 + self.next_id()),
+            "address": address,
+            "currency": currency,
+            "network": network,
+            "amount": amount,
+            "fee": Decimal("0.5"),
+            "status": "processing",
+            "tx_hash": "",
+            "description": description,
+            "internal": False,
+            "memo": memo,
+            "date": int(self.clock()) if date is None else date,
+        }
+
     def _history(self, request: EmuRequest) -> EmuResponse:
+        """Payout History: every filter the API documents, ``size`` 1..200, pages of it in
+        the book's order, and meta {page, last_page, total} as a paginator counts them."""
         q = request.query
-        size = min(200, max(1, int(q.get("size", "20"))))
-        page = max(1, int(q.get("page", "1")))
-
-        def keep(p: dict[str, Any]) -> bool:
-            checks = [
-                "currency" not in q or p["currency"] == q["currency"],
-                "network" not in q or p["network"] == q["network"],
-                "from_amount" not in q or p["amount"] >= Decimal(q["from_amount"]),
-                "to_amount" not in q or p["amount"] <= Decimal(q["to_amount"]),
-                "from_date" not in q or p["date"] >= int(q["from_date"]),
-                "to_date" not in q or p["date"] <= int(q["to_date"]),
-                "status" not in q or p["status"] == q["status"],
-            ]
-            return all(checks)
-
+        try:
+            size, page = int(q.get("size", "20")), int(q.get("page", "1"))
+            tests = _filters(q)
+        except (ValueError, ArithmeticError):
+            return _error(400, "filter", "The filters must be valid numbers.")
+        if not 1 <= size <= 200 or page < 1:
+            return _error(400, "size", "The size must be between 1 and 200.")
         with self.lock:
-            found = [dict(p) for p in self.payouts if keep(p)]
-        last = max(1, -(-len(found) // size))
+            found = [p for p in self.payouts if all(test(p) for test in tests)]
+            chosen = [dict(p) for p in found[(page - 1) * size : page * size]]
         return _envelope(
             200,
             {
-                "list": found[(page - 1) * size : page * size],
-                "meta": {"page": page, "last_page": last, "total": len(found)},
+                "list": chosen,
+                "meta": {
+                    "page": page,
+                    "last_page": max(1, -(-len(found) // size)),
+                    "total": len(found),
+                },
             },
             "Operation completed successfully!",
         )

@@ -126,24 +126,13 @@ class EmuTheDex(EmuProvider):
         with self.lock:
             if amount > self.balance:
                 return _field_errors({"balance": "Not enough balance to create payout"})
-            now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
-            payout = {
-                "id": f"dex-{self.next_id():08d}",
-                "status": 0,
-                "statusName": STATUS_NAMES[0],
-                "payCurrency": pay_currency,
-                "address": data["address"],
-                "memo": data.get("memo"),
-                "createDate": now.isoformat(),
-                "modifiedDate": now.isoformat(),
-                "transactionId": None,
-                "withdrawalAmount": str(amount),
-                "transferAmount": str(amount),
-                "blockchainFee": "0.1",
-                "isApiCalled": True,
-                "description": data.get("description", ""),
-                "_created_ms": int(self.clock() * 1000),
-            }
+            payout = self.record(
+                pay_currency,
+                amount,
+                data["address"],
+                memo=data.get("memo"),
+                description=data.get("description", ""),
+            )
             self.payouts.append(payout)
             return json_response(200, _public(payout))
 
@@ -155,8 +144,43 @@ class EmuTheDex(EmuProvider):
                     return json_response(200, _public(payout))
         return _plain(400, "Bad Request", "payout not found")
 
+    def record(
+        self,
+        pay_currency: str,
+        amount: Decimal,
+        address: str,
+        *,
+        memo: object = None,
+        description: str = "",
+        created_ms: int | None = None,
+    ) -> dict[str, Any]:
+        """A payout as the book keeps it (``created_ms``: unix milliseconds, now if None)."""
+        ms = int(self.clock() * 1000) if created_ms is None else created_ms
+        stamp = dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat()  # float-ok: a date
+        return {
+            "id": f"dex-{self.next_id():08d}",
+            "status": 0,
+            "statusName": STATUS_NAMES[0],
+            "payCurrency": pay_currency,
+            "address": address,
+            "memo": memo,
+            "createDate": stamp,
+            "modifiedDate": stamp,
+            "transactionId": None,
+            "withdrawalAmount": str(amount),
+            "transferAmount": str(amount),
+            "blockchainFee": "0.1",
+            "isApiCalled": True,
+            "description": description,
+            "_created_ms": ms,
+        }
+
     def _list(self, data: dict[str, Any]) -> EmuResponse:
-        start, end = int(data.get("from", 0)), int(data.get("to", 2**62))
+        """The payouts created between ``from`` and ``to`` (unix ms): one array, as the
+        list is documented, with no paging."""
+        start, end = data.get("from"), data.get("to")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
+            return _plain(400, "Bad Request", "from, to: must be numbers of milliseconds")
         with self.lock:
             return json_response(
                 200, [_public(p) for p in self.payouts if start <= p["_created_ms"] <= end]
