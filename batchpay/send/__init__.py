@@ -16,16 +16,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from batchpay.bulk import paused_gc
 from batchpay.ledger import Intent, Ledger, LedgerRow, Outcome
 from batchpay.model import ACCEPTED, FINAL, RowStatus
 from batchpay.plan.keys import attempt_key
-from batchpay.providers.base import Answer, Disposition, Listing, PayoutRequest, Provider, Sent
-from batchpay.providers.http import payout_or_unknown
+from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider
 from batchpay.send.breaker import CircuitBreaker, is_trouble
+from batchpay.send.lookups import batch_listing, look_up, with_send_time
 from batchpay.send.ratelimit import RateLimiter
 from batchpay.send.retry import RetryPolicy, call_with_retries
 
@@ -155,7 +155,7 @@ class Engine:
             return 0
         listed_at = self.clock()
         with paused_gc():  # a listing of the whole batch is a bulk read
-            listing = self._listing()
+            listing = batch_listing(self.ledger, self.batch, self.provider)
             if listing is None:
                 return 0
             live = (
@@ -185,18 +185,6 @@ class Engine:
                 flagged += 1
         return flagged
 
-    def _listing(self) -> Listing | None:
-        """The provider's payouts for the time this batch was sending; an adapter that fails
-        gives an incomplete listing, never an exception and never an empty "clean" one."""
-        first = _moment(self.ledger.first_create(self.batch))
-        last = _moment(self.ledger.last_create(self.batch))
-        # no send time recorded: the provider's default span
-        sent = Sent(first, last) if first and last else None
-        try:
-            return self.provider.list_payouts(sent)
-        except Exception as exc:
-            return Listing([], complete=False, reason=f"{type(exc).__name__} in the adapter")
-
     def _settled_before(self, moment: dt.datetime) -> bool:
         last = self.ledger.last_create(self.batch)
         if last is None:
@@ -208,7 +196,10 @@ class Engine:
 
     def _lookups(self, rows: list[LedgerRow]) -> Iterator[tuple[LedgerRow, int, Answer | None]]:
         for window in _chunks(rows, self._window):
-            requests = [self._lookup_request(r) for r in window]
+            requests = [
+                with_send_time(self.ledger, self.batch, self._request(r, r.attempt_no or 1))
+                for r in window
+            ]
             ids = self.ledger.begin(
                 self.batch,
                 [
@@ -220,33 +211,10 @@ class Engine:
                 answers = list(pool.map(self._lookup_one, window, requests))
             yield from zip(window, ids, answers, strict=True)
 
-    def _lookup_request(self, row: LedgerRow) -> PayoutRequest:
-        """The request to look up, with when the ledger says it was sent: a search for a
-        payout without a key is narrowed to that time, so that it ends."""
-        request = self._request(row, row.attempt_no or 1)
-        started = [
-            moment
-            for a in self.ledger.attempts(self.batch, row.row_key)
-            if a.action == "create" and a.idempotency_key == request.key
-            for moment in [_moment(a.started_at)]
-            if moment is not None
-        ]
-        return replace(request, sent=Sent(min(started), max(started))) if started else request
-
     def _lookup_one(self, row: LedgerRow, request: PayoutRequest) -> Answer | None:
-        """The provider's payout, None only when it provably holds none; anything that is
-        not a payout (an error, a refusal, an adapter bug) is unknown, so it can neither
-        be resent nor count as failed."""
-        try:
-            answer = self._limited(lambda: self.provider.lookup(request, row.provider_ref))
-        except Exception as exc:
-            return Answer(
-                RowStatus.UNKNOWN,
-                Disposition.UNKNOWN,
-                error_code="internal_error",
-                error_message=f"{type(exc).__name__} in the provider adapter",
-            )
-        return None if answer is None else payout_or_unknown(answer)
+        return look_up(
+            lambda: self._limited(lambda: self.provider.lookup(request, row.provider_ref))
+        )
 
     def _safe_to_resend(self, row: LedgerRow) -> bool:
         if self.provider.dedupes_by_key:
@@ -414,13 +382,6 @@ def _mismatch(row: LedgerRow, answer: Answer) -> str | None:
     if answer.address is not None and row.address is not None and answer.address != row.address:
         return "the provider holds a different address for this key"
     return None
-
-
-def _moment(text: str | None) -> dt.datetime | None:
-    try:
-        return dt.datetime.fromisoformat(text or "")
-    except ValueError:
-        return None
 
 
 def _result(future: Future[Answer]) -> Answer:

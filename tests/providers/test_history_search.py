@@ -252,3 +252,19 @@ def test_a_thedex_list_it_cannot_read_is_unknown(tmp_path: Path, answer: Any) ->
         engine.send_planned()
     assert ledger.rows("b")[0].status is RowStatus.UNKNOWN
     assert emulator["thedex"].count() == 1
+
+
+def test_a_payout_found_before_the_search_failed_is_ours(tmp_path: Path) -> None:
+    """Absence needs the whole window; presence does not: ours, on page 1, is found even
+    though page 2 fails."""
+    emulator = Emulator()
+    ledger = _ledger(tmp_path, "oxapay")
+    engine = _lost_send(ledger, emulator, "oxapay")
+    _oxapay_lookalikes(emulator, 1000, int(time.time()))
+    emulator.faults.add(Fault("oxapay", "5xx_before", op="list", after=1, status=503))
+    engine.settle()
+    row = ledger.rows("b")[0]
+    assert (row.status, row.provider_ref) == (
+        RowStatus.PENDING,
+        emulator["oxapay"].payouts[0]["track_id"],
+    )
