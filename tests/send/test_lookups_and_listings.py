@@ -222,3 +222,20 @@ def test_a_listing_that_raises_is_reported_not_a_crash(
     assert engine.reconcile() == 0
     assert ledger.reconciled_revision("b") is None
     assert engine.stopped is not None and "OperationalError" in engine.stopped
+
+
+def test_the_reconcile_listing_is_narrowed_to_the_batch_send_time(tmp_path: Path) -> None:
+    """10,000 payouts from two days before the batch are not read again: one page."""
+    emulator = Emulator()
+    ledger = _ledger(tmp_path, "oxapay")
+    book = emulator["oxapay"]
+    assert isinstance(book, EmuOxaPay)
+    old = int(time.time()) - 2 * 86_400
+    address = _row("oxapay").address or ""
+    book.preload([book.record(address, "USDT", Decimal("1"), date=old) for _ in range(10_000)])
+    engine = _engine(ledger, emulator, "oxapay")
+    engine.send_planned()
+    before = book.requests.count(("GET", "/payout"))
+    assert engine.reconcile() == 0
+    assert book.requests.count(("GET", "/payout")) - before == 1
+    assert ledger.reconciled_revision("b") == ledger.revision("b")
