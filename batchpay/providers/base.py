@@ -110,7 +110,9 @@ class Provider(Protocol):
         """The provider's payout for this request (by ref, else by key or tag); None only
         when the provider provably holds no such payout. A lookup that could not tell (a
         transport error, 429, 5xx, an answer it cannot read, a search it could not finish)
-        answers ``Disposition.UNKNOWN``, never None."""
+        answers ``Disposition.UNKNOWN``, never None. (An adapter whose provider deduplicates
+        by key may answer None without asking when it has no reference: a resend with the
+        same key is then safe.)"""
         ...
 
     def quote(self, request: PayoutRequest) -> Quote | None: ...
