@@ -33,6 +33,10 @@ __all__ = ["Engine", "NullProgress", "Progress", "RetryPolicy"]
 T = TypeVar("T")
 
 DEAD = frozenset({RowStatus.FAILED, RowStatus.CANCELLED})  # payouts that moved no money
+NOT_SENT = (
+    "the provider has no payout for this row: it was never sent. Run the same `batchpay run`"
+    " command again, or `batchpay retry`, to send it"
+)
 
 
 class Progress:
@@ -70,8 +74,11 @@ class Engine:
 
     # -- public steps ---------------------------------------------------------------------
 
-    def settle(self) -> None:
-        """Resolve every ``sending``/``unknown`` row before anything new is sent."""
+    def settle(self, *, send: bool = True) -> None:
+        """Resolve every ``sending``/``unknown`` row before anything new is sent.
+
+        ``send=False`` (``status``) only asks: a row the provider provably does not have
+        stays ``unknown``, marked ``not_sent``, for ``run`` or ``retry`` to send."""
         rows = self.ledger.rows(self.batch, [RowStatus.SENDING, RowStatus.UNKNOWN])
         if not rows:
             return
@@ -82,6 +89,17 @@ class Engine:
             self.progress.advance()
             if answer is not None:
                 outcomes.append(self._outcome(attempt_id, row, answer))
+            elif self._safe_to_resend(row) and not send:
+                outcomes.append(
+                    Outcome(
+                        attempt_id,
+                        row.row_key,
+                        RowStatus.UNKNOWN,
+                        "not_found",
+                        error_code="not_sent",
+                        error_message=NOT_SENT,
+                    )
+                )
             elif self._safe_to_resend(row):
                 outcomes.append(Outcome(attempt_id, row.row_key, None, "not_found"))
                 resend.append(row)
