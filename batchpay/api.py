@@ -39,6 +39,7 @@ from batchpay.report import FORMATS, Report, build_report, write_report
 from batchpay.report.model import BatchSummary, summary_from_json, summary_json
 from batchpay.report.render import file_marks, report_files
 from batchpay.send import Engine, Progress
+from batchpay.send.ratelimit import RateLimiter
 from batchpay.validate import SheetOptions, validate_sheet
 from batchpay.validate.annotate import write_annotated
 from batchpay.validate.payable import load_payable, unpayable
@@ -215,11 +216,12 @@ def run(
             )
         provider_obj = open_provider(provider, settings, faults, transport)
         try:
+            engine = _engine(ledger, provider_obj, batch, settings, progress)
             # fee quotes may ask the provider: gathered before the claim's transaction
             quotes = (
                 {}
                 if ledger.plan_digest(batch) == plan.digest
-                else _quotes(plan, provider_obj, settings.fee_option, every=False)
+                else _quotes(plan, engine.quote, settings.fee_option, every=False)
             )
             warnings += ledger.claim(
                 plan,
@@ -228,7 +230,6 @@ def run(
                 rounding=settings.rounding,
                 fee_option=settings.fee_option,
             )
-            engine = _engine(ledger, provider_obj, batch, settings, progress)
             engine.settle()
             engine.send_planned()
             engine.reconcile(trust_clean=True)
@@ -354,13 +355,19 @@ def _refusal(errors: list[Problem]) -> str:
     return "; ".join(reasons) + "; nothing was sent"
 
 
-def _quotes(plan: Plan, provider: Provider, fee_option: str, *, every: bool) -> dict[str, Quote]:
+def _quotes(
+    plan: Plan,
+    ask: Callable[[PayoutRequest], Quote | None],
+    fee_option: str,
+    *,
+    every: bool,
+) -> dict[str, Quote]:
     """Fee quotes where the provider gives them: every row for the dry run's display, only
     the rows the fee check needs for the run (see batchpay.plan.fees)."""
 
     def quote(item: PlannedPayout) -> Quote | None:
         p = item.payout
-        return provider.quote(
+        return ask(
             PayoutRequest(
                 row_key=item.row_key,
                 attempt=1,
@@ -495,8 +502,14 @@ def _dry_run(
         provider: Provider = SandboxProvider(SandboxBank(None))
     else:
         provider = open_provider(plan.provider, settings, transport=transport)
+    limiter = RateLimiter(settings.rate_limit(plan.provider))
+
+    def ask(request: PayoutRequest) -> Quote | None:
+        limiter.acquire()
+        return provider.quote(request)
+
     try:
-        quotes = _quotes(plan, provider, settings.fee_option, every=True)
+        quotes = _quotes(plan, ask, settings.fee_option, every=True)
     finally:
         provider.close()
     check = _preflight_check(plan, settings, options, quotes)

@@ -23,7 +23,7 @@ from batchpay.bulk import paused_gc
 from batchpay.ledger import Intent, Ledger, LedgerRow, Outcome
 from batchpay.model import ACCEPTED, FINAL, RowStatus
 from batchpay.plan.keys import attempt_key
-from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider
+from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider, Quote
 from batchpay.send.breaker import CircuitBreaker, is_trouble
 from batchpay.send.ratelimit import RateLimiter
 from batchpay.send.retry import RetryPolicy, call_with_retries
@@ -130,6 +130,10 @@ class Engine:
             new_attempt=True,
             label="retrying failed rows",
         )
+
+    def quote(self, request: PayoutRequest) -> Quote | None:
+        """The provider's fee quote, under the same rate limit as every other request."""
+        return self._limited(lambda: self.provider.quote(request))
 
     def refresh(self) -> None:
         """Ask the provider about every row that is not final yet."""
