@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from batchpay.bulk import bulk
 from batchpay.model import PayoutRow, RowStatus
 from batchpay.money import to_wire
 from batchpay.plan import Existing, Plan, PlannedPayout, conflicts
@@ -91,6 +92,7 @@ def row_identity(p: PayoutRow) -> Identity:
     return identity(p.currency, p.network, p.address, p.memo, p.amount, p.extra)
 
 
+@bulk
 def preflight(
     plan: Plan,
     view: LedgerView,
@@ -124,7 +126,9 @@ def _unpayable(items: list[PlannedPayout], payable: Payable | None) -> list[Prob
 
 def fee_problems(items: Iterable[PlannedPayout], quotes: Mapping[str, Quote]) -> list[Problem]:
     """A fee as large as the amount leaves the recipient nothing (or less): refuse the row."""
-    problems = []
+    problems: list[Problem] = []
+    if not quotes:
+        return problems
     for item in items:
         quote = quotes.get(item.row_key)
         if quote is None or quote.receives > 0:
@@ -181,6 +185,9 @@ def paid_recently(
     """A row another batch of this ledger has claimed within RECENT_DAYS days (paid, in
     flight, or planned and not sent yet), by reference and amount or by recipient, amount and
     currency, is probably this month's sheet run twice under two batch ids."""
+    recent = list(recent)
+    if not recent:  # the usual case: the only batch of the ledger in the window
+        return []
     by_reference: dict[tuple[str, Decimal], list[Recent]] = {}
     by_identity: dict[Identity, list[Recent]] = {}
     for r in recent:
