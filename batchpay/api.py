@@ -25,12 +25,19 @@ from batchpay.bulk import bulk, paused_gc
 from batchpay.config import Settings, load_settings
 from batchpay.errors import LedgerError, SheetRejected, UsageError
 from batchpay.ingest import read_sheet
-from batchpay.ledger import BatchInfo, Ledger, batch_lock
-from batchpay.model import Rounding, RowStatus
+from batchpay.ledger import BatchInfo, Ledger, LedgerRow, batch_lock
+from batchpay.model import PayoutRow, Rounding, RowStatus
 from batchpay.money import to_wire, total
 from batchpay.plan import Plan, PlannedPayout, make_plan
 from batchpay.plan.fees import gather_quotes
-from batchpay.plan.preflight import Check, LedgerView, preflight
+from batchpay.plan.preflight import (
+    Check,
+    LedgerView,
+    claimed_elsewhere,
+    claims_elsewhere,
+    preflight,
+    recent_since,
+)
 from batchpay.problems import Problem, Severity, sort_key
 from batchpay.providers import Provider, Quote, open_provider
 from batchpay.providers.base import PayoutRequest
@@ -208,12 +215,7 @@ def run(
     if dry_run:
         return _dry_run(plan, settings, options, warnings, transport)
     with batch_lock(settings.ledger, batch), Ledger(settings.ledger) as ledger:
-        known = ledger.batch(batch)
-        if known is not None and known.provider != provider:
-            raise UsageError(
-                f"batch {batch!r} was paid through {known.provider}, "
-                f"not {provider}; use a new batch id"
-            )
+        _same_provider(ledger, batch, provider)
         provider_obj = open_provider(provider, settings, faults, transport)
         try:
             engine = _engine(ledger, provider_obj, batch, settings, progress)
@@ -292,6 +294,7 @@ def retry(
                 ledger, provider_obj, batch, settings, progress, fee_option=info.fee_option
             )
             engine.settle()
+            _leave_to_other_batches(ledger, batch)
             engine.retry_failed()
             engine.reconcile()
         finally:
@@ -315,6 +318,43 @@ def report(
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def _leave_to_other_batches(ledger: Ledger, batch: str) -> None:
+    """A failed row that another batch has claimed since (paid, in flight or planned) is not
+    retried here: it goes to needs_review, naming the other batch."""
+    failed = ledger.rows(batch, [RowStatus.FAILED])
+    if not failed:
+        return
+    items = [PlannedPayout(r.row_key, _payout_row(r)) for r in failed]
+    for item, found in claims_elsewhere(items, ledger.recent_payments(batch, recent_since())):
+        reason = claimed_elsewhere(item.payout, found) + "; retry leaves it to that batch"
+        ledger.flag_review(batch, item.row_key, reason, code="paid_elsewhere")
+
+
+def _payout_row(r: LedgerRow) -> PayoutRow:
+    return PayoutRow(
+        r.sheet_row,
+        r.reference,
+        r.amount_requested,
+        r.amount,
+        r.rounding_delta,
+        r.currency,
+        r.network,
+        r.address,
+        r.memo,
+        r.name,
+        r.description,
+        r.extra,
+    )
+
+
+def _same_provider(ledger: Ledger, batch: str, provider: str) -> None:
+    known = ledger.batch(batch)
+    if known is not None and known.provider != provider:
+        raise UsageError(
+            f"batch {batch!r} was paid through {known.provider}, not {provider}; use a new batch id"
+        )
 
 
 def _preflight_check(
@@ -515,6 +555,7 @@ def _dry_run(
     check = _preflight_check(plan, settings, options, quotes)
     if settings.ledger.exists():
         with Ledger(settings.ledger, create=False) as ledger:
+            _same_provider(ledger, plan.batch, plan.provider)
             found = check(ledger.view(plan))
     else:
         found = check(LedgerView(existing={}))

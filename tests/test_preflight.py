@@ -374,3 +374,45 @@ def test_allow_duplicates_turns_the_ledger_repeat_into_a_warning(
     )
     assert [p.code for p in result.problems] == ["payment.repeated"]
     assert result.requests_sent == 1 and _bank_payouts(settings) == 2
+
+
+# -- the same kinds elsewhere: retry, and the dry run's batch check ---------------------
+
+
+def test_retry_leaves_a_row_another_batch_has_paid_since(
+    settings: Settings, write_sheet: Callable[..., Path]
+) -> None:
+    sheet = write_sheet([("E-1", "10.00"), ("E-2", "12.00")])
+    assert api.run(sheet, "sandbox", "a", settings=settings).exit_code == 0
+    # both payouts failed later (say, by callback)
+    with Ledger(settings.ledger) as ledger, ledger.transaction() as db:
+        db.execute("UPDATE payouts SET status = 'failed' WHERE batch_id = 'a'")
+    only_e1 = write_sheet([("E-1", "10.00")], name="e1.csv")
+    assert api.run(only_e1, "sandbox", "b", settings=settings).requests_sent == 1
+    before = _bank_payouts(settings)
+
+    result = api.retry("a", settings=settings)
+    assert result.requests_sent == 1 and _bank_payouts(settings) == before + 1  # E-2 only
+    with Ledger(settings.ledger) as ledger:
+        rows = {r.reference: r for r in ledger.rows("a")}
+    assert rows["E-1"].status is RowStatus.NEEDS_REVIEW
+    assert rows["E-1"].error_code == "paid_elsewhere" and "'b'" in (rows["E-1"].error_message or "")
+    assert rows["E-2"].attempt_no == 2
+
+
+def test_the_dry_run_refuses_another_provider_for_a_known_batch(settings: Settings) -> None:
+    from batchpay.errors import UsageError
+
+    api.run(SAMPLE, "sandbox", "nov", settings=settings)
+    emulator = Emulator()
+    with pytest.raises(UsageError, match="paid through sandbox"):
+        api.run(
+            SAMPLE,
+            "oxapay",
+            "nov",
+            settings=load_settings(
+                {"ledger": settings.ledger}, environ=emulator.env(), cwd=settings.ledger.parent
+            ),
+            dry_run=True,
+            transport=emulator.transport(),
+        )

@@ -619,7 +619,9 @@ class Ledger:
             ).fetchall()
         )
 
-    def flag_review(self, batch_id: str, row_key: str, reason: str) -> None:
+    def flag_review(
+        self, batch_id: str, row_key: str, reason: str, code: str = "reconcile_mismatch"
+    ) -> None:
         """Put a row in front of a person, whatever its state: reconciliation found the
         provider's view and the ledger disagree (e.g. two payouts for one row)."""
         now = self.now()
@@ -644,14 +646,14 @@ class Ledger:
                     now,
                     RowStatus.NEEDS_REVIEW,
                     "flagged",
-                    "reconcile_mismatch",
+                    code,
                     reason,
                 ),
             )
             db.execute(
-                "UPDATE payouts SET status = ?, error_code = 'reconcile_mismatch',"
+                "UPDATE payouts SET status = ?, error_code = ?,"
                 " error_message = ?, updated_at = ? WHERE batch_id = ? AND row_key = ?",
-                (RowStatus.NEEDS_REVIEW, reason, now, batch_id, row_key),
+                (RowStatus.NEEDS_REVIEW, code, reason, now, batch_id, row_key),
             )
 
     # -- the write-ahead pair -------------------------------------------------------------

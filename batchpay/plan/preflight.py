@@ -185,6 +185,23 @@ def paid_recently(
     """A row another batch of this ledger has claimed within RECENT_DAYS days (paid, in
     flight, or planned and not sent yet), by reference and amount or by recipient, amount and
     currency, is probably this month's sheet run twice under two batch ids."""
+    return [
+        Problem(
+            "payment.paid_recently",
+            claimed_elsewhere(item.payout, found) + _hint(allowed),
+            row=item.payout.row,
+            column="reference",
+            value=item.payout.reference,
+            severity=Severity.WARNING if allowed else Severity.ERROR,
+        )
+        for item, found in claims_elsewhere(items, recent)
+    ]
+
+
+def claims_elsewhere(
+    items: Iterable[PlannedPayout], recent: Iterable[Recent]
+) -> list[tuple[PlannedPayout, list[Recent]]]:
+    """Each item another batch has claimed, with the rows that claim it."""
     recent = list(recent)
     if not recent:  # the usual case: the only batch of the ledger in the window
         return []
@@ -194,27 +211,18 @@ def paid_recently(
         by_reference.setdefault((r.reference, r.amount), []).append(r)
         key = identity(r.currency, r.network, r.address, r.memo, r.amount, r.extra)
         by_identity.setdefault(key, []).append(r)
-    problems = []
+    claimed = []
     for item in items:
         p = item.payout
-        found = by_reference.get((p.reference, p.amount), []) or by_identity.get(
-            row_identity(p), []
-        )
-        if not found:
-            continue
-        problems.append(
-            Problem(
-                "payment.paid_recently",
-                f"reference {p.reference!r} ({to_wire(p.amount)} {p.currency}) "
-                + _where(found)
-                + _hint(allowed),
-                row=p.row,
-                column="reference",
-                value=p.reference,
-                severity=Severity.WARNING if allowed else Severity.ERROR,
-            )
-        )
-    return problems
+        found = by_reference.get((p.reference, p.amount)) or by_identity.get(row_identity(p))
+        if found:
+            claimed.append((item, found))
+    return claimed
+
+
+def claimed_elsewhere(p: PayoutRow, found: list[Recent]) -> str:
+    """Where else the payment ``p`` is: a sentence for the user."""
+    return f"reference {p.reference!r} ({to_wire(p.amount)} {p.currency}) " + _where(found)
 
 
 def _where(found: list[Recent]) -> str:
