@@ -187,13 +187,23 @@ def test_validate_refuses_the_sample_xrp_row_for_2328io(settings: Settings) -> N
 
 
 @pytest.mark.parametrize(
-    ("provider", "refused"), [("2328io", [10]), ("thedex", []), ("oxapay", []), ("sandbox", [])]
+    ("provider", "refused"), [("2328io", [10]), ("thedex", [9]), ("oxapay", []), ("sandbox", [])]
 )
 def test_every_provider_table_against_the_sample(
     settings: Settings, provider: str, refused: list[int]
 ) -> None:
     result = api.validate(SAMPLE, provider, settings=settings)
     assert [p.row for p in result.problems if p.code == "provider.cannot_pay"] == refused
+
+
+def test_thedex_refuses_a_text_memo(settings: Settings) -> None:
+    (problem,) = [
+        p
+        for p in api.validate(SAMPLE, "thedex", settings=settings).problems
+        if p.code == "provider.cannot_pay"
+    ]
+    assert (problem.row, problem.column, problem.value) == (9, "memo", "payroll-8")
+    assert "numeric memo" in problem.message
 
 
 def test_a_network_added_in_the_config_can_be_paid(workdir: Path) -> None:

@@ -9,6 +9,7 @@ The tables are in ``schemas/providers.toml``:
   ``batchpay.toml`` under ``[networks.P]``) cannot be paid through P.
 - ``[P.currencies]`` (where P publishes it) lists the currencies P pays on each network.
 - ``P.source_currencies`` (fiat providers) lists the currencies a payout can be funded in.
+- ``P.memo = "numeric"``: P's memo field takes digits only (TheDex).
 
 The sandbox pays anything. Kept free of pandas so the run can use it cheaply.
 """
@@ -33,9 +34,18 @@ class Payable:
     networks: frozenset[str] | None = None
     currencies: Mapping[str, frozenset[str]] = field(default_factory=dict)  # network -> set
     source_currencies: frozenset[str] | None = None  # fiat providers: what funds a payout
+    numeric_memo: bool = False  # the provider's memo field takes digits only
 
-    def refusal(self, currency: str, network: str | None) -> tuple[str, str] | None:
-        """(column, why) the provider cannot pay ``currency`` on ``network``; None if it can."""
+    def refusal(
+        self, currency: str, network: str | None, memo: str | None = None
+    ) -> tuple[str, str] | None:
+        """(column, why) the provider cannot pay ``currency`` on ``network`` (with ``memo``);
+        None if it can."""
+        if memo and self.numeric_memo and not (memo.isascii() and memo.isdigit()):
+            return "memo", (
+                f"{self.provider} takes a numeric memo or tag only, not {memo!r}; "
+                "pay this row through another provider"
+            )
         if self.source_currencies is not None and currency not in self.source_currencies:
             return "currency", (
                 f"{self.provider} pays out funded in {_words(self.source_currencies)} only, "
@@ -74,6 +84,7 @@ def load_payable(
         else frozenset(networks) | frozenset(network_overrides or {}),
         currencies={n: frozenset(c) for n, c in spec.get("currencies", {}).items()},
         source_currencies=None if sources is None else frozenset(sources),
+        numeric_memo=spec.get("memo") == "numeric",
     )
 
 
@@ -88,9 +99,11 @@ def unpayable(rows: Iterable[PayoutRow], payable: Payable | None) -> list[Proble
         if pair not in refusals:
             refusals[pair] = payable.refusal(*pair)
         found = refusals[pair]
+        if found is None and row.memo and payable.numeric_memo:
+            found = payable.refusal(*pair, row.memo)
         if found is not None:
             column, reason = found
-            value = row.network if column == "network" else row.currency
+            value = {"network": row.network, "memo": row.memo}.get(column, row.currency)
             problems.append(Problem(CODE, reason, row=row.row, column=column, value=value))
     return problems
 
