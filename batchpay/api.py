@@ -25,20 +25,20 @@ from batchpay.bulk import bulk, paused_gc
 from batchpay.config import Settings, load_settings
 from batchpay.errors import LedgerError, SheetRejected, UsageError
 from batchpay.ingest import read_sheet
-from batchpay.ledger import BatchInfo, Ledger, LedgerRow, batch_lock
-from batchpay.model import PayoutRow, Rounding, RowStatus
+from batchpay.ledger import BatchInfo, Ledger, batch_lock
+from batchpay.model import Rounding, RowStatus
 from batchpay.money import to_wire, total
 from batchpay.plan import Plan, PlannedPayout, make_plan
-from batchpay.plan.fees import gather_quotes
+from batchpay.plan.fees import quote_requests
 from batchpay.plan.preflight import (
     Check,
     LedgerView,
-    claimed_elsewhere,
-    claims_elsewhere,
+    left_to_other_batches,
     preflight,
     recent_since,
+    refuse,
 )
-from batchpay.problems import Problem, Severity, sort_key
+from batchpay.problems import Problem, sort_key
 from batchpay.providers import Provider, Quote, open_provider
 from batchpay.providers.base import PayoutRequest
 from batchpay.providers.sandbox import FaultHook, SandboxBank, SandboxProvider
@@ -223,7 +223,7 @@ def run(
             quotes = (
                 {}
                 if ledger.plan_digest(batch) == plan.digest
-                else _quotes(plan, engine.quote, settings.fee_option, every=False)
+                else quote_requests(plan.items, engine.quote, settings.fee_option, every=False)
             )
             warnings += ledger.claim(
                 plan,
@@ -321,32 +321,12 @@ def report(
 
 
 def _leave_to_other_batches(ledger: Ledger, batch: str) -> None:
-    """A failed row that another batch has claimed since (paid, in flight or planned) is not
-    retried here: it goes to needs_review, naming the other batch."""
-    failed = ledger.rows(batch, [RowStatus.FAILED])
-    if not failed:
-        return
-    items = [PlannedPayout(r.row_key, _payout_row(r)) for r in failed]
-    for item, found in claims_elsewhere(items, ledger.recent_payments(batch, recent_since())):
-        reason = claimed_elsewhere(item.payout, found) + "; retry leaves it to that batch"
-        ledger.flag_review(batch, item.row_key, reason, code="paid_elsewhere")
-
-
-def _payout_row(r: LedgerRow) -> PayoutRow:
-    return PayoutRow(
-        r.sheet_row,
-        r.reference,
-        r.amount_requested,
-        r.amount,
-        r.rounding_delta,
-        r.currency,
-        r.network,
-        r.address,
-        r.memo,
-        r.name,
-        r.description,
-        r.extra,
-    )
+    """Failed rows another batch has claimed since go to needs_review, not to retry."""
+    rows = ledger.rows(batch, [RowStatus.FAILED])
+    failed = [PlannedPayout(r.row_key, r.as_payout()) for r in rows]
+    recent = ledger.recent_payments(batch, recent_since()) if failed else []
+    for row_key, reason in left_to_other_batches(failed, recent):
+        ledger.flag_review(batch, row_key, reason, code="paid_elsewhere")
 
 
 def _same_provider(ledger: Ledger, batch: str, provider: str) -> None:
@@ -360,70 +340,13 @@ def _same_provider(ledger: Ledger, batch: str, provider: str) -> None:
 def _preflight_check(
     plan: Plan, settings: Settings, options: SheetOptions, quotes: Mapping[str, Quote]
 ) -> Check:
-    """The run's and the dry run's one check before sending, against a ledger view:
-    raises SheetRejected on any error, else returns the warnings."""
+    """The run's and the dry run's one check before sending (batchpay.plan.preflight),
+    against a ledger view: raises SheetRejected on any error, else returns the warnings."""
     payable = load_payable(plan.provider, settings.networks.get(plan.provider))
-
-    def check(view: LedgerView) -> list[Problem]:
-        problems = preflight(
-            plan,
-            view,
-            allow_duplicates=options.allow_duplicates,
-            payable=payable,
-            quotes=quotes,
-        )
-        errors = [p for p in problems if p.severity == Severity.ERROR]
-        if errors:
-            raise SheetRejected(_refusal(errors), sorted(problems, key=sort_key))
-        return problems
-
-    return check
-
-
-_REFUSALS = {
-    "plan.changed_after_send": "the sheet changes rows that were already sent",
-    "payment.paid_recently": "references were paid recently in another batch",
-    "payment.repeated": "payments are already in this batch under other references",
-    "provider.cannot_pay": "rows ask for a currency or network the provider cannot pay",
-    "amount.below_fee": "fees would take the whole amount of some rows",
-}
-
-
-def _refusal(errors: list[Problem]) -> str:
-    codes = dict.fromkeys(p.code for p in errors)
-    reasons = [_REFUSALS.get(c, c) for c in codes]
-    return "; ".join(reasons) + "; nothing was sent"
-
-
-def _quotes(
-    plan: Plan,
-    ask: Callable[[PayoutRequest], Quote | None],
-    fee_option: str,
-    *,
-    every: bool,
-) -> dict[str, Quote]:
-    """Fee quotes where the provider gives them: every row for the dry run's display, only
-    the rows the fee check needs for the run (see batchpay.plan.fees)."""
-
-    def quote(item: PlannedPayout) -> Quote | None:
-        p = item.payout
-        return ask(
-            PayoutRequest(
-                row_key=item.row_key,
-                attempt=1,
-                key="quote",
-                reference=p.reference,
-                amount=p.amount,
-                currency=p.currency,
-                network=p.network,
-                address=p.address,
-                memo=p.memo,
-                extra=p.extra,
-                fee_option=fee_option,
-            )
-        )
-
-    return gather_quotes(plan.items, quote, every=every)
+    allowed = options.allow_duplicates
+    return lambda view: refuse(
+        preflight(plan, view, allow_duplicates=allowed, payable=payable, quotes=quotes)
+    )
 
 
 def _sheet_options(settings: Settings, options: SheetOptions | None) -> SheetOptions:
@@ -549,7 +472,7 @@ def _dry_run(
         return provider.quote(request)
 
     try:
-        quotes = _quotes(plan, ask, settings.fee_option, every=True)
+        quotes = quote_requests(plan.items, ask, settings.fee_option, every=True)
     finally:
         provider.close()
     check = _preflight_check(plan, settings, options, quotes)

@@ -16,7 +16,7 @@ from typing import Any
 
 from batchpay.bulk import bulk
 from batchpay.errors import LedgerError
-from batchpay.model import FINAL, UNSETTLED, RowStatus
+from batchpay.model import FINAL, UNSETTLED, PayoutRow, RowStatus
 from batchpay.money import to_wire
 from batchpay.plan import Existing, Plan
 from batchpay.plan.preflight import CLAIMED, Check, LedgerView, Recent, recent_since
@@ -101,6 +101,23 @@ class LedgerRow:
     error_code: str | None
     error_message: str | None
     updated_at: str
+
+    def as_payout(self) -> PayoutRow:
+        """The sheet row this ledger row was planned from."""
+        return PayoutRow(
+            self.sheet_row,
+            self.reference,
+            self.amount_requested,
+            self.amount,
+            self.rounding_delta,
+            self.currency,
+            self.network,
+            self.address,
+            self.memo,
+            self.name,
+            self.description,
+            self.extra,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,23 +10,46 @@ salaries costs one quote per currency and network, not 10,000.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
 
 from batchpay.plan import PlannedPayout
+from batchpay.providers.base import PayoutRequest, Quote
 
-if TYPE_CHECKING:
-    from batchpay.providers.base import Quote
+Ask = Callable[[PayoutRequest], Quote | None]  # the provider's quote (None: it gives none)
 
-QuoteFn = Callable[[PlannedPayout], "Quote | None"]
+
+def quote_requests(
+    items: Iterable[PlannedPayout], ask: Ask, fee_option: str, *, every: bool
+) -> dict[str, Quote]:
+    """Ask the provider for the quotes :func:`gather_quotes` picks."""
+
+    def quote(item: PlannedPayout) -> Quote | None:
+        p = item.payout
+        return ask(
+            PayoutRequest(
+                row_key=item.row_key,
+                attempt=1,
+                key="quote",
+                reference=p.reference,
+                amount=p.amount,
+                currency=p.currency,
+                network=p.network,
+                address=p.address,
+                memo=p.memo,
+                extra=p.extra,
+                fee_option=fee_option,
+            )
+        )
+
+    return gather_quotes(items, quote, every=every)
 
 
 def gather_quotes(
-    items: Iterable[PlannedPayout], quote: QuoteFn, *, every: bool
+    items: Iterable[PlannedPayout], quote: Callable[[PlannedPayout], Quote | None], *, every: bool
 ) -> dict[str, Quote]:
     """row key -> quote, for every row (``every``) or for the rows the fee check needs."""
     items = list(items)
     if every:
-        quotes = {}
+        quotes: dict[str, Quote] = {}
         for item in items:
             found = quote(item)
             if found is not None:

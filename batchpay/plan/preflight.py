@@ -19,10 +19,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from batchpay.bulk import bulk
+from batchpay.errors import SheetRejected
 from batchpay.model import PayoutRow, RowStatus
 from batchpay.money import to_wire
 from batchpay.plan import Existing, Plan, PlannedPayout, conflicts
-from batchpay.problems import Problem, Severity
+from batchpay.problems import Problem, Severity, has_errors, sort_key
 
 if TYPE_CHECKING:  # the validate package loads pandas: imported only where it is used
     from batchpay.providers.base import Quote
@@ -114,6 +115,35 @@ def preflight(
     problems += fee_problems(to_send, quotes or {})
     problems += paid_recently(to_send, view.recent, allow_duplicates)
     return problems
+
+
+_REFUSALS = {
+    "plan.changed_after_send": "the sheet changes rows that were already sent",
+    "payment.paid_recently": "references were paid recently in another batch",
+    "payment.repeated": "payments are already in this batch under other references",
+    "provider.cannot_pay": "rows ask for what the provider cannot pay",
+    "amount.below_fee": "fees would take the whole amount of some rows",
+}
+
+
+def refuse(problems: list[Problem]) -> list[Problem]:
+    """Raise SheetRejected if any problem is an error; else return the warnings."""
+    if has_errors(problems):
+        codes = dict.fromkeys(p.code for p in problems if p.severity is Severity.ERROR)
+        reasons = "; ".join(_REFUSALS.get(c, c) for c in codes)
+        raise SheetRejected(f"{reasons}; nothing was sent", sorted(problems, key=sort_key))
+    return problems
+
+
+def left_to_other_batches(
+    failed: Iterable[PlannedPayout], recent: Iterable[Recent]
+) -> list[tuple[str, str]]:
+    """(row key, why) for each failed row that another batch has claimed since: ``retry``
+    must not pay it again."""
+    return [
+        (item.row_key, claimed_elsewhere(item.payout, found) + "; retry leaves it to that batch")
+        for item, found in claims_elsewhere(failed, recent)
+    ]
 
 
 def _unpayable(items: list[PlannedPayout], payable: Payable | None) -> list[Problem]:
