@@ -104,15 +104,15 @@ def preflight(
 ) -> list[Problem]:
     """Every problem that must stop (errors) or be shown (warnings) before sending."""
     existing = view.existing
-    if existing is None:
+    problems: list[Problem] = []
+    if existing is None:  # saved from this very plan: its rows were checked then
         to_send = plan.items
-        problems: list[Problem] = []
     else:
         to_send = [i for i in plan.items if not _sent(existing.get(i.row_key))]
-        problems = conflicts(plan, dict(existing))
+        problems += conflicts(plan, dict(existing))
         problems += repeated_in_batch(plan, existing, allow_duplicates)
+        problems += fee_problems(to_send, quotes or {})  # the run quotes only new plans
     problems += _unpayable(to_send, payable)
-    problems += fee_problems(to_send, quotes or {})
     problems += paid_recently(to_send, view.recent, allow_duplicates)
     return problems
 
