@@ -252,10 +252,12 @@ def claims_elsewhere(
 
 def claimed_elsewhere(p: PayoutRow, found: list[Recent]) -> str:
     """Where else the payment ``p`` is: a sentence for the user."""
-    return f"reference {p.reference!r} ({to_wire(p.amount)} {p.currency}) " + _where(found)
+    return f"reference {p.reference!r} ({to_wire(p.amount)} {p.currency}) " + _where(
+        found, p.reference
+    )
 
 
-def _where(found: list[Recent]) -> str:
+def _where(found: list[Recent], reference: str) -> str:
     first = found[0]
     if first.status in _NOT_SENT_YET:
         text = (
@@ -266,7 +268,7 @@ def _where(found: list[Recent]) -> str:
         text = f"is being paid in batch {first.batch!r}"
     else:
         text = f"was paid in batch {first.batch!r}"
-    if first.reference:
+    if first.reference != reference:
         text += f" as reference {first.reference!r}"
     text += f" within {RECENT_DAYS} days"
     others = sorted({r.batch for r in found} - {first.batch})

@@ -56,8 +56,8 @@ class Payable:
         if network not in self.networks:
             return "network", (
                 f"{self.provider} cannot pay on {network}; it pays on "
-                f"{_words(self.networks)} (if your account has {network}, add its code under "
-                f"[networks.{self.provider}] in batchpay.toml)"
+                f"{_words(self.networks)} (if your account has {network}, map it in "
+                f'batchpay.toml: networks.{self.provider}.{network} = "<its code>")'
             )
         listed = self.currencies.get(network)
         if listed is not None and currency not in listed:
