@@ -9,12 +9,11 @@ report(batch)                          -> list of written files
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import functools
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -29,8 +28,17 @@ from batchpay.ingest import read_sheet
 from batchpay.ledger import BatchInfo, Ledger, batch_lock
 from batchpay.model import Rounding, RowStatus
 from batchpay.money import to_wire, total
-from batchpay.plan import Plan, conflicts, make_plan
-from batchpay.problems import Problem, Severity
+from batchpay.plan import Plan, PlannedPayout, make_plan
+from batchpay.plan.fees import quote_requests
+from batchpay.plan.preflight import (
+    Check,
+    LedgerView,
+    left_to_other_batches,
+    preflight,
+    recent_since,
+    refuse,
+)
+from batchpay.problems import Problem, sort_key
 from batchpay.providers import Provider, Quote, open_provider
 from batchpay.providers.base import PayoutRequest
 from batchpay.providers.sandbox import FaultHook, SandboxBank, SandboxProvider
@@ -38,8 +46,10 @@ from batchpay.report import FORMATS, Report, build_report, write_report
 from batchpay.report.model import BatchSummary, summary_from_json, summary_json
 from batchpay.report.render import file_marks, report_files
 from batchpay.send import Engine, Progress
+from batchpay.send.ratelimit import RateLimiter
 from batchpay.validate import SheetOptions, validate_sheet
 from batchpay.validate.annotate import write_annotated
+from batchpay.validate.payable import load_payable, unpayable
 
 
 @dataclass
@@ -144,6 +154,13 @@ def validate(
     checked = validate_sheet(
         loaded, provider, settings.rounding, options=_sheet_options(settings, options)
     )
+    if provider is not None:  # what the run's preflight refuses for this provider
+        payable = load_payable(provider, settings.networks.get(provider))
+        refused = unpayable(checked.rows, payable)
+        if refused:
+            checked.problems = sorted([*checked.problems, *refused], key=sort_key)
+            bad = {p.row for p in refused}
+            checked.rows = [r for r in checked.rows if r.row not in bad]
     if annotate is not None and checked.problems:
         write_annotated(loaded, checked, annotate)
     plan = make_plan("validate", provider or "-", loaded.name, loaded.sha256, checked.rows)
@@ -196,34 +213,25 @@ def run(
         )
     warnings = [p for p in checked.problems if p.severity == "warning"]
     if dry_run:
-        return _dry_run(plan, settings, warnings, transport)
+        return _dry_run(plan, settings, options, warnings, transport)
     with batch_lock(settings.ledger, batch), Ledger(settings.ledger) as ledger:
-        known = ledger.batch(batch)
-        if known is not None and known.provider != provider:
-            raise UsageError(
-                f"batch {batch!r} was paid through {known.provider}, "
-                f"not {provider}; use a new batch id"
-            )
-        existing = None
-        if ledger.plan_digest(batch) != plan.digest:  # else: this plan was checked and saved
-            existing = ledger.existing(batch)
-            refused = conflicts(plan, existing)
-            if refused:
-                raise SheetRejected("the sheet changes rows that were already sent", refused)
-        repeats = paid_recently(plan, ledger, options.allow_duplicates)
-        if any(p.severity == "error" for p in repeats):
-            raise SheetRejected("references were paid recently in another batch", repeats)
-        warnings += repeats
+        _same_provider(ledger, batch, provider)
         provider_obj = open_provider(provider, settings, faults, transport)
         try:
-            ledger.save_plan(
+            engine = _engine(ledger, provider_obj, batch, settings, progress)
+            # fee quotes may ask the provider: gathered before the claim's transaction
+            quotes = (
+                {}
+                if ledger.plan_digest(batch) == plan.digest
+                else quote_requests(plan.items, engine.quote, settings.fee_option, every=False)
+            )
+            warnings += ledger.claim(
                 plan,
+                _preflight_check(plan, settings, options, quotes),
                 sandbox=provider_obj.is_sandbox,
                 rounding=settings.rounding,
                 fee_option=settings.fee_option,
-                existing=existing,
             )
-            engine = _engine(ledger, provider_obj, batch, settings, progress)
             engine.settle()
             engine.send_planned()
             engine.reconcile(trust_clean=True)
@@ -253,7 +261,7 @@ def status(
         try:
             engine = _engine(ledger, provider_obj, batch, settings, progress)
             while True:
-                engine.settle()
+                engine.settle(send=False)  # only run and retry may create a payout
                 engine.refresh()
                 open_rows = ledger.rows(
                     batch,
@@ -286,6 +294,7 @@ def retry(
                 ledger, provider_obj, batch, settings, progress, fee_option=info.fee_option
             )
             engine.settle()
+            _leave_to_other_batches(ledger, batch)
             engine.retry_failed()
             engine.reconcile()
         finally:
@@ -311,31 +320,33 @@ def report(
 # -- helpers ------------------------------------------------------------------------------
 
 
-RECENT_DAYS = 31
+def _leave_to_other_batches(ledger: Ledger, batch: str) -> None:
+    """Failed rows another batch has claimed since go to needs_review, not to retry."""
+    rows = ledger.rows(batch, [RowStatus.FAILED])
+    failed = [PlannedPayout(r.row_key, r.as_payout()) for r in rows]
+    recent = ledger.recent_payments(batch, recent_since()) if failed else []
+    for row_key, reason in left_to_other_batches(failed, recent):
+        ledger.flag_review(batch, row_key, reason, code="paid_elsewhere")
 
 
-def paid_recently(plan: Plan, ledger: Ledger, allowed: bool) -> list[Problem]:
-    """A reference paid with the same amount in another batch of this ledger within
-    RECENT_DAYS days is probably this month's sheet run twice under two batch ids."""
-    since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=RECENT_DAYS)).isoformat()
-    earlier = ledger.recent_payments(plan.batch, since)
-    problems = []
-    for item in plan.items:
-        for batch, amount in earlier.get(item.payout.reference, []):
-            if amount == item.payout.amount:
-                problems.append(
-                    Problem(
-                        "payment.paid_recently",
-                        f"reference {item.payout.reference!r} was paid {to_wire(amount)} "
-                        f"{item.payout.currency} in batch {batch!r} within {RECENT_DAYS} days"
-                        + ("" if allowed else "; if intended, pass --allow-duplicates"),
-                        row=item.payout.row,
-                        column="reference",
-                        value=item.payout.reference,
-                        severity=Severity.WARNING if allowed else Severity.ERROR,
-                    )
-                )
-    return problems
+def _same_provider(ledger: Ledger, batch: str, provider: str) -> None:
+    known = ledger.batch(batch)
+    if known is not None and known.provider != provider:
+        raise UsageError(
+            f"batch {batch!r} was paid through {known.provider}, not {provider}; use a new batch id"
+        )
+
+
+def _preflight_check(
+    plan: Plan, settings: Settings, options: SheetOptions, quotes: Mapping[str, Quote]
+) -> Check:
+    """The run's and the dry run's one check before sending (batchpay.plan.preflight),
+    against a ledger view: raises SheetRejected on any error, else returns the warnings."""
+    payable = load_payable(plan.provider, settings.networks.get(plan.provider))
+    allowed = options.allow_duplicates
+    return lambda view: refuse(
+        preflight(plan, view, allow_duplicates=allowed, payable=payable, quotes=quotes)
+    )
 
 
 def _sheet_options(settings: Settings, options: SheetOptions | None) -> SheetOptions:
@@ -442,41 +453,35 @@ def _report_stamp(ledger: Ledger, info: BatchInfo, settings: Settings) -> str:
 
 
 def _dry_run(
-    plan: Plan, settings: Settings, warnings: list[Problem], transport: httpx.BaseTransport | None
+    plan: Plan,
+    settings: Settings,
+    options: SheetOptions,
+    warnings: list[Problem],
+    transport: httpx.BaseTransport | None,
 ) -> RunResult:
-    """Plan and quote without writing anything: no ledger rows, no sandbox state."""
-    refused: list[Problem] = []
-    if settings.ledger.exists():
-        with Ledger(settings.ledger, create=False) as ledger:
-            refused = conflicts(plan, ledger.existing(plan.batch))
-    if refused:
-        raise SheetRejected("the sheet changes rows that were already sent", refused)
+    """Plan, quote and check exactly as the run would, without writing anything: no ledger
+    rows, no sandbox state."""
     if plan.provider == "sandbox":
         provider: Provider = SandboxProvider(SandboxBank(None))
     else:
         provider = open_provider(plan.provider, settings, transport=transport)
-    quotes: dict[str, Quote] = {}
+    limiter = RateLimiter(settings.rate_limit(plan.provider))
+
+    def ask(request: PayoutRequest) -> Quote | None:
+        limiter.acquire()
+        return provider.quote(request)
+
     try:
-        for item in plan.items:
-            p = item.payout
-            quote = provider.quote(
-                PayoutRequest(
-                    row_key=item.row_key,
-                    attempt=1,
-                    key="dry-run",
-                    reference=p.reference,
-                    amount=p.amount,
-                    currency=p.currency,
-                    network=p.network,
-                    address=p.address,
-                    memo=p.memo,
-                    fee_option=settings.fee_option,
-                )
-            )
-            if quote is not None:
-                quotes[item.row_key] = quote
+        quotes = quote_requests(plan.items, ask, settings.fee_option, every=True)
     finally:
         provider.close()
+    check = _preflight_check(plan, settings, options, quotes)
+    if settings.ledger.exists():
+        with Ledger(settings.ledger, create=False) as ledger:
+            _same_provider(ledger, plan.batch, plan.provider)
+            found = check(ledger.view(plan))
+    else:
+        found = check(LedgerView(existing={}))
     return RunResult(
         plan.batch,
         plan.provider,
@@ -484,7 +489,7 @@ def _dry_run(
         dry_run=True,
         plan=plan,
         quotes=quotes,
-        problems=warnings,
+        problems=warnings + found,
     )
 
 

@@ -19,6 +19,7 @@ SCALES = {
     "ETH_ETHEREUM": 18,
     "USDT_ETHEREUM": 6,
     "USDC_ETHEREUM": 6,
+    "DAI_ETHEREUM": 18,
     "LTC_LITECOIN": 8,
     "TRX_TRON": 6,
     "USDT_TRON": 6,
@@ -40,7 +41,11 @@ SCALES = {
     "USDT_ARBITRUM": 6,
     "USDC_ARBITRUM": 6,
     "ETH_ARBITRUM": 18,
+    "ARB_ARBITRUM": 18,
     "USDT_OPTIMISM": 6,
+    "USDC_OPTIMISM": 6,
+    "ETH_OPTIMISM": 18,
+    "OP_OPTIMISM": 18,
 }
 STATUS_NAMES = {0: "Waiting", 1: "Successful", 2: "Rejected", 3: "Processing"}
 

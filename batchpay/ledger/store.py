@@ -16,9 +16,11 @@ from typing import Any
 
 from batchpay.bulk import bulk
 from batchpay.errors import LedgerError
-from batchpay.model import FINAL, UNSETTLED, RowStatus
+from batchpay.model import FINAL, UNSETTLED, PayoutRow, RowStatus
 from batchpay.money import to_wire
 from batchpay.plan import Existing, Plan
+from batchpay.plan.preflight import CLAIMED, Check, LedgerView, Recent, recent_since
+from batchpay.problems import Problem
 
 Clock = Callable[[], dt.datetime]
 
@@ -42,6 +44,10 @@ def _dec(text: str | None) -> Decimal | None:
 
 def _wire(value: Decimal | None) -> str | None:
     return None if value is None else to_wire(value)
+
+
+def _extra(text: str) -> dict[str, str]:
+    return {} if text == "{}" else dict(json.loads(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,23 @@ class LedgerRow:
     error_code: str | None
     error_message: str | None
     updated_at: str
+
+    def as_payout(self) -> PayoutRow:
+        """The sheet row this ledger row was planned from."""
+        return PayoutRow(
+            self.sheet_row,
+            self.reference,
+            self.amount_requested,
+            self.amount,
+            self.rounding_delta,
+            self.currency,
+            self.network,
+            self.address,
+            self.memo,
+            self.name,
+            self.description,
+            self.extra,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,13 +345,61 @@ class Ledger:
     def existing(self, batch_id: str) -> dict[str, Existing]:
         rows = self._db.execute(
             "SELECT row_key, reference, status, attempt_no, amount, currency, network, address,"
-            " memo FROM payouts WHERE batch_id = ?",
+            " memo, extra_json FROM payouts WHERE batch_id = ?",
             (batch_id,),
         ).fetchall()
         return {
-            r[0]: Existing(r[0], r[1], RowStatus(r[2]), r[3] > 0, Decimal(r[4]), *r[5:])
+            r[0]: Existing(
+                row_key=r[0],
+                reference=r[1],
+                status=RowStatus(r[2]),
+                sent_before=r[3] > 0,
+                amount=Decimal(r[4]),
+                currency=r[5],
+                network=r[6],
+                address=r[7],
+                memo=r[8],
+                extra=_extra(r[9]),
+            )
             for r in rows
         }
+
+    def view(self, plan: Plan, since: str | None = None) -> LedgerView:
+        """What the preflight checks need from the ledger (read in the caller's transaction,
+        if any): this batch's rows, unless it holds this very plan already, and the rows
+        other batches claimed since ``since``."""
+        unchanged = self.plan_digest(plan.batch) == plan.digest
+        return LedgerView(
+            existing=None if unchanged else self.existing(plan.batch),
+            recent=self.recent_payments(plan.batch, since or recent_since()),
+        )
+
+    @bulk
+    def claim(
+        self,
+        plan: Plan,
+        check: Check,
+        *,
+        sandbox: bool,
+        rounding: str,
+        fee_option: str,
+    ) -> list[Problem]:
+        """Check the plan and save it in one write transaction, so no other run can claim
+        the same rows between the check and the save: SQLite admits one writer at a time,
+        and the check reads the ledger only after this transaction holds that lock.
+        ``check`` returns the problems, or raises to refuse (nothing is saved)."""
+        with self.transaction():
+            view = self.view(plan)
+            problems = check(view)
+            self._save_plan(
+                plan,
+                sandbox=sandbox,
+                rounding=rounding,
+                fee_option=fee_option,
+                existing=view.existing,
+                unchanged=view.existing is None,
+            )
+        return problems
 
     @bulk
     def save_plan(
@@ -345,73 +416,94 @@ class Ledger:
         Rows never sent are refreshed from the sheet; rows already sent are left as they are
         (the planner has refused any changed details before this is called).
         """
-        now = self.now()
-        digest = plan.digest
-        unchanged = self.plan_digest(plan.batch) == digest
+        unchanged = self.plan_digest(plan.batch) == plan.digest
         if existing is None and not unchanged:
             existing = self.existing(plan.batch)
-        new = 0
-        with self.transaction() as db:
-            db.execute(
-                "INSERT INTO batches (batch_id, provider, sandbox, sheet_name, sheet_sha256,"
-                " rounding, fee_option, created_at, last_run_at, plan_digest)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT(batch_id) DO UPDATE SET last_run_at = excluded.last_run_at,"
-                " sheet_name = excluded.sheet_name, sheet_sha256 = excluded.sheet_sha256,"
-                " plan_digest = excluded.plan_digest",
-                (
-                    plan.batch,
-                    plan.provider,
-                    int(sandbox),
-                    plan.sheet_name,
-                    plan.sheet_sha256,
-                    rounding,
-                    fee_option,
-                    now,
-                    now,
-                    digest,
-                ),
+        with self.transaction():
+            return self._save_plan(
+                plan,
+                sandbox=sandbox,
+                rounding=rounding,
+                fee_option=fee_option,
+                existing=existing,
+                unchanged=unchanged,
             )
-            if unchanged:  # every row was saved from this very plan already
-                return 0
-            assert existing is not None
-            for item in plan.items:
-                p = item.payout
-                old = existing.get(item.row_key)
-                if old is not None and old.sent_before:
-                    continue
-                values = (
-                    p.row,
-                    p.reference,
-                    p.name,
-                    p.description,
-                    p.currency,
-                    p.network,
-                    p.address,
-                    p.memo,
-                    json.dumps(dict(p.extra), sort_keys=True),
-                    to_wire(p.amount_requested),
-                    to_wire(p.amount),
-                    to_wire(p.rounding_delta),
-                    now,
+
+    def _save_plan(
+        self,
+        plan: Plan,
+        *,
+        sandbox: bool,
+        rounding: str,
+        fee_option: str,
+        existing: Mapping[str, Existing] | None,
+        unchanged: bool,
+    ) -> int:
+        """save_plan's writes, inside the caller's transaction."""
+        now = self.now()
+        digest = plan.digest
+        new = 0
+        db = self._db
+        db.execute(
+            "INSERT INTO batches (batch_id, provider, sandbox, sheet_name, sheet_sha256,"
+            " rounding, fee_option, created_at, last_run_at, plan_digest)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(batch_id) DO UPDATE SET last_run_at = excluded.last_run_at,"
+            " sheet_name = excluded.sheet_name, sheet_sha256 = excluded.sheet_sha256,"
+            " plan_digest = excluded.plan_digest",
+            (
+                plan.batch,
+                plan.provider,
+                int(sandbox),
+                plan.sheet_name,
+                plan.sheet_sha256,
+                rounding,
+                fee_option,
+                now,
+                now,
+                digest,
+            ),
+        )
+        if unchanged:  # every row was saved from this very plan already
+            return 0
+        assert existing is not None
+        for item in plan.items:
+            p = item.payout
+            old = existing.get(item.row_key)
+            if old is not None and old.sent_before:
+                continue
+            values = (
+                p.row,
+                p.reference,
+                p.name,
+                p.description,
+                p.currency,
+                p.network,
+                p.address,
+                p.memo,
+                json.dumps(dict(p.extra), sort_keys=True),
+                to_wire(p.amount_requested),
+                to_wire(p.amount),
+                to_wire(p.rounding_delta),
+                now,
+            )
+            if old is None:
+                new += 1
+                db.execute(
+                    "INSERT INTO payouts (sheet_row, reference, name, description, currency,"
+                    " network, address, memo, extra_json, amount_requested, amount,"
+                    " rounding_delta, updated_at, batch_id, row_key, status)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (*values, plan.batch, item.row_key, RowStatus.PLANNED),
                 )
-                if old is None:
-                    new += 1
-                    db.execute(
-                        "INSERT INTO payouts (sheet_row, reference, name, description, currency,"
-                        " network, address, memo, extra_json, amount_requested, amount,"
-                        " rounding_delta, updated_at, batch_id, row_key, status)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        (*values, plan.batch, item.row_key, RowStatus.PLANNED),
-                    )
-                else:
-                    db.execute(
-                        "UPDATE payouts SET sheet_row=?, reference=?, name=?, description=?,"
-                        " currency=?, network=?, address=?, memo=?, extra_json=?,"
-                        " amount_requested=?, amount=?, rounding_delta=?, updated_at=?"
-                        " WHERE batch_id=? AND row_key=?",
-                        (*values, plan.batch, item.row_key),
-                    )
+            else:
+                db.execute(
+                    "UPDATE payouts SET sheet_row=?, reference=?, name=?, description=?,"
+                    " currency=?, network=?, address=?, memo=?, extra_json=?,"
+                    " amount_requested=?, amount=?, rounding_delta=?, updated_at=?"
+                    " WHERE batch_id=? AND row_key=?",
+                    (*values, plan.batch, item.row_key),
+                )
         return new
 
     # -- reading --------------------------------------------------------------------------
@@ -518,17 +610,29 @@ class Ledger:
             params.append(row_key)
         return [AttemptRecord(*r) for r in self._db.execute(sql + " ORDER BY id", params)]
 
-    def recent_payments(self, batch_id: str, since: str) -> dict[str, list[tuple[str, Decimal]]]:
-        """reference -> [(batch, amount)] paid or in flight in *other* batches since ``since``."""
-        found: dict[str, list[tuple[str, Decimal]]] = {}
-        for reference, batch, amount in self._db.execute(
-            "SELECT reference, batch_id, amount FROM payouts WHERE batch_id != ? AND"
-            " updated_at >= ? AND status IN ('sending','unknown','pending','processing',"
-            "'completed','needs_review')",
-            (batch_id, since),
-        ):
-            found.setdefault(reference, []).append((batch, Decimal(amount)))
-        return found
+    @bulk
+    def recent_payments(self, batch_id: str, since: str) -> list[Recent]:
+        """Rows *other* batches have claimed since ``since``: paid, in flight, or planned and
+        not sent yet (a run that saved its plan is about to send it)."""
+        return [
+            Recent(
+                batch=r[0],
+                reference=r[1],
+                status=RowStatus(r[2]),
+                amount=Decimal(r[3]),
+                currency=r[4],
+                network=r[5],
+                address=r[6],
+                memo=r[7],
+                extra=_extra(r[8]),
+            )
+            for r in self._db.execute(
+                "SELECT batch_id, reference, status, amount, currency, network, address, memo,"
+                " extra_json FROM payouts WHERE batch_id != ? AND updated_at >= ? AND status"
+                f" IN ({','.join('?' * len(CLAIMED))})",
+                (batch_id, since, *CLAIMED),
+            )
+        ]
 
     def attempt_keys(self, batch_id: str) -> dict[str, str]:
         """Every key this batch has sent a create under -> its row key."""
@@ -540,7 +644,9 @@ class Ledger:
             ).fetchall()
         )
 
-    def flag_review(self, batch_id: str, row_key: str, reason: str) -> None:
+    def flag_review(
+        self, batch_id: str, row_key: str, reason: str, code: str = "reconcile_mismatch"
+    ) -> None:
         """Put a row in front of a person, whatever its state: reconciliation found the
         provider's view and the ledger disagree (e.g. two payouts for one row)."""
         now = self.now()
@@ -565,14 +671,14 @@ class Ledger:
                     now,
                     RowStatus.NEEDS_REVIEW,
                     "flagged",
-                    "reconcile_mismatch",
+                    code,
                     reason,
                 ),
             )
             db.execute(
-                "UPDATE payouts SET status = ?, error_code = 'reconcile_mismatch',"
+                "UPDATE payouts SET status = ?, error_code = ?,"
                 " error_message = ?, updated_at = ? WHERE batch_id = ? AND row_key = ?",
-                (RowStatus.NEEDS_REVIEW, reason, now, batch_id, row_key),
+                (RowStatus.NEEDS_REVIEW, code, reason, now, batch_id, row_key),
             )
 
     # -- the write-ahead pair -------------------------------------------------------------

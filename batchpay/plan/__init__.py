@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -19,7 +19,16 @@ from batchpay.money import to_wire, total
 from batchpay.plan.keys import KeyForm, attempt_key, row_key
 from batchpay.problems import Problem
 
-__all__ = ["KeyForm", "Plan", "PlannedPayout", "attempt_key", "conflicts", "make_plan", "row_key"]
+__all__ = [
+    "Existing",
+    "KeyForm",
+    "Plan",
+    "PlannedPayout",
+    "attempt_key",
+    "conflicts",
+    "make_plan",
+    "row_key",
+]
 
 # What identifies the payout: if any of these change under a reference that was already sent,
 # the new sheet describes a different payment and must not silently replace the old one.
@@ -117,6 +126,7 @@ class Existing:
     network: str | None
     address: str | None
     memo: str | None
+    extra: Mapping[str, str] = field(default_factory=dict)  # a fiat row's recipient details
 
 
 @bulk

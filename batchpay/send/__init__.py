@@ -23,7 +23,7 @@ from batchpay.bulk import paused_gc
 from batchpay.ledger import Intent, Ledger, LedgerRow, Outcome
 from batchpay.model import ACCEPTED, FINAL, RowStatus
 from batchpay.plan.keys import attempt_key
-from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider
+from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider, Quote
 from batchpay.send.breaker import CircuitBreaker, is_trouble
 from batchpay.send.lookups import batch_listing, look_up, with_send_time
 from batchpay.send.ratelimit import RateLimiter
@@ -34,6 +34,10 @@ __all__ = ["Engine", "NullProgress", "Progress", "RetryPolicy"]
 T = TypeVar("T")
 
 DEAD = frozenset({RowStatus.FAILED, RowStatus.CANCELLED})  # payouts that moved no money
+NOT_SENT = (
+    "the provider has no payout for this row: it was never sent. Run the same `batchpay run`"
+    " command again, or `batchpay retry`, to send it"
+)
 
 
 class Progress:
@@ -71,8 +75,11 @@ class Engine:
 
     # -- public steps ---------------------------------------------------------------------
 
-    def settle(self) -> None:
-        """Resolve every ``sending``/``unknown`` row before anything new is sent."""
+    def settle(self, *, send: bool = True) -> None:
+        """Resolve every ``sending``/``unknown`` row before anything new is sent.
+
+        ``send=False`` (``status``) only asks: a row the provider provably does not have
+        stays ``unknown``, marked ``not_sent``, for ``run`` or ``retry`` to send."""
         rows = self.ledger.rows(self.batch, [RowStatus.SENDING, RowStatus.UNKNOWN])
         if not rows:
             return
@@ -83,6 +90,17 @@ class Engine:
             self.progress.advance()
             if answer is not None:
                 outcomes.append(self._outcome(attempt_id, row, answer))
+            elif self._safe_to_resend(row) and not send:
+                outcomes.append(
+                    Outcome(
+                        attempt_id,
+                        row.row_key,
+                        RowStatus.UNKNOWN,
+                        "not_found",
+                        error_code="not_sent",
+                        error_message=NOT_SENT,
+                    )
+                )
             elif self._safe_to_resend(row):
                 outcomes.append(Outcome(attempt_id, row.row_key, None, "not_found"))
                 resend.append(row)
@@ -113,6 +131,10 @@ class Engine:
             new_attempt=True,
             label="retrying failed rows",
         )
+
+    def quote(self, request: PayoutRequest) -> Quote | None:
+        """The provider's fee quote, under the same rate limit as every other request."""
+        return self._limited(lambda: self.provider.quote(request))
 
     def refresh(self) -> None:
         """Ask the provider about every row that is not final yet."""
