@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -16,6 +17,7 @@ from typing import Any
 
 from batchpay.bulk import bulk
 from batchpay.errors import LedgerError
+from batchpay.ledger.tries import Tries, record_tries
 from batchpay.model import FINAL, UNSETTLED, RowStatus
 from batchpay.money import to_wire
 from batchpay.plan import Existing, Plan
@@ -112,6 +114,7 @@ class AttemptRecord:
     error_code: str | None
     error_message: str | None
     provider_ref: str | None
+    try_no: int = 1  # which request of its attempt record's (row, attempt, key): 1, 2 ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,7 +504,7 @@ class Ledger:
     def attempts(self, batch_id: str, row_key: str | None = None) -> list[AttemptRecord]:
         sql = (
             "SELECT id, row_key, attempt_no, idempotency_key, action, started_at, finished_at,"
-            " http_status, outcome, disposition, error_code, error_message, provider_ref"
+            " http_status, outcome, disposition, error_code, error_message, provider_ref, try_no"
             " FROM attempts WHERE batch_id = ?"
         )
         params: list[Any] = [batch_id]
@@ -615,13 +618,26 @@ class Ledger:
                         )
         return ids
 
-    def finish(self, batch_id: str, outcomes: list[Outcome]) -> None:
-        """Record answers (one transaction). A row never leaves a final state here."""
+    def finish(
+        self,
+        batch_id: str,
+        outcomes: list[Outcome],
+        tries: Mapping[int, Tries] | None = None,
+    ) -> None:
+        """Record answers (one transaction). A row never leaves a final state here.
+
+        ``tries`` (by attempt id) holds the requests of an attempt that were retried before
+        the one whose answer is the outcome: each becomes a record of its own (the intent
+        record is try 1), and the outcome goes to a new record, the last try."""
         if not outcomes:
             return
         now = self.now()
         with self.transaction() as db:
             for o in outcomes:
+                retried = tries.get(o.attempt_id) if tries else None
+                if retried is not None and retried.earlier:
+                    last = record_tries(db, o.attempt_id, retried, now)
+                    o = dataclasses.replace(o, attempt_id=last)
                 db.execute(
                     "UPDATE attempts SET request_json = COALESCE(?, request_json),"
                     " finished_at = ?, http_status = ?, response_json = ?,"

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from batchpay.bulk import paused_gc
-from batchpay.ledger import Intent, Ledger, LedgerRow, Outcome
+from batchpay.ledger import Intent, Ledger, LedgerRow, Outcome, Tries
 from batchpay.model import ACCEPTED, FINAL, RowStatus
 from batchpay.plan.keys import attempt_key
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider
 from batchpay.send.breaker import CircuitBreaker, is_trouble
 from batchpay.send.ratelimit import RateLimiter
-from batchpay.send.retry import RetryPolicy, call_with_retries
+from batchpay.send.retry import RetryPolicy, TryLog, call_with_retries
 
 __all__ = ["Engine", "NullProgress", "Progress", "RetryPolicy"]
 
@@ -67,6 +67,7 @@ class Engine:
     def __post_init__(self) -> None:
         self._limiter = RateLimiter(self.rate, sleep=self.sleep)
         self._count_lock = threading.Lock()
+        self._tries: dict[int, Tries] = {}  # attempt id -> its retried requests, until finished
 
     # -- public steps ---------------------------------------------------------------------
 
@@ -277,7 +278,7 @@ class Engine:
         ]
         ids = self.ledger.begin(self.batch, intents)  # committed before anything leaves
         futures: dict[Future[Answer], tuple[LedgerRow, int]] = {
-            pool.submit(self._create, q): (r, i)
+            pool.submit(self._create, q, i): (r, i)
             for r, q, i in zip(rows, requests, ids, strict=True)
         }
         group: list[Outcome] = []
@@ -286,11 +287,24 @@ class Engine:
             group.append(self._outcome(attempt_id, row, _result(future)))
             self.progress.advance()
             if len(group) >= self.concurrency:
-                self.ledger.finish(self.batch, group)
+                self._finish_creates(group)
                 group = []
-        self.ledger.finish(self.batch, group)
+        self._finish_creates(group)
 
-    def _create(self, request: PayoutRequest) -> Answer:
+    def _finish_creates(self, outcomes: list[Outcome]) -> None:
+        """Record answers to creates, with every retried request of each attempt."""
+        with self._count_lock:
+            tries = {
+                o.attempt_id: t for o in outcomes if (t := self._tries.pop(o.attempt_id, None))
+            }
+        self.ledger.finish(self.batch, outcomes, tries)
+
+    def _create(self, request: PayoutRequest, attempt_id: int = 0) -> Answer:
+        """Send one attempt, retrying with the same key where that is safe; every request
+        that leaves is logged, and the retried ones go to the ledger with the outcome
+        (see ``_finish_creates``)."""
+        log = TryLog(self.ledger.now)
+
         def once() -> Answer:
             if self.breaker.open:  # do not start a payout while the provider is failing
                 return Answer(
@@ -301,7 +315,7 @@ class Engine:
                 )
             with self._count_lock:
                 self.requests += 1
-            answer = self._limited(lambda: self.provider.create(request))
+            answer = self._limited(lambda: log.call(lambda: self.provider.create(request)))
             self.breaker.record(answer)
             return answer
 
@@ -309,7 +323,15 @@ class Engine:
             if answer.retry_after is not None:
                 self._limiter.push_back(answer.retry_after)
 
-        return call_with_retries(once, self.retry, sleep=self.sleep, on_retry=on_retry)
+        answer: Answer | None = None
+        try:
+            answer = call_with_retries(once, self.retry, sleep=self.sleep, on_retry=on_retry)
+            return answer
+        finally:  # an adapter that raised has still sent what it sent
+            tries = log.tries(answer)
+            if tries is not None:
+                with self._count_lock:
+                    self._tries[attempt_id] = tries
 
     def _limited(self, call: Callable[[], T]) -> T:
         self._limiter.acquire()
