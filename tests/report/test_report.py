@@ -17,7 +17,6 @@ from batchpay.report import (
     FORMATS,
     build_report,
     render_csv,
-    render_html,
     write_report,
 )
 from batchpay.report.safe import safe_text
