@@ -182,3 +182,33 @@ def test_an_adapter_that_raises_after_a_retry_keeps_both_requests(tmp_path: Path
         (2, None, "internal_error"),
     ]
     assert records[1].outcome == "unknown" and ledger.rows("b")[0].status is RowStatus.UNKNOWN
+
+
+def test_the_ledger_writes_each_try_and_the_outcome_on_the_last(tmp_path: Path) -> None:
+    from batchpay.ledger import Intent, Outcome, Tries, Try
+
+    ledger, _ = _engine_run(tmp_path, [])
+    row = ledger.rows("b")[0]
+    ledger._db.execute("UPDATE payouts SET status = 'failed'")  # as if failed, for `retry`
+    [intent] = ledger.begin("b", [Intent(row.row_key, 2, "k2", request={"key": "k2"})])
+    earlier = [
+        Try("t1", "t1b", 429, "not_sent", "rate_limited", request={"key": "k2", "n": 1}),
+        Try("t2", "t2b", 503, "retry", "server_error"),
+    ]
+    ledger.finish(
+        "b",
+        [Outcome(intent, row.row_key, RowStatus.PENDING, "accepted", 201)],
+        {intent: Tries(earlier, "t3")},
+    )
+    records = [a for a in _creates(ledger) if a.attempt_no == 2]
+    assert [(a.try_no, a.started_at, a.finished_at, a.http_status, a.outcome) for a in records] == [
+        (1, records[0].started_at, "t1b", 429, "sending"),
+        (2, "t2", "t2b", 503, "sending"),
+        (3, "t3", records[2].finished_at, 201, "pending"),
+    ]
+    assert {a.idempotency_key for a in records} == {"k2"}
+    assert ledger.rows("b")[0].status is RowStatus.PENDING
+    stored = ledger._db.execute(
+        "SELECT request_json FROM attempts WHERE attempt_no = 2 ORDER BY id"
+    ).fetchall()
+    assert stored == [('{"key": "k2", "n": 1}',), ('{"key": "k2"}',), ('{"key": "k2"}',)]
