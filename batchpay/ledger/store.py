@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -618,26 +617,27 @@ class Ledger:
                         )
         return ids
 
-    def finish(
-        self,
-        batch_id: str,
-        outcomes: list[Outcome],
-        tries: Mapping[int, Tries] | None = None,
-    ) -> None:
-        """Record answers (one transaction). A row never leaves a final state here.
+    def record_tries(self, batch_id: str, tries: Mapping[int, Tries]) -> dict[int, int]:
+        """Record the requests of attempts that were retried before the one whose answer is
+        their outcome (one transaction): the intent record becomes try 1, each later try a
+        record of its own. Return, by intent id, the record of the last try, unanswered, to
+        ``finish`` with the outcome (a crash in between leaves it in flight, the row
+        ``sending``, as a crash before any answer does)."""
+        now = self.now()
+        with self.transaction() as db:
+            return {
+                attempt_id: record_tries(db, attempt_id, retried, now)
+                for attempt_id, retried in tries.items()
+                if retried.earlier
+            }
 
-        ``tries`` (by attempt id) holds the requests of an attempt that were retried before
-        the one whose answer is the outcome: each becomes a record of its own (the intent
-        record is try 1), and the outcome goes to a new record, the last try."""
+    def finish(self, batch_id: str, outcomes: list[Outcome]) -> None:
+        """Record answers (one transaction). A row never leaves a final state here."""
         if not outcomes:
             return
         now = self.now()
         with self.transaction() as db:
             for o in outcomes:
-                retried = tries.get(o.attempt_id) if tries else None
-                if retried is not None and retried.earlier:
-                    last = record_tries(db, o.attempt_id, retried, now)
-                    o = dataclasses.replace(o, attempt_id=last)
                 db.execute(
                     "UPDATE attempts SET request_json = COALESCE(?, request_json),"
                     " finished_at = ?, http_status = ?, response_json = ?,"

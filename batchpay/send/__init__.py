@@ -11,6 +11,7 @@ Order of work for every command that may send:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -67,7 +68,7 @@ class Engine:
     def __post_init__(self) -> None:
         self._limiter = RateLimiter(self.rate, sleep=self.sleep)
         self._count_lock = threading.Lock()
-        self._tries: dict[int, Tries] = {}  # attempt id -> its retried requests, until finished
+        self._tries: dict[str, Tries] = {}  # row key -> its retried requests, until finished
 
     # -- public steps ---------------------------------------------------------------------
 
@@ -278,7 +279,7 @@ class Engine:
         ]
         ids = self.ledger.begin(self.batch, intents)  # committed before anything leaves
         futures: dict[Future[Answer], tuple[LedgerRow, int]] = {
-            pool.submit(self._create, q, i): (r, i)
+            pool.submit(self._create, q): (r, i)
             for r, q, i in zip(rows, requests, ids, strict=True)
         }
         group: list[Outcome] = []
@@ -292,14 +293,18 @@ class Engine:
         self._finish_creates(group)
 
     def _finish_creates(self, outcomes: list[Outcome]) -> None:
-        """Record answers to creates, with every retried request of each attempt."""
+        """Record answers to creates, and first every retried request of their attempts."""
         with self._count_lock:
-            tries = {
-                o.attempt_id: t for o in outcomes if (t := self._tries.pop(o.attempt_id, None))
-            }
-        self.ledger.finish(self.batch, outcomes, tries)
+            tries = {o.attempt_id: t for o in outcomes if (t := self._tries.pop(o.row_key, None))}
+        if tries:
+            last = self.ledger.record_tries(self.batch, tries)
+            outcomes = [
+                dataclasses.replace(o, attempt_id=last[o.attempt_id]) if o.attempt_id in last else o
+                for o in outcomes
+            ]
+        self.ledger.finish(self.batch, outcomes)
 
-    def _create(self, request: PayoutRequest, attempt_id: int = 0) -> Answer:
+    def _create(self, request: PayoutRequest) -> Answer:
         """Send one attempt, retrying with the same key where that is safe; every request
         that leaves is logged, and the retried ones go to the ledger with the outcome
         (see ``_finish_creates``)."""
@@ -330,8 +335,8 @@ class Engine:
         finally:  # an adapter that raised has still sent what it sent
             tries = log.tries(answer)
             if tries is not None:
-                with self._count_lock:
-                    self._tries[attempt_id] = tries
+                with self._count_lock:  # a row has one create in flight at a time
+                    self._tries[request.row_key] = tries
 
     def _limited(self, call: Callable[[], T]) -> T:
         self._limiter.acquire()

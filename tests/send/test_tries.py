@@ -195,11 +195,11 @@ def test_the_ledger_writes_each_try_and_the_outcome_on_the_last(tmp_path: Path) 
         Try("t1", "t1b", 429, "not_sent", "rate_limited", request={"key": "k2", "n": 1}),
         Try("t2", "t2b", 503, "retry", "server_error"),
     ]
-    ledger.finish(
-        "b",
-        [Outcome(intent, row.row_key, RowStatus.PENDING, "accepted", 201)],
-        {intent: Tries(earlier, "t3")},
-    )
+    last = ledger.record_tries("b", {intent: Tries(earlier, "t3")})[intent]
+    unanswered = [a for a in _creates(ledger) if a.attempt_no == 2 and a.finished_at is None]
+    assert [(a.id, a.try_no) for a in unanswered] == [(last, 3)]  # in flight until finished
+    assert ledger.rows("b")[0].status is RowStatus.SENDING
+    ledger.finish("b", [Outcome(last, row.row_key, RowStatus.PENDING, "accepted", 201)])
     records = [a for a in _creates(ledger) if a.attempt_no == 2]
     assert [(a.try_no, a.started_at, a.finished_at, a.http_status, a.outcome) for a in records] == [
         (1, records[0].started_at, "t1b", 429, "sending"),
