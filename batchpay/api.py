@@ -41,7 +41,12 @@ from batchpay.plan.preflight import (
 from batchpay.problems import Problem, sort_key
 from batchpay.providers import Provider, Quote, open_provider
 from batchpay.providers.base import PayoutRequest
-from batchpay.providers.sandbox import FaultHook, SandboxBank, SandboxProvider
+from batchpay.providers.sandbox import (
+    FaultHook,
+    SandboxBank,
+    SandboxProvider,
+    simulated_outcomes,
+)
 from batchpay.report import FORMATS, Report, build_report, write_report
 from batchpay.report.model import BatchSummary, summary_from_json, summary_json
 from batchpay.report.render import file_marks, report_files
@@ -212,6 +217,8 @@ def run(
             batch, provider, loaded.name, loaded.sha256, checked.rows, checked.roundings
         )
     warnings = [p for p in checked.problems if p.severity == "warning"]
+    if provider == "sandbox":  # say which rows the sandbox will not simply complete
+        warnings += simulated_outcomes((i.payout.row, i.payout.amount) for i in plan.items)
     if dry_run:
         return _dry_run(plan, settings, options, warnings, transport)
     with batch_lock(settings.ledger, batch), Ledger(settings.ledger) as ledger:

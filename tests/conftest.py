@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -60,12 +61,17 @@ def write_sheet(workdir: Path) -> Callable[..., Path]:
 
 
 class FixedClock:
+    """One second later at every call; safe to call from the engine's worker threads, which
+    stamp each request of an attempt."""
+
     def __init__(self, start: dt.datetime | None = None) -> None:
         self.now = start or dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+        self._lock = threading.Lock()
 
     def __call__(self) -> dt.datetime:
-        self.now += dt.timedelta(seconds=1)
-        return self.now
+        with self._lock:
+            self.now += dt.timedelta(seconds=1)
+            return self.now
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ def test_reports_are_rewritten_when_missing_edited_or_out_of_date(settings: Sett
     assert api.run(SAMPLE, "sandbox", "b", settings=settings).report_files[0].is_file()
     csv_file.write_text("edited by hand")
     api.run(SAMPLE, "sandbox", "b", settings=settings)
-    assert csv_file.read_text().startswith("row,reference")
+    assert csv_file.read_text(encoding="utf-8-sig").startswith("row,reference")
     with Ledger(settings.ledger) as ledger:
         revision = ledger.revision("b")
         ledger.flag_review("b", ledger.rows("b")[0].row_key, "a person must look")

@@ -1,5 +1,7 @@
 """PontisGlobe: AES-256-GCM bodies, HMAC-SHA256 signature with a timestamp window, JWT login,
-idempotency_key, and the sandbox rule that the cents of source_amount decide the outcome."""
+idempotency_key, and the sandbox rule that the cents of source_amount decide the outcome (only
+for a source_amount written with exactly two decimals ending .01 to .04, as the in-process
+sandbox does: see batchpay.providers.sandbox.simulated_cents)."""
 
 from __future__ import annotations
 
@@ -8,12 +10,13 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from batchpay.emulator.base import EmuProvider
 from batchpay.emulator.core import EmuRequest, EmuResponse, json_response
 from batchpay.providers import pontis_crypto
+from batchpay.providers.sandbox import simulated_cents
 from batchpay.providers.wire import same
 
 DRIFT_SECONDS = 300
@@ -149,9 +152,8 @@ class EmuPontis(EmuProvider):
     def advance(self, payout: dict[str, Any]) -> None:
         if payout["status"] not in ("pending", "pending_approval", "processing"):
             return
-        amount = Decimal(payout["source_amount"])
-        cents = int(amount.scaleb(2).to_integral_value(rounding=ROUND_DOWN)) % 100
-        status, message = OUTCOMES.get(cents, ("completed", None))
+        cents = simulated_cents(Decimal(payout["source_amount"]))
+        status, message = OUTCOMES.get(cents or 0, ("completed", None))
         payout["status"], payout["status_message"] = status, message
 
 

@@ -19,6 +19,7 @@ from batchpay.ledger.store import (
     Outcome,
     apply_callback,
 )
+from batchpay.ledger.tries import Tries, Try
 
 __all__ = [
     "AttemptRecord",
@@ -28,6 +29,8 @@ __all__ = [
     "Ledger",
     "LedgerRow",
     "Outcome",
+    "Tries",
+    "Try",
     "apply_callback",
     "batch_lock",
 ]

@@ -16,6 +16,7 @@ from typing import Any
 
 from batchpay.bulk import bulk
 from batchpay.errors import LedgerError
+from batchpay.ledger.tries import Tries, record_tries
 from batchpay.model import FINAL, UNSETTLED, PayoutRow, RowStatus
 from batchpay.money import to_wire
 from batchpay.plan import Existing, Plan
@@ -135,6 +136,7 @@ class AttemptRecord:
     error_code: str | None
     error_message: str | None
     provider_ref: str | None
+    try_no: int = 1  # which request of its attempt record's (row, attempt, key): 1, 2 ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -601,7 +603,7 @@ class Ledger:
     def attempts(self, batch_id: str, row_key: str | None = None) -> list[AttemptRecord]:
         sql = (
             "SELECT id, row_key, attempt_no, idempotency_key, action, started_at, finished_at,"
-            " http_status, outcome, disposition, error_code, error_message, provider_ref"
+            " http_status, outcome, disposition, error_code, error_message, provider_ref, try_no"
             " FROM attempts WHERE batch_id = ?"
         )
         params: list[Any] = [batch_id]
@@ -728,6 +730,20 @@ class Ledger:
                             f"refusing to send row {intent.row_key}: it is not in a sendable state"
                         )
         return ids
+
+    def record_tries(self, batch_id: str, tries: Mapping[int, Tries]) -> dict[int, int]:
+        """Record the requests of attempts that were retried before the one whose answer is
+        their outcome (one transaction): the intent record becomes try 1, each later try a
+        record of its own. Return, by intent id, the record of the last try, unanswered, to
+        ``finish`` with the outcome (a crash in between leaves it in flight, the row
+        ``sending``, as a crash before any answer does)."""
+        now = self.now()
+        with self.transaction() as db:
+            return {
+                attempt_id: record_tries(db, attempt_id, retried, now)
+                for attempt_id, retried in tries.items()
+                if retried.earlier
+            }
 
     def finish(self, batch_id: str, outcomes: list[Outcome]) -> None:
         """Record answers (one transaction). A row never leaves a final state here."""

@@ -3,8 +3,9 @@ no network. No money moves; every output that comes from it is labelled SANDBOX.
 
 Its state (the payouts "the provider" holds) lives in a small SQLite file beside the ledger,
 so a second run, ``status`` or ``retry`` in a later process sees the same payouts. It behaves
-like a provider that deduplicates by idempotency key, and the two decimals after the point of
-an amount decide the outcome, as in PontisGlobe's sandbox:
+like a provider that deduplicates by idempotency key. An amount written with exactly two
+decimals that end in .01 to .04 simulates an outcome, as PontisGlobe's sandbox does with cents;
+every other amount (``10.00``, ``7``, ``0.0233``, ``10.010``) completes:
 
 ====== ======================================================
  .01   rejected: insufficient funds (wait for the operator)
@@ -21,15 +22,16 @@ import datetime as dt
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from batchpay.model import RowStatus
 from batchpay.money import MONEY_CONTEXT, ZERO, to_wire
 from batchpay.plan.keys import KeyForm
+from batchpay.problems import Problem, Severity
 from batchpay.providers.base import Answer, Disposition, Listing, PayoutRequest, Quote, Sent
 
 FEES = {
@@ -51,8 +53,44 @@ _OUTCOMES: dict[int, tuple[RowStatus, str | None, str | None]] = {
 }
 
 
-def cents(amount: Decimal) -> int:
-    return int(amount.scaleb(2).to_integral_value(rounding=ROUND_DOWN)) % 100
+SIMULATED = {
+    1: "rejected: insufficient funds",
+    2: "failed: recipient not found",
+    3: "stays pending",
+    4: "failed: network error",
+}
+
+
+def simulated_cents(amount: Decimal) -> int | None:
+    """1 to 4 for an amount written with exactly two decimals ending .01 to .04 (the
+    sandbox simulates an outcome for it), None for every other amount (it completes).
+    The written form counts: ``10.01`` simulates, ``10.010`` and ``0.0133`` do not."""
+    if amount.as_tuple().exponent != -2:
+        return None
+    code = int(amount.scaleb(2)) % 100
+    return code if code in SIMULATED else None
+
+
+def simulated_outcomes(rows: Iterable[tuple[int, Decimal]]) -> list[Problem]:
+    """A warning for each (sheet row, amount) whose amount makes the sandbox simulate an
+    outcome other than completed, so the run says why those rows did not complete."""
+    problems = []
+    for row, amount in rows:
+        code = simulated_cents(amount)
+        if code is not None:
+            problems.append(
+                Problem(
+                    "sandbox.simulated_outcome",
+                    f"sandbox: an amount ending in .{code:02d} simulates an outcome "
+                    f"({SIMULATED[code]}); only amounts with exactly two decimals ending "
+                    ".01 to .04 do this",
+                    row=row,
+                    column="amount",
+                    value=to_wire(amount),
+                    severity=Severity.WARNING,
+                )
+            )
+    return problems
 
 
 @dataclass(frozen=True)
@@ -92,7 +130,7 @@ class SandboxBank:
             if existing is not None:
                 return existing, False
             status, code, message = _OUTCOMES.get(
-                cents(request.amount), (RowStatus.COMPLETED, None, None)
+                simulated_cents(request.amount) or 0, (RowStatus.COMPLETED, None, None)
             )
             ref = "sbx_" + hashlib.sha256(request.key.encode()).hexdigest()[:20]
             tx = hashlib.sha256(ref.encode()).hexdigest() if status is RowStatus.COMPLETED else None
@@ -192,7 +230,7 @@ class SandboxProvider:
                 error_message="sandbox: connection refused (injected)",
                 request=sent,
             )
-        if cents(request.amount) == 1:
+        if simulated_cents(request.amount) == 1:
             return Answer(
                 RowStatus.FAILED,
                 Disposition.OPERATOR,

@@ -23,6 +23,7 @@ ATTEMPT_COLUMNS = (
     "row",
     "reference",
     "attempt",
+    "try",
     "action",
     "started_at",
     "finished_at",
@@ -72,7 +73,7 @@ def render_journal(report: Report, accounts: Mapping[str, str] | None = None) ->
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(JOURNAL_COLUMNS)
-    date = report.batch.last_run_at[:10]
+    date = report.last_activity[:10]
     for line in journal_lines(report, accounts):
         writer.writerow(
             [
@@ -100,6 +101,7 @@ def render_attempts(report: Report) -> str:
                     row,
                     reference,
                     a.attempt_no,
+                    a.try_no,
                     a.action,
                     a.started_at,
                     a.finished_at,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -23,15 +24,20 @@ BUCKETS: dict[str, frozenset[RowStatus]] = {
     "needs_review": frozenset({RowStatus.NEEDS_REVIEW}),
     "not_sent": frozenset({RowStatus.PLANNED}),
 }
-EXCEPTIONS = frozenset(
-    {
-        RowStatus.FAILED,
-        RowStatus.UNKNOWN,
-        RowStatus.SENDING,
-        RowStatus.NEEDS_REVIEW,
-        RowStatus.CANCELLED,
-    }
-)
+# Every row that is not completed is an exception, shown under a heading that names its
+# state, in this order (most urgent first). A status added later and missing here is still
+# shown, under its own name: no row that is not completed can drop out of the list.
+ATTENTION: dict[RowStatus, str] = {
+    RowStatus.NEEDS_REVIEW: "Needs review",
+    RowStatus.UNKNOWN: "Unknown outcome (run again to resolve)",
+    RowStatus.SENDING: "Sending, outcome not known yet (run again to resolve)",
+    RowStatus.FAILED: "Failed",
+    RowStatus.CANCELLED: "Cancelled",
+    RowStatus.PROCESSING: "Processing at the provider (not paid yet)",
+    RowStatus.PENDING: "Pending at the provider (not paid yet)",
+    RowStatus.PLANNED: "Not sent (planned)",
+}
+ROUNDED = "Completed, but rounded: paid an amount other than the sheet's"
 
 CSV_COLUMNS = (
     "row",
@@ -51,6 +57,7 @@ CSV_COLUMNS = (
     "tx_hash",
     "error",
     "description",
+    "memo",
 )
 
 
@@ -73,10 +80,12 @@ class ReportRow:
     tx_hash: str
     error: str
     description: str = ""
+    memo: str = ""  # the memo or destination tag sent with the payout
 
     @property
     def is_exception(self) -> bool:
-        return RowStatus(self.status) in EXCEPTIONS or self.rounding_delta != ZERO
+        """Not completed, or completed with an amount other than the sheet asked for."""
+        return self.status != RowStatus.COMPLETED or self.rounding_delta != ZERO
 
     def cells(self) -> list[str | int | Decimal | None]:
         return [getattr(self, c) for c in CSV_COLUMNS]
@@ -116,6 +125,15 @@ class CurrencySummary:
 
 
 @dataclass(frozen=True)
+class RowGroup:
+    """Exceptions that share a state, under a heading that names it."""
+
+    key: str  # a row status, or "rounded"
+    heading: str
+    rows: list[ReportRow]
+
+
+@dataclass(frozen=True)
 class Report:
     batch: BatchInfo
     as_of: str
@@ -123,14 +141,48 @@ class Report:
     summaries: list[CurrencySummary]
     counts: dict[str, int] = field(default_factory=dict)
     attempts: list[tuple[int, str, AttemptRecord]] = field(default_factory=list)  # (row, ref, …)
+    last_run: str = ""  # the latest request or run of any command (run, status, retry)
+
+    @property
+    def last_activity(self) -> str:
+        """When a command last ran against the batch: "Last run" in every report file."""
+        return max(self.last_run, self.batch.last_run_at, self.batch.refreshed_at or "")
 
     @property
     def identity_holds(self) -> bool:
         return all(s.identity_holds for s in self.summaries)
 
     @property
+    def all_completed(self) -> bool:
+        """Every row completed: the only state in which a report may say "all paid"."""
+        return bool(self.rows) and all(r.status == RowStatus.COMPLETED for r in self.rows)
+
+    @property
     def exceptions(self) -> list[ReportRow]:
-        return [r for r in self.rows if r.is_exception]
+        return [r for g in self.exception_groups for r in g.rows]
+
+    @property
+    def exception_groups(self) -> list[RowGroup]:
+        """Every row that is not completed, grouped by state (see ATTENTION), then the
+        completed rows whose amount was rounded; empty groups are left out."""
+        by_status: dict[str, list[ReportRow]] = {}
+        for r in self.rows:
+            if r.is_exception:
+                key = "rounded" if r.status == RowStatus.COMPLETED else r.status
+                by_status.setdefault(key, []).append(r)
+        headings = {str(s): h for s, h in ATTENTION.items()}
+        order = [*headings, *sorted(k for k in by_status if k not in headings and k != "rounded")]
+        groups = [RowGroup(k, headings.get(k, k), by_status[k]) for k in order if k in by_status]
+        if "rounded" in by_status:
+            groups.append(RowGroup("rounded", ROUNDED, by_status["rounded"]))
+        return groups
+
+    def attention_line(self) -> str:
+        """One line on what is not completed, for a summary that has no room for the rows."""
+        if self.all_completed:
+            return f"All {len(self.rows)} row(s) completed."
+        open_rows = [(g.heading, len(g.rows)) for g in self.exception_groups if g.key != "rounded"]
+        return "Not completed: " + "; ".join(f"{h}: {n}" for h, n in open_rows)
 
     def summary(self) -> BatchSummary:
         accepted = {str(s) for s in ACCEPTED}
@@ -160,11 +212,12 @@ class BatchSummary:
 
 
 def summary_json(summary: BatchSummary, ledger: Ledger, batch_id: str) -> dict[str, Any]:
-    """The summary as stored beside a report stamp: all of it but "as of", which moves with
-    every run, and the newest row change, from which "as of" is rebuilt."""
+    """The summary as stored beside a report stamp. Its "as of" (the newest change to the
+    rows, their requests and the batch when it was written) is kept as ``last_update``: a
+    later run that changed nothing moves only the batch's times, from which "as of" is
+    rebuilt. ``ledger`` and ``batch_id`` are kept for callers; the report holds it all."""
     data = dataclasses.asdict(summary)
-    del data["as_of"]
-    data["last_update"] = ledger.last_update(batch_id)
+    data["last_update"] = data.pop("as_of")
     return data
 
 
@@ -179,15 +232,32 @@ def build_report(ledger: Ledger, batch_id: str) -> Report:
     info = ledger.require_batch(batch_id)
     ledger_rows = ledger.rows(batch_id)
     records = ledger.attempts(batch_id)
-    creates = Counter(a.row_key for a in records if a.action == "create")
+    # an attempt is one create under one key; its retries (try 2, 3 ...) are not new attempts
+    creates = Counter(a.row_key for a in records if a.action == "create" and a.try_no == 1)
     rows = [_report_row(r, creates[r.row_key]) for r in ledger_rows]
-    as_of = max([info.last_run_at, info.refreshed_at or "", *(r.updated_at for r in ledger_rows)])
+    last_run = max(
+        [
+            info.last_run_at,
+            info.refreshed_at or "",
+            *_times(r for r in records if r.action != "webhook"),
+        ]
+    )
+    as_of = max([last_run, *_times(records), *(r.updated_at for r in ledger_rows)])
     counts = {str(s): 0 for s in RowStatus}
     for r in rows:
         counts[r.status] += 1
     references = {r.row_key: (r.sheet_row, r.reference) for r in ledger_rows}
     trail = [(*references.get(a.row_key, (0, "")), a) for a in records]
-    return Report(info, as_of, rows, _summaries(rows, info.fee_option), counts, trail)
+    summaries = _summaries(rows, info.fee_option)
+    return Report(info, as_of, rows, summaries, counts, trail, last_run=last_run)
+
+
+def _times(records: Iterable[AttemptRecord]) -> Iterator[str]:
+    """When each request started and, if answered, finished."""
+    for a in records:
+        yield a.started_at
+        if a.finished_at:
+            yield a.finished_at
 
 
 def _report_row(r: LedgerRow, attempts: int) -> ReportRow:
@@ -209,6 +279,7 @@ def _report_row(r: LedgerRow, attempts: int) -> ReportRow:
         tx_hash=r.tx_hash or "",
         error=" ".join(x for x in (r.error_code, r.error_message) if x),
         description=r.description or "",
+        memo=r.memo or "",
     )
 
 

@@ -43,10 +43,10 @@ def write_report(
     directory.mkdir(parents=True, exist_ok=True)
     writers: dict[str, Callable[[Report, Path], None]] = {
         "html": lambda r, p: _text(p, render_html(r, accounts)),
-        "csv": lambda r, p: _text(p, render_csv(r)),
+        "csv": lambda r, p: _csv(p, render_csv(r)),
         "xlsx": _write_xlsx,
-        "journal": lambda r, p: _text(p, render_journal(r, accounts)),
-        "attempts": lambda r, p: _text(p, render_attempts(r)),
+        "journal": lambda r, p: _csv(p, render_journal(r, accounts)),
+        "attempts": lambda r, p: _csv(p, render_attempts(r)),
     }
     written = []
     for fmt in formats:
@@ -122,7 +122,8 @@ def rows_html(report: Report) -> markupsafe.Markup:
     lines = [
         f'\n  <tr><td class="num">{r.row}</td><td>{h(r.reference)}</td><td>{h(r.name)}</td>'
         f"<td>{h(r.currency)}</td><td>{h(r.network)}</td>\n"
-        f'  <td class="mono">{h(r.address)}</td><td class="num">{amount(r.amount_requested)}</td>'
+        f'  <td class="mono">{h(r.address)}</td><td class="mono">{h(r.memo)}</td>'
+        f'<td class="num">{amount(r.amount_requested)}</td>'
         f'<td class="num">{amount(r.amount_sent)}</td>\n'
         f'  <td class="num">{amount(r.rounding_delta)}</td><td class="num">{amount(r.fee)}</td>'
         f'<td class="status-{h(r.status)}">{h(r.status)}</td>\n'
@@ -135,6 +136,12 @@ def rows_html(report: Report) -> markupsafe.Markup:
 
 def _text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", newline="")
+
+
+def _csv(path: Path, text: str) -> None:
+    """UTF-8 with a byte order mark: without it Excel on Windows reads the file in the
+    local code page and shows "Sébastien" as "SÃ©bastien"."""
+    path.write_text(text, encoding="utf-8-sig", newline="")
 
 
 def _xlsx_value(value: object) -> object:
@@ -154,6 +161,7 @@ _WIDTHS = {
     "reference": 16,
     "name": 22,
     "description": 30,
+    "memo": 16,
 }
 _SUMMARY_HEADER = (
     "currency",
@@ -190,6 +198,7 @@ def _write_xlsx(report: Report, path: Path) -> None:
         )
         summary.append([_xlsx_value(v) for v in values])
     summary.append([])
+    summary.append([report.attention_line()])
     summary.append(
         [
             "Amounts with more than 15 significant digits are written as text so that "
@@ -230,6 +239,7 @@ def _xlsx_rows(report: Report) -> Iterator[list[Any]]:
             text(r.tx_hash),
             text(r.error),
             text(r.description),
+            text(r.memo),
         ]
 
 

@@ -11,6 +11,7 @@ Order of work for every command that may send:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -20,14 +21,14 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from batchpay.bulk import paused_gc
-from batchpay.ledger import Intent, Ledger, LedgerRow, Outcome
+from batchpay.ledger import Intent, Ledger, LedgerRow, Outcome, Tries
 from batchpay.model import ACCEPTED, FINAL, RowStatus
 from batchpay.plan.keys import attempt_key
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider, Quote
 from batchpay.send.breaker import CircuitBreaker, is_trouble
 from batchpay.send.lookups import batch_listing, look_up, with_send_time
 from batchpay.send.ratelimit import RateLimiter
-from batchpay.send.retry import RetryPolicy, call_with_retries
+from batchpay.send.retry import RetryPolicy, TryLog, call_with_retries
 
 __all__ = ["Engine", "NullProgress", "Progress", "RetryPolicy"]
 
@@ -72,6 +73,7 @@ class Engine:
     def __post_init__(self) -> None:
         self._limiter = RateLimiter(self.rate, sleep=self.sleep)
         self._count_lock = threading.Lock()
+        self._tries: dict[str, Tries] = {}  # row key -> its retried requests, until finished
 
     # -- public steps ---------------------------------------------------------------------
 
@@ -322,11 +324,28 @@ class Engine:
             group.append(self._outcome(attempt_id, row, _result(future)))
             self.progress.advance()
             if len(group) >= self.concurrency:
-                self.ledger.finish(self.batch, group)
+                self._finish_creates(group)
                 group = []
-        self.ledger.finish(self.batch, group)
+        self._finish_creates(group)
+
+    def _finish_creates(self, outcomes: list[Outcome]) -> None:
+        """Record answers to creates, and first every retried request of their attempts."""
+        with self._count_lock:
+            tries = {o.attempt_id: t for o in outcomes if (t := self._tries.pop(o.row_key, None))}
+        if tries:
+            last = self.ledger.record_tries(self.batch, tries)
+            outcomes = [
+                dataclasses.replace(o, attempt_id=last[o.attempt_id]) if o.attempt_id in last else o
+                for o in outcomes
+            ]
+        self.ledger.finish(self.batch, outcomes)
 
     def _create(self, request: PayoutRequest) -> Answer:
+        """Send one attempt, retrying with the same key where that is safe; every request
+        that leaves is logged, and the retried ones go to the ledger with the outcome
+        (see ``_finish_creates``)."""
+        log = TryLog(self.ledger.now)
+
         def once() -> Answer:
             if self.breaker.open:  # do not start a payout while the provider is failing
                 return Answer(
@@ -337,7 +356,7 @@ class Engine:
                 )
             with self._count_lock:
                 self.requests += 1
-            answer = self._limited(lambda: self.provider.create(request))
+            answer = self._limited(lambda: log.call(lambda: self.provider.create(request)))
             self.breaker.record(answer)
             return answer
 
@@ -345,7 +364,15 @@ class Engine:
             if answer.retry_after is not None:
                 self._limiter.push_back(answer.retry_after)
 
-        return call_with_retries(once, self.retry, sleep=self.sleep, on_retry=on_retry)
+        answer: Answer | None = None
+        try:
+            answer = call_with_retries(once, self.retry, sleep=self.sleep, on_retry=on_retry)
+            return answer
+        finally:  # an adapter that raised has still sent what it sent
+            tries = log.tries(answer)
+            if tries is not None:
+                with self._count_lock:  # a row has one create in flight at a time
+                    self._tries[request.row_key] = tries
 
     def _limited(self, call: Callable[[], T]) -> T:
         self._limiter.acquire()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt, stop_after_delay
 
+from batchpay.ledger import Tries, Try
 from batchpay.providers.base import Answer, Disposition
 
 # NOT_SENT: the provider never saw it. RETRY: the adapter has decided a repeat with the same key
@@ -63,3 +64,50 @@ def call_with_retries(
     answer = retrying(call)
     assert isinstance(answer, Answer)
     return answer
+
+
+class TryLog:
+    """Every request of one attempt as it leaves, with when it left and was answered, for
+    the audit trail: ``call_with_retries`` keeps only the last answer."""
+
+    def __init__(self, clock: Callable[[], str]) -> None:
+        self._clock = clock
+        self._sent: list[tuple[Try, Answer | None]] = []  # answer None: the adapter raised
+
+    def call(self, create: Callable[[], Answer]) -> Answer:
+        started = self._clock()
+        try:
+            answer = create()
+        except Exception as exc:
+            error = f"{type(exc).__name__} in the provider adapter"
+            self._sent.append(
+                (Try(started, self._clock(), None, "unknown", "internal_error", error), None)
+            )
+            raise
+        self._sent.append((_try(started, self._clock(), answer), answer))
+        return answer
+
+    def tries(self, final: Answer | None) -> Tries | None:
+        """The requests answered before the one ``final`` came from (None if the adapter
+        raised: from the last request), or None when there were none. An answer that came
+        without a request (the circuit was open) leaves every request as an earlier one."""
+        sent = self._sent
+        from_last = bool(sent) and (final is None or sent[-1][1] is final)
+        earlier = [t for t, _ in (sent[:-1] if from_last else sent)]
+        if not earlier:
+            return None
+        return Tries(earlier, sent[-1][0].started_at if from_last else None)
+
+
+def _try(started: str, finished: str, answer: Answer) -> Try:
+    return Try(
+        started,
+        finished,
+        answer.http_status,
+        str(answer.disposition),
+        answer.error_code,
+        answer.error_message,
+        answer.request,
+        answer.response,
+        answer.provider_ref,
+    )

@@ -31,7 +31,7 @@ def test_pragmas_and_schema_version(tmp_path: Path) -> None:
         db = ledger._db
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
 
 
 def test_an_older_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
@@ -44,11 +44,16 @@ def test_an_older_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
     db.execute(
         "INSERT INTO batches VALUES ('b','sandbox',1,'s.csv','x','down','deduct','t','t',NULL)"
     )
+    db.execute(
+        "INSERT INTO attempts (batch_id, row_key, attempt_no, idempotency_key, action,"
+        " started_at) VALUES ('b', 'r', 1, 'k', 'create', 't')"
+    )
     db.commit()
     db.close()
     with Ledger(path) as ledger:
-        assert ledger._db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert ledger._db.execute("PRAGMA user_version").fetchone()[0] == 4
         assert ledger.require_batch("b").provider == "sandbox"  # nothing lost
+        assert [a.try_no for a in ledger.attempts("b")] == [1]  # a record from before tries
         assert ledger._db.execute("SELECT COUNT(*) FROM webhook_events").fetchone() == (0,)
         assert ledger.revision("b") == 0
 

@@ -250,18 +250,21 @@ def test_pontis_sandbox_cents_decide_the_final_status() -> None:
         "recipient_name": "Juan",
     }
     finals = {}
-    for cents in ("00", "01", "02", "03", "04"):
-        request = _request(
-            key=attempt_key(cents, 1, KeyForm.UUID), amount=f"10.{cents}", extra=extra
-        )
+    amounts = ("10.00", "10.01", "10.02", "10.03", "10.04", "0.0233", "10.049", "10.010")
+    for amount in amounts:
+        request = _request(key=attempt_key(amount, 1, KeyForm.UUID), amount=amount, extra=extra)
         created = adapter.create(request)
-        finals[cents] = adapter.lookup(request, created.provider_ref).status
+        finals[amount] = adapter.lookup(request, created.provider_ref).status
+    # only exactly two decimals ending .01 to .04 simulate, as in the in-process sandbox
     assert finals == {
-        "00": RowStatus.COMPLETED,
-        "01": RowStatus.FAILED,
-        "02": RowStatus.FAILED,
-        "03": RowStatus.PENDING,
-        "04": RowStatus.FAILED,
+        "10.00": RowStatus.COMPLETED,
+        "10.01": RowStatus.FAILED,
+        "10.02": RowStatus.FAILED,
+        "10.03": RowStatus.PENDING,
+        "10.04": RowStatus.FAILED,
+        "0.0233": RowStatus.COMPLETED,
+        "10.049": RowStatus.COMPLETED,
+        "10.010": RowStatus.COMPLETED,
     }
 
 

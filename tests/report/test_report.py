@@ -17,7 +17,6 @@ from batchpay.report import (
     FORMATS,
     build_report,
     render_csv,
-    render_html,
     write_report,
 )
 from batchpay.report.safe import safe_text
@@ -29,7 +28,13 @@ UPDATE = os.environ.get("BATCHPAY_UPDATE_GOLDEN") == "1"
 
 
 def _row(
-    n: int, ref: str, requested: str, sent: str, currency: str = "USDT", name: str = "Pat"
+    n: int,
+    ref: str,
+    requested: str,
+    sent: str,
+    currency: str = "USDT",
+    name: str = "Pat",
+    memo: str | None = None,
 ) -> PayoutRow:
     return PayoutRow(
         n,
@@ -40,6 +45,7 @@ def _row(
         currency,
         "TRON",
         "TFEkshkSXo8yMe8vcA6P77XmiLfstNWHyT",
+        memo=memo,
         name=name,
     )
 
@@ -47,7 +53,7 @@ def _row(
 def _mixed_ledger(tmp_path: Path) -> Ledger:
     """completed, rounded, failed (final and operator), pending, unknown and not sent."""
     rows = [
-        _row(2, "E-1", "100.00", "100.00"),
+        _row(2, "E-1", "100.00", "100.00", name="Sébastien", memo="104365"),
         _row(3, "E-2", "10.1234567", "10.123456"),
         _row(4, "E-3", "20.02", "20.02"),  # failed: recipient not found
         _row(5, "E-4", "30.01", "30.01"),  # failed: insufficient funds
@@ -80,18 +86,19 @@ def _mixed_ledger(tmp_path: Path) -> Ledger:
     return ledger
 
 
-def _golden(name: str, text: str) -> None:
-    path = GOLDEN / name
+def _golden(written: Path) -> None:
+    """The file as written, byte for byte (a CSV's BOM included)."""
+    path = GOLDEN / written.name
     if UPDATE:
-        path.write_text(text, encoding="utf-8", newline="")
-    assert text == path.read_bytes().decode("utf-8"), f"{name} differs from its golden file"
+        path.write_bytes(written.read_bytes())
+    assert written.read_bytes() == path.read_bytes(), f"{path.name} differs from its golden file"
 
 
-def test_golden_csv_and_html(tmp_path: Path) -> None:
+def test_golden_files(tmp_path: Path) -> None:
     with _mixed_ledger(tmp_path) as ledger:
         report = build_report(ledger, "payroll-2026-11")
-    _golden("reconciliation.csv", render_csv(report))
-    _golden("reconciliation.html", render_html(report))
+    for path in write_report(report, tmp_path / "out", ("csv", "html", "journal")):
+        _golden(path)
 
 
 def test_control_identity_holds_for_mixed_outcomes(tmp_path: Path) -> None:
@@ -107,7 +114,9 @@ def test_control_identity_holds_for_mixed_outcomes(tmp_path: Path) -> None:
     assert usdt.identity_holds and report.identity_holds
     usdc = next(s for s in report.summaries if s.currency == "USDC")
     assert usdc.buckets["not_sent"] == Decimal("60.00") and usdc.sent == 0
-    assert {r.reference for r in report.exceptions} == {"E-2", "E-3", "E-4", "E-6"}
+    # every row not completed is an exception (pending and never sent ones too), and so is
+    # a completed row that was rounded
+    assert {r.reference for r in report.exceptions} == {"E-2", "E-3", "E-4", "E-5", "E-6", "E-7"}
     counts = {k: v for k, v in report.counts.items() if v}
     assert counts == {"completed": 4, "failed": 2, "pending": 1, "unknown": 1, "planned": 1}
 
@@ -209,10 +218,15 @@ def test_attempts_csv_lists_every_request(tmp_path: Path) -> None:
     with _mixed_ledger(tmp_path) as ledger:
         report = build_report(ledger, "payroll-2026-11")
     lines = render_attempts(report).splitlines()
-    assert lines[0].startswith("row,reference,attempt,action,started_at")
-    e7 = [line for line in lines if ",E-7," in line]
-    # retries of one attempt share its key and its record: one line, never sent
-    assert len(e7) == 1 and "connect_error" in e7[0] and ",not_sent," in e7[0]
+    assert lines[0].startswith("row,reference,attempt,try,action,started_at")
+    e7 = [line.split(",") for line in lines if ",E-7," in line]
+    # E-7 never gets through: both requests of its one attempt are there, tries 1 and 2,
+    # under the same key; the row is left planned by the second
+    assert [(c[2], c[3], c[10], c[11]) for c in e7] == [
+        ("1", "1", "sending", "not_sent"),
+        ("1", "2", "planned", "not_sent"),
+    ]
+    assert len({c[7] for c in e7}) == 1
     e6 = next(line for line in lines if ",E-6," in line)
     assert "read_timeout" in e6 and ",unknown," in e6
 
