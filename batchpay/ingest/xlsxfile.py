@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from batchpay.errors import SheetUnreadable
+from batchpay.ingest import limits
 from batchpay.ingest.numfmt import differs, excel_number, plain
 
 
@@ -37,7 +38,6 @@ def cell_text(value: Any) -> str:
 MAX_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, for members over a megabyte
 MAX_MEMBERS = 10_000
-MAX_ROWS = 1_100_000
 MAX_COLUMNS = 1_000  # a payroll sheet needs a dozen; XFD (16384) is Excel's last
 MAX_CELLS = 30_000_000  # rows x columns of the grid built from the rows that hold something
 
@@ -224,8 +224,8 @@ def _read_cells(workbook: Any, source: Any, path: Path) -> XlsxRead:
             values[column - 1] = cells.text(cell)
         if not values:
             continue
-        if len(rows) >= MAX_ROWS:
-            raise SheetUnreadable(f"{path}: more than {MAX_ROWS} rows; split the sheet")
+        if len(rows) >= limits.MAX_ROWS:
+            raise SheetUnreadable(f"{path}: more than {limits.MAX_ROWS} rows; split the sheet")
         width = max(width, len(values))
         if len(rows) * width > MAX_CELLS:
             raise SheetUnreadable(
