@@ -176,3 +176,24 @@ def differs(value: Decimal, code: str) -> str | None:
             quantum = Decimal(1).scaleb(-shown.decimals)
             same = value.quantize(quantum, context=_WIDE) == value
     return None if same else shown_text(value, shown)
+
+
+def percent_text(value: Decimal, code: str) -> str | None:
+    """``12.5%`` when ``code`` is a plain percent format showing ``value`` exactly: read as
+    the person sees it (an amount column then refuses it; a rate column keeps it)."""
+    shown = parse_section(_section_for(code, value))
+    if (
+        shown.percent == 0
+        or shown.thousands
+        or shown.scientific
+        or shown.fraction
+        or shown.own_digits
+        or shown.condition
+        or not shown.shows_value
+        or shown.decimals is None
+    ):
+        return None
+    number = value.scaleb(2 * shown.percent)
+    if number.quantize(Decimal(1).scaleb(-shown.decimals), context=_WIDE) != number:
+        return None
+    return plain(number.normalize(_WIDE) if number else Decimal(0)) + "%" * shown.percent

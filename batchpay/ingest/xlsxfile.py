@@ -20,7 +20,7 @@ import pandas as pd
 
 from batchpay.errors import SheetUnreadable
 from batchpay.ingest import limits
-from batchpay.ingest.numfmt import differs, excel_number, plain
+from batchpay.ingest.numfmt import differs, excel_number, percent_text, plain
 
 
 def cell_text(value: Any) -> str:
@@ -144,6 +144,9 @@ def _pick_sheet(workbook: Any, path: Path, sheet_name: str | None) -> Any:
     return first
 
 
+UNKNOWN = "\x00unknown"  # a built-in format id openpyxl has no code for (Asian dates...)
+
+
 class _Cells:
     """Cell values to text, one number-format decision per style."""
 
@@ -160,7 +163,7 @@ class _Cells:
         if style_id not in self._codes:
             number_format = self._styles[style_id].numFmtId if style_id < len(self._styles) else 0
             code = (
-                self._builtin.get(number_format, "General")
+                self._builtin.get(number_format, UNKNOWN)  # ids Excel fills in by locale
                 if number_format < 164
                 else self._custom[number_format - 164]
             )
@@ -175,8 +178,11 @@ class _Cells:
         number = excel_number(value)
         code = self._code(cell["style_id"] or 0)
         if code is not None:
-            shown = differs(number, code)
+            shown = differs(number, code) if code != UNKNOWN else "a format batchpay does not know"
             if shown is not None:
+                percent = percent_text(number, code) if code != UNKNOWN else None
+                if percent is not None:
+                    return percent  # exactly what the person sees, as text
                 from openpyxl.utils.cell import get_column_letter
 
                 ref = f"{get_column_letter(cell['column'])}{cell['row']}"

@@ -159,7 +159,7 @@ def test_a_format_that_only_decorates_reads_the_number(
     [
         (25000, '"2,500.00"', "'2,500.00'"),  # text of its own over the stored number
         (25000, "#,##0.00,", "25.00"),  # scaled by a thousand
-        (0.1, "0%", "10%"),
+        (0.123, "0%", "12%"),  # a percent rounded for display
         (25000.123, "0.00", "25000.12"),  # rounded for display
         (1 / 3, "#,##0.00", "0.33"),
         (25000, ";;;", "nothing"),  # hidden value
@@ -178,6 +178,29 @@ def test_a_format_showing_another_number_is_refused_with_both(
     stored = read_sheet(_formatted(tmp_path, value, number_format)).frame.loc[2, 1]
     assert f"holds {stored}" in problem.message and problem.value == stored
     assert not result.ok and [r.reference for r in result.rows] == ["E-1"]
+
+
+@pytest.mark.parametrize(
+    ("value", "number_format", "read"),
+    [(0.1, "0%", "10%"), (0.125, "0.0%", "12.5%"), (0.5, "0.00%", "50%")],
+)
+def test_an_exact_percent_is_read_as_shown(
+    tmp_path: Path, value: float, number_format: str, read: str
+) -> None:
+    sheet = read_sheet(_formatted(tmp_path, value, number_format))
+    assert sheet.frame.loc[2, 1] == read and sheet.problems == []
+    (problem,) = validate_sheet(sheet, "sandbox").problems  # never paid as 0.1 or as 10
+    assert (problem.row, problem.column, problem.code) == (2, "amount", "amount.not_a_number")
+    assert repr(read) in problem.message
+
+
+def test_a_built_in_format_without_a_known_code_is_refused(tmp_path: Path) -> None:
+    path = _formatted(tmp_path, 45000, "0.00%")  # built-in id 10, then made id 27
+    _patch(path, {'numFmtId="10"': 'numFmtId="27"'}, member="xl/styles.xml")
+    (problem,) = read_sheet(path).problems
+    assert problem.code == "cell.shown_differs" and "a format batchpay does not know" in (
+        problem.message
+    )
 
 
 def test_a_date_format_on_an_amount_is_read_as_the_date_shown(tmp_path: Path) -> None:
