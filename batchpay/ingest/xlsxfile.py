@@ -67,14 +67,24 @@ def check_archive(data: bytes, path: Path) -> None:
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 
+def _has_formula(data: bytes, member: str, chunk: int = 1 << 20) -> bool:
+    """A formula tag anywhere in the part, read a megabyte at a time."""
+    tail = b""
+    with zipfile.ZipFile(io.BytesIO(data)).open(member) as stream:
+        while block := stream.read(chunk):
+            if _FORMULA.search(tail + block):
+                return True
+            tail = block[-16:]
+    return False
+
+
 def uncached_formulas(data: bytes, member: str) -> list[str]:
     """Cell references (e.g. "B7") holding a formula with no saved value."""
     from defusedxml.ElementTree import iterparse
 
     found: list[str] = []
-    with zipfile.ZipFile(io.BytesIO(data)).open(member) as stream:
-        if not _FORMULA.search(stream.read()):
-            return found  # the usual sheet holds no formula: skip the second XML pass
+    if not _has_formula(data, member):
+        return found  # the usual sheet holds no formula: skip the second XML pass
     with zipfile.ZipFile(io.BytesIO(data)).open(member) as stream:
         for _, element in iterparse(stream):
             if element.tag.endswith("}c"):

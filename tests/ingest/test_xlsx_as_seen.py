@@ -319,3 +319,20 @@ def test_far_away_cells_are_read_in_bounded_memory(
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     assert re.fullmatch(outcome, done.stdout.strip()), done.stdout
+
+
+@pytest.mark.parametrize("chunk", [3, 7, 64, 1 << 20])
+def test_the_formula_scan_reads_a_part_in_pieces(tmp_path: Path, chunk: int) -> None:
+    from batchpay.ingest.xlsxfile import _has_formula
+
+    wb = openpyxl.Workbook()
+    wb.active.append(HEADER)
+    wb.active.append(_row(0))
+    plain = tmp_path / "plain.xlsx"
+    wb.save(plain)
+    wb.active.append(_row(1, "=B2*2"))
+    formula = tmp_path / "formula.xlsx"
+    wb.save(formula)
+    member = "xl/worksheets/sheet1.xml"
+    assert not _has_formula(plain.read_bytes(), member, chunk)
+    assert _has_formula(formula.read_bytes(), member, chunk)
