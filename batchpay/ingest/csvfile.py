@@ -58,6 +58,7 @@ def sniff_delimiter(text: str) -> str:
 
 TOP_LINES = 50
 _OTHER_DELIMITERS = "|:^~#!/\\ "
+_RARE = "|^~"
 
 
 def _top_width(text: str, delimiter: str, path: Path) -> int:
@@ -72,16 +73,34 @@ def _top_width(text: str, delimiter: str, path: Path) -> int:
         raise SheetUnreadable(f"{path}: not a well-formed CSV file ({exc})") from None
     finally:
         csv.field_size_limit(limit)
-    filled = [[cell for cell in row if cell.strip()] for row in top]
-    if filled and max(len(cells) for cells in filled) == 1:
-        lines = [cells[0] for cells in filled if cells]
-        header = max(lines, key=lambda x: max(x.count(c) for c in _OTHER_DELIMITERS))
+    width = max((len(row) for row in top), default=1)
+    header = _other_delimiter(text, width)
+    if header is not None:
         raise SheetUnreadable(
             f"{path}: the delimiter was not recognised. batchpay reads cells separated by "
             f"a comma, a semicolon or a tab, and read the header as one cell: "
             f"{header[:200]!r}. Save the sheet as 'CSV UTF-8 (Comma delimited)'"
         )
-    return max((len(row) for row in top), default=1)
+    return width
+
+
+def _other_delimiter(text: str, width: int) -> str | None:
+    """The header line, when the top lines are split by a character batchpay does not read
+    as a delimiter: all one cell wide, or most of them holding the same number (2 or more)
+    of pipes (say) that would make more cells than the recognised delimiter does."""
+    lines = [x for x in text[: 64 * 1024].splitlines()[:TOP_LINES] if x.strip()]
+    if not lines:
+        return None
+    for candidate in _OTHER_DELIMITERS:
+        counts = [x.count(candidate) for x in lines]
+        common = max(set(counts), key=counts.count)
+        steady = counts.count(common) * 2 >= len(lines)
+        # only a character nobody writes in names, dates or amounts counts when the
+        # recognised delimiter splits the lines too
+        rare = candidate in _RARE and common >= 2 and steady
+        if common >= 1 and common + 1 > width and (width == 1 or rare):
+            return next(x for x, n in zip(lines, counts, strict=True) if n == common)
+    return lines[0] if width == 1 else None
 
 
 _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")

@@ -93,3 +93,31 @@ def test_a_two_million_row_csv_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SheetUnreadable, match="more than 1100000 rows"):
         read_sheet(path)
     assert time.monotonic() - started < 60  # generous: the parse stops at the cap
+
+
+def test_a_pipe_file_with_commas_in_a_cell_is_still_one_delimiter_error(tmp_path: Path) -> None:
+    text = "reference|amount|currency|network|address|description\n" + "".join(
+        f"E-{i}|{10 + i}|USDT|TRON|{TRON[0]}|bonus, November\n" for i in range(5)
+    )
+    with pytest.raises(SheetUnreadable, match="delimiter was not recognised") as caught:
+        read_sheet(_write(tmp_path, text))
+    assert "'reference|amount|currency|network|address|description'" in str(caught.value)
+
+
+def test_a_comma_file_with_pipes_in_one_cell_is_read(tmp_path: Path) -> None:
+    text = _lines(
+        f"E-1,10,USDT,TRON,{TRON[0]}",
+        f'E-2,11,USDT,TRON,"{TRON[1]}"',
+    ).replace("reference", "ref|id|x")
+    sheet = read_sheet(_write(tmp_path, text))
+    assert sheet.headers[0] == "ref|id|x" and len(sheet.frame) == 2
+
+
+def test_words_dates_and_times_in_a_comma_file_are_not_taken_for_a_delimiter(
+    tmp_path: Path,
+) -> None:
+    text = "reference,amount,description\n" + "".join(
+        f"E-{i},{10 + i},paid 01/11/2026 12:30:00 for the whole month\n" for i in range(5)
+    )
+    sheet = read_sheet(_write(tmp_path, text))
+    assert sheet.headers == ["reference", "amount", "description"] and len(sheet.frame) == 5
