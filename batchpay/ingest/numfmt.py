@@ -31,7 +31,9 @@ _WIDE = decimal.Context(prec=400, rounding=decimal.ROUND_HALF_UP)  # exact for a
 def excel_number(value: int | float) -> Decimal:  # float-ok: the cell's stored double
     """The number Excel shows for a stored double or integer: 15 significant digits, in
     plain form, with no trailing zeros after the point (1912.1670000000001 -> 1912.167)."""
-    exact = Decimal(value)  # float-ok: exact binary value, rounded once just below
+    # float-ok: the exact binary value, rounded once just below; from_float is the explicit
+    # conversion, so decimal's FloatOperation trap (on in the money-path test) stays quiet
+    exact = Decimal.from_float(value) if isinstance(value, float) else Decimal(value)
     if not exact.is_finite():
         raise ValueError(f"{value!r} is not a number")
     shown = _EXCEL.plus(exact)
@@ -145,7 +147,7 @@ def shown_text(value: Decimal, shown: Shown) -> str:
     format's own text."""
     if not shown.shows_value:
         return repr(shown.text) if shown.text else "nothing"
-    number = abs(value).scaleb(2 * shown.percent - 3 * shown.thousands)
+    number = abs(value).scaleb(2 * shown.percent - 3 * shown.thousands, _WIDE)
     if shown.scientific:
         places = shown.decimals or 0
         return f"{number:.{places}E}"
@@ -193,7 +195,7 @@ def percent_text(value: Decimal, code: str) -> str | None:
         or shown.decimals is None
     ):
         return None
-    number = value.scaleb(2 * shown.percent)
+    number = value.scaleb(2 * shown.percent, _WIDE)
     if number.quantize(Decimal(1).scaleb(-shown.decimals), context=_WIDE) != number:
         return None
     return plain(number.normalize(_WIDE) if number else Decimal(0)) + "%" * shown.percent

@@ -204,7 +204,8 @@ def _hidden_row(attrs: dict[str, str] | None) -> bool:
     if not attrs:
         return False
     height = attrs.get("ht")
-    return attrs.get("hidden") in ("1", "true") or (height is not None and float(height) == 0)
+    flat = height is not None and float(height) == 0  # float-ok: a row height in points
+    return attrs.get("hidden") in ("1", "true") or flat
 
 
 def _read_cells(workbook: Any, source: Any, path: Path) -> XlsxRead:
@@ -268,7 +269,8 @@ def _hidden_columns(dimensions: dict[str, dict[str, str]], grid: pd.DataFrame) -
     found: list[int] = []
     for attrs in dimensions.values():
         width = attrs.get("width")
-        if attrs.get("hidden") not in ("1", "true") and not (width and float(width) == 0):
+        narrow = width is not None and float(width) == 0  # float-ok: a width in characters
+        if attrs.get("hidden") not in ("1", "true") and not narrow:
             continue
         last = min(int(attrs.get("max", attrs["min"])), grid.shape[1])
         for column in range(int(attrs["min"]), last + 1):
