@@ -336,3 +336,29 @@ def test_the_formula_scan_reads_a_part_in_pieces(tmp_path: Path, chunk: int) -> 
     member = "xl/worksheets/sheet1.xml"
     assert not _has_formula(plain.read_bytes(), member, chunk)
     assert _has_formula(formula.read_bytes(), member, chunk)
+
+
+def test_a_grid_too_large_for_memory_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from batchpay.ingest import xlsxfile
+
+    monkeypatch.setattr(xlsxfile, "MAX_CELLS", 20)
+    wb = openpyxl.Workbook()
+    wb.active.append(HEADER)
+    for i in range(5):
+        wb.active.append(_row(i, 10 + i))
+    path = _save(wb, tmp_path / "wide.xlsx")
+    with pytest.raises(SheetUnreadable, match="5 rows of 5 columns is over 20 cells"):
+        read_sheet(path)
+
+
+def test_many_hidden_rows_are_counted_not_all_listed(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.append(HEADER)
+    for i in range(15):
+        wb.active.append(_row(i, 10 + i))
+        wb.active.row_dimensions[i + 2].hidden = True
+    (problem,) = read_sheet(_save(wb, tmp_path / "filtered.xlsx")).problems
+    assert "rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 5 more are hidden" in problem.message
+    assert problem.row == 2
