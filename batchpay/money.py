@@ -29,6 +29,15 @@ MONEY_CONTEXT = decimal.Context(
 
 ZERO = Decimal(0)
 
+# An amount's digits are bounded so that every sum, difference and rounding of amounts fits
+# MONEY_CONTEXT exactly: 20 + 30 digits, plus 7 for adding up a million rows, is under 60.
+MAX_INTEGER_DIGITS = 20
+MAX_DECIMALS = 30
+PLAIN_AMOUNT = (
+    rf"\+?0*(?:[0-9]{{1,{MAX_INTEGER_DIGITS}}}(?:\.[0-9]{{1,{MAX_DECIMALS}}})?"
+    rf"|\.[0-9]{{1,{MAX_DECIMALS}}})"
+)
+
 _PLAIN = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+", re.ASCII)
 _EXPONENT = re.compile(r"[0-9.]+[eE][+-]?[0-9]+", re.ASCII)
 _GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?", re.ASCII)
@@ -51,7 +60,7 @@ def parse_amount(text: str, number_format: NumberFormat | None = None) -> Decima
         if plain is None and text.strip():
             raise AmountError(
                 "amount.locale_format",
-                f"{text.strip()!r} is not a number as {number_format.name} writes one "
+                f"{_short(text.strip())} is not a number as {number_format.name} writes one "
                 f"(thousands {' or '.join(repr(g) for g in number_format.group)}, "
                 f"decimal {number_format.decimal!r})",
             )
@@ -64,10 +73,36 @@ def parse_amount(text: str, number_format: NumberFormat | None = None) -> Decima
         sign, s = s[0], s[1:]
     if not _PLAIN.fullmatch(s):
         raise _explain(text.strip())
+    _check_digits(s, text.strip())
     value = Decimal(s)
     if sign == "-" or value == ZERO:
         raise AmountError("amount.not_positive", "the amount must be greater than zero")
     return value
+
+
+def _check_digits(plain: str, text: str) -> None:
+    """Checked on the text, before a Decimal of a million digits is ever made."""
+    whole, _, fraction = plain.partition(".")
+    whole = whole.lstrip("0")
+    if len(whole) > MAX_INTEGER_DIGITS:
+        raise AmountError(
+            "amount.too_many_digits",
+            f"{_short(text)} has {len(whole)} digits before the decimal point; at most "
+            f"{MAX_INTEGER_DIGITS} are accepted",
+        )
+    if len(fraction) > MAX_DECIMALS:
+        raise AmountError(
+            "amount.too_many_digits",
+            f"{_short(text)} has {len(fraction)} decimal places; at most {MAX_DECIMALS} "
+            "are accepted",
+        )
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """The text for a message: quoted, and cut when long."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,21 +133,21 @@ class NumberFormat:
 def _explain(s: str) -> AmountError:
     low = s.lower().lstrip("+-")
     if low in {"nan", "inf", "infinity", "snan"}:
-        return AmountError("amount.not_a_number", f"{s!r} is not an amount")
+        return AmountError("amount.not_a_number", f"{_short(s)} is not an amount")
     if _EXPONENT.fullmatch(low):
         return AmountError(
             "amount.exponent",
-            f"{s!r} is in scientific notation; format the cell as a plain number",
+            f"{_short(s)} is in scientific notation; format the cell as a plain number",
         )
     if _GROUPED.fullmatch(low) or _DECIMAL_COMMA.fullmatch(low):
         return AmountError(
             "amount.ambiguous_separator",
-            f"{s!r} uses a comma; write the amount with a dot as decimal point and no "
+            f"{_short(s)} uses a comma; write the amount with a dot as decimal point and no "
             "thousands separators",
         )
     if any(ch.isdigit() and not ch.isascii() for ch in s):
-        return AmountError("amount.non_ascii_digits", f"{s!r} contains non-ASCII digits")
-    return AmountError("amount.not_a_number", f"{s!r} is not a plain decimal amount")
+        return AmountError("amount.non_ascii_digits", f"{_short(s)} contains non-ASCII digits")
+    return AmountError("amount.not_a_number", f"{_short(s)} is not a plain decimal amount")
 
 
 def scale_of(value: Decimal) -> int:

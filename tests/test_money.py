@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from batchpay.money import (
+    MONEY_CONTEXT,
     AmountError,
     RoundingPolicy,
     TooPrecise,
@@ -122,3 +123,35 @@ def test_total_is_exact_and_refuses_floats() -> None:
 def test_to_wire_never_uses_exponents() -> None:
     assert to_wire(Decimal("1E-7")) == "0.0000001"
     assert to_wire(Decimal("1E+3")) == "1000"
+
+
+# -- digits bounded, so no operation on amounts can ever be inexact ------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("1" * 61, "61 digits before the decimal point"),
+        ("1" * 21, "21 digits before the decimal point"),
+        ("1" * 30 + "." + "1" * 31, "30 digits before the decimal point"),
+        ("0." + "1" * 31, "31 decimal places"),
+        ("1" * 5_000_000, "5000000 digits"),  # refused on the text, no Decimal made
+    ],
+)
+def test_an_amount_with_too_many_digits_is_refused(text: str, why: str) -> None:
+    with pytest.raises(AmountError, match=why) as caught:
+        parse_amount(text)
+    assert caught.value.code == "amount.too_many_digits"
+    assert len(str(caught.value)) < 200  # the text is cut in the message
+
+
+def test_the_largest_amounts_accepted_add_up_exactly() -> None:
+    biggest = parse_amount("9" * 20 + "." + "9" * 30)
+    assert parse_amount("000000" + "9" * 20) == Decimal("9" * 20)  # leading zeros are free
+    # a million of the widest amounts, and every difference a rounding makes, stay exact
+    assert total([biggest] * 1_100) == MONEY_CONTEXT.multiply(biggest, Decimal(1_100))
+    assert total([biggest, parse_amount("0." + "0" * 29 + "1")]) > biggest
+    assert apply_scale(biggest, 2, RoundingPolicy.HALF_UP).amount == Decimal("1" + "0" * 20)
+    rows = Decimal(1_100_000)  # the row cap: the largest sum a sheet can reach
+    huge = MONEY_CONTEXT.multiply(biggest, rows)
+    assert total([huge, parse_amount("0." + "0" * 29 + "1")]) > huge

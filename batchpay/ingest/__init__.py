@@ -63,26 +63,13 @@ def read_sheet(path: Path, sheet_name: str | None = None) -> Sheet:
     if suffix == ".xlsx":
         from batchpay.ingest.xlsxfile import read_xlsx_rows
 
-        grid, formulas = read_xlsx_rows(data, path, sheet_name)
-        sheet = _to_sheet(path, hashlib.sha256(data).hexdigest(), grid)
-        sheet.problems.extend(_formula_problem(sheet, ref) for ref in formulas)
+        read = read_xlsx_rows(data, path, sheet_name)
+        sheet = _to_sheet(path, hashlib.sha256(data).hexdigest(), read.grid)
+        from batchpay.ingest.unseen import unseen_problems
+
+        sheet.problems.extend(unseen_problems(sheet, read))
         return sheet
     raise SheetUnreadable(f"{path}: expected a .csv or .xlsx file")
-
-
-def _formula_problem(sheet: Sheet, ref: str) -> Problem:
-    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
-
-    letters, row = coordinate_from_string(ref)
-    index = column_index_from_string(letters) - 1
-    column = sheet.headers[index] if index < len(sheet.headers) else letters
-    return Problem(
-        "cell.formula_without_value",
-        f"cell {ref} holds a formula with no saved value; open the file in Excel "
-        "and save it, or paste the values",
-        row=row,
-        column=column,
-    )
 
 
 HEADER_SEARCH_ROWS = 30

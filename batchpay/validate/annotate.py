@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
@@ -17,6 +18,16 @@ from batchpay.validate import Validated
 
 ERROR_FILL = PatternFill("solid", fgColor="F8CBAD")
 WARNING_FILL = PatternFill("solid", fgColor="FFE699")
+EXCEL_CELL_CHARS = 32_767  # the most text an Excel cell (or comment) holds
+
+
+def _shown(text: str) -> str:
+    """Text an XLSX file can hold: control characters XML 1.0 cannot carry are written as
+    visible escapes (\\x0b), and text past Excel's cell limit is cut, with a mark."""
+    text = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    if len(text) > EXCEL_CELL_CHARS:
+        text = text[: EXCEL_CELL_CHARS - 40] + f"... ({len(text)} characters in the sheet)"
+    return text
 
 
 def write_annotated(sheet: Sheet, result: Validated, path: Path) -> Path:
@@ -24,12 +35,12 @@ def write_annotated(sheet: Sheet, result: Validated, path: Path) -> Path:
     ws = wb.active
     ws.title = "Checked"
     for index, header in enumerate(sheet.headers, start=1):
-        cell = ws.cell(row=sheet.header_row, column=index, value=safe_text(header))
+        cell = ws.cell(row=sheet.header_row, column=index, value=_shown(safe_text(header)))
         cell.font = Font(bold=True)
     for number, values in zip(sheet.frame.index, sheet.frame.itertuples(index=False), strict=True):
         for index, value in enumerate(values, start=1):
             if value != "":
-                ws.cell(row=int(number), column=index, value=safe_text(str(value)))
+                ws.cell(row=int(number), column=index, value=_shown(safe_text(str(value))))
     notes: dict[tuple[int, int], list[Problem]] = {}
     for problem in result.problems:
         where = (problem.row or sheet.header_row, _column_of(problem, sheet, result))
@@ -38,7 +49,7 @@ def write_annotated(sheet: Sheet, result: Validated, path: Path) -> Path:
         cell = ws.cell(row=row, column=column)
         errors = any(p.severity == "error" for p in problems)
         cell.fill = ERROR_FILL if errors else WARNING_FILL
-        text = "\n".join(f"{p.severity}: {p.code}: {p.message}" for p in problems)
+        text = _shown("\n".join(f"{p.severity}: {p.code}: {p.message}" for p in problems))
         cell.comment = Comment(text, "batchpay", width=320, height=40 + 30 * len(problems))
     ws.freeze_panes = ws.cell(row=sheet.header_row + 1, column=1)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pandera.pandas as pa
 
-from batchpay.money import AmountError, NumberFormat, parse_amount
+from batchpay.money import PLAIN_AMOUNT, AmountError, NumberFormat, parse_amount
 from batchpay.problems import Problem, Severity
 from batchpay.resources import load_schema_file
 from batchpay.validate.addresses import check_address, payable
@@ -53,7 +53,7 @@ def _max_length(column: str, limit: int) -> Rule:
     )
 
 
-_PLAIN_POSITIVE = r"\+?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)"
+_PLAIN_POSITIVE = PLAIN_AMOUNT  # digits bounded, so no sum of amounts can be inexact
 _ALL_ZERO = r"\+?[0.]+"
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from batchpay import api
 from batchpay.config import Settings, load_settings
 from batchpay.errors import SheetRejected, SheetUnreadable, UsageError
-from batchpay.ingest import read_sheet, xlsxfile
+from batchpay.ingest import limits, read_sheet
 from batchpay.money import NumberFormat, parse_amount
 from batchpay.validate import SheetOptions, Validated, validate_sheet
 from tests.conftest import ETH, TRON
@@ -268,7 +268,7 @@ def test_zip_bomb_is_refused(tmp_path: Path) -> None:
 
 
 def test_row_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(xlsxfile, "MAX_ROWS", 3)
+    monkeypatch.setattr(limits, "MAX_ROWS", 3)
     path = tmp_path / "big.xlsx"
     path.write_bytes(_xlsx([["reference", "amount"], *[[f"R{i}", 1] for i in range(5)]]))
     with pytest.raises(SheetUnreadable, match="more than 3 rows"):
@@ -343,3 +343,41 @@ def test_a_memo_on_a_network_without_memos_is_refused(tmp_path: Path) -> None:
     result = _check(tmp_path, text)
     assert _codes(result) == {(2, "memo.not_supported", "error")}
     assert [r.memo for r in result.rows] == ["12345", "invoice 7"]
+
+
+def test_a_control_character_beside_a_problem_keeps_the_annotated_copy(workdir: Path) -> None:
+    sheet = workdir / "payroll.csv"
+    sheet.write_text(
+        "reference,name,amount,currency,network,address,description\n"
+        f"A,Ann\x0bLee,1E+05,USDT,TRON,{TRON[0]},bonus\x01\x1f\n"
+        f"B,Bob,10,USDT,TRON,{TRON[1]},{'y' * 40_000}\n"
+    )
+    out = workdir / "payroll.checked.xlsx"
+    result = api.validate(
+        sheet, "sandbox", settings=load_settings(environ={}, cwd=workdir), annotate=out
+    )
+    assert result.annotated == out
+    assert {(p.row, p.code) for p in result.problems} >= {(2, "amount.exponent")}
+    ws = openpyxl.load_workbook(out).active
+    assert ws["B2"].value == "Ann\\x0bLee" and ws["G2"].value == "bonus\\x01\\x1f"
+    assert "amount.exponent" in ws["C2"].comment.text
+    assert len(ws["G3"].value) <= 32_767 and ws["G3"].value.endswith(
+        "(40000 characters in the sheet)"
+    )
+
+
+def test_an_amount_with_61_digits_is_a_row_problem_not_a_crash(workdir: Path) -> None:
+    sheet = workdir / "digits.csv"
+    sheet.write_text(
+        HEADER + f"A,{'1' * 61},USDT,TRON,{TRON[0]}\nB,{'2' * 30}.{'2' * 31},USDT,TRON,{TRON[1]}\n"
+        f"C,10,USDT,TRON,{TRON[2]}\n"
+    )
+    options = SheetOptions(expect_totals={"USDT": Decimal("10")})
+    result = validate_sheet(read_sheet(sheet), "sandbox", options=options)
+    assert _codes(result) == {
+        (2, "amount.too_many_digits", "error"),
+        (3, "amount.too_many_digits", "error"),
+    }
+    assert [r.reference for r in result.rows] == ["C"]
+    checked = api.validate(sheet, "sandbox", settings=load_settings(environ={}, cwd=workdir))
+    assert not checked.ok and checked.totals["USDT"]["requested"] == "10"
