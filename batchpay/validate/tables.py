@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -30,6 +31,22 @@ class Tables:
         return currency in self.currency_scale or any(
             currency in table for table in self.provider_scale.values()
         )
+
+    def split_pair(self, text: str) -> tuple[str, str] | None:
+        """``USDT-TRC20``, ``USDT_TRON``, ``TRC20 USDT``, ``USDTTRC20``: a currency and a
+        network written as one token, as (currency, canonical network); None otherwise."""
+        token = text.strip().upper()
+        parts = [p for p in re.split(r"[\s\-_/:.()\[\]@]+", token) if p]
+        splits = (
+            [(parts[0], parts[1]), (parts[1], parts[0])]
+            if len(parts) == 2
+            else [(token[:i], token[i:]) for i in range(2, len(token) - 1)]
+        )
+        for currency, network in splits:
+            canonical = self.canonical_network(network)
+            if canonical is not None and self.known_currency(currency):
+                return currency, canonical
+        return None
 
     def scale(self, currency: str, network: str | None, provider: str | None) -> int | None:
         """Allowed decimal places, most specific table first; None if the currency is unknown."""

@@ -1,0 +1,161 @@
+"""The sheet's identity columns brought to one form before rows are built.
+
+Three passes over the canonical frame (index = sheet row), each working once per distinct
+text, so a million rows with a few thousand distinct addresses cost a few thousand decodes:
+
+1. :func:`clean_columns`: every identity column read as a person sees it
+   (:mod:`batchpay.validate.identity`).
+2. :func:`reference_look_alikes`: references in look-alike letters are flagged, and two
+   references that cannot be told apart on screen are both refused.
+3. :func:`canonical_payees`: after the rules, each address and memo/tag becomes the one form
+   that is compared, sent and reported (:func:`batchpay.validate.addresses.canonical_address`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from batchpay.problems import Problem, Severity
+from batchpay.validate.addresses import Canonical, canonical_address
+from batchpay.validate.identity import clean, look_alikes, shown, skeleton
+from batchpay.validate.tables import Tables
+
+# Display text: never part of a key or a comparison, and shown exactly as written.
+NOT_IDENTITY = frozenset({"name", "description"})
+XRP_MAX_TAG = 2**32 - 1
+
+
+def clean_columns(frame: pd.DataFrame, columns: Iterable[str]) -> list[Problem]:
+    """Clean ``columns`` of ``frame`` in place; one problem per cell that needed it."""
+    problems: list[Problem] = []
+    for column in columns:
+        values = frame[column].tolist()
+        joined = "".join(values)
+        if joined.isascii() and joined.isprintable():  # nearly every column of every sheet
+            continue
+        cleaned = {v: clean(v) for v in set(values) if not (v.isascii() and v.isprintable())}
+        if not cleaned:
+            continue
+        for row, value in zip(frame.index.tolist(), values, strict=True):
+            result = cleaned.get(value)
+            if result is None:
+                continue
+            problems += [
+                Problem(
+                    f.code,
+                    f"{column} {f.detail}",
+                    row=int(row),
+                    column=column,
+                    value=shown(value),
+                    severity=f.severity,
+                )
+                for f in result.findings
+            ]
+        frame[column] = [cleaned[v].text if v in cleaned else v for v in values]
+    return problems
+
+
+def reference_look_alikes(frame: pd.DataFrame) -> list[Problem]:
+    """Warnings for references in look-alike letters; an error for each reference that looks
+    the same as another one in the sheet (they would be paid as two people)."""
+    references = frame["reference"].tolist()
+    if "".join(references).isascii():
+        return []
+    problems: list[Problem] = []
+    by_look: dict[str, list[tuple[int, str]]] = {}
+    rows = frame.index.tolist()
+    for row, reference in zip(rows, references, strict=True):
+        if reference:
+            by_look.setdefault(skeleton(reference), []).append((int(row), reference))
+        finding = look_alikes(reference)
+        if finding is not None:
+            problems.append(
+                Problem(
+                    finding.code,
+                    f"reference {finding.detail}",
+                    row=int(row),
+                    column="reference",
+                    value=reference,
+                    severity=finding.severity,
+                )
+            )
+    for group in by_look.values():
+        if len({reference for _, reference in group}) < 2:
+            continue  # one spelling: an exact duplicate, which its own rule reports
+        for row, reference in group:
+            others = ", ".join(
+                f"{other!r} on row {other_row}" for other_row, other in group if other != reference
+            )
+            problems.append(
+                Problem(
+                    "reference.look_alike",
+                    f"reference {reference!r} looks the same as {others} but is spelt with "
+                    "different letters; give each payment a reference that reads differently",
+                    row=row,
+                    column="reference",
+                    value=reference,
+                )
+            )
+    return problems
+
+
+def canonical_payees(frame: pd.DataFrame, bad_rows: set[int], tables: Tables) -> list[Problem]:
+    """Rewrite ``address`` and ``memo`` of every row not in ``bad_rows`` in their canonical
+    form; problems for tags that conflict or are out of range."""
+    families = {name: net.family for name, net in tables.networks.items()}
+    memo_kinds = {name: net.memo for name, net in tables.networks.items()}
+    networks = frame["network"].tolist()
+    addresses = frame["address"].tolist()
+    memos = frame["memo"].tolist()
+    problems: list[Problem] = []
+    forms: dict[tuple[str, str], Canonical] = {}
+    for i, row in enumerate(frame.index.tolist()):
+        family = families.get(networks[i])
+        if family is None or int(row) in bad_rows:
+            continue
+        address, memo = addresses[i], memos[i]
+        if address:
+            key = (family, address)
+            form = forms.get(key)
+            if form is None:
+                form = forms[key] = canonical_address(family, address)
+            addresses[i] = form.address
+        else:
+            form = None
+        tag = form.tag if form is not None else None
+        memo_kind = memo_kinds.get(networks[i])
+        if memo_kind == "numeric" and (memo or tag is not None):
+            memos[i], problem = _numeric_tag(int(row), memo, tag, address)
+            problems += [problem] if problem else []
+    frame["address"] = addresses
+    frame["memo"] = memos
+    return problems
+
+
+def _numeric_tag(row: int, memo: str, tag: int | None, address: str) -> tuple[str, Problem | None]:
+    """One destination tag from the memo column and the X-address, as a plain number."""
+    number = int(memo) if memo.isdigit() and memo.isascii() else None
+    if memo and (number is None or number > XRP_MAX_TAG):
+        return memo, Problem(
+            "memo.invalid",
+            f"a destination tag must be a whole number from 0 to {XRP_MAX_TAG}",
+            row=row,
+            column="memo",
+            value=memo,
+        )
+    if tag is not None and number is not None and tag != number:
+        return memo, Problem(
+            "memo.conflict",
+            f"the X-address {address} carries destination tag {tag}, but the memo column says "
+            f"{number}; keep one of them",
+            row=row,
+            column="memo",
+            value=memo,
+        )
+    return str(number if number is not None else tag), None
+
+
+def bad_row_numbers(problems: Iterable[Problem]) -> set[int]:
+    return {p.row for p in problems if p.severity is Severity.ERROR and p.row is not None}
