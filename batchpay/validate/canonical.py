@@ -101,36 +101,40 @@ def reference_look_alikes(frame: pd.DataFrame) -> list[Problem]:
     return problems
 
 
+# Families whose addresses have more than one spelling (case, encoding, an embedded tag).
+# Base58 families (TRON, Solana, Dogecoin) are case-sensitive: written is canonical.
+_SPELLED_MANY_WAYS = frozenset({"evm", "bitcoin", "litecoin", "ton", "xrp"})
+
+
 def canonical_payees(frame: pd.DataFrame, bad_rows: set[int], tables: Tables) -> list[Problem]:
     """Rewrite ``address`` and ``memo`` of every row not in ``bad_rows`` in their canonical
     form; problems for tags that conflict or are out of range."""
     families = {name: net.family for name, net in tables.networks.items()}
     memo_kinds = {name: net.memo for name, net in tables.networks.items()}
-    networks = frame["network"].tolist()
-    addresses = frame["address"].tolist()
-    memos = frame["memo"].tolist()
+    family_of = frame["network"].map(families)
+    todo = family_of.isin(_SPELLED_MANY_WAYS) & (frame["address"] != "")
+    todo |= (frame["network"].map(memo_kinds) == "numeric") & (frame["memo"] != "")
+    if not todo.any():  # a sheet of TRON rows: nothing has two spellings
+        return []
+    rows = frame.index[todo].tolist()
+    addresses = frame.loc[todo, "address"].tolist()
+    memos = frame.loc[todo, "memo"].tolist()
     problems: list[Problem] = []
-    forms: dict[tuple[str, str], Canonical] = {}
-    for i, row in enumerate(frame.index.tolist()):
-        family = families.get(networks[i])
-        if family is None or int(row) in bad_rows:
+    for i, (row, family, network) in enumerate(
+        zip(rows, family_of[todo].tolist(), frame.loc[todo, "network"].tolist(), strict=True)
+    ):
+        if int(row) in bad_rows:
             continue
         address, memo = addresses[i], memos[i]
-        if address:
-            key = (family, address)
-            form = forms.get(key)
-            if form is None:
-                form = forms[key] = canonical_address(family, address)
+        form = canonical_address(family, address) if address else None
+        if form is not None:
             addresses[i] = form.address
-        else:
-            form = None
         tag = form.tag if form is not None else None
-        memo_kind = memo_kinds.get(networks[i])
-        if memo_kind == "numeric" and (memo or tag is not None):
+        if memo_kinds.get(network) == "numeric" and (memo or tag is not None):
             memos[i], problem = _numeric_tag(int(row), memo, tag, address)
             problems += [problem] if problem else []
-    frame["address"] = addresses
-    frame["memo"] = memos
+    frame.loc[todo, "address"] = addresses
+    frame.loc[todo, "memo"] = memos
     return problems
 
 
