@@ -252,7 +252,8 @@ def canonical_address(family: str, address: str) -> Canonical:
         lower = address.lower()
         return Canonical(lower, lower)
     if family == "evm":
-        checksummed = eip55(address)
+        # mixed case that passed EIP-55 already is the checksummed form (verdict cached)
+        checksummed = address if check_address(family, address).code is None else eip55(address)
         return Canonical(checksummed, checksummed)
     if family == "ton":
         return _ton_canonical(address)

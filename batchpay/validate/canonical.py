@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from batchpay.problems import Problem, Severity
-from batchpay.validate.addresses import Canonical, canonical_address
+from batchpay.validate.addresses import canonical_address
 from batchpay.validate.identity import clean, look_alikes, shown, skeleton
 from batchpay.validate.tables import Tables
 
@@ -112,29 +112,32 @@ def canonical_payees(frame: pd.DataFrame, bad_rows: set[int], tables: Tables) ->
     families = {name: net.family for name, net in tables.networks.items()}
     memo_kinds = {name: net.memo for name, net in tables.networks.items()}
     family_of = frame["network"].map(families)
-    todo = family_of.isin(_SPELLED_MANY_WAYS) & (frame["address"] != "")
-    todo |= (frame["network"].map(memo_kinds) == "numeric") & (frame["memo"] != "")
-    if not todo.any():  # a sheet of TRON rows: nothing has two spellings
-        return []
-    rows = frame.index[todo].tolist()
-    addresses = frame.loc[todo, "address"].tolist()
-    memos = frame.loc[todo, "memo"].tolist()
-    problems: list[Problem] = []
-    for i, (row, family, network) in enumerate(
-        zip(rows, family_of[todo].tolist(), frame.loc[todo, "network"].tolist(), strict=True)
-    ):
-        if int(row) in bad_rows:
+    fine = ~frame.index.isin(list(bad_rows))
+    carried: dict[int, tuple[int, str]] = {}  # row -> (tag, X-address) for X-addresses
+    for family in _SPELLED_MANY_WAYS:
+        rows = fine & (family_of == family) & (frame["address"] != "")
+        if not rows.any():
             continue
-        address, memo = addresses[i], memos[i]
-        form = canonical_address(family, address) if address else None
-        if form is not None:
-            addresses[i] = form.address
-        tag = form.tag if form is not None else None
-        if memo_kinds.get(network) == "numeric" and (memo or tag is not None):
-            memos[i], problem = _numeric_tag(int(row), memo, tag, address)
-            problems += [problem] if problem else []
-    frame.loc[todo, "address"] = addresses
-    frame.loc[todo, "memo"] = memos
+        # one decode per distinct address, then a dictionary lookup per row
+        written = frame.loc[rows, "address"]
+        forms = {a: canonical_address(family, a) for a in written.unique().tolist()}
+        frame.loc[rows, "address"] = written.map({a: f.address for a, f in forms.items()})
+        tags = {a: f.tag for a, f in forms.items() if f.tag is not None}
+        if tags:  # X-addresses: the tag they carry meets the memo column below
+            for row, address in written[written.isin(list(tags))].items():
+                carried[int(row)] = (tags[address], address)
+    tagged = fine & (frame["network"].map(memo_kinds) == "numeric") & (frame["memo"] != "")
+    tagged |= frame.index.isin(list(carried))
+    if not tagged.any():
+        return []
+    problems: list[Problem] = []
+    memos = []
+    for row, memo in frame.loc[tagged, "memo"].items():
+        tag, address = carried.get(int(row), (None, ""))
+        canonical, problem = _numeric_tag(int(row), memo, tag, address)
+        memos.append(canonical)
+        problems += [problem] if problem else []
+    frame.loc[tagged, "memo"] = memos
     return problems
 
 
