@@ -95,58 +95,48 @@ def clean(text: str) -> Cleaned:
     if text.isascii() and text.isprintable():
         return Cleaned(text)
     findings: list[Finding] = []
-    kept: list[str] = []
-    for position, ch in enumerate(text, start=1):
-        where = f"at position {position}"
-        if ord(ch) in BIDI_CONTROLS:
-            findings.append(
-                Finding(
-                    "text.bidi_control",
-                    Severity.ERROR,
-                    f"has a bidirectional control {char_name(ch)} {where}, which changes the "
-                    "order in which the text is shown; delete it",
-                )
-            )
-        elif _invisible(ch):
-            findings.append(
-                Finding(
-                    "text.invisible",
-                    Severity.WARNING,
-                    f"has an invisible character {char_name(ch)} {where}; it was removed",
-                )
-            )
-        elif unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
-            findings.append(
-                Finding(
-                    "text.control",
-                    Severity.ERROR,
-                    f"has a control or unassigned character {char_name(ch)} {where}; delete it",
-                )
-            )
-        else:
-            kept.append(ch)
-            _check_compatibility(ch, where, findings)
-    visible = "".join(kept)
+    visible = "".join(_visible(text, findings))
     normal = unicodedata.normalize("NFKC", visible).strip()
-    if normal != unicodedata.normalize("NFC", visible).strip() and not any(
-        f.code == "text.ambiguous" for f in findings
-    ):
-        loud = [c for c in visible if _tag(c) not in _SILENT_TAGS and _tag(c)]
-        if loud:
-            names = ", ".join(map(char_name, dict.fromkeys(loud[:3])))
-            findings.append(
-                Finding(
-                    "text.compatibility",
-                    Severity.WARNING,
-                    f"is written with compatibility characters ({names}); "
-                    f"it is read in Unicode normal form as {normal!r}",
-                )
+    loud = [c for c in visible if _tag(c) and _tag(c) not in _SILENT_TAGS]
+    ambiguous = any(f.code == "text.ambiguous" for f in findings)
+    if normal != unicodedata.normalize("NFC", visible).strip() and loud and not ambiguous:
+        names = ", ".join(map(char_name, dict.fromkeys(loud[:3])))
+        findings.append(
+            Finding(
+                "text.compatibility",
+                Severity.WARNING,
+                f"is written with compatibility characters ({names}); "
+                f"it is read in Unicode normal form as {normal!r}",
             )
-    if kept and visible != text and any(f.code == "text.invisible" for f in findings):
+        )
+    if any(f.code == "text.invisible" for f in findings):
         findings.append(
             Finding("text.invisible", Severity.WARNING, f"is read as {shown(normal)!r}")
         )
     return Cleaned(normal, _merge(findings))
+
+
+def _visible(text: str, findings: list[Finding]) -> list[str]:
+    """The characters of ``text`` a person sees; a finding for each one they do not."""
+    kept: list[str] = []
+    for position, ch in enumerate(text, start=1):
+        where = f"at position {position}"
+        if ord(ch) in BIDI_CONTROLS:
+            detail = (
+                f"has a bidirectional control {char_name(ch)} {where}, which changes the "
+                "order in which the text is shown; delete it"
+            )
+            findings.append(Finding("text.bidi_control", Severity.ERROR, detail))
+        elif _invisible(ch):
+            detail = f"has an invisible character {char_name(ch)} {where}; it was removed"
+            findings.append(Finding("text.invisible", Severity.WARNING, detail))
+        elif unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
+            detail = f"has a control or unassigned character {char_name(ch)} {where}; delete it"
+            findings.append(Finding("text.control", Severity.ERROR, detail))
+        else:
+            kept.append(ch)
+            _check_compatibility(ch, where, findings)
+    return kept
 
 
 def _tag(ch: str) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from batchpay import api
 from batchpay.config import Settings
@@ -14,7 +16,7 @@ from batchpay.ingest import read_sheet
 from batchpay.plan.keys import row_key
 from batchpay.problems import Problem
 from batchpay.validate import Validated, validate_sheet
-from batchpay.validate.identity import clean, look_alikes, shown, skeleton
+from batchpay.validate.identity import Cleaned, clean, look_alikes, shown, skeleton
 from tests.conftest import TRON
 
 HEADER = "reference,amount,currency,network,address,memo\n"
@@ -183,3 +185,14 @@ def test_a_reference_rerun_with_a_zero_width_space_is_not_paid_again(
 def test_shown_makes_invisible_characters_visible() -> None:
     assert shown("a\u200bb\u202ec") == "a<U+200B>b<U+202E>c"
     assert shown("plain") == "plain"
+
+
+@given(st.text(max_size=40))
+def test_cleaning_is_idempotent_and_leaves_printable_ascii_alone(text: str) -> None:
+    once = clean(text.strip())
+    if not once.refused:
+        again = clean(once.text)
+        assert again.text == once.text
+        assert not [f for f in again.findings if f.code == "text.invisible"]
+    plain = "".join(c for c in text if c.isascii() and c.isprintable()).strip()
+    assert clean(plain) == Cleaned(plain)
