@@ -7,6 +7,7 @@ failures; the explainers word them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -76,19 +77,45 @@ def _explain_amount(number_format: NumberFormat | None) -> Explain:
 
 def locale_hint(text: str, current: NumberFormat | None) -> str:
     """How the amount reads under each known locale it fits (all of them: "1,234" is 1234
-    in en_US and 1.234 in de_DE, and only the user knows which was meant)."""
-    readings = []
+    in en_US and 1.234 in de_DE, and only the user knows which was meant), and whether a
+    currency symbol or code is in the way."""
+    bare = _without_currency(text)
+    if bare is not None:
+        return (
+            f"; remove the currency symbol or code: the amount is {bare!r}, and the currency "
+            "belongs in the currency column"
+        )
+    readings: dict[str, list[str]] = {}
     for name, spec in load_schema_file("locales.toml").items():
         if current is not None and name == current.name:
             continue
         plain = NumberFormat(name, tuple(spec["group"]), spec["decimal"]).plain(text)
         if plain is not None and plain != text.strip():
-            readings.append((name, plain))
+            readings.setdefault(plain, []).append(name)
     if not readings:
         return ""
-    shown = "; ".join(f"with --locale {name} it reads {plain}" for name, plain in readings[:4])
-    more = f" (and {len(readings) - 4} more locales)" if len(readings) > 4 else ""
-    return f"; if the sheet writes numbers in a locale's format, say which: {shown}{more}"
+    shown = "; ".join(
+        f"with --locale {names[0]}{_also(names)} it reads {plain}"
+        for plain, names in readings.items()
+    )
+    return f"; if the sheet writes numbers in a locale's format, say which: {shown}"
+
+
+def _also(names: list[str]) -> str:
+    return f" (or {', '.join(names[1:])})" if len(names) > 1 else ""
+
+
+def _without_currency(text: str) -> str | None:
+    """``text`` without a leading or trailing currency symbol or code, if that is what keeps it
+    from being an amount ("$1234.50", "1234.50 USDT"); None otherwise."""
+    stripped = text.strip()
+    for symbol in ("$", "€", "£", "¥", "₽", "₴", "₮", "₿"):
+        stripped = stripped.removeprefix(symbol).removesuffix(symbol).strip()
+    match = re.fullmatch(r"(?:[A-Za-z]{3,5}\s*)?(.*?)(?:\s*[A-Za-z]{3,5})?", stripped)
+    bare = match.group(1).strip() if match else stripped
+    if bare == text.strip() or not re.fullmatch(r"[0-9][0-9.,' \u00a0\u202f]*", bare):
+        return None
+    return bare
 
 
 def _duplicate_rule() -> Rule:

@@ -74,33 +74,40 @@ def test_a_duplicate_reference_names_the_reference_and_the_other_rows(tmp_path: 
 @pytest.mark.parametrize(
     ("amount", "expected"),
     [
-        ('"1.234,50"', "with --locale de_DE it reads 1234.50"),
-        ('"1,234.50"', "with --locale en_US it reads 1234.50"),
-        ('"1,234"', "with --locale en_US it reads 1234; with --locale en_GB it reads 1234"),
-        ('"1234,5"', "with --locale de_DE it reads 1234.5"),
+        ('"1.234,50"', "with --locale de_DE (or es_ES, it_IT, nl_NL, pt_BR) it reads 1234.50"),
+        ('"1,234.50"', "with --locale en_US (or en_GB) it reads 1234.50"),
+        ('"1234,5"', "with --locale de_DE (or es_ES, it_IT, nl_NL, pt_BR, fr_FR, ru_RU) it "),
         ("1'234.50", "with --locale de_CH it reads 1234.50"),
+        ('"1 234,50"', "with --locale fr_FR (or ru_RU) it reads 1234.50"),
+        ("$1234.50", "remove the currency symbol or code: the amount is '1234.50'"),
+        ("1500 USDT", "remove the currency symbol or code: the amount is '1500'"),
+        ('"1.234,50 €"', "remove the currency symbol or code: the amount is '1.234,50'"),
     ],
 )
 def test_an_amount_that_fits_a_locale_suggests_it(
     tmp_path: Path, amount: str, expected: str
 ) -> None:
-    result = _check(
-        tmp_path, f"reference,amount,currency,network,address\nA,{amount},USDT,TRON,{TRON[0]}\n"
-    )
-    message = next(p.message for p in result.problems if p.column == "amount")
+    text = f"reference,amount,currency,network,address\nA,{amount},USDT,TRON,{TRON[0]}\n"
+    message = next(p.message for p in _check(tmp_path, text).problems if p.column == "amount")
     assert expected in message, message
 
 
 def test_an_ambiguous_amount_shows_every_reading(tmp_path: Path) -> None:
     text = f'reference,amount,currency,network,address\nA,"1,234",USDT,TRON,{TRON[0]}\n'
     message = next(p.message for p in _check(tmp_path, text).problems if p.column == "amount")
-    assert "it reads 1234" in message and "--locale de_DE it reads 1.234" in message
+    assert "with --locale en_US (or en_GB) it reads 1234;" in message
+    assert (
+        "with --locale de_DE (or es_ES, it_IT, nl_NL, pt_BR, fr_FR, ru_RU) it reads 1.234"
+        in message
+    )
 
 
 def test_an_amount_in_another_locale_than_the_declared_one(tmp_path: Path) -> None:
     text = f'reference,amount,currency,network,address\nA,"1,234.50",USDT,TRON,{TRON[0]}\n'
     result = _check(tmp_path, text, SheetOptions(locale="de_DE"))
-    assert "with --locale en_US it reads 1234.50" in _message(result, "amount.locale_format")
+    assert "with --locale en_US (or en_GB) it reads 1234.50" in _message(
+        result, "amount.locale_format"
+    )
 
 
 @pytest.mark.parametrize(
