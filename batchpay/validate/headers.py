@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -63,7 +64,8 @@ def map_headers(
             result.problems.append(
                 Problem(
                     "column.unknown",
-                    f"column {raw!r} is not used by batchpay and is ignored",
+                    f"column {raw!r} is not used by batchpay and is ignored"
+                    + _did_you_mean(text, aliases, known),
                     row=header_row,
                     column=raw,
                     severity=Severity.WARNING,
@@ -125,3 +127,12 @@ def _resolve(text: str, aliases: dict[str, str], known: set[str], prefix: str | 
         candidate = normalise(text).replace(" ", "_")
         canonical = candidate if candidate in known else None
     return canonical if canonical in known else None
+
+
+def _did_you_mean(text: str, aliases: dict[str, str], known: set[str]) -> str:
+    """The header a misspelt one was probably meant to be ("Wallet Adress")."""
+    spellings = [a for a, canonical in aliases.items() if canonical in known]
+    close = difflib.get_close_matches(normalise(text), spellings, n=1, cutoff=0.8)
+    if not close:
+        return ""
+    return f"; did you mean {close[0]!r} (the {aliases[close[0]]} column)?"

@@ -148,12 +148,15 @@ def _explain_unknown(column: str, tables: Tables) -> Explain:
         text = row[column]
         message = f"{column} {text!r} is not known"
         pair = tables.split_pair(text)
+        close = tables.close_to(column, text) if pair is None else None
         if pair is not None:
             currency, network = pair
             message += (
                 f"; it looks like currency {currency} on network {network}: write "
                 f"{currency} in the currency column and {network} in the network column"
             )
+        elif close is not None:
+            message += f"; did you mean {close}?"
         return f"{column}.unknown", message
 
     return explain

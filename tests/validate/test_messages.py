@@ -146,3 +146,22 @@ def test_an_unknown_report_format_lists_the_valid_ones(settings: Settings) -> No
     assert "unknown report format(s): pdf; valid formats: html, csv" in str(error.value)
     result = CliRunner().invoke(main, ["report", "--batch", "b", "--format", "pdf"])
     assert result.exit_code == 2 and "valid formats: html" in result.output
+
+
+def test_typos_in_codes_and_headers_get_a_did_you_mean(tmp_path: Path) -> None:
+    text = (
+        "reference,amount,currency,network,Wallet Adress,address\n"
+        f"A,10,USTD,TRON,x,{TRON[0]}\n"
+        f"B,11,USDT,ETHERIUM,x,{TRON[1]}\n"
+    )
+    result = _check(tmp_path, text)
+    assert _message(result, "currency.unknown").endswith("did you mean USDT?")
+    assert _message(result, "network.unknown").endswith("did you mean ETHEREUM?")
+    assert "did you mean 'wallet address' (the address column)?" in _message(
+        result, "column.unknown"
+    )
+
+
+@pytest.mark.parametrize("written", ["TRC-20", "trc 20", "Tron_Network", "ERC-20", "BEP_20"])
+def test_separators_are_not_part_of_a_network_name(written: str) -> None:
+    assert load_tables().canonical_network(written) in ("TRON", "ETHEREUM", "BSC")
