@@ -54,7 +54,8 @@ _SILENT_TAGS = frozenset({"<noBreak>"})
 
 def char_name(ch: str) -> str:
     """``U+200B ZERO WIDTH SPACE``: how a message names a character nobody can see."""
-    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'UNNAMED CHARACTER')}"
+    fallback = "CONTROL CHARACTER" if unicodedata.category(ch) == "Cc" else "UNNAMED CHARACTER"
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, fallback)}"
 
 
 def shown(text: str) -> str:
@@ -94,12 +95,47 @@ def clean(text: str) -> Cleaned:
     """The text a person sees in ``text`` (already trimmed), and what was done to get it."""
     if text.isascii() and text.isprintable():
         return Cleaned(text)
-    findings: list[Finding] = []
-    visible = "".join(_visible(text, findings))
+    found: dict[str, list[str]] = {}  # kind -> "U+200B ZERO WIDTH SPACE at position 7", ...
+    visible = "".join(_visible(text, found))
     normal = unicodedata.normalize("NFKC", visible).strip()
+    findings = []
+    if "bidi" in found:
+        findings.append(
+            Finding(
+                "text.bidi_control",
+                Severity.ERROR,
+                f"has {_listed('a bidirectional control', found['bidi'])}, which can reorder "
+                f"how the text is shown; delete {_it(found['bidi'])}",
+            )
+        )
+    if "control" in found:
+        findings.append(
+            Finding(
+                "text.control",
+                Severity.ERROR,
+                f"has {_listed('a control or unassigned character', found['control'])}; delete it",
+            )
+        )
+    if "ambiguous" in found:
+        findings.append(
+            Finding(
+                "text.ambiguous",
+                Severity.ERROR,
+                f"has {', '.join(found['ambiguous'])}; write it as plain text",
+            )
+        )
+    if "invisible" in found:
+        findings.append(
+            Finding(
+                "text.invisible",
+                Severity.WARNING,
+                f"has {_listed('an invisible character', found['invisible'])}; removed, "
+                f"it is read as {shown(normal)!r}",
+            )
+        )
     loud = [c for c in visible if _tag(c) and _tag(c) not in _SILENT_TAGS]
-    ambiguous = any(f.code == "text.ambiguous" for f in findings)
-    if normal != unicodedata.normalize("NFC", visible).strip() and loud and not ambiguous:
+    changed = normal != unicodedata.normalize("NFC", visible).strip()
+    if changed and loud and "ambiguous" not in found:
         names = ", ".join(map(char_name, dict.fromkeys(loud[:3])))
         findings.append(
             Finding(
@@ -109,65 +145,46 @@ def clean(text: str) -> Cleaned:
                 f"it is read in Unicode normal form as {normal!r}",
             )
         )
-    if any(f.code == "text.invisible" for f in findings):
-        findings.append(
-            Finding("text.invisible", Severity.WARNING, f"is read as {shown(normal)!r}")
-        )
-    return Cleaned(normal, _merge(findings))
+    return Cleaned(normal, tuple(findings))
 
 
-def _visible(text: str, findings: list[Finding]) -> list[str]:
-    """The characters of ``text`` a person sees; a finding for each one they do not."""
+def _it(items: list[str]) -> str:
+    return "it" if len(items) == 1 else "them"
+
+
+def _listed(one: str, items: list[str]) -> str:
+    if len(items) == 1:
+        return f"{one} {items[0]}"
+    plural = one.split(" ", 1)[1].replace("character", "characters").replace("control", "controls")
+    return f"{plural} {', '.join(items[:5])}" + (
+        f" and {len(items) - 5} more" if len(items) > 5 else ""
+    )
+
+
+def _visible(text: str, found: dict[str, list[str]]) -> list[str]:
+    """The characters of ``text`` a person sees; each one they do not, by kind, in ``found``."""
     kept: list[str] = []
     for position, ch in enumerate(text, start=1):
-        where = f"at position {position}"
+        where = f"{char_name(ch)} at position {position}"
         if ord(ch) in BIDI_CONTROLS:
-            detail = (
-                f"has a bidirectional control {char_name(ch)} {where}, which changes the "
-                "order in which the text is shown; delete it"
-            )
-            findings.append(Finding("text.bidi_control", Severity.ERROR, detail))
+            found.setdefault("bidi", []).append(where)
         elif _invisible(ch):
-            detail = f"has an invisible character {char_name(ch)} {where}; it was removed"
-            findings.append(Finding("text.invisible", Severity.WARNING, detail))
+            found.setdefault("invisible", []).append(where)
         elif unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
-            detail = f"has a control or unassigned character {char_name(ch)} {where}; delete it"
-            findings.append(Finding("text.control", Severity.ERROR, detail))
+            found.setdefault("control", []).append(where)
         else:
             kept.append(ch)
-            _check_compatibility(ch, where, findings)
+            if _tag(ch) in _MEANING_TAGS:
+                plain = unicodedata.normalize("NFKC", ch)
+                found.setdefault("ambiguous", []).append(
+                    f"{where}, which would be read as {plain!r}"
+                )
     return kept
 
 
 def _tag(ch: str) -> str:
     decomposition = unicodedata.decomposition(ch)
     return decomposition.split(" ", 1)[0] if decomposition.startswith("<") else ""
-
-
-def _check_compatibility(ch: str, where: str, findings: list[Finding]) -> None:
-    if _tag(ch) in _MEANING_TAGS:
-        plain = unicodedata.normalize("NFKC", ch)
-        findings.append(
-            Finding(
-                "text.ambiguous",
-                Severity.ERROR,
-                f"has {char_name(ch)} {where}, which would be read as {plain!r}; "
-                "write it as plain text",
-            )
-        )
-
-
-def _merge(findings: list[Finding]) -> tuple[Finding, ...]:
-    """One finding per code: the details of each kind joined, so a cell gets one message."""
-    merged: dict[str, Finding] = {}
-    for finding in findings:
-        seen = merged.get(finding.code)
-        merged[finding.code] = (
-            finding
-            if seen is None
-            else Finding(finding.code, seen.severity, f"{seen.detail}; {finding.detail}")
-        )
-    return tuple(merged.values())
 
 
 # -- look-alike letters in references -----------------------------------------------------

@@ -83,7 +83,15 @@ def test_bidi_controls_are_refused(tmp_path: Path, control: str) -> None:
 
 def test_a_control_character_inside_identity_text_is_refused() -> None:
     assert clean("E-a\x0b001").refused
-    assert "U+000B" in clean("E-a\x0b001").findings[0].detail
+    assert "U+000B CONTROL CHARACTER at position 4" in clean("E-a\x0b001").findings[0].detail
+
+
+def test_several_invisible_characters_make_one_message() -> None:
+    (finding,) = clean("E-a001\u200b\u200b").findings
+    assert finding.detail == (
+        "has invisible characters U+200B ZERO WIDTH SPACE at position 7, U+200B ZERO WIDTH "
+        "SPACE at position 8; removed, it is read as 'E-a001'"
+    )
 
 
 def test_full_width_text_is_read_in_normal_form_with_a_warning(tmp_path: Path) -> None:
