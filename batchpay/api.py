@@ -317,7 +317,10 @@ def report(
     settings = settings or load_settings()
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
-        raise UsageError(f"unknown report format(s): {', '.join(unknown)}")
+        raise UsageError(
+            f"unknown report format(s): {', '.join(unknown)}; "
+            f"valid formats: {', '.join(FORMATS)} (comma-separated)"
+        )
     with _existing_ledger(settings) as ledger:
         info = ledger.require_batch(batch)
         files, _ = _write_reports(ledger, info, settings, formats)

@@ -6,9 +6,10 @@ env file the user names) and are handed out as :class:`Secret`, whose repr and s
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from pathlib import Path
@@ -16,9 +17,12 @@ from typing import Any
 
 from batchpay.errors import ConfigError
 from batchpay.money import AmountError, RoundingPolicy, parse_amount
+from batchpay.resources import load_schema_file
 
 CONFIG_FILE = "batchpay.toml"
 PROVIDERS = ("oxapay", "thedex", "pontis", "2328io", "sandbox")
+FEE_OPTIONS = ("deduct", "add")
+ACCOUNT_NAMES = ("expense", "fees", "provider")
 
 # Requests per second; 2328.io publishes 10/s per project, the others publish nothing.
 DEFAULT_RATE_LIMITS: dict[str, float] = {  # float-ok: rates, not money
@@ -155,23 +159,34 @@ def load_settings(
 ) -> Settings:
     """Build settings from the config file, then ``BATCHPAY_*`` variables, then ``overrides``.
 
-    ``overrides`` holds flag values; ``None`` means the flag was not given.
+    ``overrides`` holds flag values; ``None`` means the flag was not given. A value that is
+    not allowed is a :class:`ConfigError` naming the setting, where it came from, and what
+    it may be.
     """
     env = Environment.load(environ)
     values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
     config_path = _config_path(env, cwd or Path.cwd())
     if config_path is not None:
         values.update(_read_config_file(config_path))
-    for key, var in (
-        ("ledger", "BATCHPAY_LEDGER"),
-        ("report_dir", "BATCHPAY_REPORT_DIR"),
-        ("concurrency", "BATCHPAY_CONCURRENCY"),
-        ("rounding", "BATCHPAY_ROUNDING"),
-    ):
+        origins.update({key: str(config_path) for key in values})
+    for key, var in ENV_SETTINGS.items():
         if (value := env.get(var)) is not None:
             values[key] = value
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    return _build(values, env)
+            origins[key] = f"environment variable {var}"
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = value
+            origins[key] = f"--{key.replace('_', '-')}"
+    return _build(values, origins, env)
+
+
+ENV_SETTINGS = {
+    "ledger": "BATCHPAY_LEDGER",
+    "report_dir": "BATCHPAY_REPORT_DIR",
+    "concurrency": "BATCHPAY_CONCURRENCY",
+    "rounding": "BATCHPAY_ROUNDING",
+}
 
 
 def _config_path(env: Environment, cwd: Path) -> Path | None:
@@ -185,93 +200,185 @@ def _config_path(env: Environment, cwd: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+_TABLES = ("rate_limit", "max_amount", "accounts", "networks", "grace_seconds")
+
+
 def _read_config_file(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
-    rate_limit = data.pop("rate_limit", {})
-    max_amount = data.pop("max_amount", {})
-    accounts = data.pop("accounts", {})
-    if not isinstance(accounts, dict) or set(accounts) - {"expense", "fees", "provider"}:
-        raise ConfigError(f"{path}: [accounts] takes expense, fees and provider names")
-    if not isinstance(max_amount, dict) or not all(
-        isinstance(v, str | int) and not isinstance(v, bool) for v in max_amount.values()
-    ):
-        raise ConfigError(
-            f'{path}: [max_amount] maps CURRENCY = "amount" (write amounts as strings)'
-        )
-    networks = data.pop("networks", {})
-    grace = data.pop("grace_seconds", {})
+    tables = {name: data.pop(name, {}) for name in _TABLES}
     unknown = sorted(set(data) - _FILE_KEYS)
     if unknown:
-        raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
-    if not isinstance(rate_limit, dict):
-        raise ConfigError(f"{path}: [rate_limit] must be a table of provider = requests per second")
-    if not isinstance(networks, dict) or not all(isinstance(v, dict) for v in networks.values()):
+        known = ", ".join(sorted(_FILE_KEYS | set(_TABLES)))
+        raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}; known: {known}")
+    for name, table in tables.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: {name} must be a table ([{name}]), not {table!r}")
+    if not all(isinstance(v, dict) for v in tables["networks"].values()):
         raise ConfigError(f"{path}: [networks.<provider>] tables map NETWORK = provider code")
-    if not isinstance(grace, dict):
-        raise ConfigError(f"{path}: [grace_seconds] must be a table of provider = seconds")
-    data["rate_limits"] = rate_limit
-    data["max_amounts"] = max_amount
-    data["accounts"] = accounts
-    data["networks"] = networks
-    data["grace_seconds"] = grace
+    data["rate_limits"] = tables["rate_limit"]
+    data["max_amounts"] = tables["max_amount"]
+    data["accounts"] = tables["accounts"]
+    data["networks"] = tables["networks"]
+    data["grace_seconds"] = tables["grace_seconds"]
     return data
 
 
-def _build(values: Mapping[str, Any], env: Environment) -> Settings:
-    settings = Settings(env=env)
-    try:
-        rate_limits = dict(DEFAULT_RATE_LIMITS)
-        for name, rate in dict(values.get("rate_limits", {})).items():
-            if name not in PROVIDERS:
-                raise ConfigError(f"rate_limit: unknown provider {name!r}")
-            rate_limits[name] = _non_negative(float(rate), f"rate_limit.{name}")  # float-ok
-        changes: dict[str, Any] = {"rate_limits": rate_limits}
-        for table in ("networks", "grace_seconds"):
-            for name in dict(values.get(table, {})):
-                if name not in PROVIDERS:
-                    raise ConfigError(f"{table}: unknown provider {name!r}")
-        changes["networks"] = {
-            k: {str(n).upper(): str(c) for n, c in v.items()}
-            for k, v in dict(values.get("networks", {})).items()
-        }
-        changes["grace_seconds"] = {
-            k: _non_negative(float(v), f"grace_seconds.{k}")  # float-ok: seconds
-            for k, v in dict(values.get("grace_seconds", {})).items()
-        }
-        if "ledger" in values:
-            changes["ledger"] = Path(values["ledger"])
-        if "report_dir" in values:
-            changes["report_dir"] = Path(values["report_dir"])
-        if "concurrency" in values:
-            changes["concurrency"] = int(values["concurrency"])
-            if not 1 <= changes["concurrency"] <= 64:
-                raise ConfigError("concurrency must be between 1 and 64")
-        if "rounding" in values:
-            changes["rounding"] = RoundingPolicy(str(values["rounding"]))
-        for key in ("connect_timeout", "read_timeout"):
-            if key in values:
-                changes[key] = _non_negative(float(values[key]), key)  # float-ok: seconds
-        if "accounts" in values:
-            changes["accounts"] = {str(k): str(v) for k, v in dict(values["accounts"]).items()}
-        if "locale" in values:
-            changes["locale"] = str(values["locale"])
-        if "max_amounts" in values:
-            changes["max_amounts"] = {
-                str(k).upper(): parse_amount(str(v)) for k, v in dict(values["max_amounts"]).items()
-            }
-        if "fee_option" in values:
-            if values["fee_option"] not in ("deduct", "add"):
-                raise ConfigError("fee_option must be 'deduct' or 'add'")
-            changes["fee_option"] = values["fee_option"]
-    except (ValueError, AmountError) as exc:
-        raise ConfigError(f"bad setting: {exc}") from None
-    return replace(settings, **changes)
+class _Checker:
+    """Turns raw setting values into typed ones, or a ConfigError that names the setting,
+    where it was set, the value, and what is allowed."""
+
+    def __init__(self, origins: Mapping[str, str]) -> None:
+        self.origins = origins
+
+    def where(self, key: str) -> str:
+        top = key.split(".", 1)[0]
+        top = {"rate_limit": "rate_limits", "max_amount": "max_amounts"}.get(top, top)
+        return self.origins.get(top, CONFIG_FILE)
+
+    def fail(self, key: str, value: object, allowed: str) -> ConfigError:
+        return ConfigError(f"{self.where(key)}: {key} = {value!r} is not allowed; {allowed}")
+
+    def path(self, key: str, value: object) -> Path:
+        if isinstance(value, Path) or (isinstance(value, str) and value.strip()):
+            return Path(value)
+        raise self.fail(key, value, "write a file or folder path as a string")
+
+    def whole(self, key: str, value: object, low: int, high: int) -> int:
+        number: int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+            number = int(value.strip())
+        if number is None or not low <= number <= high:
+            raise self.fail(key, value, f"use a whole number from {low} to {high}")
+        return number
+
+    def seconds(self, key: str, value: object, allowed: str, zero_ok: bool) -> float:  # float-ok
+        number: float | None = None  # float-ok: seconds and rates, never money
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            try:
+                number = float(value)  # float-ok
+            except ValueError:
+                number = None
+        if (
+            number is None
+            or not math.isfinite(number)
+            or number < 0
+            or (number == 0 and not zero_ok)
+        ):
+            raise self.fail(key, value, allowed)
+        return number
+
+    def choice(self, key: str, value: object, allowed: Sequence[str]) -> str:
+        if isinstance(value, str) and value in allowed:
+            return value
+        raise self.fail(key, value, f"use one of: {', '.join(allowed)}")
+
+    def text(self, key: str, value: object, allowed: str) -> str:
+        if isinstance(value, str) and value.strip():
+            return value
+        raise self.fail(key, value, allowed)
+
+    def provider(self, table: str, name: str) -> str:
+        if name in PROVIDERS:
+            return name
+        raise ConfigError(
+            f"{self.where(table)}: [{table}] names unknown provider {name!r}; "
+            f"providers: {', '.join(PROVIDERS)}"
+        )
 
 
-def _non_negative(value: float, name: str) -> float:  # float-ok: seconds and rates
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative")
-    return value
+def _build(values: Mapping[str, Any], origins: Mapping[str, str], env: Environment) -> Settings:
+    check = _Checker(origins)
+    changes: dict[str, Any] = {}
+    for key in ("ledger", "report_dir"):
+        if key in values:
+            changes[key] = check.path(key, values[key])
+    if "concurrency" in values:
+        changes["concurrency"] = check.whole("concurrency", values["concurrency"], 1, 64)
+    if "rounding" in values:
+        policies = [p.value for p in RoundingPolicy]
+        changes["rounding"] = RoundingPolicy(check.choice("rounding", values["rounding"], policies))
+    for key in ("connect_timeout", "read_timeout"):
+        if key in values:
+            changes[key] = check.seconds(key, values[key], "use a number of seconds above 0", False)
+    if "fee_option" in values:
+        changes["fee_option"] = check.choice("fee_option", values["fee_option"], FEE_OPTIONS)
+    if "locale" in values:
+        locales = sorted(load_schema_file("locales.toml"))
+        changes["locale"] = check.choice("locale", values["locale"], locales)
+    if "accounts" in values:
+        changes["accounts"] = _accounts(check, dict(values["accounts"]))
+    if "max_amounts" in values:
+        changes["max_amounts"] = _max_amounts(check, dict(values["max_amounts"]))
+    changes.update(_provider_tables(check, values))
+    return replace(Settings(env=env), **changes)
+
+
+def _accounts(check: _Checker, table: dict[str, Any]) -> dict[str, str]:
+    accounts = {}
+    for name, value in table.items():
+        key = f"accounts.{name}"
+        if name not in ACCOUNT_NAMES:
+            raise ConfigError(
+                f"{check.where(key)}: [accounts] has no {name!r}; it takes "
+                f"{', '.join(ACCOUNT_NAMES)}"
+            )
+        accounts[name] = check.text(key, value, "write the journal account name as a string")
+    return accounts
+
+
+def _max_amounts(check: _Checker, table: dict[str, Any]) -> dict[str, Decimal]:
+    caps = {}
+    for currency, value in table.items():
+        key = f"max_amount.{currency}"
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise check.fail(key, value, 'write the amount as a string, e.g. USDT = "50000"')
+        try:
+            caps[str(currency).upper()] = parse_amount(str(value))
+        except AmountError as exc:
+            raise check.fail(key, value, f"{exc}; write a plain positive amount") from None
+    return caps
+
+
+def _provider_tables(check: _Checker, values: Mapping[str, Any]) -> dict[str, Any]:
+    rate_limits = dict(DEFAULT_RATE_LIMITS)
+    for name, rate in dict(values.get("rate_limits", {})).items():
+        rate_limits[check.provider("rate_limit", name)] = check.seconds(
+            f"rate_limit.{name}", rate, "use requests per second, 0 or more (0: unlimited)", True
+        )
+    grace = {
+        check.provider("grace_seconds", name): check.seconds(
+            f"grace_seconds.{name}", value, "use a number of seconds, 0 or more", True
+        )
+        for name, value in dict(values.get("grace_seconds", {})).items()
+    }
+    known = _network_names()
+    networks: dict[str, dict[str, str]] = {}
+    for name, table in dict(values.get("networks", {})).items():
+        codes = networks.setdefault(check.provider("networks", name), {})
+        for network, code in dict(table).items():
+            key = f"networks.{name}.{network}"
+            canonical = known.get(str(network).upper())
+            if canonical is None:
+                raise check.fail(
+                    key,
+                    code,
+                    f"{network!r} is not a network; use one of: "
+                    f"{', '.join(sorted(set(known.values())))}",
+                )
+            codes[canonical] = check.text(key, code, "write the provider's code as a string")
+    return {"rate_limits": rate_limits, "grace_seconds": grace, "networks": networks}
+
+
+def _network_names() -> dict[str, str]:
+    """Every spelling of a network (upper case) -> its canonical name (schemas/networks.toml)."""
+    names: dict[str, str] = {}
+    for name, spec in load_schema_file("networks.toml").items():
+        names[name.upper()] = name
+        for alias in spec.get("aliases", []):
+            names[str(alias).upper()] = name
+    return names

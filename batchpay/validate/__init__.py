@@ -26,13 +26,20 @@ from batchpay.money import (
     apply_scale,
     parse_amount,
     to_wire,
-    total,
 )
-from batchpay.problems import Problem, Severity, has_errors, sort_key
+from batchpay.problems import Problem, has_errors, sort_key
 from batchpay.resources import load_schema_file
+from batchpay.validate.canonical import (
+    NOT_IDENTITY,
+    bad_row_numbers,
+    canonical_payees,
+    clean_columns,
+    reference_look_alikes,
+)
 from batchpay.validate.headers import HeaderMap, alias_table, map_headers
 from batchpay.validate.options import SheetOptions
 from batchpay.validate.presets import apply_preset, rename_headers
+from batchpay.validate.repeats import control_totals, repeated_payments
 from batchpay.validate.rules import rules_for, run_rules
 from batchpay.validate.tables import Tables, load_tables
 
@@ -101,82 +108,20 @@ def validate_sheet(
             Problem("sheet.no_rows", "the sheet has a header but no rows", row=sheet.header_row)
         )
         return result
-    frame = _canonical_frame(sheet, header_map, known, tables)
+    frame, frame_problems = _canonical_frame(sheet, header_map, known, tables)
+    result.problems += frame_problems
     if number_format is not None:
         frame["amount"] = frame["amount"].map(lambda t: number_format.plain(t) or t)
     result.problems += run_rules(frame, rules_for(kind, tables, number_format))
-    bad_rows = {p.row for p in result.problems if p.severity == "error" and p.row is not None}
+    if kind == "crypto":
+        result.problems += canonical_payees(frame, bad_row_numbers(result.problems), tables)
+    bad_rows = bad_row_numbers(result.problems)
     _finish_rows(result, frame, bad_rows, provider, policy, tables, options)
-    result.problems += _repeated_payments(result, options)
-    result.problems += _control_totals(result, options)
+    repeats, result.rows = repeated_payments(result.rows, options, tables)
+    result.problems += repeats
+    result.problems += control_totals(result.rows, options)
     result.problems.sort(key=sort_key)
     return result
-
-
-def _repeated_payments(result: Validated, options: SheetOptions) -> list[Problem]:
-    """The same payment (recipient, amount, currency) under two references is usually a
-    copy-paste slip; the user must look and say so with --allow-duplicates."""
-    first: dict[tuple[object, ...], PayoutRow] = {}
-    groups: dict[tuple[object, ...], list[PayoutRow]] = {}  # only payments seen twice or more
-    for row in result.rows:
-        key = (
-            row.currency,
-            row.network,
-            row.address,
-            row.memo,
-            row.amount,
-            tuple(sorted(row.extra.items())) if row.address is None else (),
-        )
-        seen = first.setdefault(key, row)
-        if seen is not row:
-            groups.setdefault(key, [seen]).append(row)
-    severity = Severity.WARNING if options.allow_duplicates else Severity.ERROR
-    problems = []
-    for rows in groups.values():
-        refs = ", ".join(r.reference for r in rows)
-        for row in rows:
-            problems.append(
-                Problem(
-                    "payment.repeated",
-                    f"the same payment ({row.amount} {row.currency} to the "
-                    f"same recipient) appears under references {refs}"
-                    + (
-                        "" if options.allow_duplicates else "; if intended, pass --allow-duplicates"
-                    ),
-                    row=row.row,
-                    column="reference",
-                    value=row.reference,
-                    severity=severity,
-                )
-            )
-    if not options.allow_duplicates:
-        blocked = {p.row for p in problems}
-        result.rows = [r for r in result.rows if r.row not in blocked]
-    return problems
-
-
-def _control_totals(result: Validated, options: SheetOptions) -> list[Problem]:
-    """The user's own control figures, checked before anything can be sent."""
-    problems = []
-    if options.expect_rows is not None and len(result.rows) != options.expect_rows:
-        problems.append(
-            Problem(
-                "control.row_count",
-                f"expected {options.expect_rows} payable rows, the sheet has {len(result.rows)}",
-            )
-        )
-    for currency, expected in options.expect_totals.items():
-        found = total(r.amount_requested for r in result.rows if r.currency == currency.upper())
-        if found != expected:
-            problems.append(
-                Problem(
-                    "control.total",
-                    f"expected {currency.upper()} total {to_wire(expected)}, the "
-                    f"sheet's payable rows add up to {to_wire(found)}",
-                    column="amount",
-                )
-            )
-    return problems
 
 
 def _missing_columns(required: list[str], header_map: HeaderMap, header_row: int) -> list[Problem]:
@@ -202,17 +147,19 @@ def _missing_columns(required: list[str], header_map: HeaderMap, header_row: int
 
 def _canonical_frame(
     sheet: Sheet, header_map: HeaderMap, known: set[str], tables: Tables
-) -> pd.DataFrame:
-    """Canonical column names, trimmed cells, every known column present (empty if absent)."""
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Canonical column names, trimmed cells read as a person sees them, every known column
+    present (empty if absent); and the problems found on the way."""
     frame = sheet.frame[list(header_map.by_position)].copy()
     frame.columns = [header_map.by_position[p] for p in header_map.by_position]
     for column in frame.columns:
         frame[column] = frame[column].str.strip()
+    problems = clean_columns(frame, [c for c in frame.columns if c not in NOT_IDENTITY])
+    if "reference" in frame.columns:
+        problems += reference_look_alikes(frame)
     for column in sorted(known | set(_CORE) | set(_UPPER)):
         if column not in frame.columns:
             frame[column] = ""
-    if header_map.implied_currency and "currency" not in header_map.columns:
-        frame["currency"] = header_map.implied_currency
     for column in _UPPER:
         frame[column] = frame[column].str.upper()
     # a sheet spells a handful of networks: resolve each spelling once, then map the column
@@ -221,7 +168,34 @@ def _canonical_frame(
         for n in frame["network"].unique().tolist()
     }
     frame["network"] = frame["network"].map(spellings)
-    return frame
+    for column, implied in (
+        ("currency", header_map.implied_currency),
+        ("network", header_map.implied_network),
+    ):
+        if implied:
+            problems += _implied(frame, column, implied)
+    return frame, problems
+
+
+def _implied(frame: pd.DataFrame, column: str, implied: str) -> list[Problem]:
+    """ "Amount (USDT)" says every amount is USDT: an empty currency cell takes it, and a
+    currency cell that says otherwise is an error on its row (never 2500 BTC). The same for
+    the network of "Amount (USDT-TRC20)"."""
+    cells = frame[column]
+    conflicting = (cells != "") & (cells != implied)
+    problems = [
+        Problem(
+            f"{column}.conflict",
+            f"the amount column's header says {column} {implied}, but this row's {column} is "
+            f"{cell!r}; make them agree (or take the {column} out of the header)",
+            row=int(row),
+            column=column,
+            value=cell,
+        )
+        for row, cell in cells[conflicting].items()
+    ]
+    frame[column] = cells.where(cells != "", implied)
+    return problems
 
 
 def _finish_rows(

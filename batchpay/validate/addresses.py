@@ -22,6 +22,7 @@ from batchpay.validate.bulkcodecs import b58check_payloads
 from batchpay.validate.codecs import (
     RIPPLE_ALPHABET,
     b58check_decode,
+    b58check_encode,
     b58decode,
     crc16_xmodem,
     keccak256,
@@ -221,3 +222,91 @@ def address_problem(family: str, address: str) -> str | None:
     """Why ``address`` is refused (errors only), or None if it is payable."""
     verdict = check_address(family, address)
     return None if verdict.ok else verdict.message
+
+
+# -- canonical forms -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Canonical:
+    """One payable address in the form that is compared, sent and reported."""
+
+    address: str  # the text sent to the provider and shown in the report
+    identity: str  # what two addresses are compared by (equal: the same account)
+    tag: int | None = None  # a destination tag the address itself carries (XRP X-address)
+
+
+@lru_cache(maxsize=65536)
+def canonical_address(family: str, address: str) -> Canonical:
+    """The canonical form of an address that :func:`check_address` accepts:
+
+    - bech32/bech32m (Bitcoin, Litecoin): lower case (upper case is the same address);
+    - Ethereum family: the EIP-55 checksummed form;
+    - TON: the user-friendly form in URL-safe base64 with the user's flags (bounceable or
+      not), or the raw form in lower case; compared by workchain and account;
+    - XRP: an X-address becomes its classic address plus the destination tag it carries;
+    - Base58 forms (TRON, Solana, Dogecoin, legacy Bitcoin) are case-sensitive: as written.
+    """
+    hrp = UTXO[family].hrp if family in UTXO else None
+    if hrp and address.lower().startswith(hrp + "1"):
+        lower = address.lower()
+        return Canonical(lower, lower)
+    if family == "evm":
+        # mixed case that passed EIP-55 already is the checksummed form (verdict cached)
+        checksummed = address if check_address(family, address).code is None else eip55(address)
+        return Canonical(checksummed, checksummed)
+    if family == "ton":
+        return _ton_canonical(address)
+    if family == "xrp" and address.startswith("X") and len(address) > 40:
+        payload = b58check_decode(address, RIPPLE_ALPHABET)
+        if payload is not None and len(payload) == 31:
+            classic = b58check_encode(b"\x00" + payload[2:22], RIPPLE_ALPHABET)
+            tag = int.from_bytes(payload[23:27], "little") if payload[22] == 1 else None
+            return Canonical(classic, classic, tag)
+    return Canonical(address, address)
+
+
+def _ton_canonical(address: str) -> Canonical:
+    raw = _TON_RAW.fullmatch(address)
+    if raw:
+        text = f"{int(raw.group(1))}:{raw.group(2).lower()}"
+        return Canonical(text, text)
+    friendly = address.replace("+", "-").replace("/", "_")
+    data = base64.urlsafe_b64decode(friendly)
+    workchain = -1 if data[1] == 0xFF else data[1]
+    return Canonical(friendly, f"{workchain}:{data[2:34].hex()}")
+
+
+# -- what a wrong address looks like -------------------------------------------------------
+
+FAMILY_NAMES = {
+    "evm": "an Ethereum-family (EVM) address",
+    "tron": "a TRON address",
+    "solana": "a Solana address",
+    "ton": "a TON address",
+    "xrp": "an XRP address",
+    "bitcoin": "a Bitcoin address",
+    "litecoin": "a Litecoin address",
+    "dogecoin": "a Dogecoin address",
+}
+_LINK = re.compile(
+    r"(bitcoin|litecoin|dogecoin|ethereum|tron|solana|ton|ripple|xrp(?:l)?)\s*:", re.IGNORECASE
+)
+
+
+def looks_like(family: str, address: str) -> str:
+    """A hint for an address refused on ``family``: the family it would be valid on, or the
+    payment-link or embedded-tag form it is written in; "" when nothing fits."""
+    if _LINK.match(address) or "?" in address:
+        return (
+            "; it is written as a payment link or with parameters, not a bare address: put "
+            "the address alone in the address column and any tag or memo in the memo column"
+        )
+    guesses = [
+        name
+        for other, name in FAMILY_NAMES.items()
+        if other != family and check_address(other, address).ok
+    ]
+    if not guesses:
+        return ""
+    return f"; it looks like {' or '.join(guesses)}: check the network column"

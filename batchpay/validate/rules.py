@@ -7,6 +7,7 @@ failures; the explainers word them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,9 +17,10 @@ import pandera.pandas as pa
 from batchpay.money import PLAIN_AMOUNT, AmountError, NumberFormat, parse_amount
 from batchpay.problems import Problem, Severity
 from batchpay.resources import load_schema_file
-from batchpay.validate.addresses import check_address, payable
+from batchpay.validate.addresses import check_address, looks_like, payable
 from batchpay.validate.tables import Tables
 
+MAX_TAG = 2**32 - 1  # an XRP destination tag is an unsigned 32-bit number
 Explain = Callable[[pd.Series], tuple[str, str]]  # row -> (code, message)
 
 
@@ -67,15 +69,97 @@ def _explain_amount(number_format: NumberFormat | None) -> Explain:
         try:
             parse_amount(row["amount"], number_format)
         except AmountError as exc:
-            return exc.code, str(exc)
+            return exc.code, str(exc) + locale_hint(row["amount"], number_format)
         return "amount.invalid", "the amount is not valid"
 
     return explain
 
 
-def _unique(df: pd.DataFrame) -> pd.Series:
-    s = df["reference"]
-    return ~s.duplicated(keep=False) | (s == "")
+def locale_hint(text: str, current: NumberFormat | None) -> str:
+    """How the amount reads under each known locale it fits (all of them: "1,234" is 1234
+    in en_US and 1.234 in de_DE, and only the user knows which was meant), and whether a
+    currency symbol or code is in the way."""
+    bare = _without_currency(text)
+    if bare is not None:
+        return (
+            f"; remove the currency symbol or code: the amount is {bare!r}, and the currency "
+            "belongs in the currency column"
+        )
+    readings: dict[str, list[str]] = {}
+    for name, spec in load_schema_file("locales.toml").items():
+        if current is not None and name == current.name:
+            continue
+        plain = NumberFormat(name, tuple(spec["group"]), spec["decimal"]).plain(text)
+        if plain is not None and plain != text.strip():
+            readings.setdefault(plain, []).append(name)
+    if not readings:
+        return ""
+    shown = "; ".join(
+        f"with --locale {names[0]}{_also(names)} it reads {plain}"
+        for plain, names in readings.items()
+    )
+    return f"; if the sheet writes numbers in a locale's format, say which: {shown}"
+
+
+def _also(names: list[str]) -> str:
+    return f" (or {', '.join(names[1:])})" if len(names) > 1 else ""
+
+
+def _without_currency(text: str) -> str | None:
+    """``text`` without a leading or trailing currency symbol or code, if that is what keeps it
+    from being an amount ("$1234.50", "1234.50 USDT"); None otherwise."""
+    stripped = text.strip()
+    for symbol in ("$", "€", "£", "¥", "₽", "₴", "₮", "₿"):
+        stripped = stripped.removeprefix(symbol).removesuffix(symbol).strip()
+    match = re.fullmatch(r"(?:[A-Za-z]{3,5}\s*)?(.*?)(?:\s*[A-Za-z]{3,5})?", stripped)
+    bare = match.group(1).strip() if match else stripped
+    if bare == text.strip() or not re.fullmatch(r"[0-9][0-9.,' \u00a0\u202f]*", bare):
+        return None
+    return bare
+
+
+def _duplicate_rule() -> Rule:
+    """reference.duplicate, whose message names the reference and the other rows."""
+    rows_of: dict[str, list[int]] = {}
+
+    def test(df: pd.DataFrame) -> pd.Series:
+        s = df["reference"]
+        repeated = s.duplicated(keep=False) & (s != "")
+        rows_of.clear()
+        for row, reference in s[repeated].items():
+            rows_of.setdefault(reference, []).append(int(row))
+        return ~repeated
+
+    def explain(row: pd.Series) -> tuple[str, str]:
+        reference = row["reference"]
+        others = [str(r) for r in rows_of.get(reference, []) if r != row.name]
+        listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        return (
+            "reference.duplicate",
+            f"reference {reference!r} appears more than once in the sheet (also on row"
+            f"{'s' if len(others) > 1 else ''} {listed}); give each payment its own reference",
+        )
+
+    return Rule("reference.duplicate", "reference", test, explain)
+
+
+def _explain_unknown(column: str, tables: Tables) -> Explain:
+    def explain(row: pd.Series) -> tuple[str, str]:
+        text = row[column]
+        message = f"{column} {text!r} is not known"
+        pair = tables.split_pair(text)
+        close = tables.close_to(column, text) if pair is None else None
+        if pair is not None:
+            currency, network = pair
+            message += (
+                f"; it looks like currency {currency} on network {network}: write "
+                f"{currency} in the currency column and {network} in the network column"
+            )
+        elif close is not None:
+            message += f"; did you mean {close}?"
+        return f"{column}.unknown", message
+
+    return explain
 
 
 def _rules_common(
@@ -84,19 +168,14 @@ def _rules_common(
     return [
         _present("reference"),
         _max_length("reference", limits["reference_max_length"]),
-        Rule(
-            "reference.duplicate",
-            "reference",
-            _unique,
-            _fixed("reference.duplicate", "this reference appears more than once in the sheet"),
-        ),
+        _duplicate_rule(),
         Rule("amount.grammar", "amount", _amount_ok, _explain_amount(number_format)),
         _present("currency"),
         Rule(
             "currency.unknown",
             "currency",
             lambda df: (df["currency"] == "") | df["currency"].map(tables.known_currency),
-            lambda row: ("currency.unknown", f"currency {row['currency']!r} is not known"),
+            _explain_unknown("currency", tables),
         ),
         _max_length("name", limits["name_max_length"]),
         _max_length("description", limits["description_max_length"]),
@@ -144,18 +223,30 @@ def _address_unchecked(tables: Tables) -> Callable[[pd.DataFrame], pd.Series]:
 
 def _explain_address(tables: Tables) -> Explain:
     def explain(row: pd.Series) -> tuple[str, str]:
-        verdict = check_address(tables.networks[row["network"]].family, row["address"])
-        return verdict.code or "address.invalid", f"address {verdict.message} ({row['network']})"
+        family = tables.networks[row["network"]].family
+        verdict = check_address(family, row["address"])
+        hint = looks_like(family, row["address"]) if verdict.code == "address.invalid" else ""
+        return (
+            verdict.code or "address.invalid",
+            f"address {verdict.message} ({row['network']}){hint}",
+        )
 
     return explain
 
 
+def _tag_ok(memo: str) -> bool:
+    return memo.isascii() and memo.isdigit() and int(memo) <= MAX_TAG
+
+
 def _memo_ok(tables: Tables) -> Callable[[pd.DataFrame], pd.Series]:
+    kinds = {name: net.memo for name, net in tables.networks.items()}
+
     def test(df: pd.DataFrame) -> pd.Series:
-        numeric = df["network"].map(lambda n: getattr(tables.networks.get(n), "memo", None))
-        tagged = (numeric == "numeric") & (df["memo"] != "")
-        bad = tagged & ~df["memo"].str.fullmatch(r"[0-9]{1,10}")
-        return ~bad
+        tagged = (df["network"].map(kinds) == "numeric") & (df["memo"] != "")
+        ok = pd.Series(True, index=df.index, dtype=bool)
+        if tagged.any():
+            ok[tagged] = df.loc[tagged, "memo"].map(_tag_ok).astype(bool)
+        return ok
 
     return test
 
@@ -175,7 +266,7 @@ def _rules_crypto(tables: Tables) -> list[Rule]:
             "network.unknown",
             "network",
             lambda df: (df["network"] == "") | df["network"].isin(list(tables.networks)),
-            lambda row: ("network.unknown", f"network {row['network']!r} is not known"),
+            _explain_unknown("network", tables),
         ),
         _present("address"),
         Rule("address.invalid", "address", _address_ok(tables), _explain_address(tables)),
@@ -204,7 +295,10 @@ def _rules_crypto(tables: Tables) -> list[Rule]:
             "memo.invalid",
             "memo",
             _memo_ok(tables),
-            _fixed("memo.invalid", "a destination tag must be a whole number"),
+            _fixed(
+                "memo.invalid",
+                f"a destination tag must be a whole number from 0 to {MAX_TAG}",
+            ),
         ),
     ]
 
