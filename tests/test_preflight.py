@@ -42,7 +42,8 @@ def _codes(error: SheetRejected) -> set[str]:
 def _bank_payouts(settings: Settings) -> int:
     bank = SandboxProvider(SandboxBank(sandbox_state_path(settings.ledger)))
     try:
-        return len(bank.list_payouts() or [])
+        listing = bank.list_payouts()
+        return 0 if listing is None else len(listing.payouts)
     finally:
         bank.close()
 

@@ -116,7 +116,7 @@ def test_run_pays_realistic_amounts_and_warns_about_simulated_ones(
     settings: Settings, write_sheet: Callable[..., Path]
 ) -> None:
     sheet = write_sheet(
-        [("E-1", "0.0233"), ("E-2", "10.02"), ("E-3", "0.01444553"), ("E-4", "0.0439")]
+        [("E-1", "12.0233"), ("E-2", "10.02"), ("E-3", "7.014445"), ("E-4", "3.0439")]
     )
     dry = api.run(sheet, "sandbox", "b", settings=settings, dry_run=True)
     result = api.run(sheet, "sandbox", "b", settings=settings)
