@@ -78,7 +78,7 @@ def application(receiver: Receiver) -> Starlette:
         try:
             status, text = await run_in_threadpool(apply, provider, dict(request.headers), body)
         except Exception as exc:  # one line for the operator, never a traceback
-            log.error("webhook for %s failed: %s: %s", provider, type(exc).__name__, exc)
+            log.error("webhook for %r failed: %s: %s", provider, type(exc).__name__, exc)
             return PlainTextResponse("internal error", 500)
         return PlainTextResponse(text, status)
 

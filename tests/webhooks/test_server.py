@@ -176,6 +176,29 @@ def test_it_still_serves_after_every_attack(served: tuple) -> None:
     assert spy.bodies[-1] == 2
 
 
+def test_a_failure_inside_the_receiver_is_a_500_and_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken(Spy):
+        def handle(self, provider: str, headers: Mapping[str, str], body: bytes) -> Reply:
+            raise RuntimeError("disk gone")
+
+    server = WebhookServer(Broken(tmp_path / "l.sqlite"))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        answer = _exchange(server, _post("/webhooks/oxapay", b"{}", "Content-Length: 2"))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert _status(answer) == 500
+    assert answer.endswith(b"internal error")
+    [record] = [r for r in caplog.records if r.name == "batchpay.webhooks"]
+    assert record.getMessage() == "webhook for 'oxapay' failed: RuntimeError: disk gone"
+    assert record.exc_info is None  # one line, no traceback
+
+
 def test_the_command_serves_on_loopback_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BATCHPAY_")} | KEYS
     command = [sys.executable, "-m", "batchpay", "webhooks", "serve", "--port", "0"]
