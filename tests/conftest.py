@@ -6,8 +6,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from batchpay.config import Settings, load_settings
+
+# No per-example deadline: on a loaded machine a slow example is not a failing one.
+hypothesis_settings.register_profile("batchpay", deadline=None)
+hypothesis_settings.load_profile("batchpay")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

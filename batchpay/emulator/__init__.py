@@ -13,14 +13,14 @@ from collections.abc import Callable
 import httpx
 
 from batchpay.emulator.base import EmuProvider
-from batchpay.emulator.core import EmuRequest, EmuResponse, Fault, Faults
+from batchpay.emulator.core import EmuRequest, EmuResponse, Fault, Faults, Gate
 from batchpay.emulator.keys import EmulatorKeys
 from batchpay.emulator.oxapay import EmuOxaPay
 from batchpay.emulator.pay2328 import Emu2328
 from batchpay.emulator.pontis import EmuPontis
 from batchpay.emulator.thedex import EmuTheDex
 
-__all__ = ["EmuRequest", "EmuResponse", "Emulator", "EmulatorKeys", "Fault", "Faults"]
+__all__ = ["EmuRequest", "EmuResponse", "Emulator", "EmulatorKeys", "Fault", "Faults", "Gate"]
 
 PREFIXES = {
     "/oxapay/v1": "oxapay",

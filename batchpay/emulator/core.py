@@ -50,10 +50,51 @@ def json_response(status: int, data: Any) -> EmuResponse:
     return EmuResponse(status, dumps(data).encode(), {"content-type": "application/json"})
 
 
+Handler = Callable[[EmuRequest], EmuResponse]
+
+
+class Gate:
+    """Holds requests until the test opens it, so a test drives a race by events, never by
+    sleeping. ``arrived`` counts the requests held so far; ``done`` those processed after the
+    gate opened."""
+
+    def __init__(self) -> None:
+        self._opened = threading.Event()
+        self._changed = threading.Condition()
+        self.arrived = 0
+        self.done = 0
+
+    def hold(self, handler: Handler, request: EmuRequest) -> EmuResponse:
+        with self._changed:
+            self.arrived += 1
+            self._changed.notify_all()
+        self._opened.wait()
+        try:
+            return handler(request)
+        finally:
+            with self._changed:
+                self.done += 1
+                self._changed.notify_all()
+
+    def open(self) -> None:
+        self._opened.set()
+
+    def wait_arrived(self, n: int = 1, timeout: float | None = None) -> bool:  # float-ok
+        """Block until ``n`` requests are held (``timeout`` only guards a broken test)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.arrived >= n, timeout)
+
+    def wait_done(self, n: int = 1, timeout: float | None = None) -> bool:  # float-ok
+        with self._changed:
+            return self._changed.wait_for(lambda: self.done >= n, timeout)
+
+
 @dataclass
 class Fault:
     """One injected misbehaviour. ``kind``: latency | 5xx_before | 5xx_after | drop_after |
-    429 | invalid_json. ``op``: create | lookup | list | login | calc | * ."""
+    429 | invalid_json | hold (wait at ``gate`` until the test opens it, then process).
+    ``op``: create | lookup | list | login | calc | * . ``after``: how many matching requests
+    pass untouched before the fault starts hitting."""
 
     provider: str
     kind: str
@@ -64,6 +105,7 @@ class Fault:
     retry_after: str = "1"
     probability: float = 1.0  # float-ok: chance that a matching request is hit
     after: int = 0  # let this many matching requests through first (e.g. fail on page 3)
+    gate: Gate | None = None  # with kind "hold": the request waits until the test opens it
 
 
 class Faults:
@@ -82,8 +124,15 @@ class Faults:
             self._rules.append(fault)
 
     def clear(self) -> None:
+        self.open_gates()
         with self._lock:
             self._rules.clear()
+
+    def open_gates(self) -> None:
+        with self._lock:
+            for rule in self._rules:
+                if rule.gate is not None:
+                    rule.gate.open()
 
     def take(self, provider: str, op: str) -> Fault | None:
         with self._lock:
@@ -101,9 +150,6 @@ class Faults:
         return None
 
 
-Handler = Callable[[EmuRequest], EmuResponse]
-
-
 def with_faults(
     faults: Faults,
     provider: str,
@@ -119,6 +165,8 @@ def with_faults(
     if fault.kind == "latency":
         sleep(fault.seconds)
         return handler(request)
+    if fault.kind == "hold" and fault.gate is not None:
+        return fault.gate.hold(handler, request)
     if fault.kind == "5xx_before":
         return EmuResponse(fault.status, b"upstream unavailable")
     if fault.kind == "429":

@@ -1,21 +1,22 @@
 """``batchpay sandbox``: the emulation over real HTTP on loopback (stdlib server, no extra
-dependency). A dropped answer closes the connection without writing a response."""
+dependency). A dropped answer closes the connection without writing a response. A client
+that leaves before its answer (it timed out) is routine here and prints nothing."""
 
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 from batchpay.emulator import Emulator
 from batchpay.emulator.core import EmuRequest
-from batchpay.serving import server_url
+from batchpay.serving import QuietHTTPServer, server_url
 
 MAX_BODY = 1024 * 1024
+SOCKET_TIMEOUT_SECONDS = 60  # a stalled client is dropped; held requests wait on gates instead
 
 
-class EmulatorServer(ThreadingHTTPServer):
-    daemon_threads = True
+class EmulatorServer(QuietHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -34,6 +35,7 @@ class EmulatorServer(ThreadingHTTPServer):
         return thread
 
     def stop(self) -> None:
+        self.emulator.faults.open_gates()  # nothing stays held once the test is done
         self.shutdown()
         self.server_close()
 
@@ -41,9 +43,14 @@ class EmulatorServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: EmulatorServer
     protocol_version = "HTTP/1.1"
+    timeout = SOCKET_TIMEOUT_SECONDS
 
     def _serve(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
+        declared = (self.headers.get("content-length") or "0").strip()
+        if not declared.isdigit() or not declared.isascii():
+            self.send_error(400, "bad Content-Length")
+            return
+        length = int(declared)
         if length > MAX_BODY:
             self.send_error(413)
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from batchpay.providers.thedex import STATUSES as THEDEX_STATUSES
 from batchpay.providers.wire import b64, hmac_hex, same
 
 PONTIS_WINDOW_SECONDS = 300
+MAX_DEPTH = 32  # no provider nests its callback deeper than a few levels
+_TOKENS = re.compile(rb'\\.|["\[\]{}]', re.DOTALL)  # escapes, quotes, brackets: one pass
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,20 @@ Verifier = Callable[[Mapping[str, str], bytes, float], "Event | Rejected"]  # fl
 
 
 def _json(body: bytes) -> Any:
+    """The body as JSON, refused (ValueError) when nested deeper than :data:`MAX_DEPTH`, which
+    is checked before parsing: 2328.io's signature is inside the body, so anyone can make us
+    parse it, and the parser recurses once per level."""
+    depth, in_string = 0, False
+    for token in _TOKENS.finditer(body):
+        mark = token.group()
+        if mark == b'"':
+            in_string = not in_string
+        elif not in_string and mark in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
+        elif not in_string and mark in (b"]", b"}"):
+            depth -= 1
     return json.loads(body, parse_float=Decimal, object_pairs_hook=OrderedDict)
 
 

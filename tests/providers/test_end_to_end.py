@@ -10,7 +10,7 @@ import pytest
 
 from batchpay import api
 from batchpay.config import load_settings
-from batchpay.emulator import Emulator
+from batchpay.emulator import Emulator, EmuRequest
 from batchpay.emulator.server import EmulatorServer
 from tests.conftest import TRON
 
@@ -134,11 +134,37 @@ def test_cli_against_a_separate_batchpay_sandbox_process(tmp_path: Path) -> None
             server.stdout.close()
 
 
-def test_2328io_emulation_enforces_its_rate_limit_and_batchpay_keeps_it(tmp_path: Path) -> None:
-    emulator = Emulator()
+class VirtualTime:
+    """One clock for batchpay's rate limiter and the emulation, moved only by the limiter's
+    sleeps: a request reaches the emulation at exactly the slot it was given, whatever the
+    load on the machine (real time would add scheduling delays, and with them stray 429s)."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0  # float-ok: unix seconds
+
+    def clock(self) -> float:  # float-ok
+        return self.now
+
+    def sleep(self, seconds: float) -> None:  # float-ok
+        self.now += seconds
+
+
+def test_2328io_emulation_enforces_its_rate_limit_and_batchpay_keeps_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import batchpay.send
+    from batchpay.send.ratelimit import RateLimiter
+
+    virtual = VirtualTime()
+    monkeypatch.setattr(
+        batchpay.send,
+        "RateLimiter",
+        lambda rate, sleep: RateLimiter(rate, clock=virtual.clock, sleep=virtual.sleep),
+    )
+    emulator = Emulator(clock=virtual.clock)
     emulator["2328io"].rate_limit = 10  # type: ignore[attr-defined]
     settings = load_settings(
-        {"ledger": tmp_path / "l.sqlite", "report_dir": tmp_path / "r", "concurrency": 4},
+        {"ledger": tmp_path / "l.sqlite", "report_dir": tmp_path / "r", "concurrency": 1},
         environ=emulator.env(),
         cwd=tmp_path,
     )
@@ -150,4 +176,12 @@ def test_2328io_emulation_enforces_its_rate_limit_and_batchpay_keeps_it(tmp_path
         transport=emulator.transport(),
     )
     assert result.exit_code == 0
+    requests = len(emulator["2328io"].requests)
+    assert requests >= 15
+    assert virtual.now - 1_800_000_000.0 >= (requests - 1) / 10  # the limiter spaced them
     assert emulator["2328io"].limited == 0  # type: ignore[attr-defined]
+    # the control: the same emulation, hit without spacing, refuses the 11th in a second
+    virtual.sleep(1.0)
+    for _ in range(11):
+        emulator.handle(EmuRequest("GET", "/2328io/api/v1/payout/x", {}))
+    assert emulator["2328io"].limited == 1  # type: ignore[attr-defined]
