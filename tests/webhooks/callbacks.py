@@ -9,7 +9,7 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -151,18 +151,27 @@ def engine(ledger: Ledger, provider: str, emulator: Emulator, gate: Gate | None 
 
 @contextmanager
 def in_thread(
-    ledger_path: Path, provider: str, emulator: Emulator, gate: Gate, step: str
+    ledger_path: Path,
+    provider: str,
+    emulator: Emulator,
+    gate: Gate,
+    *steps: str,
+    make: Callable[[Ledger], Engine] | None = None,
 ) -> Iterator[None]:
-    """Run ``step`` (an Engine method name) in a thread with its own ledger connection; the
-    body of the ``with`` runs while the gated create is held at the provider."""
+    """Run ``steps`` (Engine method names) in a thread with its own ledger connection; the
+    body of the ``with`` runs while the first create is held at the provider (or once the
+    steps have ended, if they sent nothing)."""
     failures: list[BaseException] = []
 
     def work() -> None:
         try:
             with Ledger(ledger_path) as ledger:
-                getattr(engine(ledger, provider, emulator, gate), step)()
+                run = make(ledger) if make else engine(ledger, provider, emulator, gate)
+                for step in steps:
+                    getattr(run, step)()
         except BaseException as exc:  # handed to the test thread
             failures.append(exc)
+        finally:  # a step that sent nothing must not leave the test waiting
             gate.arrived.set()
 
     gate.arm()
