@@ -9,7 +9,7 @@ import pytest
 
 from batchpay.config import Environment
 from batchpay.emulator import Emulator, Fault
-from batchpay.ledger import Ledger
+from batchpay.ledger import Ledger, LedgerRow
 from batchpay.model import RowStatus
 from batchpay.webhooks import Receiver
 from tests.webhooks.callbacks import (
@@ -49,7 +49,7 @@ def _receiver(tmp_path: Path, emulator: Emulator) -> Receiver:
     return Receiver(tmp_path / "l.sqlite", Environment(emulator.env()))
 
 
-def _row(tmp_path: Path):  # type: ignore[no-untyped-def]
+def _row(tmp_path: Path) -> LedgerRow:
     with Ledger(tmp_path / "l.sqlite") as ledger:
         return ledger.rows("b")[0]
 
