@@ -8,16 +8,15 @@ provider before anything is sent again.
 
 from __future__ import annotations
 
+from batchpay.ledger.callbacks import CallbackResult, apply_callback
 from batchpay.ledger.lock import batch_lock
 from batchpay.ledger.store import (
     AttemptRecord,
     BatchInfo,
-    CallbackResult,
     Intent,
     Ledger,
     LedgerRow,
     Outcome,
-    apply_callback,
 )
 from batchpay.ledger.tries import Tries, Try
 

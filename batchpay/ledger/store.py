@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from batchpay.bulk import bulk
 from batchpay.errors import LedgerError
+from batchpay.ledger.rules import judge
 from batchpay.ledger.tries import Tries, record_tries
 from batchpay.model import FINAL, UNSETTLED, PayoutRow, RowStatus
 from batchpay.money import to_wire
@@ -169,22 +169,8 @@ class Outcome:
     tx_hash: str | None = None
 
 
-# Which status a recorded outcome may move a row to. Final states are never left through an
-# outcome (only `retry` starts a new attempt on a failed row, through `begin`).
-_MAY_MOVE: dict[RowStatus, frozenset[RowStatus]] = {
-    RowStatus.SENDING: frozenset(RowStatus) - {RowStatus.SENDING},
-    RowStatus.UNKNOWN: frozenset(RowStatus) - {RowStatus.SENDING},
-    RowStatus.PENDING: frozenset(FINAL | {RowStatus.PROCESSING, RowStatus.NEEDS_REVIEW}),
-    RowStatus.PROCESSING: frozenset(FINAL | {RowStatus.PENDING, RowStatus.NEEDS_REVIEW}),
-}
-
-
 # A create request may only start from these (unknown/sending: after the provider said "not there").
 _MAY_SEND = (RowStatus.PLANNED, RowStatus.FAILED, RowStatus.UNKNOWN, RowStatus.SENDING)
-
-
-def may_move(current: RowStatus, new: RowStatus) -> bool:
-    return current == new or new in _MAY_MOVE.get(current, frozenset())
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -773,99 +759,40 @@ class Ledger:
                 self._apply(db, batch_id, o, now)
 
     def _apply(self, db: sqlite3.Connection, batch_id: str, o: Outcome, now: str) -> None:
-        current = db.execute(
-            "SELECT status FROM payouts WHERE batch_id = ? AND row_key = ?", (batch_id, o.row_key)
+        """Move the row as the engine's answer says, where :func:`judge` allows it."""
+        found = db.execute(
+            "SELECT p.status, p.attempt_no, a.attempt_no FROM payouts p, attempts a"
+            " WHERE p.batch_id = ? AND p.row_key = ? AND a.id = ?",
+            (batch_id, o.row_key, o.attempt_id),
         ).fetchone()
-        if current is None or o.status is None or not may_move(RowStatus(current[0]), o.status):
+        if found is None or o.status is None:
             return
+        verdict = judge(
+            RowStatus(found[0]),
+            found[1],
+            found[2],
+            o.status,
+            from_engine=True,
+            provider_ref=o.provider_ref,
+        )
+        if verdict.status is None:
+            return
+        review = verdict.status is not o.status  # accepted after the row was failed
         db.execute(
             "UPDATE payouts SET status = ?, provider_ref = COALESCE(?, provider_ref),"
             " fee = COALESCE(?, fee), amount_sent = COALESCE(?, amount_sent),"
             " tx_hash = COALESCE(?, tx_hash), error_code = ?, error_message = ?, updated_at = ?"
             " WHERE batch_id = ? AND row_key = ?",
             (
-                o.status,
+                verdict.status,
                 o.provider_ref,
                 _wire(o.fee),
                 _wire(o.amount_sent),
                 o.tx_hash,
-                o.error_code,
-                o.error_message,
+                verdict.code if review else o.error_code,
+                verdict.reason if review else o.error_message,
                 now,
                 batch_id,
                 o.row_key,
             ),
         )
-
-
-class CallbackResult(StrEnum):
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"  # known payout, status not moved (same, or the row is final)
-    DUPLICATE = "duplicate"  # this event was applied before
-    UNKNOWN_PAYOUT = "unknown_payout"
-
-
-def apply_callback(
-    ledger: Ledger,
-    provider: str,
-    provider_ref: str,
-    status: RowStatus,
-    event_id: str,
-    tx_hash: str | None = None,
-    message: str | None = None,
-) -> CallbackResult:
-    """Apply a verified provider callback once: recorded as an attempt of action ``webhook``,
-    moving the row only where the transition table allows (never out of a final state)."""
-    now = ledger.now()
-    with ledger.transaction() as db:
-        found = db.execute(
-            "SELECT p.batch_id, p.row_key, p.status, p.attempt_no, p.idempotency_key"
-            " FROM payouts p JOIN batches b ON b.batch_id = p.batch_id"
-            " WHERE b.provider = ? AND p.provider_ref = ?",
-            (provider, provider_ref),
-        ).fetchone()
-        if found is None:
-            return CallbackResult.UNKNOWN_PAYOUT
-        inserted = db.execute(
-            "INSERT OR IGNORE INTO webhook_events (provider, event_id, received_at) VALUES (?,?,?)",
-            (provider, event_id, now),
-        ).rowcount
-        if inserted == 0:
-            return CallbackResult.DUPLICATE
-        batch_id, row_key, current, attempt_no, key = found
-        moved = may_move(RowStatus(current), status) and RowStatus(current) != status
-        db.execute(
-            "INSERT INTO attempts (batch_id, row_key, attempt_no, idempotency_key, action,"
-            " started_at, finished_at, outcome, disposition, provider_ref, error_message)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                batch_id,
-                row_key,
-                attempt_no,
-                key or "",
-                "webhook",
-                now,
-                now,
-                status,
-                "applied" if moved else "not_applied",
-                provider_ref,
-                message,
-            ),
-        )
-        if not moved:
-            return CallbackResult.UNCHANGED
-        failed = status is RowStatus.FAILED
-        db.execute(
-            "UPDATE payouts SET status = ?, tx_hash = COALESCE(?, tx_hash), error_code = ?,"
-            " error_message = ?, updated_at = ? WHERE batch_id = ? AND row_key = ?",
-            (
-                status,
-                tx_hash,
-                "failed" if failed else None,
-                message if failed else None,
-                now,
-                batch_id,
-                row_key,
-            ),
-        )
-        return CallbackResult.UPDATED

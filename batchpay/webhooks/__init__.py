@@ -1,5 +1,8 @@
-"""Provider callbacks: verify the signature, then update the ledger once, never out of a
-final state. ``handle`` is the whole job; :mod:`batchpay.webhooks.server` serves it."""
+"""Provider callbacks: verify the signature, then record the event once on the attempt whose
+payout it names (:func:`batchpay.ledger.apply_callback`). It moves the row only for the row's
+current attempt, never while the row is in flight, and never out of a final state, except
+that accepted news of a failed row puts it in review. ``handle`` is the whole job;
+:mod:`batchpay.webhooks.server` serves it."""
 
 from __future__ import annotations
 

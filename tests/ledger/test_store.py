@@ -8,7 +8,7 @@ import pytest
 
 from batchpay.errors import BatchLocked, LedgerError
 from batchpay.ledger import Intent, Ledger, Outcome, batch_lock
-from batchpay.ledger.store import may_move
+from batchpay.ledger.rules import may_move
 from batchpay.model import PayoutRow, RowStatus
 from batchpay.plan import make_plan
 from tests.conftest import FixedClock
@@ -31,7 +31,7 @@ def test_pragmas_and_schema_version(tmp_path: Path) -> None:
         db = ledger._db
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
 
 
 def test_an_older_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
@@ -51,7 +51,7 @@ def test_an_older_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
     db.commit()
     db.close()
     with Ledger(path) as ledger:
-        assert ledger._db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert ledger._db.execute("PRAGMA user_version").fetchone()[0] == 5
         assert ledger.require_batch("b").provider == "sandbox"  # nothing lost
         assert [a.try_no for a in ledger.attempts("b")] == [1]  # a record from before tries
         assert ledger._db.execute("SELECT COUNT(*) FROM webhook_events").fetchone() == (0,)
