@@ -25,6 +25,7 @@ import httpx
 from batchpay.bulk import bulk, paused_gc
 from batchpay.config import Settings, load_settings
 from batchpay.errors import LedgerError, SheetRejected, UsageError
+from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard, watch
 from batchpay.ingest import read_sheet
 from batchpay.ledger import BatchInfo, Ledger, batch_lock
 from batchpay.model import Rounding, RowStatus
@@ -85,6 +86,7 @@ class RunResult:
     problems: list[Problem] = field(default_factory=list)  # warnings
     requests_sent: int = 0
     stopped: str | None = None  # why sending stopped early (circuit breaker)
+    stop_exit: int | None = None  # 2: the provider refused the credentials
     ledger_path: Path | None = None
 
     @functools.cached_property
@@ -98,6 +100,8 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
+        if self.stop_exit is not None:
+            return self.stop_exit
         if self.dry_run or self.summary is None:
             return 0
         return 0 if self.summary.all_accepted else 3
@@ -167,6 +171,7 @@ def validate(
     )
 
 
+@guarded("run")
 def run(
     sheet: Path | str,
     provider: str,
@@ -234,6 +239,7 @@ def run(
     return result
 
 
+@guarded("status")
 def status(
     batch: str,
     *,
@@ -268,6 +274,7 @@ def status(
         return _finish(ledger, batch, settings, engine)
 
 
+@guarded("retry")
 def retry(
     batch: str,
     *,
@@ -302,9 +309,11 @@ def report(
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise UsageError(f"unknown report format(s): {', '.join(unknown)}")
+    check_batch_id(batch)
+    check_report_dir(settings.report_dir_for(batch))
     with _existing_ledger(settings) as ledger:
         info = ledger.require_batch(batch)
-        files, _ = _write_reports(ledger, info, settings, formats)
+        files, _ = report_guard(lambda: _write_reports(ledger, info, settings, formats))
     return files
 
 
@@ -367,7 +376,7 @@ def _engine(
     progress: Progress | None,
     fee_option: str | None = None,
 ) -> Engine:
-    return Engine(
+    engine = Engine(
         ledger=ledger,
         provider=provider,
         batch=batch,
@@ -376,6 +385,7 @@ def _engine(
         fee_option=fee_option or settings.fee_option,
         progress=progress or Progress(),
     )
+    return watch(engine)  # the guard counts the payouts that left
 
 
 @bulk

@@ -7,6 +7,7 @@ gives the user a sentence that names the file and the fix, and exit code 2, neve
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -158,7 +159,5 @@ def rollback(db: sqlite3.Connection) -> None:
     opened."""
     if not db.in_transaction:
         return
-    try:
+    with contextlib.suppress(LedgerError, sqlite3.Error):
         db.execute("ROLLBACK")
-    except (LedgerError, sqlite3.Error):
-        pass

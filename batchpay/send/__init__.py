@@ -24,7 +24,7 @@ from batchpay.ledger import Intent, Ledger, LedgerRow, Outcome
 from batchpay.model import ACCEPTED, FINAL, RowStatus
 from batchpay.plan.keys import attempt_key
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider
-from batchpay.send.breaker import CircuitBreaker, is_trouble
+from batchpay.send.breaker import CircuitBreaker, explain, is_trouble
 from batchpay.send.ratelimit import RateLimiter
 from batchpay.send.retry import RetryPolicy, call_with_retries
 
@@ -200,7 +200,10 @@ class Engine:
             yield from zip(window, ids, answers, strict=True)
 
     def _lookup_one(self, row: LedgerRow, request: PayoutRequest) -> Answer | None:
-        return self._limited(lambda: self.provider.lookup(request, row.provider_ref))
+        answer = self._limited(lambda: self.provider.lookup(request, row.provider_ref))
+        if answer is not None:  # refused credentials or a dead provider stop sending too
+            self.breaker.record(answer)
+        return answer
 
     def _safe_to_resend(self, row: LedgerRow) -> bool:
         if self.provider.dedupes_by_key:
@@ -225,16 +228,28 @@ class Engine:
         if not rows:
             return
         self.progress.start(label, len(rows))
-        with ThreadPoolExecutor(self.concurrency) as pool:
+        pool = ThreadPoolExecutor(self.concurrency)
+        try:
             for window in _chunks(rows, self._window):
                 if self.breaker.open and not self._probe():
-                    self.stopped = self.stopped or self.breaker.reason
                     break  # the rest stay planned
                 self._send_window(pool, window, new_attempt)
+        except BaseException:
+            # Ctrl-C, SIGTERM, a ledger that cannot record: start nothing more and do not wait
+            # for requests in flight; their rows are `sending`, resolved by the next run.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        if self.breaker.open and self.stopped is None:
+            unsent = len(self.ledger.rows(self.batch, [RowStatus.PLANNED]))
+            self.stopped = explain(self.provider.name, self.breaker, unsent)
         self.progress.done()
 
     def _probe(self) -> bool:
-        """One status lookup decides whether sending may resume; never a payout."""
+        """One status lookup decides whether sending may resume; never a payout. Refused
+        credentials are not probed: they stay refused until the operator fixes them."""
+        if self.breaker.kind == "credentials":
+            return False
         known = [
             r
             for r in self.ledger.rows(
@@ -250,7 +265,6 @@ class Engine:
             else (planned[0] if planned and not self.provider.dedupes_by_key else None)
         )
         if row is None:
-            self.stopped = self.breaker.reason
             return False
         try:
             answer = self.provider.lookup(
@@ -259,7 +273,6 @@ class Engine:
         except Exception:
             answer = Answer(RowStatus.UNKNOWN, Disposition.UNKNOWN)
         if answer is not None and (is_trouble(answer) or answer.disposition is Disposition.UNKNOWN):
-            self.stopped = self.breaker.reason
             return False
         self.breaker.close()
         return True
