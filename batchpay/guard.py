@@ -135,7 +135,7 @@ def guarded(action: str) -> Callable[[F], F]:
                 if sum(e.requests for e in engines):
                     raise _after_payouts(exc, batch, settings) from None
                 if isinstance(exc, OSError):
-                    raise _unwritable(exc) from None
+                    raise _unwritable(exc, settings.report_dir_for(batch)) from None
                 raise
             finally:
                 _ENGINES.reset(token)
@@ -152,7 +152,7 @@ def report_guard(write: Callable[[], T]) -> T:
     try:
         return write()
     except OSError as exc:
-        raise _unwritable(exc) from None
+        raise ReportUnwritable(_cause(exc)) from None
 
 
 def attention(ledger_path: Path | None, batch: str, limit: int) -> tuple[list[LedgerRow], int]:
@@ -189,26 +189,27 @@ def _explain_stop(result: Any, engines: list[Engine]) -> None:
             result.stopped = explain(engine.provider.name, breaker)
 
 
-def _unwritable(exc: OSError) -> ReportUnwritable:
-    where = f" {exc.filename}" if exc.filename else ""
-    return ReportUnwritable(f"cannot write{where}: {exc.strerror or exc}; nothing was sent")
+def _unwritable(exc: OSError, folder: Path | None = None) -> ReportUnwritable:
+    return ReportUnwritable(f"{_cause(exc, folder)}; nothing was sent")
 
 
-def _cause(exc: BaseException) -> str:
+def _cause(exc: BaseException, folder: Path | None = None) -> str:
     if isinstance(exc, BatchpayError):
         return str(exc)
     if isinstance(exc, OSError):
-        where = f" {exc.filename}" if exc.filename else ""
-        return f"cannot write{where}: {exc.strerror or exc}"
+        into = f" into {folder}" if folder is not None else ""
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(folder) else ""
+        return f"cannot write the report files{into}: {exc.strerror or exc}{where}"
     return f"internal error ({type(exc).__name__}: {exc})"
 
 
 def _after_payouts(exc: Exception, batch: str, settings: Settings) -> StoppedAfterPayouts:
     files, _, note = _write_what_we_can(batch, settings)
     where = f"report: {files[0].parent}" if files else f"no report could be written ({note})"
+    cause = _cause(exc, settings.report_dir_for(batch))
     return StoppedAfterPayouts(
-        f"{_cause(exc)}. Payouts had already left: the ledger holds every payout it "
-        "committed, and rows whose answer was not recorded stay 'sending' until the next run "
+        f"{cause}. Payouts had already left: the ledger holds every payout it committed, "
+        "and rows whose answer was not recorded stay 'sending' until the next run "
         f"asks the provider. {where}. Fix the cause, then run the same command again.",
         files,
     )
@@ -260,5 +261,5 @@ def _write_what_we_can(
             target = folder or Path(tempfile.mkdtemp(prefix=f"batchpay-{batch}-"))
             return write_report(built, target, FORMATS, settings.accounts), summary, ""
         except OSError as exc:
-            notes.append(_cause(exc))
+            notes.append(_cause(exc, folder))
     return [], summary, "; ".join(notes)

@@ -235,9 +235,11 @@ class Engine:
                     break  # the rest stay planned
                 self._send_window(pool, window, new_attempt)
         except BaseException:
-            # Ctrl-C, SIGTERM, a ledger that cannot record: start nothing more and do not wait
-            # for requests in flight; their rows are `sending`, resolved by the next run.
-            pool.shutdown(wait=False, cancel_futures=True)
+            # Ctrl-C, SIGTERM, a ledger that cannot record: start nothing more and abandon
+            # requests in flight, as in a crash; their rows are `sending`, resolved by the next
+            # run. An in-process provider (the sandbox) shares this process's database handles,
+            # so its calls in flight are let finish before it can be closed.
+            pool.shutdown(wait=self.provider.is_sandbox, cancel_futures=True)
             raise
         pool.shutdown()
         if self.breaker.open and self.stopped is None:
