@@ -26,7 +26,7 @@ import signal
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from batchpay.config import Settings, load_settings
 from batchpay.errors import (
@@ -40,6 +40,7 @@ from batchpay.model import RowStatus
 
 if TYPE_CHECKING:
     from batchpay.ledger import LedgerRow
+    from batchpay.providers.base import Answer, PayoutRequest, Provider
     from batchpay.report.model import BatchSummary
     from batchpay.send import Engine
 
@@ -99,12 +100,33 @@ def check_report_dir(directory: Path) -> None:
         )
 
 
+class _Counted:
+    """The engine's provider, noting which rows' payout requests left (for "N sent")."""
+
+    def __init__(self, inner: Provider) -> None:
+        self._inner = inner
+        self.sent: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def create(self, request: PayoutRequest) -> Answer:
+        self.sent.add(request.row_key)
+        return self._inner.create(request)
+
+
 def watch(engine: Engine) -> Engine:
     """Register an engine with the guarded command that built it."""
     engines = _ENGINES.get()
     if engines is not None:
+        engine.provider = cast("Provider", _Counted(engine.provider))
         engines.append(engine)
     return engine
+
+
+def _sent(engines: list[Engine]) -> set[str]:
+    """Row keys whose payout request left during this command."""
+    return set().union(*(getattr(e.provider, "sent", set()) for e in engines))
 
 
 def guarded(action: str) -> Callable[[F], F]:
@@ -226,17 +248,32 @@ def _interrupted(
     signum = int(getattr(exc, "signum", signal.SIGINT))
     if dry_run or not engines:
         return Interrupted(signum, "interrupted before anything was sent")
-    files, summary, note = _write_what_we_can(batch, settings)
+    files, _, note = _write_what_we_can(batch, settings)
+    sent = _sent(engines)
+    unsent = None if action == "status" else _unsent(batch, settings, action, sent)
     if action == "status":
         text = "interrupted: status sends nothing and the ledger is exact"
-    elif summary is None:
-        text = "interrupted: the ledger is exact"
+    elif unsent is None:
+        text = f"interrupted: {len(sent)} sent"
     else:
-        waiting = ("planned", "failed") if action == "retry" else ("planned",)
-        unsent = sum(summary.counts.get(s, 0) for s in waiting)
-        text = f"interrupted: {summary.rows - unsent} sent, {unsent} not sent"
+        text = f"interrupted: {len(sent)} sent, {unsent} not sent"
     where = f"report: {files[0].parent}" if files else f"no report was written ({note})"
     return Interrupted(signum, f"{text}; run the same command again. {where}", files)
+
+
+def _unsent(batch: str, settings: Settings, action: str, sent: set[str]) -> int | None:
+    """Rows the command was to send whose request never left: still planned (or failed, for
+    retry), or ``sending`` with the intent committed but the request never started."""
+    from batchpay.ledger import Ledger
+
+    waiting = [RowStatus.PLANNED, RowStatus.SENDING]
+    if action == "retry":
+        waiting.append(RowStatus.FAILED)
+    try:
+        with Ledger(settings.ledger, create=False) as ledger:
+            return sum(1 for row in ledger.rows(batch, waiting) if row.row_key not in sent)
+    except BatchpayError:
+        return None
 
 
 def _write_what_we_can(
