@@ -13,6 +13,7 @@ quietly, and an unexpected error is one line, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -30,8 +31,16 @@ from batchpay.errors import BatchpayError, Interrupted, SheetRejected, Terminate
 from batchpay.problems import Problem
 from batchpay.send import Progress
 
-out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Rich would exit 1 here, the code for a rejected sheet: hand it to BatchpayGroup."""
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "the reader of the output has gone")
+
+
+out = _Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err = _Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 if not out.is_terminal:
     out.width = 200  # piped or logged: do not fold tables at 80 columns
 
