@@ -13,7 +13,6 @@ from click.testing import CliRunner, Result
 
 from batchpay.cli import main
 from batchpay.ledger import store
-from batchpay.ledger.connection import LedgerConnection
 
 
 def cli(*args: object) -> Result:
@@ -47,14 +46,13 @@ class DiskFull:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.armed = False
-        real = store.connect
+        migrate = store.Ledger._migrate
 
-        def connect(path: Path) -> LedgerConnection:
-            db = real(path)
-            self.install(db)
-            return db
+        def migrated(ledger: store.Ledger) -> None:
+            migrate(ledger)
+            self.install(ledger._db)
 
-        monkeypatch.setattr(store, "connect", connect)
+        monkeypatch.setattr(store.Ledger, "_migrate", migrated)
 
     def install(self, db: sqlite3.Connection) -> None:
         db.create_function("disk_full", 0, lambda: int(self.armed))

@@ -97,7 +97,7 @@ def test_a_signal_mid_run_keeps_the_ledger_exact_writes_the_report_and_exits_128
     try:
         assert gate.arrived.wait(WAIT), "the third payout request never came"
         proc.send_signal(sig)
-        stdout, stderr = proc.communicate(timeout=WAIT)  # exits with the request still held
+        _, stderr = proc.communicate(timeout=WAIT)  # exits with the request still held
     finally:
         gate.release.set()
         if proc.poll() is None:
