@@ -27,7 +27,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from batchpay.errors import BatchpayError, Interrupted, SheetRejected, Terminated
+from batchpay.errors import (
+    BatchpayError,
+    Interrupted,
+    SheetRejected,
+    StoppedAfterPayouts,
+    Terminated,
+)
 from batchpay.problems import Problem
 from batchpay.send import Progress
 
@@ -139,6 +145,9 @@ def print_problems(problems: list[Problem]) -> None:
 
 
 def fail(exc: BatchpayError, as_json: bool, emit_json: Any = None) -> NoReturn:
+    TerminalProgress.stop_all()  # a bar left on screen would swallow the end of its line
+    if as_json and emit_json is not None and isinstance(exc, StoppedAfterPayouts):
+        emit_json({"error": str(exc), "report_files": [str(p) for p in exc.report_files]})
     if isinstance(exc, SheetRejected):
         if as_json and emit_json is not None:
             emit_json({"error": str(exc), "issues": [p.to_json() for p in exc.problems]})

@@ -48,7 +48,10 @@ def test_a_full_disk_mid_run_exits_3_with_the_report_and_the_next_run_pays_once(
     _on_first_payout(monkeypatch, disk.arm)
     args = ("run", sheet, "--provider", "sandbox", "--batch", "b", "--concurrency", "2")
 
-    result = ended(cli(*args), 3)
+    result = ended(cli(*args, "--json"), 3)
+    data = as_json(result)
+    assert data["error"].startswith("the disk holding the ledger batchpay-ledger.sqlite is full")
+    assert data["report_files"][0] == str(Path("reports", "b", "reconciliation.html"))
     assert "the disk holding the ledger batchpay-ledger.sqlite is full" in result.stderr
     assert "Payouts had already left" in result.stderr
     assert "report: reports/b." in result.stderr
@@ -56,6 +59,9 @@ def test_a_full_disk_mid_run_exits_3_with_the_report_and_the_next_run_pays_once(
     assert report.count("sending") >= 1 and report.count("planned") >= 1
     sent_before = _payouts_at_the_bank(workdir)
     assert 1 <= len(sent_before) < 40
+
+    still_full = ended(cli(*args, "--json"), 2)  # refused before anything is sent
+    assert still_full.stdout == "" and _payouts_at_the_bank(workdir) == sent_before
 
     disk.armed = False  # space was freed
     again = ended(cli(*args, "--json"), 0)
