@@ -37,6 +37,7 @@ from batchpay.errors import (
     UsageError,
 )
 from batchpay.model import RowStatus
+from batchpay.providers.base import Disposition
 
 if TYPE_CHECKING:
     from batchpay.ledger import LedgerRow
@@ -108,11 +109,16 @@ class _Counted:
         self.sent: set[str] = set()
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_inner":  # not set yet (a copy): no recursion
+            raise AttributeError(name)
         return getattr(self._inner, name)
 
     def create(self, request: PayoutRequest) -> Answer:
-        self.sent.add(request.row_key)
-        return self._inner.create(request)
+        self.sent.add(request.row_key)  # in flight counts as sent: it may arrive
+        answer = self._inner.create(request)
+        if answer.disposition is Disposition.NOT_SENT:  # provably never reached the provider
+            self.sent.discard(request.row_key)
+        return answer
 
 
 def watch(engine: Engine) -> Engine:
