@@ -243,7 +243,9 @@ class Engine:
             raise
         pool.shutdown()
         if self.breaker.open and self.stopped is None:
-            unsent = len(self.ledger.rows(self.batch, [RowStatus.PLANNED]))
+            waiting = [RowStatus.PLANNED] + ([RowStatus.FAILED] if new_attempt else [])
+            mine = {r.row_key for r in rows}
+            unsent = sum(1 for r in self.ledger.rows(self.batch, waiting) if r.row_key in mine)
             self.stopped = explain(self.provider.name, self.breaker, unsent)
         self.progress.done()
 

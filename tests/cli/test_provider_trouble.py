@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,3 +126,22 @@ def test_status_against_a_dead_url_says_so(
     refused = ended(cli("status", "--batch", "b"), 2)
     assert "oxapay refused the credentials" in refused.stderr
     assert "BATCHPAY_OXAPAY_PAYOUT_API_KEY" in refused.stderr
+
+
+def test_retry_with_refused_credentials_counts_the_failed_rows_left_unsent(
+    server: EmulatorServer, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _point_at(monkeypatch, server.emulator.env(server.url))
+    sheet = _sheet(workdir / "s.csv", "2328io", 20)
+    ended(cli("run", sheet, "--provider", "2328io", "--batch", "b"), 0)
+    db = sqlite3.connect(workdir / "batchpay-ledger.sqlite")
+    db.execute("UPDATE payouts SET status = 'failed'")  # as if every payout had failed
+    db.commit()
+    db.close()
+
+    # one at a time: a window of 16 rows is tried, the last 4 are never reached
+    _point_at(monkeypatch, {"BATCHPAY_2328IO_PAYOUT_API_KEY": "wrong", "BATCHPAY_CONCURRENCY": "1"})
+    result = ended(cli("retry", "--batch", "b"), 2)
+    assert "2328io refused the credentials" in result.stderr
+    assert "20 row(s) not sent" in result.stderr
+    assert server.emulator["2328io"].requests.count(WRONG["2328io"][1]) == 21
