@@ -24,6 +24,7 @@ import httpx
 from batchpay.bulk import bulk, paused_gc
 from batchpay.config import Settings, load_settings
 from batchpay.errors import LedgerError, SheetRejected, UsageError
+from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard, watch
 from batchpay.ingest import read_sheet
 from batchpay.ledger import BatchInfo, Ledger, batch_lock
 from batchpay.model import Rounding, RowStatus
@@ -100,6 +101,7 @@ class RunResult:
     problems: list[Problem] = field(default_factory=list)  # warnings
     requests_sent: int = 0
     stopped: str | None = None  # why sending stopped early (circuit breaker)
+    stop_exit: int | None = None  # 2: the provider refused the credentials
     ledger_path: Path | None = None
 
     @functools.cached_property
@@ -113,6 +115,8 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
+        if self.stop_exit is not None:
+            return self.stop_exit
         if self.dry_run or self.summary is None:
             return 0
         return 0 if self.summary.all_accepted else 3
@@ -189,6 +193,7 @@ def validate(
     )
 
 
+@guarded("run")
 def run(
     sheet: Path | str,
     provider: str,
@@ -249,6 +254,7 @@ def run(
     return result
 
 
+@guarded("status")
 def status(
     batch: str,
     *,
@@ -283,6 +289,7 @@ def status(
         return _finish(ledger, batch, settings, engine)
 
 
+@guarded("retry")
 def retry(
     batch: str,
     *,
@@ -321,9 +328,11 @@ def report(
             f"unknown report format(s): {', '.join(unknown)}; "
             f"valid formats: {', '.join(FORMATS)} (comma-separated)"
         )
+    check_batch_id(batch)
+    check_report_dir(settings.report_dir_for(batch))
     with _existing_ledger(settings) as ledger:
         info = ledger.require_batch(batch)
-        files, _ = _write_reports(ledger, info, settings, formats)
+        files, _ = report_guard(lambda: _write_reports(ledger, info, settings, formats))
     return files
 
 
@@ -388,7 +397,7 @@ def _engine(
     progress: Progress | None,
     fee_option: str | None = None,
 ) -> Engine:
-    return Engine(
+    engine = Engine(
         ledger=ledger,
         provider=provider,
         batch=batch,
@@ -397,6 +406,7 @@ def _engine(
         fee_option=fee_option or settings.fee_option,
         progress=progress or Progress(),
     )
+    return watch(engine)  # the guard counts the payouts that left
 
 
 @bulk

@@ -4,63 +4,31 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from batchpay import api
+from batchpay import api, guard
 from batchpay.config import PROVIDERS, Settings, load_settings
-from batchpay.errors import BatchpayError, SheetRejected, UsageError
+from batchpay.errors import BatchpayError, UsageError
 from batchpay.money import AmountError, parse_amount, to_wire
-from batchpay.problems import Problem
-from batchpay.send import Progress
 from batchpay.serving import serve_until_interrupted
+from batchpay.terminal import (
+    ATTENTION_LIMIT,
+    BatchpayGroup,
+    TerminalProgress,
+    err,
+    fail,
+    out,
+    print_problems,
+    say,
+    table,
+)
 from batchpay.validate.options import SheetOptions
 from batchpay.validate.presets import PRESETS, read_column_map
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-if not out.is_terminal:
-    out.width = 200  # piped or logged: do not fold tables at 80 columns
-
 PROVIDER = click.Choice(PROVIDERS)
-
-
-class TerminalProgress(Progress):
-    """A bar on a terminal; plain lines otherwise (logs, CI)."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-        self._task: Any = None
-        self._label = ""
-        self._total = 0
-        self._done = 0
-
-    def start(self, label: str, total: int) -> None:
-        self._label, self._total, self._done = label, total, 0
-        if err.is_terminal:
-            from rich.progress import Progress as Bar
-
-            self._bar = Bar(console=err, transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task(label, total=total)
-        else:
-            err.print(f"{label}: {total} row(s)")
-
-    def advance(self, n: int = 1) -> None:
-        self._done += n
-        if self._bar is not None:
-            self._bar.update(self._task, advance=n)
-
-    def done(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
-        err.print(f"{self._label}: {self._done}/{self._total} done")
 
 
 def _sheet_flags(f: Any) -> Any:
@@ -129,36 +97,11 @@ def _emit_json(data: dict[str, Any]) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _problems_table(problems: list[Problem]) -> Table:
-    table = Table(title=None, show_lines=False)
-    for col in ("row", "column", "severity", "code", "message"):
-        table.add_column(col, overflow="fold")
-    for p in problems:
-        table.add_row(str(p.row or ""), p.column or "", str(p.severity), p.code, p.message)
-    return table
+def _fail(exc: BatchpayError, as_json: bool) -> NoReturn:
+    fail(exc, as_json, _emit_json)
 
 
-def _print_problems(problems: list[Problem]) -> None:
-    if not problems:
-        return
-    out.print(_problems_table(problems))
-    by_code = Counter(p.code for p in problems)
-    out.print("  " + ", ".join(f"{code}: {n}" for code, n in sorted(by_code.items())))
-
-
-def _fail(exc: BatchpayError, as_json: bool) -> None:
-    if isinstance(exc, SheetRejected):
-        if as_json:
-            _emit_json({"error": str(exc), "issues": [p.to_json() for p in exc.problems]})
-        else:
-            _print_problems(exc.problems)
-            err.print(f"[bold red]rejected:[/] {exc}")
-    else:
-        err.print(f"[bold red]error:[/] {exc}")
-    sys.exit(exc.exit_code)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=BatchpayGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="batchpay")
 def main() -> None:
     """Pay a payroll sheet through a payout provider exactly once, and reconcile it."""
@@ -203,18 +146,18 @@ def validate(
     if as_json:
         _emit_json(result.to_json())
     else:
-        _print_problems(result.problems)
+        print_problems(result.problems)
         for r in result.roundings:
-            out.print(
+            say(
                 f"row {r.row}: {r.reference} {r.requested} {r.currency} rounded to "
                 f"{r.rounded} ({r.places} places, delta {to_wire(r.delta)})"
             )
         if result.annotated:
-            out.print(f"marked-up copy: {result.annotated}")
-        verdict = "[green]valid[/]" if result.ok else "[red]invalid[/]"
-        out.print(f"{result.sheet}: {verdict}, {result.rows} payable row(s)")
+            say(f"marked-up copy: {result.annotated}")
+        verdict = ("valid", "green") if result.ok else ("invalid", "red")
+        say(f"{result.sheet}: ", verdict, f", {result.rows} payable row(s)")
         for currency, t in result.totals.items():
-            out.print(f"  {currency}: {t['to_send']} to send (requested {t['requested']})")
+            say(f"  {currency}: {t['to_send']} to send (requested {t['requested']})")
     sys.exit(0 if result.ok else 1)
 
 
@@ -265,7 +208,7 @@ def run(
         )
     except BatchpayError as exc:
         _fail(exc, as_json)
-    _show(result, as_json)
+    _show(result, as_json, "run")
 
 
 @main.command()
@@ -285,7 +228,7 @@ def status(batch: str, wait: float, ledger: Path | None, as_json: bool) -> None:
         )
     except BatchpayError as exc:
         _fail(exc, as_json)
-    _show(result, as_json)
+    _show(result, as_json, "status")
 
 
 @main.command()
@@ -297,7 +240,7 @@ def retry(batch: str, ledger: Path | None, as_json: bool) -> None:
         result = api.retry(batch, settings=_settings(ledger=ledger), progress=TerminalProgress())
     except BatchpayError as exc:
         _fail(exc, as_json)
-    _show(result, as_json)
+    _show(result, as_json, "retry")
 
 
 @main.command()
@@ -315,7 +258,7 @@ def report(batch: str, formats: str, report_dir: Path | None, ledger: Path | Non
     except BatchpayError as exc:
         _fail(exc, False)
     for path in files:
-        out.print(str(path))
+        say(str(path))
 
 
 @main.command()
@@ -329,12 +272,16 @@ def sandbox(port: int) -> None:
     try:
         server = EmulatorServer(emulator, port=port)
     except OSError as exc:
-        err.print(f"[bold red]error:[/] cannot listen on 127.0.0.1:{port}: {exc.strerror}")
+        say(
+            ("error: ", "bold red"),
+            f"cannot listen on 127.0.0.1:{port}: {exc.strerror}",
+            console=err,
+        )
         sys.exit(2)
-    out.print(f"batchpay sandbox: emulating oxapay, thedex, pontis and 2328io at {server.url}")
-    out.print("Point batchpay at it (these are the emulation's own test credentials):")
+    say(f"batchpay sandbox: emulating oxapay, thedex, pontis and 2328io at {server.url}")
+    say("Point batchpay at it (these are the emulation's own test credentials):")
     for name, value in emulator.env(server.url).items():
-        out.print(f"export {name}={value}", markup=False)
+        say(f"export {name}={value}")
     serve_until_interrupted(server)
 
 
@@ -362,82 +309,100 @@ def webhooks_serve(port: int, host: str, ledger: Path | None) -> None:
     try:
         server = WebhookServer(receiver, host, port)
     except OSError as exc:
-        err.print(f"[bold red]error:[/] cannot listen on {host}:{port}: {exc.strerror}")
+        say(("error: ", "bold red"), f"cannot listen on {host}:{port}: {exc.strerror}", console=err)
         sys.exit(2)
-    out.print(f"batchpay webhooks: {server.url}/webhooks/<provider> -> {settings.ledger}")
+    say(f"batchpay webhooks: {server.url}/webhooks/<provider> -> {settings.ledger}")
     for provider, reason in receiver.missing.items():
-        out.print(f"  {provider}: not configured ({reason})")
+        say(f"  {provider}: not configured ({reason})")
     serve_until_interrupted(server)
 
 
-def _show(result: api.RunResult, as_json: bool) -> None:
+def _show(result: api.RunResult, as_json: bool, command: str) -> NoReturn:
     if as_json:
         _emit_json(result.to_json())
         sys.exit(result.exit_code)
-    _print_problems(result.problems)
-    banner = "[bold yellow]SANDBOX: no money moves[/]\n" if result.sandbox else ""
-    out.print(
-        f"{banner}batch {result.batch} via {result.provider}"
-        + (" (dry run: nothing sent, nothing written)" if result.dry_run else "")
-    )
+    print_problems(result.problems)
+    if result.sandbox:
+        say(("SANDBOX: no money moves", "bold yellow"))
+    dry = " (dry run: nothing sent, nothing written)" if result.dry_run else ""
+    say(f"batch {result.batch} via {result.provider}{dry}")
     if result.dry_run and result.plan is not None:
         _show_plan(result)
     elif result.summary is not None:
-        summary = result.summary
-        counts = ", ".join(f"{k} {v}" for k, v in summary.counts.items() if v)
-        out.print(f"{summary.rows} row(s): {counts}")
-        for currency, t in summary.totals.items():
-            out.print(
-                f"  {currency}: requested {t['requested']}, sent {t['sent']}, fees {t['fees']}"
-            )
-        if result.stopped:
-            err.print(
-                f"[bold red]stopped:[/] {result.stopped}; the rows not sent stay planned. "
-                "Check the provider and your credentials, then run again."
-            )
-        check = "[green]holds[/]" if summary.identity_holds else "[red]FAILS[/]"
-        out.print(f"control identity: {check}")
-        for path in result.report_files:
-            out.print(f"report: {path}")
+        _show_summary(result, command)
     sys.exit(result.exit_code)
+
+
+def _show_summary(result: api.RunResult, command: str) -> None:
+    summary = result.summary
+    assert summary is not None
+    counts = ", ".join(f"{k} {v}" for k, v in summary.counts.items() if v)
+    say(f"{summary.rows} row(s): {counts}")
+    for currency, t in summary.totals.items():
+        say(f"  {currency}: requested {t['requested']}, sent {t['sent']}, fees {t['fees']}")
+    if result.stopped:
+        then = " Fix it, then run the same command again." if command != "status" else ""
+        label = ("stopped: ", "bold red") if command != "status" else ("provider: ", "bold red")
+        say(label, f"{result.stopped}.{then}", console=err)
+    elif command != "status" and not result.requests_sent:
+        say(f"nothing to send: {_why_nothing(command, summary.counts)}")
+    _show_attention(result)
+    check = ("holds", "green") if summary.identity_holds else ("FAILS", "red")
+    say("control identity: ", check)
+    for path in result.report_files:
+        say(f"report: {path}")
+
+
+def _why_nothing(command: str, counts: dict[str, int]) -> str:
+    now = ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "no rows"
+    if command == "retry":
+        return f"no row failed for good ({now})"
+    return f"every row was already sent by an earlier run of this batch ({now})"
+
+
+def _show_attention(result: api.RunResult) -> None:
+    rows, total = guard.attention(result.ledger_path, result.batch, ATTENTION_LIMIT)
+    if not rows:
+        return
+    say(f"{total} row(s) need attention:")
+    out.print(
+        table(
+            ("row", "reference", "name", "status", "reason"),
+            ((r.sheet_row, r.reference, r.name, r.status, guard.reason(r)) for r in rows),
+        )
+    )
+    if total > len(rows):
+        say(f"and {total - len(rows)} more; see the report")
 
 
 def _show_plan(result: api.RunResult) -> None:
     data = result.to_json()
-    table = Table()
-    for col in (
-        "row",
-        "reference",
-        "amount",
-        "currency",
-        "network",
-        "address",
-        "fee",
-        "recipient gets",
-        "debited",
-    ):
-        table.add_column(col, overflow="fold")
-    for p in data["payouts"]:
-        table.add_row(
-            str(p["row"]),
-            p["reference"],
-            p["amount"],
-            p["currency"],
-            p["network"] or "",
-            p["address"] or "",
-            p.get("fee", ""),
-            p.get("recipient_gets", ""),
-            p.get("debited", ""),
+    columns = ("row", "reference", "amount", "currency", "network", "address", "fee")
+    out.print(
+        table(
+            (*columns, "recipient gets", "debited"),
+            (
+                (
+                    p["row"],
+                    p["reference"],
+                    p["amount"],
+                    p["currency"],
+                    p["network"],
+                    p["address"],
+                    p.get("fee", ""),
+                    p.get("recipient_gets", ""),
+                    p.get("debited", ""),
+                )
+                for p in data["payouts"]
+            ),
         )
-    out.print(table)
+    )
     for r in data["roundings"]:
-        out.print(
-            f"row {r['row']}: {r['requested']} rounded to {r['rounded']} (delta {r['delta']})"
-        )
+        say(f"row {r['row']}: {r['requested']} rounded to {r['rounded']} (delta {r['delta']})")
     for currency, t in data["totals"].items():
         extra = (
             (f", fees {t['fees']}, recipients get {t['recipients_get']}, debited {t['debited']}")
             if "fees" in t
             else ""
         )
-        out.print(f"  {currency}: {t['to_send']} to send (requested {t['requested']}){extra}")
+        say(f"  {currency}: {t['to_send']} to send (requested {t['requested']}){extra}")

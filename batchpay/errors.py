@@ -9,12 +9,22 @@ command has to stop. Each carries the CLI exit code it maps to, so the CLI never
     ├── SheetUnreadable       exit 2  file missing, wrong type, corrupt
     ├── SheetRejected         exit 1  validation or planning found errors; nothing was sent
     ├── BatchLocked           exit 4  another process holds this batch
-    ├── LedgerError           exit 2  ledger missing, corrupt or from a newer batchpay
-    └── ProviderError         exit 3  a provider failure that stops the whole run
+    ├── LedgerError           exit 2  ledger missing, corrupt, read-only, full, or from a newer
+    │                                 batchpay
+    ├── ReportUnwritable      exit 2  the report folder cannot be written (nothing was sent)
+    ├── ProviderError         exit 3  a provider failure that stops the whole run
+    └── StoppedAfterPayouts   exit 3  a failure after payouts had left; the report was written
+                                      where it could be
+
+    Interrupted (a KeyboardInterrupt, not a BatchpayError) exit 130 / 143
+                                      SIGINT / SIGTERM; the ledger is exact
+    Terminated (a KeyboardInterrupt) what the CLI's SIGTERM handler raises
 """
 
 from __future__ import annotations
 
+import signal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -57,3 +67,44 @@ class LedgerError(BatchpayError):
 
 class ProviderError(BatchpayError):
     exit_code = 3
+
+
+class ReportUnwritable(BatchpayError):
+    exit_code = 2
+
+
+class StoppedAfterPayouts(BatchpayError):
+    """Something failed after payouts had left (a full disk, a vanished report folder). The
+    ledger is exact as after a crash; ``report_files`` are where the report could be written."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, report_files: list[Path]) -> None:
+        super().__init__(message)
+        self.report_files = report_files
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT (Ctrl-C) or SIGTERM stopped a command. Still a KeyboardInterrupt, so a library
+    caller's Ctrl-C stays one; the CLI exits 128 + the signal number (130, 143)."""
+
+    def __init__(
+        self,
+        signum: int = signal.SIGINT,
+        message: str = "interrupted",
+        report_files: list[Path] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.signum = signum
+        self.message = message
+        self.report_files = report_files or []
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + int(self.signum)
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised by the CLI's SIGTERM handler, so SIGTERM stops a command the way Ctrl-C does."""
+
+    signum = signal.SIGTERM

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from batchpay.errors import BatchLocked
+from batchpay.errors import BatchLocked, LedgerError
 
 
 def lock_path(ledger: Path, batch: str) -> Path:
@@ -20,8 +20,14 @@ def lock_path(ledger: Path, batch: str) -> Path:
 @contextmanager
 def batch_lock(ledger: Path, batch: str) -> Iterator[None]:
     path = lock_path(ledger, batch)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise LedgerError(
+            f"cannot create the lock file {path} beside the ledger: {exc.strerror or exc}; "
+            "batchpay needs to write in the ledger's folder"
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -30,8 +36,11 @@ def batch_lock(ledger: Path, batch: str) -> Iterator[None]:
                 f"another batchpay process is working on batch {batch!r} in {ledger}; "
                 "wait for it to finish"
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+        except OSError:
+            pass  # the pid is for a curious person; the lock is the flock, already held
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock

@@ -15,9 +15,10 @@ from typing import Any
 
 from batchpay.bulk import bulk
 from batchpay.errors import LedgerError
+from batchpay.ledger.connection import connect, rollback
 from batchpay.ledger.rules import judge
 from batchpay.ledger.tries import Tries, record_tries
-from batchpay.model import FINAL, UNSETTLED, PayoutRow, RowStatus
+from batchpay.model import UNSETTLED, PayoutRow, RowStatus
 from batchpay.money import to_wire
 from batchpay.plan import Existing, Plan
 from batchpay.plan.preflight import CLAIMED, Check, LedgerView, Recent, recent_since
@@ -190,15 +191,12 @@ class Ledger:
         self._clock = clock
         if not create and not self.path.exists():
             raise LedgerError(f"no ledger at {self.path}")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db: sqlite3.Connection = connect(self.path)  # sqlite errors -> LedgerError
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise LedgerError(f"{self.path} is not a usable batchpay ledger: {exc}") from None
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -214,13 +212,15 @@ class Ledger:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+        """All or nothing, whatever interrupts it: an error (a full disk is a LedgerError, see
+        :mod:`batchpay.ledger.connection`), Ctrl-C or SIGTERM rolls the transaction back."""
         try:
+            self._db.execute("BEGIN IMMEDIATE")
             yield self._db
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            rollback(self._db)
             raise
-        self._db.execute("COMMIT")
 
     def _migrate(self) -> None:
         current = self._db.execute("PRAGMA user_version").fetchone()[0]

@@ -25,7 +25,7 @@ from batchpay.ledger import Intent, Ledger, LedgerRow, Outcome, Tries
 from batchpay.model import ACCEPTED, FINAL, RowStatus
 from batchpay.plan.keys import attempt_key
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider, Quote
-from batchpay.send.breaker import CircuitBreaker, is_trouble
+from batchpay.send.breaker import CircuitBreaker, explain, is_trouble
 from batchpay.send.lookups import batch_listing, look_up, with_send_time
 from batchpay.send.ratelimit import RateLimiter
 from batchpay.send.retry import RetryPolicy, TryLog, call_with_retries
@@ -236,9 +236,13 @@ class Engine:
             yield from zip(window, ids, answers, strict=True)
 
     def _lookup_one(self, row: LedgerRow, request: PayoutRequest) -> Answer | None:
-        return look_up(
-            lambda: self._limited(lambda: self.provider.lookup(request, row.provider_ref))
-        )
+        def call() -> Answer | None:
+            answer = self._limited(lambda: self.provider.lookup(request, row.provider_ref))
+            if answer is not None:  # refused credentials or a dead provider stop sending too
+                self.breaker.record(answer)
+            return answer
+
+        return look_up(call)
 
     def _safe_to_resend(self, row: LedgerRow) -> bool:
         if self.provider.dedupes_by_key:
@@ -263,16 +267,32 @@ class Engine:
         if not rows:
             return
         self.progress.start(label, len(rows))
-        with ThreadPoolExecutor(self.concurrency) as pool:
+        pool = ThreadPoolExecutor(self.concurrency)
+        try:
             for window in _chunks(rows, self._window):
                 if self.breaker.open and not self._probe():
-                    self.stopped = self.stopped or self.breaker.reason
                     break  # the rest stay planned
                 self._send_window(pool, window, new_attempt)
+        except BaseException:
+            # Ctrl-C, SIGTERM, a ledger that cannot record: start nothing more and abandon
+            # requests in flight, as in a crash; their rows are `sending`, resolved by the next
+            # run. An in-process provider (the sandbox) shares this process's database handles,
+            # so its calls in flight are let finish before it can be closed.
+            pool.shutdown(wait=self.provider.is_sandbox, cancel_futures=True)
+            raise
+        pool.shutdown()
+        if self.breaker.open and self.stopped is None:
+            waiting = [RowStatus.PLANNED] + ([RowStatus.FAILED] if new_attempt else [])
+            mine = {r.row_key for r in rows}
+            unsent = sum(1 for r in self.ledger.rows(self.batch, waiting) if r.row_key in mine)
+            self.stopped = explain(self.provider.name, self.breaker, unsent)
         self.progress.done()
 
     def _probe(self) -> bool:
-        """One status lookup decides whether sending may resume; never a payout."""
+        """One status lookup decides whether sending may resume; never a payout. Refused
+        credentials are not probed: they stay refused until the operator fixes them."""
+        if self.breaker.kind == "credentials":
+            return False
         known = [
             r
             for r in self.ledger.rows(
@@ -288,7 +308,6 @@ class Engine:
             else (planned[0] if planned and not self.provider.dedupes_by_key else None)
         )
         if row is None:
-            self.stopped = self.breaker.reason
             return False
         try:
             answer = self.provider.lookup(
@@ -297,7 +316,6 @@ class Engine:
         except Exception:
             answer = Answer(RowStatus.UNKNOWN, Disposition.UNKNOWN)
         if answer is not None and (is_trouble(answer) or answer.disposition is Disposition.UNKNOWN):
-            self.stopped = self.breaker.reason
             return False
         self.breaker.close()
         return True

@@ -103,10 +103,10 @@ def test_no_secret_escapes(
             sheet = write_sheet(tmp_path / f"{provider}.csv", provider, 5)
             assert pay(sheet, provider, provider) == 0
             assert cli("status", "--batch", provider, "--json") == 0
-        # forced 401s: wrong credentials, themselves canaries
+        # forced 401s: wrong credentials, themselves canaries (the run stops, exit 2)
         for provider in ("oxapay", "2328io"):
             sheet = write_sheet(tmp_path / f"w-{provider}.csv", provider, 5)
-            assert pay(sheet, provider, f"w-{provider}", extra=WRONG) == 3
+            assert pay(sheet, provider, f"w-{provider}", extra=WRONG) == 2  # refused: exit 2
         bad = tmp_path / "bad.csv"
         bad.write_text("reference,amount,currency,network,address\nA,NaN,USDT,TRON,x\n")
         assert cli("validate", str(bad), "--json") == 1

@@ -54,7 +54,7 @@ def _engine(ledger: Ledger, emulator: Emulator, provider: str, **kw: object) -> 
     )  # type: ignore[arg-type]
 
 
-def test_repeated_auth_failures_stop_new_payouts(tmp_path: Path) -> None:
+def test_refused_credentials_stop_at_the_first_answer(tmp_path: Path) -> None:
     emulator = Emulator()
     ledger = _ledger(tmp_path, "2328io", 40)
     emulator.faults.add(Fault("2328io", "5xx_before", times=-1, status=401))
@@ -62,9 +62,24 @@ def test_repeated_auth_failures_stop_new_payouts(tmp_path: Path) -> None:
     engine.send_planned()
     statuses = [r.status for r in ledger.rows("b")]
     assert set(statuses) == {RowStatus.PLANNED}
+    assert engine.stopped == (
+        "2328io refused the credentials (HTTP 401 unauthorized: credentials were refused); "
+        "check BATCHPAY_2328IO_PROJECT and BATCHPAY_2328IO_PAYOUT_API_KEY; 40 row(s) not sent"
+    )
+    creates = [p for m, p in emulator["2328io"].requests if m == "POST"]
+    assert len(creates) == 1  # one refusal is enough: no probe, no second payout request
+    assert emulator["2328io"].count() == 0
+
+
+def test_repeated_provider_errors_stop_new_payouts(tmp_path: Path) -> None:
+    emulator = Emulator()
+    ledger = _ledger(tmp_path, "2328io", 40)
+    emulator.faults.add(Fault("2328io", "5xx_before", times=-1, status=503))
+    engine = _engine(ledger, emulator, "2328io")
+    engine.send_planned()
     assert engine.stopped is not None and "5 provider failures" in engine.stopped
     creates = [p for m, p in emulator["2328io"].requests if m == "POST"]
-    assert len(creates) < 40 and len(creates) >= 5  # stopped after the threshold
+    assert 5 <= len(creates) < 40  # stopped after the threshold
     assert emulator["2328io"].count() == 0
 
 
