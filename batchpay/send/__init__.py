@@ -187,11 +187,13 @@ class Engine:
             )
             doubts = self.ledger.doubtful_payouts(self.batch, live)
         if not listing.complete:
-            # what is missing from a partial listing proves nothing: never call it clean
-            self.stopped = self.stopped or (
-                f"reconciliation incomplete: the provider's list could not be read to the "
-                f"end ({listing.reason}); run status again later"
-            )
+            # what is missing from a partial listing proves nothing: never call it clean;
+            # a provider that could not be reached at all is explained by the breaker instead
+            if not self._troubled():
+                self.stopped = self.stopped or (
+                    f"reconciliation incomplete: the provider's list could not be read to "
+                    f"the end ({listing.reason}); run status again later"
+                )
         elif not doubts and self._settled_before(listed_at):
             self.ledger.mark_reconciled(self.batch, revision)
         flagged = 0
@@ -208,6 +210,9 @@ class Engine:
                 self.ledger.flag_review(self.batch, doubt.row_key, reason)
                 flagged += 1
         return flagged
+
+    def _troubled(self) -> bool:
+        return self.breaker.last is not None and (self.breaker.open or self.breaker.failures > 0)
 
     def _settled_before(self, moment: dt.datetime) -> bool:
         last = self.ledger.last_create(self.batch)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from batchpay.providers.base import Answer, Disposition
+from batchpay.providers.base import Answer
 
 TRANSPORT_TROUBLE = frozenset({"connect_error", "connect_timeout", "pool_timeout"})
 CREDENTIAL_CODES = frozenset({"unauthorized", "forbidden", "login_failed"})
@@ -30,7 +30,7 @@ def trouble_kind(answer: Answer) -> str | None:
         return "credentials"
     if (answer.http_status or 0) >= 500:
         return "failing"
-    if answer.disposition is Disposition.NOT_SENT and answer.error_code in TRANSPORT_TROUBLE:
+    if answer.error_code in TRANSPORT_TROUBLE:  # never connected: whatever a lookup made of it
         return "unreachable"
     return None
 

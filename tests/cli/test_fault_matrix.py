@@ -86,12 +86,16 @@ def _bank_payouts(workdir: Path) -> int:
 
 
 class Faults:
-    """Install one fault; ``on_call`` hooks fire once, at the first request to the provider."""
+    """Install one fault; ``on_call`` hooks fire once, at the first request to the provider
+    that could move money (a create or a lookup); for the dry run, at its first quote. A run
+    quotes fees before it sends (the pre-send checks), and a fault there is a fault before
+    any payout, which the ``disk_full`` and ``sigint`` cases already cover."""
 
     def __init__(self, workdir: Path, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
         self.workdir, self.monkeypatch, self.command = workdir, monkeypatch, command
         self.hooks: list[Callable[[], None]] = []
-        for method in ("create", "lookup", "quote"):
+        methods = ("quote",) if command == "dry-run" else ("create", "lookup")
+        for method in methods:
             real = getattr(SandboxProvider, method)
             monkeypatch.setattr(SandboxProvider, method, self._hooked(real))
 
