@@ -132,9 +132,10 @@ def template_pattern(template: str) -> re.Pattern[str]:
 def markdown() -> str:
     """The README's list of problem codes, one table per stage."""
     lines = [
-        "Every row problem has a stable code (`--json` shows it with the row, column, severity, "
-        "message and `fix`). A code never changes meaning; a new check gets a new code. "
-        "*error* blocks sending; *warning* is shown and does not block.",
+        "Every row problem has a stable code; `--json` shows it with the row, column, severity,",
+        "message and `fix`. A code never changes meaning, and a new check gets a new code. An",
+        "*error* blocks sending; a *warning* is shown and does not block. `python -m",
+        "batchpay.catalogue CODE` shows the forms of a code's message.",
     ]
     for stage, heading in STAGES.items():
         entries = [e for e in catalogue().values() if e.stage == stage]
@@ -177,8 +178,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         fresh = with_section(text, markdown())
         if args.check:
             if fresh != text:
-                print(f"{args.readme}: the list of problem codes is stale; run "
-                      "python -m batchpay.catalogue --markdown", file=sys.stderr)
+                print(
+                    f"{args.readme}: the list of problem codes is stale; run "
+                    "python -m batchpay.catalogue --markdown",
+                    file=sys.stderr,
+                )
             return int(fresh != text)
         if fresh != text:
             args.readme.write_text(fresh, encoding="utf-8")

@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 from batchpay.config import Settings, load_settings
+from tests.catalogue_check import (  # noqa: F401  (autouse: every Problem meets the catalogue)
+    _problems_catalogued,
+    _problems_checked_against_catalogue,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
