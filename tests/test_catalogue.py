@@ -12,6 +12,7 @@ import ast
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,10 @@ from batchpay.catalogue import BEGIN, END, catalogue, markdown, template_pattern
 from batchpay.ingest import read_sheet
 from batchpay.problems import Problem, Severity
 from batchpay.resources import load_schema_file
-from batchpay.validate import validate_sheet
+from batchpay.validate import SheetOptions, validate_sheet
 from batchpay.validate.rules import rules_for
 from batchpay.validate.tables import load_tables
-from tests.conftest import ROOT, TRON
+from tests.conftest import ETH, ROOT, TRON
 
 PACKAGE = ROOT / "batchpay"
 CODE = re.compile(r"[a-z][a-z_]*\.[a-z][a-z_]*")
@@ -275,3 +276,46 @@ def test_the_listing(capsys: pytest.CaptureFixture[str]) -> None:
     assert "payment.repeated (error (warning with `--allow-duplicates`), validate)" in out
     assert "fix: Remove the copy" in out
     assert cat.main(["no.such_code"]) == 1
+
+
+# -- codes no other test emits: emitted here, so the run-time check holds their forms too ----
+
+_ROW = "reference,name,amount,currency,network,address\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "preset", "expected"),
+    [
+        (_ROW + f"{'R' * 65},N,10,USDT,TRON,{TRON[0]}\n", None, (2, "reference.too_long")),
+        (_ROW + f"R1,{'N' * 201},10,USDT,TRON,{TRON[0]}\n", None, (2, "name.too_long")),
+        (_ROW + f"R1,N,10,USDT,,{TRON[0]}\n", None, (2, "network.missing")),
+        (_ROW + f"R1,N,\u0661\u0660,USDT,TRON,{TRON[0]}\n", None, (2, "amount.non_ascii_digits")),
+        (_ROW + f"R\x07 1,N,10,USDT,TRON,{TRON[0]}\n", None, (2, "text.control")),
+        (
+            "token_type,token_address,receiver,amount\n"
+            f"erc20,0x57f1887a8bf19b14fc0df6fd9b2acc9af147ea85,{ETH},1\n",
+            "safe",
+            (2, "preset.unknown_token"),
+        ),
+    ],
+)
+def test_rarely_seen_codes(
+    tmp_path: Path, text: str, preset: str | None, expected: tuple[int, str]
+) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text(text, encoding="utf-8")
+    result = validate_sheet(read_sheet(path), "sandbox", options=SheetOptions(preset=preset))
+    found = [p for p in result.problems if (p.row, p.code) == expected]
+    assert len(found) == 1, result.problems
+    assert catalogue()[expected[1]].matches(found[0].message)
+
+
+def test_a_currency_without_decimal_places(tmp_path: Path) -> None:
+    """currency.no_scale: a currency one provider's table knows, paid through another."""
+    tables = replace(load_tables(), provider_scale={"oxapay": {"ZZZ": 2}})
+    path = tmp_path / "s.csv"
+    path.write_text(_ROW + f"R1,N,10,ZZZ,TRON,{TRON[0]}\n", encoding="utf-8")
+    problems = validate_sheet(read_sheet(path), "sandbox", tables=tables).problems
+    assert [(p.row, p.code, p.message) for p in problems] == [
+        (2, "currency.no_scale", "no decimal places are known for ZZZ on TRON")
+    ]
