@@ -9,8 +9,10 @@ holds every Problem made during the test session to its entry (code, severity, m
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -62,11 +64,22 @@ def _scan() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
                 isinstance(node, ast.Constant)
                 and isinstance(node.value, str)
                 and CODE.fullmatch(node.value)
-                and node.value.rsplit(".", 1)[1] not in FILE_SUFFIXES
-                and node.value not in NOT_CODES
+                and not _not_a_code(node.value)
             ):
                 literals.setdefault(node.value, []).append(where)
     return literals, templates
+
+
+def _not_a_code(text: str) -> bool:
+    """A file name ("scales.toml"), a module ("batchpay.api", "importlib.util") or a string
+    named in NOT_CODES."""
+    first, last = text.split(".")
+    return (
+        last in FILE_SUFFIXES
+        or text in NOT_CODES
+        or first in sys.stdlib_module_names
+        or importlib.util.find_spec(first) is not None
+    )
 
 
 LITERALS, TEMPLATES = _scan()
@@ -106,6 +119,10 @@ def test_the_scan_finds_codes_in_every_stage() -> None:
         "plan.changed_after_send",  # plan/
         "sandbox.simulated_outcome",  # providers/sandbox.py
     } <= set(LITERALS)
+    assert all(
+        map(_not_a_code, ("batchpay.api", "importlib.util", "scales.toml", "amount.grammar"))
+    )
+    assert not any(_not_a_code(code) for code in catalogue())
     assert {".missing", ".too_long", ".unknown", ".conflict"} <= set(TEMPLATES)
 
 
