@@ -1,6 +1,8 @@
 """Row problems as values: a stable code, where it is, and what to do about it.
 
 Codes are part of the JSON output, so they never change meaning; new checks get new codes.
+Every code has an entry in the catalogue (``schemas/problems.toml``, read by
+:mod:`batchpay.catalogue`): its title, severity, the form of its message and how to fix it.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ class Problem:
     severity: Severity = Severity.ERROR
 
     def to_json(self) -> dict[str, Any]:
+        from batchpay.catalogue import fix_for
+
         data = asdict(self)
         data["severity"] = str(self.severity)
+        data["fix"] = fix_for(self.code)  # how to fix it, from the catalogue
         return data
 
 

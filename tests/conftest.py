@@ -9,6 +9,10 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from batchpay.config import Settings, load_settings
+from tests.catalogue_check import (  # noqa: F401  (autouse: every Problem meets the catalogue)
+    _problems_catalogued,
+    _problems_checked_against_catalogue,
+)
 
 # No per-example deadline: on a loaded machine a slow example is not a failing one.
 hypothesis_settings.register_profile("batchpay", deadline=None)
