@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from batchpay.providers.wire import dumps
+from batchpay.emulator.signing import to_json
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class EmuResponse:
 
 
 def json_response(status: int, data: Any) -> EmuResponse:
-    return EmuResponse(status, dumps(data).encode(), {"content-type": "application/json"})
+    return EmuResponse(status, to_json(data).encode(), {"content-type": "application/json"})
 
 
 Handler = Callable[[EmuRequest], EmuResponse]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from batchpay.providers.wire import b64url_encode
+from batchpay.emulator.signing import unpadded_b64url
 
 
 def _b64key(label: str) -> str:
-    return b64url_encode(hashlib.sha256(label.encode()).digest())
+    return unpadded_b64url(hashlib.sha256(label.encode()).digest())
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from batchpay.emulator.base import EmuProvider
 from batchpay.emulator.core import EmuRequest, EmuResponse, json_response
-from batchpay.providers.wire import b64, hmac_hex, same
+from batchpay.emulator.signing import equal, sign_2328
 
 NETWORKS = {
     "TRX-TRC20",
@@ -73,8 +73,8 @@ class Emu2328(EmuProvider):
         def checked(request: EmuRequest) -> EmuResponse:
             if not request.headers.get("user-agent", "").strip():
                 return _error(400, "User-Agent header is required")
-            expected = hmac_hex(self.keys.key_2328.encode(), b64(request.body).encode(), "sha256")
-            if request.headers.get("project") != self.keys.project_2328 or not same(
+            expected = sign_2328(self.keys.key_2328, request.body)
+            if request.headers.get("project") != self.keys.project_2328 or not equal(
                 request.headers.get("sign", ""), expected
             ):
                 return _error(401, "invalid sign")

@@ -1,7 +1,7 @@
 """PontisGlobe: AES-256-GCM bodies, HMAC-SHA256 signature with a timestamp window, JWT login,
 idempotency_key, and the sandbox rule that the cents of source_amount decide the outcome (only
 for a source_amount written with exactly two decimals ending .01 to .04, as the in-process
-sandbox does: see batchpay.providers.sandbox.simulated_cents)."""
+sandbox does; the rule is written here again, apart from the sandbox's)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ from typing import Any
 
 from batchpay.emulator.base import EmuProvider
 from batchpay.emulator.core import EmuRequest, EmuResponse, json_response
-from batchpay.providers import pontis_crypto
-from batchpay.providers.sandbox import simulated_cents
-from batchpay.providers.wire import same
+from batchpay.emulator.signing import equal, pontis_key, pontis_open, pontis_signature
 
 DRIFT_SECONDS = 300
 TOKEN_SECONDS = 900
@@ -48,7 +46,7 @@ class EmuPontis(EmuProvider):
 
     @property
     def enc_key(self) -> bytes:
-        return pontis_crypto.key_bytes(self.keys.pontis_encryption_secret)
+        return pontis_key(self.keys.pontis_encryption_secret)
 
     def route(self, request: EmuRequest) -> tuple[str, Callable[[EmuRequest], EmuResponse]]:
         routes: dict[str, tuple[str, Callable[[dict[str, Any]], EmuResponse], bool]] = {
@@ -85,13 +83,11 @@ class EmuPontis(EmuProvider):
                 timestamp = h.get("x-timestamp", "")
                 if abs(int(timestamp) - self.clock()) > DRIFT_SECONDS:
                     return _error(401, "unauthorized", "timestamp outside the allowed window")
-                hmac_key = pontis_crypto.key_bytes(self.keys.pontis_hmac_secret)
-                if not same(
-                    h.get("x-signature", ""), pontis_crypto.signature(hmac_key, timestamp, blob)
-                ):
+                hmac_key = pontis_key(self.keys.pontis_hmac_secret)
+                if not equal(h.get("x-signature", ""), pontis_signature(hmac_key, timestamp, blob)):
                     return _error(401, "unauthorized", "bad signature")
-                payload = json.loads(pontis_crypto.decrypt(blob, self.enc_key))
-            except (ValueError, KeyError, TypeError, pontis_crypto.EnvelopeError):
+                payload = json.loads(pontis_open(blob, self.enc_key))
+            except (ValueError, KeyError, TypeError):
                 return _error(400, "validation_error", "body is not a valid encrypted envelope")
             return handler(payload)
 
@@ -152,9 +148,18 @@ class EmuPontis(EmuProvider):
     def advance(self, payout: dict[str, Any]) -> None:
         if payout["status"] not in ("pending", "pending_approval", "processing"):
             return
-        cents = simulated_cents(Decimal(payout["source_amount"]))
+        cents = _sandbox_cents(Decimal(payout["source_amount"]))
         status, message = OUTCOMES.get(cents or 0, ("completed", None))
         payout["status"], payout["status_message"] = status, message
+
+
+def _sandbox_cents(amount: Decimal) -> int | None:
+    """The cents of an amount written with exactly two decimals, if they are 1 to 4."""
+    sign, digits, exponent = amount.as_tuple()
+    if exponent != -2 or sign:
+        return None
+    cents = int("".join(map(str, digits[-2:])))
+    return cents if cents in OUTCOMES else None
 
 
 def _invalid(payload: dict[str, Any]) -> str | None:

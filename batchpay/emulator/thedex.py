@@ -11,7 +11,7 @@ from typing import Any
 
 from batchpay.emulator.base import EmuProvider
 from batchpay.emulator.core import EmuRequest, EmuResponse, json_response
-from batchpay.providers.wire import b64, hmac_hex, same
+from batchpay.emulator.signing import equal, thedex_headers
 
 # Decimal places per payCurrency (TheDex's published precision table).
 SCALES = {
@@ -86,12 +86,11 @@ class EmuTheDex(EmuProvider):
             if not request.body:
                 return EmuResponse(403)
             h = request.headers
-            payload = b64(request.body)
-            signature = hmac_hex(self.keys.thedex_secret.encode(), payload.encode(), "sha512")
+            want = thedex_headers(self.keys.thedex_key, self.keys.thedex_secret, request.body)
             if (
-                h.get("x-ex-apikey") != self.keys.thedex_key
-                or h.get("x-ex-payload") != payload
-                or not same(h.get("x-ex-signature", ""), signature)
+                h.get("x-ex-apikey") != want["x-ex-apikey"]
+                or h.get("x-ex-payload") != want["x-ex-payload"]
+                or not equal(h.get("x-ex-signature", ""), want["x-ex-signature"])
             ):
                 return _plain(401, "Unauthorized", "Request is not authorized")
             try:

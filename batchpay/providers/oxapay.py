@@ -9,6 +9,7 @@ from typing import Any
 
 from batchpay.config import Secret
 from batchpay.model import RowStatus
+from batchpay.providers.auth import OxaPayAuth
 from batchpay.providers.base import (
     Answer,
     Disposition,
@@ -51,10 +52,10 @@ class OxaPayAdapter(TaggedAdapter):
         self, key: Secret, base_url: str, networks: Mapping[str, str], **options: Any
     ) -> None:
         super().__init__(base_url, networks, **options)
-        self._key = key
+        self.client.auth = OxaPayAuth(key)
 
     def _headers(self) -> dict[str, str]:
-        return {"payout_api_key": self._key.reveal(), "Content-Type": "application/json"}
+        return {"Content-Type": "application/json"}
 
     def payload(self, request: PayoutRequest) -> dict[str, Any]:
         data: dict[str, Any] = {

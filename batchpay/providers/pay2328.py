@@ -13,6 +13,7 @@ from batchpay.config import Secret
 from batchpay.model import RowStatus
 from batchpay.money import MONEY_CONTEXT, to_wire
 from batchpay.plan.keys import KeyForm
+from batchpay.providers.auth import Pay2328Auth
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
 from batchpay.providers.http import (
     HttpAdapter,
@@ -21,7 +22,7 @@ from batchpay.providers.http import (
     response_view,
 )
 from batchpay.providers.transport import Failure, Reply
-from batchpay.providers.wire import b64, dumps, hmac_hex
+from batchpay.providers.wire import dumps
 
 STATUSES = {
     "pending": RowStatus.PENDING,
@@ -49,21 +50,18 @@ class Pay2328Adapter(HttpAdapter):
         **timeouts: float,  # float-ok: seconds
     ) -> None:  # float-ok
         super().__init__(base_url, transport=transport, **timeouts)
-        self._project = project
-        self._key = key
+        self._auth = Pay2328Auth(project, key)
+        self.client.auth = self._auth
         self._networks = networks
         self._memo_networks = memo_networks
 
     def sign(self, body: bytes) -> str:
-        return hmac_hex(self._key.reveal().encode(), b64(body).encode(), "sha256")
+        return self._auth.sign(body)
 
     def _call(self, method: str, path: str, payload: Mapping[str, Any] | None) -> Reply | Failure:
+        """The exact body (none for a GET); :class:`Pay2328Auth` adds ``project`` and ``sign``."""
         body = dumps(payload).encode() if payload is not None else b""
-        headers = {
-            "project": self._project.reveal(),
-            "sign": self.sign(body),
-            "Content-Type": "application/json",
-        }
+        headers = {"Content-Type": "application/json"}
         return self.exchange(method, path, body=body or None, headers=headers)
 
     def payload(self, request: PayoutRequest) -> dict[str, Any]:

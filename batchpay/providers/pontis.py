@@ -5,7 +5,6 @@ all but login itself; ``jwt_expired`` means log in again and repeat once."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -16,7 +15,7 @@ from batchpay.config import Secret
 from batchpay.model import RowStatus
 from batchpay.money import to_wire
 from batchpay.plan.keys import KeyForm
-from batchpay.providers import pontis_crypto
+from batchpay.providers.auth import PontisAuth
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
 from batchpay.providers.http import (
     HttpAdapter,
@@ -41,6 +40,7 @@ FINAL_CODES = {"validation_error", "forbidden", "screening_failed"}
 OPERATOR_CODES = {"insufficient_funds", "daily_limit_exceeded", "monthly_limit_exceeded"}
 RETRY_CODES = {"rate_moved"}
 RECIPIENT_PREFIX = "recipient."
+LOGIN_PATH = "/api/v1/user/login"
 
 
 class PontisAdapter(HttpAdapter):
@@ -62,76 +62,44 @@ class PontisAdapter(HttpAdapter):
         **timeouts: float,  # float-ok: seconds
     ) -> None:  # float-ok
         super().__init__(base_url, transport=transport, **timeouts)
-        self._api_key = api_key
-        self._enc = Secret(encryption_secret.reveal())
-        self._hmac = Secret(hmac_secret.reveal())
-        self._email = email
-        self._password = password
-        self._clock = clock
-        self._token: Secret | None = None
-        self._token_lock = threading.Lock()
+        self._auth = PontisAuth(
+            api_key,
+            Secret(encryption_secret.reveal()),
+            Secret(hmac_secret.reveal()),
+            email,
+            password,
+            self.base_url + LOGIN_PATH,
+            clock,
+        )
+        self.client.auth = self._auth
 
     # -- the envelope -----------------------------------------------------------------------
 
-    def _post(self, path: str, payload: Mapping[str, Any], token: Secret | None) -> Reply | Failure:
-        try:
-            blob = pontis_crypto.encrypt(
-                json.dumps(payload).encode(), pontis_crypto.key_bytes(self._enc.reveal())
-            )
-        except pontis_crypto.EnvelopeError as exc:
-            return Failure(False, "bad_credentials", f"BATCHPAY_PONTIS_ENCRYPTION_SECRET: {exc}")
-        timestamp = str(int(self._clock()))
-        signature = pontis_crypto.signature(
-            pontis_crypto.key_bytes(self._hmac.reveal()), timestamp, blob
-        )
-        headers = {
-            "x-api-key": self._api_key.reveal(),
-            "x-timestamp": timestamp,
-            "x-signature": signature,
-            "content-type": "application/json",
-        }
-        if token is not None:
-            headers["authorization"] = f"Bearer {token.reveal()}"
-        return self.exchange(
-            "POST", path, body=json.dumps({"data": blob}).encode(), headers=headers
-        )
-
-    def _login(self) -> Secret | Answer:
-        reply = self._post(
-            "/api/v1/user/login",
-            {"email": self._email.reveal(), "password": self._password.reveal()},
-            None,
-        )
-        if isinstance(reply, Failure):
-            return self.failure_answer(reply, None)
-        data = reply.data.get("data") if isinstance(reply.data, dict) else None
-        if reply.status_code == 200 and isinstance(data, dict) and data.get("access_token"):
-            return Secret(str(data["access_token"]))
-        return Answer(
-            RowStatus.PLANNED,
-            Disposition.OPERATOR,
-            http_status=reply.status_code,
-            error_code="login_failed",
-            error_message=f"PontisGlobe login refused: {provider_message(reply)}",
-        )
-
     def _authorised(self, path: str, payload: Mapping[str, Any]) -> Reply | Failure | Answer:
-        """POST with a token, logging in first if needed and once more on ``jwt_expired``."""
-        for attempt in range(2):
-            with self._token_lock:
-                if self._token is None or attempt == 1:
-                    token = self._login()
-                    if isinstance(token, Answer):
-                        return token
-                    self._token = token
-                token = self._token
-            reply = self._post(path, payload, token)
-            if not (
-                isinstance(reply, Reply)
-                and reply.status_code == 401
-                and _error_code(reply) == "jwt_expired"
-            ):
-                return reply
+        """POST ``payload``: :class:`PontisAuth` seals and signs it, logging in first if
+        needed and once more on ``jwt_expired``. A log-in that fails or is refused is an
+        Answer of its own (nothing was asked of the payout)."""
+        problem = self._auth.key_problem()
+        if problem is not None:
+            return self.failure_answer(Failure(False, "bad_credentials", problem), None)
+        self._auth.forget()
+        reply = self.exchange(
+            "POST",
+            path,
+            body=json.dumps(payload).encode(),
+            headers={"content-type": "application/json"},
+        )
+        state = self._auth.state()
+        if isinstance(reply, Failure) and state.in_login:
+            return self.failure_answer(reply, None)
+        if isinstance(reply, Reply) and state.refused:
+            return Answer(
+                RowStatus.PLANNED,
+                Disposition.OPERATOR,
+                http_status=reply.status_code,
+                error_code="login_failed",
+                error_message=f"PontisGlobe login refused: {provider_message(reply)}",
+            )
         return reply
 
     # -- the interface ----------------------------------------------------------------------

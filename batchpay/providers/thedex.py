@@ -9,6 +9,7 @@ from typing import Any
 
 from batchpay.config import Secret
 from batchpay.model import RowStatus
+from batchpay.providers.auth import TheDexAuth
 from batchpay.providers.base import Answer, Disposition, Listing, PayoutRequest, Quote, Sent
 from batchpay.providers.http import payout_or_unknown, provider_message, response_view
 from batchpay.providers.tagged import (
@@ -19,7 +20,7 @@ from batchpay.providers.tagged import (
     tagged_description,
 )
 from batchpay.providers.transport import Failure, Reply
-from batchpay.providers.wire import b64, dumps, hmac_hex
+from batchpay.providers.wire import dumps
 
 # 7 "Cancelled" is documented as not final: keep it open and keep polling.
 STATUSES = {
@@ -49,18 +50,12 @@ class TheDexAdapter(TaggedAdapter):
         **options: Any,
     ) -> None:
         super().__init__(base_url, networks, **options)
-        self._key = key
-        self._secret = secret
+        self.client.auth = TheDexAuth(key, secret)
 
     def _call(self, path: str, payload: dict[str, Any]) -> Reply | Failure:
+        """A POST of the exact body; :class:`TheDexAuth` adds the three signed headers."""
         body = dumps({**payload, "request": path, "nonce": int(self._clock() * 1000)}).encode()
-        encoded = b64(body)
-        headers = {
-            "X-EX-APIKEY": self._key.reveal(),
-            "X-EX-PAYLOAD": encoded,
-            "X-EX-SIGNATURE": hmac_hex(self._secret.reveal().encode(), encoded.encode(), "sha512"),
-            "Content-Type": "application/json",
-        }
+        headers = {"Content-Type": "application/json"}
         return self.exchange("POST", path, body=body, headers=headers)
 
     def pay_currency(self, request: PayoutRequest) -> str:
