@@ -26,7 +26,7 @@ from batchpay.config import Settings, load_settings
 from batchpay.errors import LedgerError, SheetRejected, UsageError
 from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard, watch
 from batchpay.ingest import read_sheet
-from batchpay.ledger import BatchInfo, Ledger, batch_lock
+from batchpay.ledger import BatchInfo, Ledger, LedgerRow, batch_lock
 from batchpay.model import Rounding, RowStatus
 from batchpay.money import to_wire, total
 from batchpay.plan import Plan, PlannedPayout, make_plan
@@ -308,7 +308,7 @@ def retry(
                 ledger, provider_obj, batch, settings, progress, fee_option=info.fee_option
             )
             engine.settle()
-            _leave_to_other_batches(ledger, batch)
+            _leave_to_other_batches(ledger, batch, engine.retryable())
             engine.retry_failed()
             engine.reconcile()
         finally:
@@ -339,9 +339,8 @@ def report(
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _leave_to_other_batches(ledger: Ledger, batch: str) -> None:
-    """Failed rows another batch has claimed since go to needs_review, not to retry."""
-    rows = ledger.rows(batch, [RowStatus.FAILED])
+def _leave_to_other_batches(ledger: Ledger, batch: str, rows: list[LedgerRow]) -> None:
+    """Rows to retry that another batch has claimed since go to needs_review instead."""
     failed = [PlannedPayout(r.row_key, r.as_payout()) for r in rows]
     recent = ledger.recent_payments(batch, recent_since()) if failed else []
     for row_key, reason in left_to_other_batches(failed, recent):

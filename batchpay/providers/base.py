@@ -9,6 +9,7 @@ those are translated at the boundary (:mod:`batchpay.providers.transport`) into 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -128,3 +129,17 @@ class Provider(Protocol):
 # Provider status words -> common model. Adapters extend this per provider.
 def map_status(table: Mapping[str, RowStatus], value: object) -> RowStatus:
     return table.get(str(value).strip().lower(), RowStatus.UNKNOWN)
+
+
+# ours, canonical: Ethereum-family hex (any case), or bech32 in lower case (hrp "1" data)
+_CASELESS = re.compile(r"0x[0-9a-fA-F]{40}|[a-z]{1,83}1[02-9ac-hj-np-z]{6,}")
+
+
+def same_address(ours: str, theirs: str) -> bool:
+    """Whether a provider's echo of an address names the one we sent. Ours is canonical
+    (EIP-55 for Ethereum-family hex, lower case for bech32); a provider may echo either
+    family in another case, which names the same account. Every other family is
+    case-sensitive (Base58: ``a`` and ``A`` are different addresses) and compared exactly."""
+    if ours == theirs:
+        return True
+    return bool(_CASELESS.fullmatch(ours)) and ours.lower() == theirs.lower()

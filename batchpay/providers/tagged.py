@@ -21,7 +21,7 @@ import httpx
 
 from batchpay.model import RowStatus
 from batchpay.plan.keys import KeyForm
-from batchpay.providers.base import Answer, Disposition, PayoutRequest, Sent
+from batchpay.providers.base import Answer, Disposition, PayoutRequest, Sent, same_address
 from batchpay.providers.http import HttpAdapter
 
 T = TypeVar("T")
@@ -107,7 +107,8 @@ def match_tagged(
         )
     answer = to_answer(ours[0])
     if (answer.amount is not None and answer.amount != request.amount) or (
-        answer.address is not None and answer.address != request.address
+        answer.address is not None
+        and (request.address is None or not same_address(request.address, answer.address))
     ):
         return Answer(
             RowStatus.NEEDS_REVIEW,

@@ -94,7 +94,7 @@ def _parse_json(body: bytes) -> Any:
         return None
     try:
         return json.loads(body, parse_float=Decimal)  # amounts stay exact
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested past Python's stack
         return None
 
 

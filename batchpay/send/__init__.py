@@ -24,7 +24,14 @@ from batchpay.bulk import paused_gc
 from batchpay.ledger import Intent, Ledger, LedgerRow, Outcome, Tries
 from batchpay.model import ACCEPTED, FINAL, RowStatus
 from batchpay.plan.keys import attempt_key
-from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider, Quote
+from batchpay.providers.base import (
+    Answer,
+    Disposition,
+    PayoutRequest,
+    Provider,
+    Quote,
+    same_address,
+)
 from batchpay.send.breaker import CircuitBreaker, explain, is_trouble
 from batchpay.send.lookups import batch_listing, look_up, with_send_time
 from batchpay.send.ratelimit import RateLimiter
@@ -128,11 +135,14 @@ class Engine:
         )
 
     def retry_failed(self) -> None:
-        self._send(
-            self.ledger.rows(self.batch, [RowStatus.FAILED]),
-            new_attempt=True,
-            label="retrying failed rows",
-        )
+        self._send(self.retryable(), new_attempt=True, label="retrying failed rows")
+
+    def retryable(self) -> list[LedgerRow]:
+        """The rows ``retry`` sends: those that failed for good, and those an earlier retry
+        left ``planned`` when it stopped before their request left (a refused credential, an
+        unreachable provider). A row a stopped *run* left planned is the run's to send."""
+        rows = self.ledger.rows(self.batch, [RowStatus.FAILED, RowStatus.PLANNED])
+        return [r for r in rows if r.status is RowStatus.FAILED or r.attempt_no > 1]
 
     def quote(self, request: PayoutRequest) -> Quote | None:
         """The provider's fee quote, under the same rate limit as every other request."""
@@ -451,7 +461,11 @@ class Engine:
 def _mismatch(row: LedgerRow, answer: Answer) -> str | None:
     if answer.amount is not None and answer.amount != row.amount:
         return f"the provider holds amount {answer.amount}, the ledger {row.amount}"
-    if answer.address is not None and row.address is not None and answer.address != row.address:
+    if (
+        answer.address is not None
+        and row.address is not None
+        and not same_address(row.address, answer.address)
+    ):
         return "the provider holds a different address for this key"
     return None
 

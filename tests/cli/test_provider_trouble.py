@@ -145,3 +145,9 @@ def test_retry_with_refused_credentials_counts_the_failed_rows_left_unsent(
     assert "2328io refused the credentials" in result.stderr
     assert "20 row(s) not sent" in result.stderr
     assert server.emulator["2328io"].requests.count(WRONG["2328io"][1]) == 21
+
+    # the key fixed: the next retry sends every row the stopped retry left, once each
+    _point_at(monkeypatch, server.emulator.env(server.url))
+    fixed = as_json(ended(cli("retry", "--batch", "b", "--json"), 0))
+    assert fixed["requests_sent"] == 20
+    assert set(fixed["counts"]) <= {"pending", "processing", "completed"}
