@@ -80,6 +80,30 @@ def parse_amount(text: str, number_format: NumberFormat | None = None) -> Decima
     return value
 
 
+_PROVIDER_AMOUNT = re.compile(
+    rf"-?0*(?:[0-9]{{1,{MAX_INTEGER_DIGITS}}}(?:\.[0-9]{{1,{MAX_DECIMALS}}})?|\.[0-9]{{1,{MAX_DECIMALS}}})",
+    re.ASCII,
+)
+
+
+def provider_amount(value: object) -> Decimal | None:
+    """An amount or fee from a provider's answer (a JSON string, or a number parsed as
+    Decimal), in the currency's major unit; None where the field is absent or empty.
+
+    The same digit bounds as a sheet's amounts, so every later sum stays exact: anything
+    else (NaN, Infinity, an exponent, 61 digits) raises ValueError, which the send stage
+    reads as an answer it could not read (unknown), never as money."""
+    if value is None or (isinstance(value, str) and not value):
+        return None
+    if isinstance(value, bool):  # JSON true is not an amount
+        raise ValueError(f"the provider sent an amount batchpay cannot read: {value}")
+    text = format(value, "f") if isinstance(value, Decimal) and value.is_finite() else str(value)
+    text = text.strip()
+    if not _PROVIDER_AMOUNT.fullmatch(text):
+        raise ValueError(f"the provider sent an amount batchpay cannot read: {_short(text)}")
+    return Decimal(text)
+
+
 def _check_digits(plain: str, text: str) -> None:
     """Checked on the text, before a Decimal of a million digits is ever made."""
     whole, _, fraction = plain.partition(".")

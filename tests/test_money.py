@@ -13,6 +13,7 @@ from batchpay.money import (
     TooPrecise,
     apply_scale,
     parse_amount,
+    provider_amount,
     scale_of,
     to_wire,
     total,
@@ -155,3 +156,27 @@ def test_the_largest_amounts_accepted_add_up_exactly() -> None:
     rows = Decimal(1_100_000)  # the row cap: the largest sum a sheet can reach
     huge = MONEY_CONTEXT.multiply(biggest, rows)
     assert total([huge, parse_amount("0." + "0" * 29 + "1")]) > huge
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("12.50", Decimal("12.50")),
+        (Decimal("0.000001"), Decimal("0.000001")),
+        (7, Decimal("7")),
+        ("-1.5", Decimal("-1.5")),
+        (None, None),
+        ("", None),
+    ],
+)
+def test_provider_amounts_are_read_exactly(value: object, expected: Decimal | None) -> None:
+    assert provider_amount(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["NaN", "Infinity", "1e3", Decimal("1E+999"), "1" * 61, "0." + "1" * 31, "abc", True, "1,5"],
+)
+def test_a_provider_amount_batchpay_cannot_sum_exactly_is_refused(value: object) -> None:
+    with pytest.raises(ValueError, match="cannot read"):
+        provider_amount(value)

@@ -9,6 +9,7 @@ from typing import Any
 
 from batchpay.config import Secret
 from batchpay.model import RowStatus
+from batchpay.money import provider_amount
 from batchpay.providers.auth import OxaPayAuth
 from batchpay.providers.base import (
     Answer,
@@ -214,7 +215,7 @@ def _count(value: object) -> int | None:
 
 
 def _dec(value: object) -> Decimal | None:
-    return None if value in (None, "") else Decimal(str(value))
+    return provider_amount(value)
 
 
 def _error_key(data: dict[str, Any], status: int) -> str:

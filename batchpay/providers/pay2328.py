@@ -11,7 +11,7 @@ import httpx
 
 from batchpay.config import Secret
 from batchpay.model import RowStatus
-from batchpay.money import MONEY_CONTEXT, to_wire
+from batchpay.money import MONEY_CONTEXT, provider_amount, to_wire
 from batchpay.plan.keys import KeyForm
 from batchpay.providers.auth import Pay2328Auth
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
@@ -105,10 +105,10 @@ class Pay2328Adapter(HttpAdapter):
         result = (reply.data or {}).get("result") if isinstance(reply.data, dict) else None
         if not isinstance(result, dict):
             return None
-        debited = Decimal(str(result["merchant_amount"]))
-        receives = Decimal(str(result["network_amount"]))
+        debited = _amount(result["merchant_amount"])
+        receives = _amount(result["network_amount"])
         fee = (
-            Decimal(str(result["total_fee"]))
+            _amount(result["total_fee"])
             if "total_fee" in result
             else MONEY_CONTEXT.subtract(debited, receives)
         )
@@ -137,13 +137,13 @@ class Pay2328Adapter(HttpAdapter):
         merchant, network = result.get("merchant_amount"), result.get("network_amount")
         fee = None
         if merchant is not None and network is not None:
-            fee = MONEY_CONTEXT.subtract(Decimal(str(merchant)), Decimal(str(network))).copy_abs()
+            fee = MONEY_CONTEXT.subtract(_amount(merchant), _amount(network)).copy_abs()
         failed = status is RowStatus.FAILED
         return Answer(
             status=status,
             disposition=Disposition.FINAL if failed else Disposition.ACCEPTED,
             provider_ref=result.get("uuid"),
-            amount=Decimal(str(result["amount"])) if result.get("amount") is not None else None,
+            amount=provider_amount(result.get("amount")),
             address=result.get("to_address"),
             fee=fee,
             tx_hash=result.get("txid"),
@@ -155,3 +155,11 @@ class Pay2328Adapter(HttpAdapter):
             request=sent,
             response=response_view(reply),
         )
+
+
+def _amount(value: object) -> Decimal:
+    """A required amount of a 2328.io answer: present and readable, else ValueError."""
+    amount = provider_amount(value)
+    if amount is None:
+        raise ValueError("the provider's answer lacks an amount it should carry")
+    return amount

@@ -9,6 +9,7 @@ from typing import Any
 
 from batchpay.config import Secret
 from batchpay.model import RowStatus
+from batchpay.money import provider_amount
 from batchpay.providers.auth import TheDexAuth
 from batchpay.providers.base import Answer, Disposition, Listing, PayoutRequest, Quote, Sent
 from batchpay.providers.http import payout_or_unknown, provider_message, response_view
@@ -179,9 +180,9 @@ class TheDexAdapter(TaggedAdapter):
             disposition=Disposition.FINAL if failed else Disposition.ACCEPTED,
             provider_ref=str(payout["id"]),
             key=tag_in(str(payout.get("description", ""))),
-            amount=Decimal(str(amount)) if amount not in (None, "") else None,
+            amount=provider_amount(amount),
             address=payout.get("address"),
-            fee=Decimal(str(fee)) if fee not in (None, "") else None,
+            fee=provider_amount(fee),
             tx_hash=payout.get("transactionId") or None,
             error_code=f"status_{raw}" if failed else None,
             error_message=f"{note}" if failed or raw == 7 else None,
