@@ -15,23 +15,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from batchpay import registry
 from batchpay.errors import ConfigError
 from batchpay.money import AmountError, RoundingPolicy, parse_amount
 from batchpay.resources import load_schema_file
 
 CONFIG_FILE = "batchpay.toml"
-PROVIDERS = ("oxapay", "thedex", "pontis", "2328io", "sandbox")
+# The built-in providers and their requests per second (0 = unlimited), from the registry;
+# the checks below ask the registry itself, so a provider registered later is known too.
+PROVIDERS = registry.names()
+DEFAULT_RATE_LIMITS = registry.rate_limits()
 FEE_OPTIONS = ("deduct", "add")
 ACCOUNT_NAMES = ("expense", "fees", "provider")
-
-# Requests per second; 2328.io publishes 10/s per project, the others publish nothing.
-DEFAULT_RATE_LIMITS: dict[str, float] = {  # float-ok: rates, not money
-    "oxapay": 5.0,
-    "thedex": 5.0,
-    "pontis": 5.0,
-    "2328io": 10.0,
-    "sandbox": 0.0,  # 0 = unlimited
-}
 
 
 class Secret:
@@ -123,7 +118,7 @@ class Settings:
     read_timeout: float = 30.0  # float-ok: seconds
     fee_option: str = "deduct"
     rate_limits: Mapping[str, float] = field(  # float-ok: requests per second
-        default_factory=lambda: dict(DEFAULT_RATE_LIMITS)
+        default_factory=registry.rate_limits
     )
     # provider -> canonical network -> provider code, over schemas/providers.toml
     networks: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -283,11 +278,11 @@ class _Checker:
         raise self.fail(key, value, allowed)
 
     def provider(self, table: str, name: str) -> str:
-        if name in PROVIDERS:
+        if name in registry.names():
             return name
         raise ConfigError(
             f"{self.where(table)}: [{table}] names unknown provider {name!r}; "
-            f"providers: {', '.join(PROVIDERS)}"
+            f"providers: {', '.join(registry.names())}"
         )
 
 
@@ -345,7 +340,7 @@ def _max_amounts(check: _Checker, table: dict[str, Any]) -> dict[str, Decimal]:
 
 
 def _provider_tables(check: _Checker, values: Mapping[str, Any]) -> dict[str, Any]:
-    rate_limits = dict(DEFAULT_RATE_LIMITS)
+    rate_limits = registry.rate_limits()
     for name, rate in dict(values.get("rate_limits", {})).items():
         rate_limits[check.provider("rate_limit", name)] = check.seconds(
             f"rate_limit.{name}", rate, "use requests per second, 0 or more (0: unlimited)", True

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import httpx
 
+from batchpay import registry
 from batchpay.emulator.base import EmuProvider
 from batchpay.emulator.core import EmuRequest, EmuResponse, Fault, Faults, Gate
 from batchpay.emulator.keys import EmulatorKeys
@@ -22,12 +23,9 @@ from batchpay.emulator.thedex import EmuTheDex
 
 __all__ = ["EmuRequest", "EmuResponse", "Emulator", "EmulatorKeys", "Fault", "Faults", "Gate"]
 
-PREFIXES = {
-    "/oxapay/v1": "oxapay",
-    "/thedex": "thedex",
-    "/pontis": "pontis",
-    "/2328io/api": "2328io",
-}
+EMULATED = ("oxapay", "thedex", "pontis", "2328io")
+# where each provider is served: /<name> plus its base URL's path (/oxapay/v1, /2328io/api)
+PREFIXES = {registry.entry(name).emulator_path: name for name in EMULATED}
 BASE_URL = "http://emulator.invalid"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from batchpay import registry
 from batchpay.emulator.signing import unpadded_b64url
 
 
@@ -25,22 +26,28 @@ class EmulatorKeys:
     project_2328: str = "0b8d3a52-2328-4c1e-9a8f-5e1d2328a001"
     key_2328: str = "sandbox-2328-payout-key"
 
-    def env(self, base_url: str) -> dict[str, str]:
-        """Environment variables that point the real adapters at an emulation at ``base_url``."""
-        base = base_url.rstrip("/")
+    def credentials(self) -> dict[str, dict[str, str]]:
+        """Provider -> credential (its variable's suffix in the registry) -> value."""
         return {
-            "BATCHPAY_OXAPAY_PAYOUT_API_KEY": self.oxapay_key,
-            "BATCHPAY_OXAPAY_BASE_URL": f"{base}/oxapay/v1",
-            "BATCHPAY_THEDEX_API_KEY": self.thedex_key,
-            "BATCHPAY_THEDEX_API_SECRET": self.thedex_secret,
-            "BATCHPAY_THEDEX_BASE_URL": f"{base}/thedex",
-            "BATCHPAY_PONTIS_API_KEY": self.pontis_api_key,
-            "BATCHPAY_PONTIS_ENCRYPTION_SECRET": self.pontis_encryption_secret,
-            "BATCHPAY_PONTIS_HMAC_SECRET": self.pontis_hmac_secret,
-            "BATCHPAY_PONTIS_EMAIL": self.pontis_email,
-            "BATCHPAY_PONTIS_PASSWORD": self.pontis_password,
-            "BATCHPAY_PONTIS_BASE_URL": f"{base}/pontis",
-            "BATCHPAY_2328IO_PROJECT": self.project_2328,
-            "BATCHPAY_2328IO_PAYOUT_API_KEY": self.key_2328,
-            "BATCHPAY_2328IO_BASE_URL": f"{base}/2328io/api",
+            "oxapay": {"PAYOUT_API_KEY": self.oxapay_key},
+            "thedex": {"API_KEY": self.thedex_key, "API_SECRET": self.thedex_secret},
+            "pontis": {
+                "API_KEY": self.pontis_api_key,
+                "ENCRYPTION_SECRET": self.pontis_encryption_secret,
+                "HMAC_SECRET": self.pontis_hmac_secret,
+                "EMAIL": self.pontis_email,
+                "PASSWORD": self.pontis_password,
+            },
+            "2328io": {"PROJECT": self.project_2328, "PAYOUT_API_KEY": self.key_2328},
         }
+
+    def env(self, base_url: str) -> dict[str, str]:
+        """Environment variables that point the real adapters at an emulation at ``base_url``;
+        the variables' names are the registry's (which imports no adapter)."""
+        base = base_url.rstrip("/")
+        env: dict[str, str] = {}
+        for name, values in self.credentials().items():
+            entry = registry.entry(name)
+            env.update({entry.var(suffix): value for suffix, value in values.items()})
+            env[entry.var("BASE_URL")] = base + entry.emulator_path
+        return env

@@ -1,17 +1,20 @@
-"""Provider adapters behind one interface (:class:`~batchpay.providers.base.Provider`)."""
+"""Provider adapters behind one interface (:class:`~batchpay.providers.base.Provider`).
+
+Which providers exist, and where each one's adapter factory lives, is
+:mod:`batchpay.registry`'s to say; :func:`open_provider` only asks it."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from batchpay.config import PROVIDERS, Settings
+from batchpay import registry
+from batchpay.config import Settings
 from batchpay.errors import UsageError
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider, Quote
-from batchpay.providers.sandbox import FaultHook, SandboxBank, SandboxProvider
-from batchpay.resources import load_schema_file
+from batchpay.providers.opening import Opening, network_codes
+from batchpay.providers.sandbox import FaultHook, sandbox_state_path
 
 __all__ = [
     "Answer",
@@ -19,50 +22,20 @@ __all__ = [
     "PayoutRequest",
     "Provider",
     "Quote",
+    "network_codes",
     "open_provider",
     "sandbox_state_path",
 ]
 
-DEFAULT_BASE_URLS = {
-    "oxapay": "https://api.oxapay.com/v1",
-    "thedex": "https://app.thedex.cloud",
-    "pontis": "https://api.pontisglobe.com",
-    "2328io": "https://api.2328.io/api",
-}
-# The credential variables each provider needs, in the order they are checked.
-CREDENTIALS_HINT = {
-    "oxapay": ("BATCHPAY_OXAPAY_PAYOUT_API_KEY",),
-    "thedex": ("BATCHPAY_THEDEX_API_KEY", "BATCHPAY_THEDEX_API_SECRET"),
-    "pontis": (
-        "BATCHPAY_PONTIS_API_KEY",
-        "BATCHPAY_PONTIS_ENCRYPTION_SECRET",
-        "BATCHPAY_PONTIS_HMAC_SECRET",
-        "BATCHPAY_PONTIS_EMAIL",
-        "BATCHPAY_PONTIS_PASSWORD",
-    ),
-    "2328io": ("BATCHPAY_2328IO_PROJECT", "BATCHPAY_2328IO_PAYOUT_API_KEY"),
-}
-ENV_PREFIX = {
-    "oxapay": "BATCHPAY_OXAPAY",
-    "thedex": "BATCHPAY_THEDEX",
-    "pontis": "BATCHPAY_PONTIS",
-    "2328io": "BATCHPAY_2328IO",
-}
-
-
-def sandbox_state_path(ledger: Path) -> Path:
-    return ledger.with_name(f"{ledger.stem}.sandbox{ledger.suffix or '.sqlite'}")
+# Derived from the registry, for messages: the credential variables each provider needs (in
+# the order they are checked), and the prefix of its variables.
+CREDENTIALS_HINT = {e.name: e.credential_vars for e in registry.entries() if e.env_prefix}
+ENV_PREFIX = {e.name: e.env_prefix for e in registry.entries() if e.env_prefix}
 
 
 def check_provider_name(name: str) -> None:
-    if name not in PROVIDERS:
-        raise UsageError(f"unknown provider {name!r}; choose one of {', '.join(PROVIDERS)}")
-
-
-def network_codes(name: str, settings: Settings) -> dict[str, str]:
-    table = dict(load_schema_file("providers.toml").get(name, {}).get("networks", {}))
-    table.update(settings.networks.get(name, {}))
-    return table
+    if name not in registry.names():
+        raise UsageError(f"unknown provider {name!r}; choose one of {', '.join(registry.names())}")
 
 
 def open_provider(
@@ -73,59 +46,7 @@ def open_provider(
 ) -> Provider:
     """Build the adapter for ``name`` from settings and environment (credentials, base URL)."""
     check_provider_name(name)
-    if name == "sandbox":
-        return SandboxProvider(SandboxBank(sandbox_state_path(settings.ledger)), faults)
-    env = settings.env
-    prefix = ENV_PREFIX[name]
-    base_url = env.get(f"{prefix}_BASE_URL") or DEFAULT_BASE_URLS[name]
-    grace = settings.grace_seconds.get(name, 900.0)
-    # what every HTTP adapter takes besides its credentials
-    http: dict[str, Any] = {
-        "transport": transport,
-        "connect_timeout": settings.connect_timeout,
-        "read_timeout": settings.read_timeout,
-    }
-    if name == "oxapay":
-        from batchpay.providers.oxapay import OxaPayAdapter
-
-        return OxaPayAdapter(
-            env.secret(f"{prefix}_PAYOUT_API_KEY"),
-            base_url,
-            network_codes(name, settings),
-            grace_seconds=grace,
-            **http,
-        )
-    if name == "thedex":
-        from batchpay.providers.thedex import TheDexAdapter
-
-        return TheDexAdapter(
-            env.secret(f"{prefix}_API_KEY"),
-            env.secret(f"{prefix}_API_SECRET"),
-            base_url,
-            network_codes(name, settings),
-            grace_seconds=grace,
-            **http,
-        )
-    if name == "pontis":
-        from batchpay.providers.pontis import PontisAdapter
-
-        return PontisAdapter(
-            env.secret(f"{prefix}_API_KEY"),
-            env.secret(f"{prefix}_ENCRYPTION_SECRET"),
-            env.secret(f"{prefix}_HMAC_SECRET"),
-            env.secret(f"{prefix}_EMAIL"),
-            env.secret(f"{prefix}_PASSWORD"),
-            base_url,
-            **http,
-        )
-    from batchpay.providers.pay2328 import Pay2328Adapter
-
-    memo_networks = load_schema_file("providers.toml").get("2328io", {}).get("memo_networks", [])
-    return Pay2328Adapter(
-        env.secret(f"{prefix}_PROJECT"),
-        env.secret(f"{prefix}_PAYOUT_API_KEY"),
-        base_url,
-        network_codes(name, settings),
-        frozenset(memo_networks),
-        **http,
-    )
+    entry = registry.entry(name)
+    factory: Any = registry.load(entry.adapter)
+    adapter: Provider = factory(Opening(entry, settings, faults, transport))
+    return adapter

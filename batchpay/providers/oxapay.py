@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from batchpay.config import Secret
+from batchpay.config import Environment, Secret
 from batchpay.model import RowStatus
 from batchpay.money import provider_amount
 from batchpay.providers.auth import OxaPayAuth
@@ -20,7 +20,9 @@ from batchpay.providers.base import (
     Sent,
     map_status,
 )
+from batchpay.providers.callback import Event, Rejected, Verifier, read_json
 from batchpay.providers.http import payout_or_unknown, provider_message, response_view
+from batchpay.providers.opening import Opening
 from batchpay.providers.tagged import (
     TaggedAdapter,
     match_tagged,
@@ -29,7 +31,8 @@ from batchpay.providers.tagged import (
     tagged_description,
 )
 from batchpay.providers.transport import Failure, Reply
-from batchpay.providers.wire import dumps
+from batchpay.providers.wire import dumps, hmac_hex, same
+from batchpay.registry import ProviderEntry
 
 STATUSES = {
     "processing": RowStatus.PENDING,
@@ -227,3 +230,33 @@ def _error_key(data: dict[str, Any], status: int) -> str:
 
 def _view(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in payload.items()}
+
+
+def open_adapter(opening: Opening) -> OxaPayAdapter:
+    return OxaPayAdapter(
+        opening.secret("PAYOUT_API_KEY"),
+        opening.base_url,
+        opening.networks,
+        grace_seconds=opening.grace_seconds,
+        **opening.http,
+    )
+
+
+def callback_verifier(entry: ProviderEntry, env: Environment) -> Verifier:
+    key = env.secret(entry.var("PAYOUT_API_KEY"))
+    return lambda h, b, now: verify_callback(h, b, key.reveal())
+
+
+def verify_callback(headers: Mapping[str, str], body: bytes, key: str) -> Event | Rejected:
+    expected = hmac_hex(key.encode(), body, "sha512")
+    if not same(headers.get("hmac", ""), expected):
+        return Rejected(401, "bad HMAC signature")
+    data = read_json(body)
+    if not isinstance(data, dict) or not data.get("track_id"):
+        return Rejected(400, "no track_id")
+    return Event(
+        "oxapay",
+        str(data["track_id"]),
+        map_status(STATUSES, data.get("status")),
+        data.get("tx_hash") or None,
+    )

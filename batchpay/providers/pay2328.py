@@ -9,20 +9,23 @@ from typing import Any
 
 import httpx
 
-from batchpay.config import Secret
+from batchpay.config import Environment, Secret
 from batchpay.model import RowStatus
 from batchpay.money import MONEY_CONTEXT, provider_amount, to_wire
 from batchpay.plan.keys import KeyForm
 from batchpay.providers.auth import Pay2328Auth
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
+from batchpay.providers.callback import Event, Rejected, Verifier, read_json
 from batchpay.providers.http import (
     HttpAdapter,
     payout_or_unknown,
     provider_message,
     response_view,
 )
+from batchpay.providers.opening import Opening
 from batchpay.providers.transport import Failure, Reply
-from batchpay.providers.wire import dumps
+from batchpay.providers.wire import b64, dumps, hmac_hex, same
+from batchpay.registry import ProviderEntry
 
 STATUSES = {
     "pending": RowStatus.PENDING,
@@ -163,3 +166,53 @@ def _amount(value: object) -> Decimal:
     if amount is None:
         raise ValueError("the provider's answer lacks an amount it should carry")
     return amount
+
+
+def open_adapter(opening: Opening) -> Pay2328Adapter:
+    return Pay2328Adapter(
+        opening.secret("PROJECT"),
+        opening.secret("PAYOUT_API_KEY"),
+        opening.base_url,
+        opening.networks,
+        opening.entry.memo_networks,
+        **opening.http,
+    )
+
+
+def callback_verifier(entry: ProviderEntry, env: Environment) -> Verifier:
+    key = env.secret(entry.var("PAYOUT_API_KEY"))
+    return lambda h, b, now: verify_callback(b, key.reveal())
+
+
+def _encodings(data: Mapping[str, Any]) -> set[str]:
+    """The payload as PHP or JSON.stringify would write it: slashes and non-ASCII escaped or not
+    (which one 2328.io uses is unconfirmed, so every combination is tried)."""
+    variants = set()
+    for ascii_only in (False, True):
+        text = dumps(dict(data), ensure_ascii=ascii_only)
+        variants |= {text, text.replace("/", "\\/")}
+    return variants
+
+
+def verify_callback(body: bytes, key: str) -> Event | Rejected:
+    try:
+        data = read_json(body)
+    except ValueError:
+        return Rejected(400, "body is not JSON")
+    if not isinstance(data, dict) or not isinstance(data.get("sign"), str):
+        return Rejected(401, "no sign field")
+    received = data.pop("sign")
+    if not any(
+        same(received, hmac_hex(key.encode(), b64(text.encode()).encode(), "sha256"))
+        for text in _encodings(data)
+    ):
+        return Rejected(401, "bad sign")
+    if not data.get("uuid"):
+        return Rejected(400, "no uuid")
+    return Event(
+        "2328io",
+        str(data["uuid"]),
+        map_status(STATUSES, data.get("status")),
+        data.get("txid") or None,
+        message=data.get("error_type"),
+    )

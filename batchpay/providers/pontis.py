@@ -11,19 +11,24 @@ from typing import Any
 
 import httpx
 
-from batchpay.config import Secret
+from batchpay.config import Environment, Secret
 from batchpay.model import RowStatus
 from batchpay.money import to_wire
 from batchpay.plan.keys import KeyForm
+from batchpay.providers import pontis_crypto
 from batchpay.providers.auth import PontisAuth
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
+from batchpay.providers.callback import Event, Rejected, Verifier, read_json
 from batchpay.providers.http import (
     HttpAdapter,
     payout_or_unknown,
     provider_message,
     response_view,
 )
+from batchpay.providers.opening import Opening
 from batchpay.providers.transport import Failure, Reply
+from batchpay.providers.wire import hmac_hex, same
+from batchpay.registry import ProviderEntry
 
 STATUSES = {
     "pending_approval": RowStatus.PENDING,
@@ -203,3 +208,53 @@ def _error_code(reply: Reply) -> str | None:
         code = data["error"].get("code")
         return str(code) if code else None
     return None
+
+
+CALLBACK_WINDOW_SECONDS = 300
+
+
+def open_adapter(opening: Opening) -> PontisAdapter:
+    return PontisAdapter(
+        opening.secret("API_KEY"),
+        opening.secret("ENCRYPTION_SECRET"),
+        opening.secret("HMAC_SECRET"),
+        opening.secret("EMAIL"),
+        opening.secret("PASSWORD"),
+        opening.base_url,
+        **opening.http,
+    )
+
+
+def callback_verifier(entry: ProviderEntry, env: Environment) -> Verifier:
+    hmac_secret = env.secret(entry.var("HMAC_SECRET"))
+    return lambda h, b, now: verify_callback(h, b, hmac_secret.reveal(), now)
+
+
+def verify_callback(
+    headers: Mapping[str, str],
+    body: bytes,
+    hmac_secret: str,
+    now: float,  # float-ok: unix seconds
+) -> Event | Rejected:
+    timestamp = headers.get("x-pontis-timestamp", "")
+    event_id = headers.get("x-pontis-event-id", "")
+    if not timestamp.isdigit() or abs(now - int(timestamp)) > CALLBACK_WINDOW_SECONDS:
+        return Rejected(401, "timestamp missing or outside the 300-second window")
+    if not event_id:
+        return Rejected(400, "no event id")
+    key = pontis_crypto.key_bytes(hmac_secret)
+    expected = "sha256=" + hmac_hex(key, timestamp.encode() + b"." + body, "sha256")
+    if not same(headers.get("x-pontis-signature", ""), expected):
+        return Rejected(401, "bad signature")
+    data = read_json(body)
+    inner = data.get("data", data) if isinstance(data, dict) else None
+    if not isinstance(inner, dict) or not inner.get("transaction_id"):
+        return Rejected(400, "no transaction_id")
+    return Event(
+        "pontis",
+        str(inner["transaction_id"]),
+        map_status(STATUSES, inner.get("status")),
+        None,
+        event_id,
+        inner.get("status_message"),
+    )

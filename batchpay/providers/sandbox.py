@@ -33,6 +33,7 @@ from batchpay.money import MONEY_CONTEXT, ZERO, to_wire
 from batchpay.plan.keys import KeyForm
 from batchpay.problems import Problem, Severity
 from batchpay.providers.base import Answer, Disposition, Listing, PayoutRequest, Quote, Sent
+from batchpay.providers.opening import Opening
 
 FEES = {
     "USDT": Decimal("1"),
@@ -324,3 +325,12 @@ def _request_view(request: PayoutRequest) -> dict[str, Any]:
         "address": request.address,
         "memo": request.memo,
     }
+
+
+def sandbox_state_path(ledger: Path) -> Path:
+    """The sandbox's own book, beside the ledger."""
+    return ledger.with_name(f"{ledger.stem}.sandbox{ledger.suffix or '.sqlite'}")
+
+
+def open_adapter(opening: Opening) -> SandboxProvider:
+    return SandboxProvider(SandboxBank(sandbox_state_path(opening.settings.ledger)), opening.faults)

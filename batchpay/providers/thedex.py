@@ -7,12 +7,14 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from batchpay.config import Secret
+from batchpay.config import Environment, Secret
 from batchpay.model import RowStatus
 from batchpay.money import provider_amount
 from batchpay.providers.auth import TheDexAuth
 from batchpay.providers.base import Answer, Disposition, Listing, PayoutRequest, Quote, Sent
+from batchpay.providers.callback import Event, Rejected, Verifier, read_json
 from batchpay.providers.http import payout_or_unknown, provider_message, response_view
+from batchpay.providers.opening import Opening
 from batchpay.providers.tagged import (
     TaggedAdapter,
     match_tagged,
@@ -21,7 +23,8 @@ from batchpay.providers.tagged import (
     tagged_description,
 )
 from batchpay.providers.transport import Failure, Reply
-from batchpay.providers.wire import dumps
+from batchpay.providers.wire import b64, dumps, hmac_hex, same
+from batchpay.registry import ProviderEntry
 
 # 7 "Cancelled" is documented as not final: keep it open and keep polling.
 STATUSES = {
@@ -190,3 +193,39 @@ class TheDexAdapter(TaggedAdapter):
             request=sent,
             response=response_view(reply) if reply else None,
         )
+
+
+def open_adapter(opening: Opening) -> TheDexAdapter:
+    return TheDexAdapter(
+        opening.secret("API_KEY"),
+        opening.secret("API_SECRET"),
+        opening.base_url,
+        opening.networks,
+        grace_seconds=opening.grace_seconds,
+        **opening.http,
+    )
+
+
+def callback_verifier(entry: ProviderEntry, env: Environment) -> Verifier:
+    api_key = env.secret(entry.var("API_KEY"))
+    secret = env.secret(entry.var("API_SECRET"))
+    return lambda h, b, now: verify_callback(h, b, api_key.reveal(), secret.reveal())
+
+
+def verify_callback(
+    headers: Mapping[str, str], body: bytes, api_key: str, secret: str
+) -> Event | Rejected:
+    payload = b64(body)
+    signature = hmac_hex(secret.encode(), payload.encode(), "sha512")
+    if not (
+        same(headers.get("x-ex-apikey", ""), api_key)
+        and same(headers.get("x-ex-payload", ""), payload)
+        and same(headers.get("x-ex-signature", ""), signature)
+    ):
+        return Rejected(401, "bad signature")
+    data = read_json(body)
+    if not isinstance(data, dict) or not data.get("id"):
+        return Rejected(400, "no payout id")
+    raw = str(data.get("status"))
+    status = STATUSES.get(int(raw), RowStatus.UNKNOWN) if raw.isdigit() else RowStatus.UNKNOWN
+    return Event("thedex", str(data["id"]), status, data.get("transactionId") or None)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from batchpay import registry
 from batchpay.config import Environment
 from batchpay.errors import ConfigError
 from batchpay.ledger import CallbackResult, Ledger, apply_callback
@@ -18,7 +19,10 @@ from batchpay.webhooks.verify import Event, Rejected, Verifier, digest, verifier
 
 __all__ = ["Receiver", "Reply"]
 
-PROVIDERS = ("oxapay", "thedex", "pontis", "2328io")
+
+def webhook_providers() -> tuple[str, ...]:
+    """The registered providers that send callbacks (every one with a verifier)."""
+    return tuple(e.name for e in registry.entries() if e.verifier is not None)
 
 
 @dataclass(frozen=True)
@@ -37,14 +41,15 @@ class Receiver:
         self.clock = clock
         self.verifiers: dict[str, Verifier] = {}
         self.missing: dict[str, str] = {}
-        for provider in PROVIDERS:
+        self.providers = webhook_providers()
+        for provider in self.providers:
             try:
                 self.verifiers[provider] = verifier(provider, env)
             except ConfigError as exc:
                 self.missing[provider] = str(exc)
 
     def handle(self, provider: str, headers: Mapping[str, str], body: bytes) -> Reply:
-        if provider not in PROVIDERS:
+        if provider not in self.providers:
             return Reply(404, "unknown provider")
         check = self.verifiers.get(provider)
         if check is None:
