@@ -12,7 +12,6 @@ command has to stop. Each carries the CLI exit code it maps to, so the CLI never
     ├── LedgerError           exit 2  ledger missing, corrupt, read-only, full, or from a newer
     │                                 batchpay
     ├── ReportUnwritable      exit 2  the report folder cannot be written (nothing was sent)
-    ├── ProviderError         exit 3  a provider failure that stops the whole run
     └── StoppedAfterPayouts   exit 3  a failure after payouts had left; the report was written
                                       where it could be
 
@@ -63,10 +62,6 @@ class BatchLocked(BatchpayError):
 
 class LedgerError(BatchpayError):
     exit_code = 2
-
-
-class ProviderError(BatchpayError):
-    exit_code = 3
 
 
 class ReportUnwritable(BatchpayError):

@@ -23,10 +23,6 @@ class RowStatus(StrEnum):
 FINAL = frozenset({RowStatus.COMPLETED, RowStatus.FAILED, RowStatus.CANCELLED})
 ACCEPTED = frozenset({RowStatus.PENDING, RowStatus.PROCESSING, RowStatus.COMPLETED})
 UNSETTLED = frozenset({RowStatus.SENDING, RowStatus.UNKNOWN})
-IN_FLIGHT = frozenset(
-    {RowStatus.SENDING, RowStatus.UNKNOWN, RowStatus.PENDING, RowStatus.PROCESSING}
-)
-ALL_STATUSES = tuple(RowStatus)
 
 
 @dataclass(frozen=True, slots=True)

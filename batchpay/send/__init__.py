@@ -37,7 +37,7 @@ from batchpay.send.lookups import batch_listing, look_up, with_send_time
 from batchpay.send.ratelimit import RateLimiter
 from batchpay.send.retry import RetryPolicy, TryLog, call_with_retries
 
-__all__ = ["Engine", "NullProgress", "Progress", "RetryPolicy"]
+__all__ = ["Engine", "Progress", "RetryPolicy"]
 
 T = TypeVar("T")
 
@@ -58,8 +58,6 @@ class Progress:
     def done(self) -> None: ...
 
 
-NullProgress = Progress
-
 
 @dataclass
 class Engine:
@@ -70,7 +68,7 @@ class Engine:
     rate: float = 0.0  # float-ok: requests per second, 0 = unlimited
     fee_option: str = "deduct"
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    progress: Progress = field(default_factory=NullProgress)
+    progress: Progress = field(default_factory=Progress)
     sleep: Callable[[float], None] = time.sleep  # float-ok
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     breaker: CircuitBreaker = field(default_factory=CircuitBreaker)

@@ -3,6 +3,7 @@ bech32m (BIP-173, BIP-350), CRC16-XMODEM (TON), Keccak-256 (EIP-55)."""
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 
 from Crypto.Hash import keccak
@@ -148,13 +149,9 @@ def on_secp256k1(x: bytes) -> bool:
 
 
 def crc16_xmodem(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
+    """CRC-16/XMODEM (poly 0x1021, init 0), as TON addresses carry it: the standard
+    library's ``binascii.crc_hqx`` with a zero start value."""
+    return binascii.crc_hqx(data, 0)
 
 
 def keccak256(data: bytes) -> bytes:
