@@ -23,10 +23,10 @@ import httpx
 
 from batchpay.bulk import bulk, paused_gc
 from batchpay.config import Settings, load_settings
-from batchpay.errors import LedgerError, SheetRejected, UsageError
-from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard, watch
+from batchpay.errors import SheetRejected, UsageError
+from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard
 from batchpay.ingest import read_sheet
-from batchpay.ledger import BatchInfo, Ledger, LedgerRow, batch_lock
+from batchpay.ledger import BatchInfo, Ledger, LedgerRow
 from batchpay.model import Rounding, RowStatus
 from batchpay.money import to_wire, total
 from batchpay.plan import Plan, PlannedPayout, make_plan
@@ -53,6 +53,7 @@ from batchpay.report.model import BatchSummary, summary_from_json, summary_json
 from batchpay.report.render import file_marks, report_files
 from batchpay.send import Engine, Progress
 from batchpay.send.ratelimit import RateLimiter
+from batchpay.session import batch_session, existing_ledger, same_provider
 from batchpay.validate import SheetOptions, validate_sheet
 from batchpay.validate.annotate import write_annotated
 from batchpay.validate.payable import load_payable, unpayable
@@ -226,29 +227,25 @@ def run(
         warnings += simulated_outcomes((i.payout.row, i.payout.amount) for i in plan.items)
     if dry_run:
         return _dry_run(plan, settings, options, warnings, transport)
-    with batch_lock(settings.ledger, batch), Ledger(settings.ledger) as ledger:
-        _same_provider(ledger, batch, provider)
-        provider_obj = open_provider(provider, settings, faults, transport)
-        try:
-            engine = _engine(ledger, provider_obj, batch, settings, progress)
-            # fee quotes may ask the provider: gathered before the claim's transaction
-            quotes = (
-                {}
-                if ledger.plan_digest(batch) == plan.digest
-                else quote_requests(plan.items, engine.quote, settings.fee_option, every=False)
-            )
-            warnings += ledger.claim(
-                plan,
-                _preflight_check(plan, settings, options, quotes),
-                sandbox=provider_obj.is_sandbox,
-                rounding=settings.rounding,
-                fee_option=settings.fee_option,
-            )
-            engine.settle()
-            engine.send_planned()
-            engine.reconcile(trust_clean=True)
-        finally:
-            provider_obj.close()
+    with batch_session(
+        settings, batch, provider=provider, progress=progress, faults=faults, transport=transport
+    ) as (ledger, engine):
+        # fee quotes may ask the provider: gathered before the claim's transaction
+        quotes = (
+            {}
+            if ledger.plan_digest(batch) == plan.digest
+            else quote_requests(plan.items, engine.quote, settings.fee_option, every=False)
+        )
+        warnings += ledger.claim(
+            plan,
+            _preflight_check(plan, settings, options, quotes),
+            sandbox=engine.provider.is_sandbox,
+            rounding=settings.rounding,
+            fee_option=settings.fee_option,
+        )
+        engine.settle()
+        engine.send_planned()
+        engine.reconcile(trust_clean=True)
         result = _finish(ledger, batch, settings, engine)
     result.problems = warnings
     return result
@@ -268,24 +265,21 @@ def status(
     """Resolve unknown rows and refresh every non-final row; optionally wait for final states."""
     settings = settings or load_settings()
     deadline = time.monotonic() + wait
-    with batch_lock(settings.ledger, batch), _existing_ledger(settings) as ledger:
-        info = ledger.require_batch(batch)
-        provider_obj = open_provider(info.provider, settings, faults, transport)
-        try:
-            engine = _engine(ledger, provider_obj, batch, settings, progress)
-            while True:
-                engine.settle(send=False)  # only run and retry may create a payout
-                engine.refresh()
-                open_rows = ledger.rows(
-                    batch,
-                    [RowStatus.PENDING, RowStatus.PROCESSING, RowStatus.UNKNOWN, RowStatus.SENDING],
-                )
-                if not open_rows or time.monotonic() >= deadline:
-                    break
-                sleep(min(5.0, max(0.0, deadline - time.monotonic())))
-            engine.reconcile()
-        finally:
-            provider_obj.close()
+    with batch_session(settings, batch, progress=progress, faults=faults, transport=transport) as (
+        ledger,
+        engine,
+    ):
+        while True:
+            engine.settle(send=False)  # only run and retry may create a payout
+            engine.refresh()
+            open_rows = ledger.rows(
+                batch,
+                [RowStatus.PENDING, RowStatus.PROCESSING, RowStatus.UNKNOWN, RowStatus.SENDING],
+            )
+            if not open_rows or time.monotonic() >= deadline:
+                break
+            sleep(min(5.0, max(0.0, deadline - time.monotonic())))
+        engine.reconcile()
         return _finish(ledger, batch, settings, engine)
 
 
@@ -300,19 +294,14 @@ def retry(
 ) -> RunResult:
     """Send again, as new attempts with new keys, only the rows that failed for good."""
     settings = settings or load_settings()
-    with batch_lock(settings.ledger, batch), _existing_ledger(settings) as ledger:
-        info = ledger.require_batch(batch)
-        provider_obj = open_provider(info.provider, settings, faults, transport)
-        try:
-            engine = _engine(
-                ledger, provider_obj, batch, settings, progress, fee_option=info.fee_option
-            )
-            engine.settle()
-            _leave_to_other_batches(ledger, batch, engine.retryable())
-            engine.retry_failed()
-            engine.reconcile()
-        finally:
-            provider_obj.close()
+    with batch_session(settings, batch, progress=progress, faults=faults, transport=transport) as (
+        ledger,
+        engine,
+    ):
+        engine.settle()
+        _leave_to_other_batches(ledger, batch, engine.retryable())
+        engine.retry_failed()
+        engine.reconcile()
         return _finish(ledger, batch, settings, engine)
 
 
@@ -330,7 +319,7 @@ def report(
         )
     check_batch_id(batch)
     check_report_dir(settings.report_dir_for(batch))
-    with _existing_ledger(settings) as ledger:
+    with existing_ledger(settings) as ledger:
         info = ledger.require_batch(batch)
         files, _ = report_guard(lambda: _write_reports(ledger, info, settings, formats))
     return files
@@ -345,14 +334,6 @@ def _leave_to_other_batches(ledger: Ledger, batch: str, rows: list[LedgerRow]) -
     recent = ledger.recent_payments(batch, recent_since()) if failed else []
     for row_key, reason in left_to_other_batches(failed, recent):
         ledger.flag_review(batch, row_key, reason, code="paid_elsewhere")
-
-
-def _same_provider(ledger: Ledger, batch: str, provider: str) -> None:
-    known = ledger.batch(batch)
-    if known is not None and known.provider != provider:
-        raise UsageError(
-            f"batch {batch!r} was paid through {known.provider}, not {provider}; use a new batch id"
-        )
 
 
 def _preflight_check(
@@ -380,32 +361,6 @@ def _check_provider(provider: str) -> None:
     from batchpay.providers import check_provider_name
 
     check_provider_name(provider)
-
-
-def _existing_ledger(settings: Settings) -> Ledger:
-    if not settings.ledger.exists():
-        raise LedgerError(f"no ledger at {settings.ledger}; run a batch first (or pass --ledger)")
-    return Ledger(settings.ledger, create=False)
-
-
-def _engine(
-    ledger: Ledger,
-    provider: Provider,
-    batch: str,
-    settings: Settings,
-    progress: Progress | None,
-    fee_option: str | None = None,
-) -> Engine:
-    engine = Engine(
-        ledger=ledger,
-        provider=provider,
-        batch=batch,
-        concurrency=settings.concurrency,
-        rate=settings.rate_limit(provider.name),
-        fee_option=fee_option or settings.fee_option,
-        progress=progress or Progress(),
-    )
-    return watch(engine)  # the guard counts the payouts that left
 
 
 @bulk
@@ -497,7 +452,7 @@ def _dry_run(
     check = _preflight_check(plan, settings, options, quotes)
     if settings.ledger.exists():
         with Ledger(settings.ledger, create=False) as ledger:
-            _same_provider(ledger, plan.batch, plan.provider)
+            same_provider(ledger, plan.batch, plan.provider)
             found = check(ledger.view(plan))
     else:
         found = check(LedgerView(existing={}))

@@ -1,0 +1,75 @@
+"""The one frame around every command that talks to a provider (run, status, retry): hold
+the batch, open its ledger and its provider, build the engine, and close the provider
+whatever happens. The commands differ only in what they do inside it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from batchpay.config import Settings
+from batchpay.errors import LedgerError, UsageError
+from batchpay.guard import watch
+from batchpay.ledger import Ledger, batch_lock
+from batchpay.providers import open_provider
+from batchpay.providers.sandbox import FaultHook
+from batchpay.send import Engine, Progress
+
+
+@contextmanager
+def batch_session(
+    settings: Settings,
+    batch: str,
+    *,
+    provider: str | None = None,
+    progress: Progress | None = None,
+    faults: FaultHook | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Iterator[tuple[Ledger, Engine]]:
+    """Yield (ledger, engine) for ``batch`` under its lock.
+
+    provider: None for a batch the ledger already holds (its provider and fee option come
+    from the ledger; raises LedgerError when there is no ledger or no such batch); a name
+    for ``run``, which may start the batch (raises UsageError if the ledger holds it under
+    another provider). Raises BatchLocked when another process holds the batch."""
+    with batch_lock(settings.ledger, batch):
+        ledger = Ledger(settings.ledger) if provider is not None else existing_ledger(settings)
+        with ledger:
+            fee_option = None
+            if provider is None:
+                info = ledger.require_batch(batch)
+                provider, fee_option = info.provider, info.fee_option
+            else:
+                same_provider(ledger, batch, provider)
+            opened = open_provider(provider, settings, faults, transport)
+            try:
+                engine = Engine(
+                    ledger=ledger,
+                    provider=opened,
+                    batch=batch,
+                    concurrency=settings.concurrency,
+                    rate=settings.rate_limit(opened.name),
+                    fee_option=fee_option or settings.fee_option,
+                    progress=progress or Progress(),
+                )
+                yield ledger, watch(engine)  # the guard counts the payouts that left
+            finally:
+                opened.close()
+
+
+def existing_ledger(settings: Settings) -> Ledger:
+    """The ledger a command that reads a batch needs; raises LedgerError if there is none."""
+    if not settings.ledger.exists():
+        raise LedgerError(f"no ledger at {settings.ledger}; run a batch first (or pass --ledger)")
+    return Ledger(settings.ledger, create=False)
+
+
+def same_provider(ledger: Ledger, batch: str, provider: str) -> None:
+    """A batch is paid through one provider; raises UsageError for another."""
+    known = ledger.batch(batch)
+    if known is not None and known.provider != provider:
+        raise UsageError(
+            f"batch {batch!r} was paid through {known.provider}, not {provider}; use a new batch id"
+        )
