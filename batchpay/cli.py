@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from batchpay import api, guard
 from batchpay.config import PROVIDERS, Settings, load_settings
 from batchpay.errors import BatchpayError, UsageError
 from batchpay.money import AmountError, parse_amount, to_wire
-from batchpay.serving import serve_until_interrupted
 from batchpay.terminal import (
     ATTENTION_LIMIT,
     BatchpayGroup,
@@ -25,10 +23,15 @@ from batchpay.terminal import (
     say,
     table,
 )
-from batchpay.validate.options import SheetOptions
-from batchpay.validate.presets import PRESETS, read_column_map
+
+if TYPE_CHECKING:
+    from batchpay.api import RunResult
+    from batchpay.validate.options import SheetOptions
 
 PROVIDER = click.Choice(PROVIDERS)
+# batchpay.validate.presets.PRESETS, repeated here: importing the sheet stages (pandas,
+# pandera) only to print --help would cost a second (tests/test_startup.py keeps them equal)
+PRESETS = ("safe", "coinspaid", "inqud")
 
 
 def _sheet_flags(f: Any) -> Any:
@@ -73,6 +76,9 @@ def _sheet_options(
     expect_totals: tuple[tuple[str, str], ...],
     expect_rows: int | None,
 ) -> SheetOptions:
+    from batchpay.validate.options import SheetOptions
+    from batchpay.validate.presets import read_column_map
+
     totals = {}
     for amount, currency in expect_totals:
         try:
@@ -132,6 +138,8 @@ def validate(
 
     If the sheet has problems, a copy with each one marked on its cell is written as XLSX."""
     target = None if no_annotated else annotated or Path(f"{sheet.stem}.checked.xlsx")
+    from batchpay import api
+
     try:
         result = api.validate(
             sheet,
@@ -192,6 +200,8 @@ def run(
     **sheet_flags: Any,
 ) -> None:
     """Validate, plan and pay a sheet; re-running resumes without paying twice."""
+    from batchpay import api
+
     try:
         settings = _settings(
             ledger=ledger, report_dir=report_dir, concurrency=concurrency, fee_option=fee_option
@@ -222,6 +232,8 @@ def run(
 @_ledger_options
 def status(batch: str, wait: float, ledger: Path | None, as_json: bool) -> None:  # float-ok
     """Ask the provider about every row that is not final and update the ledger."""
+    from batchpay import api
+
     try:
         result = api.status(
             batch, settings=_settings(ledger=ledger), wait=wait, progress=TerminalProgress()
@@ -236,6 +248,8 @@ def status(batch: str, wait: float, ledger: Path | None, as_json: bool) -> None:
 @_ledger_options
 def retry(batch: str, ledger: Path | None, as_json: bool) -> None:
     """Send again, with new keys, only the rows whose last attempt failed for good."""
+    from batchpay import api
+
     try:
         result = api.retry(batch, settings=_settings(ledger=ledger), progress=TerminalProgress())
     except BatchpayError as exc:
@@ -250,6 +264,8 @@ def retry(batch: str, ledger: Path | None, as_json: bool) -> None:
 @click.option("--ledger", type=click.Path(path_type=Path))
 def report(batch: str, formats: str, report_dir: Path | None, ledger: Path | None) -> None:
     """Write the reconciliation files for a batch from the ledger."""
+    from batchpay import api
+
     try:
         wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
         files = api.report(
@@ -267,6 +283,7 @@ def sandbox(port: int) -> None:
     """Serve the local emulation of all four providers on 127.0.0.1 (Ctrl-C stops it)."""
     from batchpay.emulator import Emulator
     from batchpay.emulator.server import EmulatorServer
+    from batchpay.serving import serve_until_interrupted
 
     emulator = Emulator()
     try:
@@ -301,6 +318,7 @@ def webhooks() -> None:
 @click.option("--ledger", type=click.Path(path_type=Path))
 def webhooks_serve(port: int, host: str, ledger: Path | None) -> None:
     """Serve POST /webhooks/<provider> until Ctrl-C."""
+    from batchpay.serving import serve_until_interrupted
     from batchpay.webhooks import Receiver
     from batchpay.webhooks.server import WebhookServer
 
@@ -317,7 +335,7 @@ def webhooks_serve(port: int, host: str, ledger: Path | None) -> None:
     serve_until_interrupted(server)
 
 
-def _show(result: api.RunResult, as_json: bool, command: str) -> NoReturn:
+def _show(result: RunResult, as_json: bool, command: str) -> NoReturn:
     if as_json:
         _emit_json(result.to_json())
         sys.exit(result.exit_code)
@@ -333,7 +351,7 @@ def _show(result: api.RunResult, as_json: bool, command: str) -> NoReturn:
     sys.exit(result.exit_code)
 
 
-def _show_summary(result: api.RunResult, command: str) -> None:
+def _show_summary(result: RunResult, command: str) -> None:
     summary = result.summary
     assert summary is not None
     counts = ", ".join(f"{k} {v}" for k, v in summary.counts.items() if v)
@@ -360,7 +378,9 @@ def _why_nothing(command: str, counts: dict[str, int]) -> str:
     return f"every row was already sent by an earlier run of this batch ({now})"
 
 
-def _show_attention(result: api.RunResult) -> None:
+def _show_attention(result: RunResult) -> None:
+    from batchpay import guard
+
     rows, total = guard.attention(result.ledger_path, result.batch, ATTENTION_LIMIT)
     if not rows:
         return
@@ -375,7 +395,7 @@ def _show_attention(result: api.RunResult) -> None:
         say(f"and {total - len(rows)} more; see the report")
 
 
-def _show_plan(result: api.RunResult) -> None:
+def _show_plan(result: RunResult) -> None:
     data = result.to_json()
     columns = ("row", "reference", "amount", "currency", "network", "address", "fee")
     out.print(

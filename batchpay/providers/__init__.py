@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from batchpay.config import PROVIDERS, Settings
 from batchpay.errors import UsageError
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider, Quote
 from batchpay.providers.sandbox import FaultHook, SandboxBank, SandboxProvider
 from batchpay.resources import load_schema_file
+
+if TYPE_CHECKING:
+    import httpx  # the HTTP adapters import it; the sandbox and start-up do not need it
 
 __all__ = [
     "Answer",
