@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from batchpay.validate.options import SheetOptions
 
 PROVIDER = click.Choice(PROVIDERS)
+LEDGER_HELP = "The ledger file (default: batchpay-ledger.sqlite here, or BATCHPAY_LEDGER)."
+REPORT_DIR_HELP = "Folder for the report files (default: reports/BATCH/ here)."
 # batchpay.validate.presets.PRESETS, repeated here: importing the sheet stages (pandas,
 # pandera) only to print --help would cost a second (tests/test_startup.py keeps them equal)
 PRESETS = ("safe", "coinspaid", "inqud")
@@ -95,6 +97,11 @@ def _sheet_options(
     )
 
 
+def _examples(*lines: str) -> str:
+    """A command's epilog: its examples, kept as written (click's \\b: no rewrapping)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def _settings(**flags: Any) -> Settings:
     return load_settings({k: v for k, v in flags.items() if v is not None})
 
@@ -107,13 +114,27 @@ def _fail(exc: BatchpayError, as_json: bool) -> NoReturn:
     fail(exc, as_json, _emit_json)
 
 
-@click.group(cls=BatchpayGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=BatchpayGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_examples(
+        "batchpay validate payroll.xlsx --provider oxapay",
+        "batchpay run payroll.xlsx --provider oxapay --batch payroll-2026-11 --dry-run",
+        "batchpay run payroll.xlsx --provider oxapay --batch payroll-2026-11",
+        "batchpay status --batch payroll-2026-11",
+    ),
+)
 @click.version_option(package_name="batchpay")
 def main() -> None:
     """Pay a payroll sheet through a payout provider exactly once, and reconcile it."""
 
 
-@main.command()
+@main.command(
+    epilog=_examples(
+        "batchpay validate payroll.xlsx --provider oxapay",
+        "batchpay validate payroll.csv --locale de_DE --expect-total 9850.62 USDT --expect-rows 10",
+    )
+)
 @click.argument("sheet", type=click.Path(path_type=Path))
 @click.option("--provider", type=PROVIDER, help="Check the columns this provider needs.")
 @click.option("--sheet", "sheet_name", help="XLSX: the worksheet to read (default: the first).")
@@ -170,19 +191,37 @@ def validate(
 
 
 def _ledger_options(f: Any) -> Any:
-    f = click.option("--ledger", type=click.Path(path_type=Path), help="Ledger file.")(f)
+    f = click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_HELP)(f)
     f = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(f)
     return f
 
 
-@main.command()
+@main.command(
+    epilog=_examples(
+        "batchpay run payroll.xlsx --provider sandbox --batch payroll-2026-11 --dry-run",
+        "batchpay run payroll.xlsx --provider oxapay --batch payroll-2026-11 --json",
+    )
+)
 @click.argument("sheet", type=click.Path(path_type=Path))
-@click.option("--provider", type=PROVIDER, required=True)
+@click.option(
+    "--provider",
+    type=PROVIDER,
+    required=True,
+    help="Who sends the payouts; sandbox moves no money.",
+)
 @click.option("--batch", required=True, help="Names the payout run, e.g. payroll-2026-11.")
 @click.option("--dry-run", is_flag=True, help="Validate and plan; send and write nothing.")
-@click.option("--report-dir", type=click.Path(path_type=Path))
-@click.option("--concurrency", type=click.IntRange(1, 64))
-@click.option("--fee-option", type=click.Choice(["deduct", "add"]))
+@click.option("--report-dir", type=click.Path(path_type=Path), help=REPORT_DIR_HELP)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    help="Payout requests in flight at once (default 4).",
+)
+@click.option(
+    "--fee-option",
+    type=click.Choice(["deduct", "add"]),
+    help="2328io: deduct takes the fee from the amount, add charges it on top (default deduct).",
+)
 @click.option("--sheet", "sheet_name", help="XLSX: the worksheet to read.")
 @_ledger_options
 @_sheet_flags
@@ -221,8 +260,13 @@ def run(
     _show(result, as_json, "run")
 
 
-@main.command()
-@click.option("--batch", required=True)
+@main.command(
+    epilog=_examples(
+        "batchpay status --batch payroll-2026-11",
+        "batchpay status --batch payroll-2026-11 --wait 300 --json",
+    )
+)
+@click.option("--batch", required=True, help="The batch to ask about, as given to run.")
 @click.option(
     "--wait",
     type=click.FloatRange(0),
@@ -243,8 +287,8 @@ def status(batch: str, wait: float, ledger: Path | None, as_json: bool) -> None:
     _show(result, as_json, "status")
 
 
-@main.command()
-@click.option("--batch", required=True)
+@main.command(epilog=_examples("batchpay retry --batch payroll-2026-11"))
+@click.option("--batch", required=True, help="The batch to retry, as given to run.")
 @_ledger_options
 def retry(batch: str, ledger: Path | None, as_json: bool) -> None:
     """Send again, with new keys, only the rows whose last attempt failed for good."""
@@ -257,11 +301,22 @@ def retry(batch: str, ledger: Path | None, as_json: bool) -> None:
     _show(result, as_json, "retry")
 
 
-@main.command()
-@click.option("--batch", required=True)
-@click.option("--format", "formats", default="html,csv,xlsx,journal,attempts", show_default=True)
-@click.option("--report-dir", type=click.Path(path_type=Path))
-@click.option("--ledger", type=click.Path(path_type=Path))
+@main.command(
+    epilog=_examples(
+        "batchpay report --batch payroll-2026-11",
+        "batchpay report --batch payroll-2026-11 --format html,csv --report-dir out",
+    )
+)
+@click.option("--batch", required=True, help="The batch to report on, as given to run.")
+@click.option(
+    "--format",
+    "formats",
+    default="html,csv,xlsx,journal,attempts",
+    show_default=True,
+    help="The files to write, comma-separated.",
+)
+@click.option("--report-dir", type=click.Path(path_type=Path), help=REPORT_DIR_HELP)
+@click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_HELP)
 def report(batch: str, formats: str, report_dir: Path | None, ledger: Path | None) -> None:
     """Write the reconciliation files for a batch from the ledger."""
     from batchpay import api
@@ -277,8 +332,14 @@ def report(batch: str, formats: str, report_dir: Path | None, ledger: Path | Non
         say(str(path))
 
 
-@main.command()
-@click.option("--port", type=click.IntRange(0, 65535), default=8328, show_default=True)
+@main.command(epilog=_examples("batchpay sandbox --port 8328"))
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8328,
+    show_default=True,
+    help="Port on 127.0.0.1 to listen on (0: any free port).",
+)
 def sandbox(port: int) -> None:
     """Serve the local emulation of all four providers on 127.0.0.1 (Ctrl-C stops it)."""
     from batchpay.emulator import Emulator
@@ -302,20 +363,32 @@ def sandbox(port: int) -> None:
     serve_until_interrupted(server)
 
 
-@main.group()
+@main.group(epilog=_examples("batchpay webhooks serve --port 8329 --ledger batchpay-ledger.sqlite"))
 def webhooks() -> None:
     """Receive provider callbacks and apply them to the ledger."""
 
 
-@webhooks.command("serve")
-@click.option("--port", type=click.IntRange(0, 65535), default=8329, show_default=True)
+@webhooks.command(
+    "serve",
+    epilog=_examples(
+        "batchpay webhooks serve",
+        "batchpay webhooks serve --host 0.0.0.0 --port 8329 --ledger /srv/batchpay-ledger.sqlite",
+    ),
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8329,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
 @click.option(
     "--host",
     default="127.0.0.1",
     show_default=True,
     help="Listen address; put a TLS reverse proxy in front for the internet.",
 )
-@click.option("--ledger", type=click.Path(path_type=Path))
+@click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_HELP)
 def webhooks_serve(port: int, host: str, ledger: Path | None) -> None:
     """Serve POST /webhooks/<provider> until Ctrl-C."""
     from batchpay.serving import serve_until_interrupted
