@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from batchpay.validate.options import SheetOptions
 
 PROVIDER = click.Choice(PROVIDERS)
-LEDGER_HELP = "The ledger file (default: batchpay-ledger.sqlite here, or BATCHPAY_LEDGER)."
-REPORT_DIR_HELP = "Folder for the report files (default: reports/BATCH/ here)."
+LEDGER_HELP = "The ledger file (default: batchpay-ledger.sqlite, or as batchpay.toml says)."
+REPORT_DIR_HELP = "Folder for the report files (default: reports/BATCH/)."
 # batchpay.validate.presets.PRESETS, repeated here: importing the sheet stages (pandas,
 # pandera) only to print --help would cost a second (tests/test_startup.py keeps them equal)
 PRESETS = ("safe", "coinspaid", "inqud")
@@ -158,9 +158,9 @@ def validate(
     """Check a sheet without sending anything (exit 1 if it has errors).
 
     If the sheet has problems, a copy with each one marked on its cell is written as XLSX."""
-    target = None if no_annotated else annotated or Path(f"{sheet.stem}.checked.xlsx")
     from batchpay import api
 
+    target = None if no_annotated else annotated or Path(f"{sheet.stem}.checked.xlsx")
     try:
         result = api.validate(
             sheet,
