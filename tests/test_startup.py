@@ -123,6 +123,34 @@ def test_importing_the_cli_or_a_leaf_module_loads_no_stage() -> None:
     assert loaded(set(json.loads(done.stdout)), (*HEAVY, *LATE, "rich.progress")) == []
 
 
+def test_no_module_that_status_retry_or_report_may_load_brings_pandas() -> None:
+    """The kind, not the instance: every module of the stages after the sheet (providers and
+    their HTTP adapters, the engine, the ledger, the report, the plan, the webhooks) and the
+    api itself import without pandas, pandera, numpy or openpyxl."""
+    script = (
+        "import importlib, json, pkgutil, sys\n"
+        "names = ['batchpay.api', 'batchpay.guard', 'batchpay.terminal', 'batchpay.cli']\n"
+        "for pkg in ('providers', 'send', 'ledger', 'report', 'plan', 'webhooks'):\n"
+        "    m = importlib.import_module('batchpay.' + pkg)\n"
+        "    names += [i.name for i in pkgutil.walk_packages(m.__path__, m.__name__ + '.')]\n"
+        "for name in names:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps([names, sorted(sys.modules)]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_env(),
+        timeout=120,
+        check=True,
+    )
+    names, modules = json.loads(done.stdout)
+    assert "batchpay.providers.pay2328" in names and "batchpay.report.xlsx" in names
+    assert loaded(set(modules), HEAVY) == []
+
+
 @pytest.fixture
 def paid_batch(settings: Settings, workdir: Path, write_sheet: Callable[..., Path]) -> Path:
     """A small sandbox batch with one row completed, one failed and one pending, so that
