@@ -17,46 +17,35 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
+# Only what every command needs is imported here. The sheet stages (pandas, pandera), the
+# providers (httpx), the engine and the report writers are imported by the functions that
+# use them, so `status`, `retry` and `report` never load pandas and `--help` loads none.
 from batchpay.bulk import bulk, paused_gc
 from batchpay.config import Settings, load_settings
 from batchpay.errors import SheetRejected, UsageError
 from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard
-from batchpay.ingest import read_sheet
-from batchpay.ledger import BatchInfo, Ledger, LedgerRow
+from batchpay.ledger import BatchInfo, Ledger
 from batchpay.model import Rounding, RowStatus
 from batchpay.money import to_wire, total
-from batchpay.plan import Plan, PlannedPayout, make_plan
-from batchpay.plan.fees import quote_requests
-from batchpay.plan.preflight import (
-    Check,
-    LedgerView,
-    left_to_other_batches,
-    preflight,
-    recent_since,
-    refuse,
-)
 from batchpay.problems import Problem, sort_key
-from batchpay.providers import Provider, Quote, open_provider
-from batchpay.providers.base import PayoutRequest
-from batchpay.providers.sandbox import (
-    FaultHook,
-    SandboxBank,
-    SandboxProvider,
-    simulated_outcomes,
-)
-from batchpay.report import FORMATS, Report, build_report, write_report
-from batchpay.report.model import BatchSummary, summary_from_json, summary_json
-from batchpay.report.render import file_marks, report_files
-from batchpay.send import Engine, Progress
-from batchpay.send.ratelimit import RateLimiter
-from batchpay.session import batch_session, existing_ledger, same_provider
-from batchpay.validate import SheetOptions, validate_sheet
-from batchpay.validate.annotate import write_annotated
-from batchpay.validate.payable import load_payable, unpayable
+from batchpay.report.render import FORMATS
+from batchpay.session import existing_ledger, same_provider
+
+if TYPE_CHECKING:
+    import httpx
+
+    from batchpay.ledger import LedgerRow
+    from batchpay.plan import Plan
+    from batchpay.plan.preflight import Check
+    from batchpay.providers import Provider, Quote
+    from batchpay.providers.base import PayoutRequest
+    from batchpay.providers.sandbox import FaultHook
+    from batchpay.report import Report
+    from batchpay.report.model import BatchSummary
+    from batchpay.send import Engine, Progress
+    from batchpay.validate import SheetOptions
 
 
 @dataclass
@@ -111,6 +100,8 @@ class RunResult:
         100k-row batch that changed nothing needs only the summary."""
         if self.dry_run or self.ledger_path is None:
             return None
+        from batchpay.report import build_report
+
         with Ledger(self.ledger_path, create=False) as ledger:
             return build_report(ledger, self.batch)
 
@@ -157,6 +148,12 @@ def validate(
     annotate: Path | None = None,
 ) -> ValidationResult:
     """Check a sheet; with ``annotate``, also write a copy with every problem marked on its cell."""
+    from batchpay.ingest import read_sheet
+    from batchpay.plan import make_plan
+    from batchpay.validate import validate_sheet
+    from batchpay.validate.annotate import write_annotated
+    from batchpay.validate.payable import load_payable, unpayable
+
     settings = settings or load_settings()
     if provider is not None:
         _check_provider(provider)
@@ -209,6 +206,13 @@ def run(
     options: SheetOptions | None = None,
 ) -> RunResult:
     """Validate, plan and pay a sheet; resume the batch if the ledger already has it."""
+    from batchpay.ingest import read_sheet
+    from batchpay.plan import make_plan
+    from batchpay.plan.fees import quote_requests
+    from batchpay.providers.sandbox import simulated_outcomes
+    from batchpay.session import batch_session
+    from batchpay.validate import validate_sheet
+
     settings = settings or load_settings()
     _check_provider(provider)
     if not batch.strip():
@@ -263,6 +267,8 @@ def status(
     transport: httpx.BaseTransport | None = None,
 ) -> RunResult:
     """Resolve unknown rows and refresh every non-final row; optionally wait for final states."""
+    from batchpay.session import batch_session
+
     settings = settings or load_settings()
     deadline = time.monotonic() + wait
     with batch_session(settings, batch, progress=progress, faults=faults, transport=transport) as (
@@ -293,6 +299,8 @@ def retry(
     transport: httpx.BaseTransport | None = None,
 ) -> RunResult:
     """Send again, as new attempts with new keys, only the rows that failed for good."""
+    from batchpay.session import batch_session
+
     settings = settings or load_settings()
     with batch_session(settings, batch, progress=progress, faults=faults, transport=transport) as (
         ledger,
@@ -330,6 +338,9 @@ def report(
 
 def _leave_to_other_batches(ledger: Ledger, batch: str, rows: list[LedgerRow]) -> None:
     """Rows to retry that another batch has claimed since go to needs_review instead."""
+    from batchpay.plan import PlannedPayout
+    from batchpay.plan.preflight import left_to_other_batches, recent_since
+
     failed = [PlannedPayout(r.row_key, r.as_payout()) for r in rows]
     recent = ledger.recent_payments(batch, recent_since()) if failed else []
     for row_key, reason in left_to_other_batches(failed, recent):
@@ -341,6 +352,9 @@ def _preflight_check(
 ) -> Check:
     """The run's and the dry run's one check before sending (batchpay.plan.preflight),
     against a ledger view: raises SheetRejected on any error, else returns the warnings."""
+    from batchpay.plan.preflight import preflight, refuse
+    from batchpay.validate.payable import load_payable
+
     payable = load_payable(plan.provider, settings.networks.get(plan.provider))
     allowed = options.allow_duplicates
     return lambda view: refuse(
@@ -349,6 +363,8 @@ def _preflight_check(
 
 
 def _sheet_options(settings: Settings, options: SheetOptions | None) -> SheetOptions:
+    from batchpay.validate import SheetOptions
+
     options = options or SheetOptions()
     return dataclasses.replace(
         options,
@@ -367,6 +383,9 @@ def _check_provider(provider: str) -> None:
 def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> RunResult:
     """Summarise the batch and rewrite its report files, unless they already show this
     ledger state (a resume that changed nothing leaves the accountant's files untouched)."""
+    from batchpay.report.model import summary_from_json
+    from batchpay.report.render import file_marks, report_files
+
     info = ledger.require_batch(batch)
     directory = settings.report_dir_for(batch)
     files = report_files(directory)
@@ -394,6 +413,10 @@ def _write_reports(
 ) -> tuple[list[Path], BatchSummary]:
     """Write the report files; when all of them are written, record the ledger state they
     show (with their summary) so a later run that changes nothing can leave them alone."""
+    from batchpay.report import build_report, write_report
+    from batchpay.report.model import summary_json
+    from batchpay.report.render import file_marks
+
     stamp = _report_stamp(ledger, info, settings)  # before reading: never newer than it
     built = build_report(ledger, info.batch_id)
     directory = settings.report_dir_for(info.batch_id)
@@ -435,6 +458,12 @@ def _dry_run(
 ) -> RunResult:
     """Plan, quote and check exactly as the run would, without writing anything: no ledger
     rows, no sandbox state."""
+    from batchpay.plan.fees import quote_requests
+    from batchpay.plan.preflight import LedgerView
+    from batchpay.providers import open_provider
+    from batchpay.providers.sandbox import SandboxBank, SandboxProvider
+    from batchpay.send.ratelimit import RateLimiter
+
     if plan.provider == "sandbox":
         provider: Provider = SandboxProvider(SandboxBank(None))
     else:

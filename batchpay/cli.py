@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from batchpay import api, guard
 from batchpay.config import PROVIDERS, Settings, load_settings
 from batchpay.errors import BatchpayError, UsageError
 from batchpay.money import AmountError, parse_amount, to_wire
-from batchpay.serving import serve_until_interrupted
 from batchpay.terminal import (
     ATTENTION_LIMIT,
     BatchpayGroup,
@@ -25,10 +23,17 @@ from batchpay.terminal import (
     say,
     table,
 )
-from batchpay.validate.options import SheetOptions
-from batchpay.validate.presets import PRESETS, read_column_map
+
+if TYPE_CHECKING:
+    from batchpay.api import RunResult
+    from batchpay.validate.options import SheetOptions
 
 PROVIDER = click.Choice(PROVIDERS)
+LEDGER_HELP = "The ledger file (default: batchpay-ledger.sqlite, or as batchpay.toml says)."
+REPORT_DIR_HELP = "Folder for the report files (default: reports/BATCH/)."
+# batchpay.validate.presets.PRESETS, repeated here: importing the sheet stages (pandas,
+# pandera) only to print --help would cost a second (tests/test_startup.py keeps them equal)
+PRESETS = ("safe", "coinspaid", "inqud")
 
 
 def _sheet_flags(f: Any) -> Any:
@@ -73,6 +78,9 @@ def _sheet_options(
     expect_totals: tuple[tuple[str, str], ...],
     expect_rows: int | None,
 ) -> SheetOptions:
+    from batchpay.validate.options import SheetOptions
+    from batchpay.validate.presets import read_column_map
+
     totals = {}
     for amount, currency in expect_totals:
         try:
@@ -89,6 +97,11 @@ def _sheet_options(
     )
 
 
+def _examples(*lines: str) -> str:
+    """A command's epilog: its examples, kept as written (click's \\b: no rewrapping)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def _settings(**flags: Any) -> Settings:
     return load_settings({k: v for k, v in flags.items() if v is not None})
 
@@ -101,13 +114,27 @@ def _fail(exc: BatchpayError, as_json: bool) -> NoReturn:
     fail(exc, as_json, _emit_json)
 
 
-@click.group(cls=BatchpayGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=BatchpayGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_examples(
+        "batchpay validate payroll.xlsx --provider oxapay",
+        "batchpay run payroll.xlsx --provider oxapay --batch payroll-2026-11 --dry-run",
+        "batchpay run payroll.xlsx --provider oxapay --batch payroll-2026-11",
+        "batchpay status --batch payroll-2026-11",
+    ),
+)
 @click.version_option(package_name="batchpay")
 def main() -> None:
     """Pay a payroll sheet through a payout provider exactly once, and reconcile it."""
 
 
-@main.command()
+@main.command(
+    epilog=_examples(
+        "batchpay validate payroll.xlsx --provider oxapay",
+        "batchpay validate payroll.csv --locale de_DE --expect-total 9850.62 USDT --expect-rows 10",
+    )
+)
 @click.argument("sheet", type=click.Path(path_type=Path))
 @click.option("--provider", type=PROVIDER, help="Check the columns this provider needs.")
 @click.option("--sheet", "sheet_name", help="XLSX: the worksheet to read (default: the first).")
@@ -131,6 +158,8 @@ def validate(
     """Check a sheet without sending anything (exit 1 if it has errors).
 
     If the sheet has problems, a copy with each one marked on its cell is written as XLSX."""
+    from batchpay import api
+
     target = None if no_annotated else annotated or Path(f"{sheet.stem}.checked.xlsx")
     try:
         result = api.validate(
@@ -162,19 +191,37 @@ def validate(
 
 
 def _ledger_options(f: Any) -> Any:
-    f = click.option("--ledger", type=click.Path(path_type=Path), help="Ledger file.")(f)
+    f = click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_HELP)(f)
     f = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(f)
     return f
 
 
-@main.command()
+@main.command(
+    epilog=_examples(
+        "batchpay run payroll.xlsx --provider sandbox --batch payroll-2026-11 --dry-run",
+        "batchpay run payroll.xlsx --provider oxapay --batch payroll-2026-11 --json",
+    )
+)
 @click.argument("sheet", type=click.Path(path_type=Path))
-@click.option("--provider", type=PROVIDER, required=True)
+@click.option(
+    "--provider",
+    type=PROVIDER,
+    required=True,
+    help="Who sends the payouts; sandbox moves no money.",
+)
 @click.option("--batch", required=True, help="Names the payout run, e.g. payroll-2026-11.")
 @click.option("--dry-run", is_flag=True, help="Validate and plan; send and write nothing.")
-@click.option("--report-dir", type=click.Path(path_type=Path))
-@click.option("--concurrency", type=click.IntRange(1, 64))
-@click.option("--fee-option", type=click.Choice(["deduct", "add"]))
+@click.option("--report-dir", type=click.Path(path_type=Path), help=REPORT_DIR_HELP)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    help="Payout requests in flight at once (default 4).",
+)
+@click.option(
+    "--fee-option",
+    type=click.Choice(["deduct", "add"]),
+    help="2328io: deduct takes the fee from the amount, add charges it on top (default deduct).",
+)
 @click.option("--sheet", "sheet_name", help="XLSX: the worksheet to read.")
 @_ledger_options
 @_sheet_flags
@@ -192,6 +239,8 @@ def run(
     **sheet_flags: Any,
 ) -> None:
     """Validate, plan and pay a sheet; re-running resumes without paying twice."""
+    from batchpay import api
+
     try:
         settings = _settings(
             ledger=ledger, report_dir=report_dir, concurrency=concurrency, fee_option=fee_option
@@ -211,8 +260,13 @@ def run(
     _show(result, as_json, "run")
 
 
-@main.command()
-@click.option("--batch", required=True)
+@main.command(
+    epilog=_examples(
+        "batchpay status --batch payroll-2026-11",
+        "batchpay status --batch payroll-2026-11 --wait 300 --json",
+    )
+)
+@click.option("--batch", required=True, help="The batch to ask about, as given to run.")
 @click.option(
     "--wait",
     type=click.FloatRange(0),
@@ -222,6 +276,8 @@ def run(
 @_ledger_options
 def status(batch: str, wait: float, ledger: Path | None, as_json: bool) -> None:  # float-ok
     """Ask the provider about every row that is not final and update the ledger."""
+    from batchpay import api
+
     try:
         result = api.status(
             batch, settings=_settings(ledger=ledger), wait=wait, progress=TerminalProgress()
@@ -231,11 +287,13 @@ def status(batch: str, wait: float, ledger: Path | None, as_json: bool) -> None:
     _show(result, as_json, "status")
 
 
-@main.command()
-@click.option("--batch", required=True)
+@main.command(epilog=_examples("batchpay retry --batch payroll-2026-11"))
+@click.option("--batch", required=True, help="The batch to retry, as given to run.")
 @_ledger_options
 def retry(batch: str, ledger: Path | None, as_json: bool) -> None:
     """Send again, with new keys, only the rows whose last attempt failed for good."""
+    from batchpay import api
+
     try:
         result = api.retry(batch, settings=_settings(ledger=ledger), progress=TerminalProgress())
     except BatchpayError as exc:
@@ -243,13 +301,26 @@ def retry(batch: str, ledger: Path | None, as_json: bool) -> None:
     _show(result, as_json, "retry")
 
 
-@main.command()
-@click.option("--batch", required=True)
-@click.option("--format", "formats", default="html,csv,xlsx,journal,attempts", show_default=True)
-@click.option("--report-dir", type=click.Path(path_type=Path))
-@click.option("--ledger", type=click.Path(path_type=Path))
+@main.command(
+    epilog=_examples(
+        "batchpay report --batch payroll-2026-11",
+        "batchpay report --batch payroll-2026-11 --format html,csv --report-dir out",
+    )
+)
+@click.option("--batch", required=True, help="The batch to report on, as given to run.")
+@click.option(
+    "--format",
+    "formats",
+    default="html,csv,xlsx,journal,attempts",
+    show_default=True,
+    help="The files to write, comma-separated.",
+)
+@click.option("--report-dir", type=click.Path(path_type=Path), help=REPORT_DIR_HELP)
+@click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_HELP)
 def report(batch: str, formats: str, report_dir: Path | None, ledger: Path | None) -> None:
     """Write the reconciliation files for a batch from the ledger."""
+    from batchpay import api
+
     try:
         wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
         files = api.report(
@@ -261,12 +332,19 @@ def report(batch: str, formats: str, report_dir: Path | None, ledger: Path | Non
         say(str(path))
 
 
-@main.command()
-@click.option("--port", type=click.IntRange(0, 65535), default=8328, show_default=True)
+@main.command(epilog=_examples("batchpay sandbox --port 8328"))
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8328,
+    show_default=True,
+    help="Port on 127.0.0.1 to listen on (0: any free port).",
+)
 def sandbox(port: int) -> None:
     """Serve the local emulation of all four providers on 127.0.0.1 (Ctrl-C stops it)."""
     from batchpay.emulator import Emulator
     from batchpay.emulator.server import EmulatorServer
+    from batchpay.serving import serve_until_interrupted
 
     emulator = Emulator()
     try:
@@ -285,22 +363,35 @@ def sandbox(port: int) -> None:
     serve_until_interrupted(server)
 
 
-@main.group()
+@main.group(epilog=_examples("batchpay webhooks serve --port 8329 --ledger batchpay-ledger.sqlite"))
 def webhooks() -> None:
     """Receive provider callbacks and apply them to the ledger."""
 
 
-@webhooks.command("serve")
-@click.option("--port", type=click.IntRange(0, 65535), default=8329, show_default=True)
+@webhooks.command(
+    "serve",
+    epilog=_examples(
+        "batchpay webhooks serve",
+        "batchpay webhooks serve --host 0.0.0.0 --port 8329 --ledger /srv/batchpay-ledger.sqlite",
+    ),
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8329,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
 @click.option(
     "--host",
     default="127.0.0.1",
     show_default=True,
     help="Listen address; put a TLS reverse proxy in front for the internet.",
 )
-@click.option("--ledger", type=click.Path(path_type=Path))
+@click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_HELP)
 def webhooks_serve(port: int, host: str, ledger: Path | None) -> None:
     """Serve POST /webhooks/<provider> until Ctrl-C."""
+    from batchpay.serving import serve_until_interrupted
     from batchpay.webhooks import Receiver
     from batchpay.webhooks.server import WebhookServer
 
@@ -317,7 +408,7 @@ def webhooks_serve(port: int, host: str, ledger: Path | None) -> None:
     serve_until_interrupted(server)
 
 
-def _show(result: api.RunResult, as_json: bool, command: str) -> NoReturn:
+def _show(result: RunResult, as_json: bool, command: str) -> NoReturn:
     if as_json:
         _emit_json(result.to_json())
         sys.exit(result.exit_code)
@@ -333,7 +424,7 @@ def _show(result: api.RunResult, as_json: bool, command: str) -> NoReturn:
     sys.exit(result.exit_code)
 
 
-def _show_summary(result: api.RunResult, command: str) -> None:
+def _show_summary(result: RunResult, command: str) -> None:
     summary = result.summary
     assert summary is not None
     counts = ", ".join(f"{k} {v}" for k, v in summary.counts.items() if v)
@@ -360,7 +451,9 @@ def _why_nothing(command: str, counts: dict[str, int]) -> str:
     return f"every row was already sent by an earlier run of this batch ({now})"
 
 
-def _show_attention(result: api.RunResult) -> None:
+def _show_attention(result: RunResult) -> None:
+    from batchpay import guard
+
     rows, total = guard.attention(result.ledger_path, result.batch, ATTENTION_LIMIT)
     if not rows:
         return
@@ -375,7 +468,7 @@ def _show_attention(result: api.RunResult) -> None:
         say(f"and {total - len(rows)} more; see the report")
 
 
-def _show_plan(result: api.RunResult) -> None:
+def _show_plan(result: RunResult) -> None:
     data = result.to_json()
     columns = ("row", "reference", "amount", "currency", "network", "address", "fee")
     out.print(

@@ -37,7 +37,6 @@ from batchpay.errors import (
     UsageError,
 )
 from batchpay.model import RowStatus
-from batchpay.providers.base import Disposition
 
 if TYPE_CHECKING:
     from batchpay.ledger import LedgerRow
@@ -114,6 +113,8 @@ class _Counted:
         return getattr(self._inner, name)
 
     def create(self, request: PayoutRequest) -> Answer:
+        from batchpay.providers.base import Disposition  # providers load httpx: not at start-up
+
         self.sent.add(request.row_key)  # in flight counts as sent: it may arrive
         answer = self._inner.create(request)
         if answer.disposition is Disposition.NOT_SENT:  # provably never reached the provider

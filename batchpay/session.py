@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import httpx
+from typing import TYPE_CHECKING
 
 from batchpay.config import Settings
 from batchpay.errors import LedgerError, UsageError
-from batchpay.guard import watch
 from batchpay.ledger import Ledger, batch_lock
-from batchpay.providers import open_provider
-from batchpay.providers.sandbox import FaultHook
-from batchpay.send import Engine, Progress
+
+if TYPE_CHECKING:
+    import httpx
+
+    from batchpay.providers.sandbox import FaultHook
+    from batchpay.send import Engine, Progress
 
 
 @contextmanager
@@ -34,6 +35,10 @@ def batch_session(
     from the ledger; raises LedgerError when there is no ledger or no such batch); a name
     for ``run``, which may start the batch (raises UsageError if the ledger holds it under
     another provider). Raises BatchLocked when another process holds the batch."""
+    from batchpay.guard import watch
+    from batchpay.providers import open_provider
+    from batchpay.send import Engine, Progress
+
     with batch_lock(settings.ledger, batch):
         ledger = Ledger(settings.ledger) if provider is not None else existing_ledger(settings)
         with ledger:

@@ -35,7 +35,7 @@ from batchpay.errors import (
     Terminated,
 )
 from batchpay.problems import Problem
-from batchpay.send import Progress
+from batchpay.progress import Progress
 
 
 class _Console(Console):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import resource
 import shutil
 import statistics
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +35,7 @@ class Spec:
     target: str
     judge: Callable[[list[dict[str, float]], float | None], tuple[bool, str]]
     once: bool = False
+    runs: int = 0  # this many runs (each in its own process) instead of --repeat
 
 
 def _memory_judge(runs: list[dict[str, float]], ratio: float | None) -> tuple[bool, str]:
@@ -45,10 +49,12 @@ def _rate_judge(runs: list[dict[str, float]], ratio: float | None) -> tuple[bool
     return abs(achieved - 10) <= 0.5 and limited == 0, f"{achieved:.2f}/s, {limited:.0f}x429"
 
 
-def _under(seconds: float) -> Callable[[list[dict[str, float]], float | None], tuple[bool, str]]:
+def _under(
+    seconds: float, places: int = 1
+) -> Callable[[list[dict[str, float]], float | None], tuple[bool, str]]:
     def judge(runs: list[dict[str, float]], ratio: float | None) -> tuple[bool, str]:
         median = statistics.median(r["seconds"] for r in runs)
-        return median < seconds, f"{median:.1f} s"
+        return median < seconds, f"{median:.{places}f} s"
 
     return judge
 
@@ -111,7 +117,43 @@ SPECS = [
         _ratio_at_most(1.5),
     ),
     Spec("report", "render all report files", "report", None, "resume", "< 10 s", _under(10)),
+    Spec(
+        "startup",
+        "start-up, `batchpay --version` (baseline: `python -c pass`)",
+        "startup",
+        "startup_bare",
+        "startup",
+        "< 0.3 s",
+        _under(0.3, places=3),
+        runs=20,
+    ),
 ]
+
+
+# -- start-up -----------------------------------------------------------------------------
+
+
+def _launch(command: list[str], timed: Timed) -> dict[str, float]:
+    """One fresh process, timed from spawn to exit; its own peak memory, not this one's."""
+
+    def work() -> None:
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+    result = timed(work)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # MiB (Linux: KiB)
+    return result | {"peak_mib": peak}
+
+
+def startup(size: int, timed: Timed) -> dict[str, float]:
+    """`batchpay --version` as a user types it: the installed script beside this Python,
+    or ``python -m batchpay`` from a source tree."""
+    script = Path(sys.executable).with_name("batchpay")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "batchpay"]
+    return _launch([*command, "--version"], timed)
+
+
+def startup_bare(size: int, timed: Timed) -> dict[str, float]:
+    return _launch([sys.executable, "-c", "pass"], timed)
 
 
 # -- ingest and validate ------------------------------------------------------------------

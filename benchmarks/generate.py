@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from batchpay.validate.codecs import b58check_encode
-
 HEADER = ["reference", "name", "amount", "currency", "network", "address", "description"]
 
 
 def rows(count: int, seed: int = 7) -> list[list[str]]:
+    # imported here: the start-up case's process must stay small (a forked child's peak
+    # memory counts the parent's), and batchpay.validate brings pandas
+    from batchpay.validate.codecs import b58check_encode
+
     rng = random.Random(seed)
     result = []
     for i in range(count):

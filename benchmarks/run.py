@@ -19,8 +19,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
 
-FULL = {"csv": 1_000_000, "xlsx": 100_000, "send": 10_000, "rate": 60, "resume": 100_000}
-QUICK = {"csv": 2_000, "xlsx": 500, "send": 200, "rate": 12, "resume": 500}
+FULL = {
+    "csv": 1_000_000,
+    "xlsx": 100_000,
+    "send": 10_000,
+    "rate": 60,
+    "resume": 100_000,
+    "startup": 1,
+}
+QUICK = {"csv": 2_000, "xlsx": 500, "send": 200, "rate": 12, "resume": 500, "startup": 1}
 
 
 # -- one measurement, in a child process ---------------------------------------------------
@@ -81,12 +88,9 @@ def main() -> None:
         if args.only and spec.key not in args.only.split(","):
             continue
         size = sizes[spec.size]
-        runs = [child(spec.name, size) for _ in range(1 if spec.once else args.repeat)]
-        base = (
-            [child(spec.baseline, size) for _ in range(1 if spec.once else args.repeat)]
-            if spec.baseline
-            else []
-        )
+        repeat = 1 if spec.once else spec.runs or args.repeat
+        runs = [child(spec.name, size) for _ in range(repeat)]
+        base = [child(spec.baseline, size) for _ in range(repeat)] if spec.baseline else []
         kept[spec.key] = {"size": size, "runs": runs, "base": base}
         store.parent.mkdir(parents=True, exist_ok=True)
         store.write_text(json.dumps(kept))
@@ -96,7 +100,21 @@ def main() -> None:
         for spec in cases.SPECS
         if spec.key in kept
     ]
-    write_results(results, quick=args.quick)
+    write_results(results, quick=args.quick, earlier=_earlier_rows(quick=args.quick))
+
+
+def _target(quick: bool) -> Path:
+    return HERE / ("RESULTS.quick.md" if quick else "RESULTS.md")
+
+
+def _earlier_rows(quick: bool) -> dict[str, str]:
+    """The table rows already in RESULTS.md, by title: `--only startup` on a checkout whose
+    measured figures (.data, not committed) are gone keeps the other rows as they were."""
+    target = _target(quick)
+    if not target.exists():
+        return {}
+    rows = [line for line in target.read_text().splitlines() if line.startswith("| ")]
+    return {line.split("|")[1].strip(): line for line in rows}
 
 
 def floor_table(quick: bool) -> list[str]:
@@ -119,7 +137,9 @@ def floor_table(quick: bool) -> list[str]:
 
 
 def write_results(
-    results: list[tuple[object, int, list[dict[str, float]], list[dict[str, float]]]], quick: bool
+    results: list[tuple[object, int, list[dict[str, float]], list[dict[str, float]]]],
+    quick: bool,
+    earlier: dict[str, str] | None = None,
 ) -> None:
     lines = [
         "# batchpay benchmarks",
@@ -132,19 +152,23 @@ def write_results(
         "| measurement | size | batchpay | baseline | ratio | target | met | peak MiB |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    from benchmarks import cases
+
+    rows = dict(earlier or {})  # rows not measured now stay as they were, in SPECS order
     for spec, size, runs, base in results:
         ours = [r["seconds"] for r in runs]
         theirs = [r["seconds"] for r in base]
         ratio = statistics.median(ours) / statistics.median(theirs) if theirs else None
         verdict, figure = spec.judge(runs, ratio)  # type: ignore[attr-defined]
-        lines.append(
+        rows[spec.title] = (  # type: ignore[attr-defined]
             f"| {spec.title} | {size:,} | {summary(ours)} | "  # type: ignore[attr-defined]
             f"{summary(theirs) if theirs else '-'} | {figure} | {spec.target} | "  # type: ignore[attr-defined]
             f"{'yes' if verdict else 'NO'} | {max(r['peak_mib'] for r in runs):.0f} |"
         )
+    lines += [rows[spec.title] for spec in cases.SPECS if spec.title in rows]
     lines += ["", *floor_table(quick), ""]
     lines += [(HERE / "NOTES.md").read_text() if (HERE / "NOTES.md").exists() else ""]
-    target = HERE / ("RESULTS.quick.md" if quick else "RESULTS.md")
+    target = _target(quick)
     target.write_text("\n".join(lines).rstrip() + "\n")
     print(target)
 

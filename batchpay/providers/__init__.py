@@ -5,9 +5,7 @@ Which providers exist, and where each one's adapter factory lives, is
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from batchpay import registry
 from batchpay.config import Settings
@@ -15,6 +13,9 @@ from batchpay.errors import UsageError
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider, Quote
 from batchpay.providers.opening import Opening, network_codes
 from batchpay.providers.sandbox import FaultHook, sandbox_state_path
+
+if TYPE_CHECKING:
+    import httpx  # the HTTP adapters import it; the sandbox and start-up do not need it
 
 __all__ = [
     "Answer",

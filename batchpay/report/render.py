@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import markupsafe
 
 from batchpay.bulk import bulk
@@ -85,6 +84,8 @@ def render_csv(report: Report) -> str:
 
 
 def render_html(report: Report, accounts: Mapping[str, str] | None = None) -> str:
+    import jinja2  # only the HTML needs it: imported here, not by every command
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(data_dir("templates")),
         autoescape=True,

@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
-from openpyxl.utils import get_column_letter
-
 Cell = str | int | Decimal | None
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -30,6 +28,16 @@ _FLUSH = 1 << 20
 # Characters XML 1.0 cannot carry at all; a spreadsheet would refuse the file.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 BOLD = 1  # style index of the bold font in the style sheet below
+
+
+def column_letter(number: int) -> str:
+    """Spreadsheet column letters, 1 -> A, 27 -> AA (openpyxl's get_column_letter, which
+    would load openpyxl and numpy into every command that writes a report)."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 @dataclass
@@ -98,7 +106,7 @@ def _write_sheet(stream: IO[bytes], sheet: Sheet) -> None:
     letters: list[str] = []
     for number, values in enumerate(sheet.rows, start=1):
         while len(letters) < len(values):
-            letters.append(get_column_letter(len(letters) + 1))
+            letters.append(column_letter(len(letters) + 1))
         line = _row(number, values, letters, BOLD if number in sheet.bold_rows else 0)
         buffer.append(line)
         size += len(line)
@@ -107,7 +115,7 @@ def _write_sheet(stream: IO[bytes], sheet: Sheet) -> None:
             buffer, size = [], 0
     buffer.append("</sheetData>")
     if sheet.filter_columns:
-        last = f"{get_column_letter(sheet.filter_columns)}{max(sheet.filter_rows, 1)}"
+        last = f"{column_letter(sheet.filter_columns)}{max(sheet.filter_rows, 1)}"
         buffer.append(f'<autoFilter ref="A1:{last}"/>')
     buffer.append("</worksheet>")
     stream.write("".join(buffer).encode("utf-8"))
@@ -168,7 +176,7 @@ def _workbook(sheets: Sequence[Sheet]) -> str:
     )
     names = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n - 1}" hidden="1">'
-        f"{escape(_quoted(s.name))}!$A$1:${get_column_letter(s.filter_columns)}$"
+        f"{escape(_quoted(s.name))}!$A$1:${column_letter(s.filter_columns)}$"
         f"{max(s.filter_rows, 1)}</definedName>"
         for n, s in enumerate(sheets, start=1)
         if s.filter_columns

@@ -24,6 +24,7 @@ from batchpay.bulk import paused_gc
 from batchpay.ledger import Intent, Ledger, LedgerRow, Outcome, Tries
 from batchpay.model import ACCEPTED, FINAL, RowStatus
 from batchpay.plan.keys import attempt_key
+from batchpay.progress import Progress
 from batchpay.providers.base import (
     Answer,
     Disposition,
@@ -47,15 +48,6 @@ NOT_SENT = (
     " command again, or `batchpay retry`, to send it"
 )
 
-
-class Progress:
-    """Where the engine reports progress; the CLI draws it, the library default is silent."""
-
-    def start(self, label: str, total: int) -> None: ...
-
-    def advance(self, n: int = 1) -> None: ...
-
-    def done(self) -> None: ...
 
 
 

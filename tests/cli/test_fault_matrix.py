@@ -8,6 +8,7 @@ provider, after the write-ahead intent: money may have left.
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -155,10 +156,15 @@ class Faults:
             raise exc()
 
         self.hooks.append(interrupt)
+        # the api imports its stages when a command runs: patch the stage itself
         if self.command == "validate":
-            self.monkeypatch.setattr(api, "read_sheet", interrupt)
+            self.monkeypatch.setattr(
+                importlib.import_module("batchpay.ingest"), "read_sheet", interrupt
+            )
         if self.command == "report":
-            self.monkeypatch.setattr(api, "build_report", interrupt)
+            self.monkeypatch.setattr(
+                importlib.import_module("batchpay.report"), "build_report", interrupt
+            )
 
     def sigint(self) -> None:
         self._interrupt(KeyboardInterrupt)
