@@ -121,7 +121,9 @@ def read_xlsx_rows(data: bytes, path: Path, sheet_name: str | None) -> XlsxRead:
     try:
         worksheet = _pick_sheet(workbook, path, sheet_name)
         with workbook._archive.open(worksheet._worksheet_path) as source:
-            read = _read_cells(workbook, source, path)
+            # the strings Excel shares between cells: read by openpyxl into the read-only
+            # worksheet (the workbook's own list is the one it writes, empty here)
+            read = _read_cells(workbook, worksheet._shared_strings, source, path)
         member = worksheet._worksheet_path
         if worksheet.sheet_state != "visible":
             read.hidden_sheet = worksheet.title
@@ -208,12 +210,12 @@ def _hidden_row(attrs: dict[str, str] | None) -> bool:
     return attrs.get("hidden") in ("1", "true") or flat
 
 
-def _read_cells(workbook: Any, source: Any, path: Path) -> XlsxRead:
+def _read_cells(workbook: Any, strings: list[str], source: Any, path: Path) -> XlsxRead:
     from openpyxl.worksheet._reader import WorkSheetParser
 
     parser = WorkSheetParser(
         source,
-        workbook.shared_strings,
+        strings,
         data_only=True,
         epoch=workbook.epoch,
         date_formats=workbook._date_formats,

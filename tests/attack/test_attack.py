@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from batchpay import api
 from batchpay.config import Settings
 from batchpay.errors import SheetRejected
+from batchpay.ingest import read_sheet
 from tests.conftest import HEADER, TRON, FixedClock
 
 
@@ -61,3 +65,65 @@ def test_a_ton_account_in_another_form_repeats_a_payment_of_the_same_batch(
     with pytest.raises(SheetRejected) as caught:
         api.run(again, "sandbox", "nov", settings=settings)
     assert [(p.row, p.code) for p in caught.value.problems] == [(2, "payment.repeated")]
+
+
+_INLINE = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*) t="inlineStr"><is><t>([^<]*)</t></is></c>')
+_SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+_SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+
+
+def _excel_saved(path: Path, rows: list[list[object]], rich: dict[str, str] | None = None) -> Path:
+    """A workbook as Excel saves it: every text in the shared-string table (openpyxl writes
+    inline strings); ``rich`` gives some cells' <si> markup (runs, phonetic guides)."""
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(path)
+    with zipfile.ZipFile(path) as source:
+        parts = {n: source.read(n).decode() for n in source.namelist()}
+    strings: list[str] = []
+
+    def share(found: re.Match[str]) -> str:
+        ref, attrs, text = found.groups()
+        strings.append((rich or {}).get(ref, f"<t>{text}</t>"))
+        return f'<c r="{ref}"{attrs} t="s"><v>{len(strings) - 1}</v></c>'
+
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = _INLINE.sub(share, parts[sheet])
+    items = "".join(f"<si>{s}</si>" for s in strings)
+    parts["xl/sharedStrings.xml"] = (
+        '<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+        f'main" count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>'
+    )
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        "</Types>",
+        f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_SST_TYPE}"/></Types>',
+    )
+    rels = "xl/_rels/workbook.xml.rels"
+    parts[rels] = parts[rels].replace(
+        "</Relationships>",
+        f'<Relationship Id="rIdS" Type="{_SST_REL}" Target="sharedStrings.xml"/></Relationships>',
+    )
+    with zipfile.ZipFile(path, "w") as target:
+        for name, text in parts.items():
+            target.writestr(name, text)
+    return path
+
+
+def test_a_workbook_saved_by_excel_with_shared_strings_is_read(
+    workdir: Path, settings: Settings
+) -> None:
+    header: list[object] = list(HEADER.split(","))
+    rows: list[list[object]] = [
+        header,
+        ["E-1", "Ada", 2500, "USDT", "TRON", TRON[0], None, "pay"],
+        ["E-2", "Alan", 10.5, "USDT", "TRON", TRON[1], None, "pay"],
+    ]
+    rich = {"A3": '<r><t>E-</t></r><r><rPr><b/></rPr><t>7</t></r><rPh sb="0" eb="1"><t>X</t></rPh>'}
+    sheet = _excel_saved(workdir / "excel.xlsx", rows, rich)
+    result = api.validate(sheet, settings=settings)
+    assert result.problems == []
+    assert result.rows == 2
+    assert result.totals["USDT"]["requested"] == "2510.5"
+    loaded = read_sheet(sheet, None)
+    assert loaded.frame.loc[3].tolist()[:2] == ["E-7", "Alan"]
