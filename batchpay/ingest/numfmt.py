@@ -199,3 +199,37 @@ def percent_text(value: Decimal, code: str) -> str | None:
     if number.quantize(Decimal(1).scaleb(-shown.decimals), context=_WIDE) != number:
         return None
     return plain(number.normalize(_WIDE) if number else Decimal(0)) + "%" * shown.percent
+
+
+_PADDING = re.compile(r"_.|\*.")
+
+
+def text_differs(text: str, code: str) -> str | None:
+    """None when ``code`` shows the text cell ``text`` as written; else what it shows. Text
+    takes a format's fourth section (``;;;`` hides it), or a lone section holding ``@``."""
+    sections = _sections(code)
+    if len(sections) >= 4:
+        section = sections[3]
+    else:
+        section = next((s for s in sections if "@" in _LITERAL.sub("", s)), "")
+        if not section:
+            return None  # no text section: Excel shows the text as it is
+    body = _PADDING.sub("", _BRACKET.sub("", section))
+    if body == "@":
+        return None
+    if "@" not in _LITERAL.sub("", body):
+        shown = parse_section(section).text
+        return repr(shown) if shown else "nothing"
+    parts = _LITERAL.split(body)
+    literals = _LITERAL.findall(body)
+    out = "".join(
+        p.replace("@", text) + (_literal_text(lit) if i < len(literals) else "")
+        for i, (p, lit) in enumerate(zip(parts, [*literals, ""], strict=True))
+    )
+    return repr(out)
+
+
+def _literal_text(literal: str) -> str:
+    if literal.startswith(("_", "*")):
+        return ""
+    return literal[1:] if literal.startswith("\\") else literal.strip('"')

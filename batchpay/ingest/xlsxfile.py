@@ -20,7 +20,7 @@ import pandas as pd
 
 from batchpay.errors import SheetUnreadable
 from batchpay.ingest import limits
-from batchpay.ingest.numfmt import differs, excel_number, percent_text, plain
+from batchpay.ingest.numfmt import differs, excel_number, percent_text, plain, text_differs
 
 
 def cell_text(value: Any) -> str:
@@ -185,6 +185,12 @@ class _Cells:
 
     def text(self, cell: dict[str, Any]) -> str:
         value = cell["value"]
+        if isinstance(value, str) and cell["data_type"] in ("s", "str"):
+            code = self._code(cell["style_id"] or 0)
+            shown = text_differs(value, code) if code not in (None, UNKNOWN) else None
+            if shown is not None:  # ;;; hides it, or the format writes text around it
+                self.refused.append((self._ref(cell), shown, repr(value)))
+            return value
         if cell["data_type"] != "n" or isinstance(value, bool):
             return cell_text(value)
         number = excel_number(value)
@@ -195,11 +201,14 @@ class _Cells:
                 percent = percent_text(number, code) if code != UNKNOWN else None
                 if percent is not None:
                     return percent  # exactly what the person sees, as text
-                from openpyxl.utils.cell import get_column_letter
-
-                ref = f"{get_column_letter(cell['column'])}{cell['row']}"
-                self.refused.append((ref, shown, plain(number)))
+                self.refused.append((self._ref(cell), shown, plain(number)))
         return plain(number)
+
+    @staticmethod
+    def _ref(cell: dict[str, Any]) -> str:
+        from openpyxl.utils.cell import get_column_letter
+
+        return f"{get_column_letter(cell['column'])}{cell['row']}"
 
 
 def _hidden_row(attrs: dict[str, str] | None) -> bool:

@@ -127,3 +127,26 @@ def test_a_workbook_saved_by_excel_with_shared_strings_is_read(
     assert result.totals["USDT"]["requested"] == "2510.5"
     loaded = read_sheet(sheet, None)
     assert loaded.frame.loc[3].tolist()[:2] == ["E-7", "Alan"]
+
+
+@pytest.mark.parametrize(
+    ("code", "shown"), [(";;;", "nothing"), ('0;0;0;"ID-"@', "'ID-E-2'"), ('"x"@', "'xE-2'")]
+)
+def test_a_text_cell_whose_format_hides_or_changes_it_is_refused(
+    workdir: Path, settings: Settings, code: str, shown: str
+) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.split(","))
+    sheet.append(["E-1", "Ada", 10, "USDT", "TRON", TRON[0], None, "pay"])
+    sheet.append(["E-2", "Alan", "20", "USDT", "TRON", TRON[1], None, "pay"])
+    sheet["A3"].number_format = code  # the reference the person sees is not the one paid
+    sheet["C3"].number_format = ";;;"  # an amount typed as text, shown as nothing
+    workbook.save(workdir / "hidden.xlsx")
+    result = api.validate(workdir / "hidden.xlsx", settings=settings)
+    found = {(p.row, p.code, p.message.split(" but")[0]) for p in result.problems}
+    assert found == {
+        (3, "cell.shown_differs", f"cell A3 shows {shown}"),
+        (3, "cell.shown_differs", "cell C3 shows nothing"),
+    }
+    assert result.rows == 1
