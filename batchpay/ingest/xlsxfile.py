@@ -211,12 +211,23 @@ class _Cells:
         return f"{get_column_letter(cell['column'])}{cell['row']}"
 
 
-def _hidden_row(attrs: dict[str, str] | None) -> bool:
-    if not attrs:
-        return False
+def _hidden_row(attrs: dict[str, str] | None, hidden_by_default: bool) -> bool:
+    """Hidden, or zero high: by its own height, or by the sheet's default height (the
+    ``zeroHeight`` flag hides every row not given a height of its own)."""
+    attrs = attrs or {}
     height = attrs.get("ht")
-    flat = height is not None and float(height) == 0  # float-ok: a row height in points
+    if height is None:
+        return hidden_by_default or attrs.get("hidden") in ("1", "true")
+    flat = float(height) == 0  # float-ok: a row height in points
     return attrs.get("hidden") in ("1", "true") or flat
+
+
+def _rows_hidden_by_default(parser: Any) -> bool:
+    sheet_format = getattr(parser, "sheet_format", None)
+    if sheet_format is None:
+        return False
+    height = sheet_format.defaultRowHeight
+    return bool(sheet_format.zeroHeight) or (height is not None and float(height) == 0)  # float-ok
 
 
 def _read_cells(workbook: Any, strings: list[str], source: Any, path: Path) -> XlsxRead:
@@ -236,7 +247,9 @@ def _read_cells(workbook: Any, strings: list[str], source: Any, path: Path) -> X
     hidden: list[int] = []
     width = 0
     for number, row in parser.parse():
-        hidden_row = _hidden_row(parser.row_dimensions.pop(str(number), None))
+        hidden_row = _hidden_row(
+            parser.row_dimensions.pop(str(number), None), _rows_hidden_by_default(parser)
+        )
         values: list[str] = []
         for cell in row:
             if cell["value"] is None or cell["value"] == "":

@@ -150,3 +150,20 @@ def test_a_text_cell_whose_format_hides_or_changes_it_is_refused(
         (3, "cell.shown_differs", "cell C3 shows nothing"),
     }
     assert result.rows == 1
+
+
+def test_rows_hidden_by_the_sheets_zero_default_height_are_warned(
+    workdir: Path, settings: Settings
+) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.split(","))
+    sheet.append(["E-1", "Ada", 10, "USDT", "TRON", TRON[0], None, "pay"])
+    sheet.append(["E-2", "Alan", 20, "USDT", "TRON", TRON[1], None, "pay"])
+    sheet.row_dimensions[1].height = 15  # only the header keeps a height of its own
+    sheet.sheet_format.zeroHeight = True  # every other row is zero high: Excel hides it
+    workbook.save(workdir / "zero.xlsx")
+    result = api.validate(workdir / "zero.xlsx", settings=settings)
+    hidden = [p for p in result.problems if p.code == "sheet.hidden_rows"]
+    assert [(p.row, p.severity.value) for p in hidden] == [(2, "warning")]
+    assert "rows 2, 3 are hidden" in hidden[0].message
