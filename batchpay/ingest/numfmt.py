@@ -233,3 +233,31 @@ def _literal_text(literal: str) -> str:
     if literal.startswith(("_", "*")):
         return ""
     return literal[1:] if literal.startswith("\\") else literal.strip('"')
+
+
+def padded_text(value: Decimal, code: str) -> str | None:
+    """``001234`` when ``code`` pads the whole number ``value`` with zeros (``000000``): the
+    digits the person sees, which matter in a memo or a reference ("001234" is not "1234"
+    as a text memo). None for any other format."""
+    if code.strip().lower() in ("general", "@", "") or value < 0:
+        return None
+    if value != value.to_integral_value():
+        return None
+    section = _section_for(code, value)
+    shown = parse_section(section)
+    if (
+        shown.decimals
+        or shown.percent
+        or shown.thousands
+        or shown.grouped
+        or shown.scientific
+        or shown.fraction
+        or shown.own_digits
+        or shown.condition
+        or not shown.shows_value
+    ):
+        return None
+    body = _BRACKET.sub("", _LITERAL.sub("", section))
+    width = body.split(".")[0].count("0")
+    digits = plain(value.quantize(Decimal(1), context=_WIDE))
+    return digits.zfill(width) if width > len(digits) else None

@@ -20,7 +20,14 @@ import pandas as pd
 
 from batchpay.errors import SheetUnreadable
 from batchpay.ingest import limits
-from batchpay.ingest.numfmt import differs, excel_number, percent_text, plain, text_differs
+from batchpay.ingest.numfmt import (
+    differs,
+    excel_number,
+    padded_text,
+    percent_text,
+    plain,
+    text_differs,
+)
 
 
 def cell_text(value: Any) -> str:
@@ -202,6 +209,10 @@ class _Cells:
                 if percent is not None:
                     return percent  # exactly what the person sees, as text
                 self.refused.append((self._ref(cell), shown, plain(number)))
+            elif code != UNKNOWN:
+                padded = padded_text(number, code)
+                if padded is not None:
+                    return padded  # 001234 as shown: a memo or reference keeps its zeros
         return plain(number)
 
     @staticmethod

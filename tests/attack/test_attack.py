@@ -13,6 +13,8 @@ from batchpay import api
 from batchpay.config import Settings
 from batchpay.errors import SheetRejected
 from batchpay.ingest import read_sheet
+from batchpay.ledger import Ledger
+from batchpay.model import RowStatus
 from tests.conftest import HEADER, TRON, FixedClock
 
 
@@ -167,3 +169,23 @@ def test_rows_hidden_by_the_sheets_zero_default_height_are_warned(
     hidden = [p for p in result.problems if p.code == "sheet.hidden_rows"]
     assert [(p.row, p.severity.value) for p in hidden] == [(2, "warning")]
     assert "rows 2, 3 are hidden" in hidden[0].message
+
+
+def test_a_number_shown_with_leading_zeros_is_read_with_them(
+    workdir: Path, settings: Settings
+) -> None:
+    """A TON memo typed as 1234 and shown as 001234 (format 000000) is the memo 001234: an
+    exchange crediting by memo would not find 1234."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.split(","))
+    sheet.append(["E-1", "Ada", 10, "TON", "TON", TON_EQ, 1234, "pay"])
+    sheet["G2"].number_format = "000000"
+    sheet["C2"].number_format = "00"  # an amount shown as 10: the same number
+    workbook.save(workdir / "memo.xlsx")
+    loaded = read_sheet(workdir / "memo.xlsx", None)
+    assert loaded.frame.loc[2].tolist()[2:7:4] == ["10", "001234"]
+    result = api.run(workdir / "memo.xlsx", "sandbox", "nov", settings=settings)
+    assert [p.code for p in result.problems] == []
+    with Ledger(settings.ledger) as ledger:
+        assert [r.memo for r in ledger.rows("nov", [RowStatus.COMPLETED])] == ["001234"]
