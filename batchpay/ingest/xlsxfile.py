@@ -160,6 +160,13 @@ def _pick_sheet(workbook: Any, path: Path, sheet_name: str | None) -> Any:
             f"checking the file never saw it; name the sheet to pay with --sheet "
             f"(visible sheets: {', '.join(repr(s) for s in shown) or 'none'})"
         )
+    opens_on = workbook.active
+    if opens_on is not None and opens_on is not first:
+        raise SheetUnreadable(
+            f"{path}: the workbook opens on sheet {opens_on.title!r}, not on the first sheet "
+            f"{first.title!r}, so the person checking the file may never have seen the "
+            f"first one; name the sheet to pay with --sheet"
+        )
     return first
 
 

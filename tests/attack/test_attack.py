@@ -11,7 +11,7 @@ import pytest
 
 from batchpay import api
 from batchpay.config import Settings
-from batchpay.errors import SheetRejected
+from batchpay.errors import SheetRejected, SheetUnreadable
 from batchpay.ingest import read_sheet
 from batchpay.ledger import Ledger
 from batchpay.model import RowStatus
@@ -189,3 +189,21 @@ def test_a_number_shown_with_leading_zeros_is_read_with_them(
     assert [p.code for p in result.problems] == []
     with Ledger(settings.ledger) as ledger:
         assert [r.memo for r in ledger.rows("nov", [RowStatus.COMPLETED])] == ["001234"]
+
+
+def test_the_first_sheet_is_not_paid_when_the_workbook_opens_on_another(
+    workdir: Path, settings: Settings
+) -> None:
+    workbook = openpyxl.Workbook()
+    draft = workbook.active
+    draft.title = "Draft"
+    final = workbook.create_sheet("Final")
+    for sheet, amount in ((draft, 999), (final, 10)):
+        sheet.append(HEADER.split(","))
+        sheet.append(["E-1", "Ada", amount, "USDT", "TRON", TRON[0], None, "pay"])
+    workbook.active = 1  # saved while the person looked at "Final"
+    workbook.save(workdir / "two.xlsx")
+    with pytest.raises(SheetUnreadable, match="opens on sheet 'Final'.*--sheet"):
+        api.validate(workdir / "two.xlsx", settings=settings)
+    named = api.validate(workdir / "two.xlsx", settings=settings, sheet_name="Final")
+    assert named.totals["USDT"]["requested"] == "10"
