@@ -203,7 +203,7 @@ def test_the_first_sheet_is_not_paid_when_the_workbook_opens_on_another(
         sheet.append(["E-1", "Ada", amount, "USDT", "TRON", TRON[0], None, "pay"])
     workbook.active = 1  # saved while the person looked at "Final"
     workbook.save(workdir / "two.xlsx")
-    with pytest.raises(SheetUnreadable, match="opens on sheet 'Final'.*--sheet"):
+    with pytest.raises(SheetUnreadable, match=r"opens on sheet 'Final'.*--sheet"):
         api.validate(workdir / "two.xlsx", settings=settings)
     named = api.validate(workdir / "two.xlsx", settings=settings, sheet_name="Final")
     assert named.totals["USDT"]["requested"] == "10"
