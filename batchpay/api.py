@@ -25,7 +25,7 @@ from batchpay.bulk import bulk, paused_gc
 from batchpay.config import Settings, load_settings
 from batchpay.errors import LedgerError, SheetRejected, UsageError
 from batchpay.ingest import read_sheet
-from batchpay.ledger import BatchInfo, Ledger, batch_lock
+from batchpay.ledger import BatchInfo, Ledger, LedgerRow, batch_lock
 from batchpay.model import Rounding, RowStatus
 from batchpay.money import to_wire, total
 from batchpay.plan import Plan, PlannedPayout, make_plan
@@ -302,6 +302,9 @@ def retry(
             )
             engine.settle()
             _leave_to_other_batches(ledger, batch)
+            # asked again once the rows are marked sending: a run of another batch that
+            # claimed them in between is seen here, and one that comes later sees them
+            engine.hold = lambda rows: _claimed_elsewhere(ledger, batch, rows)
             engine.retry_failed()
             engine.reconcile()
         finally:
@@ -337,6 +340,11 @@ def _leave_to_other_batches(ledger: Ledger, batch: str) -> None:
     recent = ledger.recent_payments(batch, recent_since()) if failed else []
     for row_key, reason in left_to_other_batches(failed, recent):
         ledger.flag_review(batch, row_key, reason, code="paid_elsewhere")
+
+
+def _claimed_elsewhere(ledger: Ledger, batch: str, rows: list[LedgerRow]) -> dict[str, str]:
+    items = [PlannedPayout(r.row_key, r.as_payout()) for r in rows]
+    return dict(left_to_other_batches(items, ledger.recent_payments(batch, recent_since())))
 
 
 def _same_provider(ledger: Ledger, batch: str, provider: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -207,3 +208,30 @@ def test_the_first_sheet_is_not_paid_when_the_workbook_opens_on_another(
         api.validate(workdir / "two.xlsx", settings=settings)
     named = api.validate(workdir / "two.xlsx", settings=settings, sheet_name="Final")
     assert named.totals["USDT"]["requested"] == "10"
+
+
+def test_a_failed_row_claimed_by_another_batch_during_retry_is_not_paid_twice(
+    workdir: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """retry checks "claimed by another batch" and then marks its rows sending; a run of
+    another batch claiming the row between the two used to pass its check too (the row was
+    still failed), so both paid. The gate: the other batch runs right after retry's check."""
+    line = f"E-1,Ada,10,USDT,TRON,{TRON[0]},,pay"
+    api.run(_csv(workdir / "a.csv", [line]), "sandbox", "nov-a", settings=settings)
+    with sqlite3.connect(settings.ledger) as db:  # the provider rejected it after all
+        db.execute("UPDATE payouts SET status = 'failed' WHERE batch_id = 'nov-a'")
+    other = _csv(workdir / "b.csv", [line])
+    check = api._leave_to_other_batches
+    claimed: list[int] = []
+
+    def check_then_other_batch_runs(ledger: Ledger, batch: str) -> None:
+        check(ledger, batch)
+        claimed.append(api.run(other, "sandbox", "nov-b", settings=settings).requests_sent)
+
+    monkeypatch.setattr(api, "_leave_to_other_batches", check_then_other_batch_runs)
+    retried = api.retry("nov-a", settings=settings)
+    assert claimed == [1]  # the other batch sent its payout
+    assert retried.requests_sent == 0  # and retry sent none
+    with Ledger(settings.ledger) as ledger:
+        [row] = ledger.rows("nov-a", [RowStatus.NEEDS_REVIEW])
+        assert row.error_code == "paid_elsewhere"
