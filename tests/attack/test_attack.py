@@ -235,3 +235,24 @@ def test_a_failed_row_claimed_by_another_batch_during_retry_is_not_paid_twice(
     with Ledger(settings.ledger) as ledger:
         [row] = ledger.rows("nov-a", [RowStatus.NEEDS_REVIEW])
         assert row.error_code == "paid_elsewhere"
+
+
+def test_an_excel_error_in_a_reference_or_memo_is_refused(
+    workdir: Path, settings: Settings
+) -> None:
+    """A VLOOKUP that found nothing leaves #N/A: as a TON memo it would be sent, and the
+    exchange crediting by memo would never find the recipient."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.split(","))
+    sheet.append(["#REF!", "Ada", 10, "USDT", "TRON", TRON[0], None, "pay"])
+    sheet.append(["E-2", "Alan", 20, "TON", "TON", TON_EQ, "#N/A", "pay"])
+    sheet.append(["E-3", "Grace", 30, "TON", "TON", TON_EQ, "m-3", "pay"])
+    assert sheet["G3"].data_type == "e"  # saved as an error cell, as Excel does
+    workbook.save(workdir / "errors.xlsx")
+    result = api.validate(workdir / "errors.xlsx", settings=settings)
+    assert [(p.row, p.code) for p in result.problems] == [
+        (2, "reference.excel_error"),
+        (3, "memo.excel_error"),
+    ]
+    assert result.rows == 1
