@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -16,6 +17,8 @@ from batchpay.errors import SheetRejected, SheetUnreadable
 from batchpay.ingest import read_sheet
 from batchpay.ledger import Ledger
 from batchpay.model import RowStatus
+from batchpay.providers.base import PayoutRequest
+from batchpay.providers.tagged import tag_in, tagged_description
 from tests.conftest import HEADER, TRON, FixedClock
 
 
@@ -256,3 +259,22 @@ def test_an_excel_error_in_a_reference_or_memo_is_refused(
         (3, "memo.excel_error"),
     ]
     assert result.rows == 1
+
+
+def test_a_tag_copied_into_the_description_is_not_read_as_ours() -> None:
+    """A description copied from last month's provider export carries last month's tag;
+    the payout must still be known by its own."""
+    old = "bp-" + "0" * 24
+    request = PayoutRequest(
+        row_key="k",
+        attempt=1,
+        key="bp-" + "a" * 24,
+        reference="E-1",
+        amount=Decimal(10),
+        currency="USDT",
+        description=f"November salary [{old}]",
+    )
+    sent = tagged_description(request, 100)
+    assert sent == f"November salary [{request.key}]"
+    assert tag_in(sent) == request.key
+    assert tag_in(f"salary [{old}] [{request.key}]") == request.key
