@@ -278,3 +278,24 @@ def test_a_tag_copied_into_the_description_is_not_read_as_ours() -> None:
     assert sent == f"November salary [{request.key}]"
     assert tag_in(sent) == request.key
     assert tag_in(f"salary [{old}] [{request.key}]") == request.key
+
+
+def test_the_annotated_copy_holds_the_sheets_text_exactly(
+    workdir: Path, settings: Settings
+) -> None:
+    """The copy is fixed in Excel and uploaded again: a memo "-123" must not come back as
+    "'-123", and "=1+1" must stay text, never a formula."""
+    sheet = _csv(
+        workdir / "s.csv",
+        [
+            f"E-1,=1+1,10,TON,TON,{TON_EQ},-123,@home",
+            f"E-2,Alan,-5,USDT,TRON,{TRON[1]},,pay",  # an error, so the copy is written
+        ],
+    )
+    copy = workdir / "checked.xlsx"
+    api.validate(sheet, settings=settings, annotate=copy)
+    cells = openpyxl.load_workbook(copy).active
+    assert [(c.value, c.data_type) for c in cells[2][1:8:5]] == [("=1+1", "s"), ("-123", "s")]
+    assert cells["H2"].value == "@home"
+    again = read_sheet(copy, None)
+    assert again.frame.loc[2].tolist()[6] == "-123"
