@@ -312,8 +312,20 @@ def _existing_identity(old: Existing) -> Identity:
     return identity(old.currency, old.network, old.address, old.memo, old.amount, old.extra)
 
 
+_NOT_RECIPIENT = frozenset({"purpose_of_payment", "source_of_funds"})  # about the payment
+
+
 def _extra(extra: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(extra.items()))
+    """A fiat recipient as compared: the bank details without spaces or case ("0012 3456"
+    is account 00123456); the purpose and source of funds describe the payment, not who gets
+    it; the name counts only where no ``recipient.`` detail names the account."""
+    details = {k: v for k, v in extra.items() if k not in _NOT_RECIPIENT}
+    if any(k.startswith("recipient.") for k in details):
+        details.pop("recipient_name", None)
+    return tuple(sorted((k, "".join(v.split()).casefold()) for k, v in details.items()))
+
+
+recipient_details = _extra
 
 
 Check = Callable[[LedgerView], list[Problem]]

@@ -17,6 +17,7 @@ from batchpay.errors import SheetRejected, SheetUnreadable
 from batchpay.ingest import read_sheet
 from batchpay.ledger import Ledger
 from batchpay.model import RowStatus
+from batchpay.plan.preflight import identity
 from batchpay.providers.base import PayoutRequest
 from batchpay.providers.tagged import tag_in, tagged_description
 from tests.conftest import HEADER, TRON, FixedClock
@@ -299,3 +300,46 @@ def test_the_annotated_copy_holds_the_sheets_text_exactly(
     assert cells["H2"].value == "@home"
     again = read_sheet(copy, None)
     assert again.frame.loc[2].tolist()[6] == "-123"
+
+
+FIAT = (
+    "reference,amount,currency,country_code,payout_currency,payment_method,recipient_name,"
+    "recipient.account_number,recipient.ifsc,purpose_of_payment"
+)
+
+
+def test_one_bank_account_written_two_ways_is_one_recipient(
+    workdir: Path, settings: Settings
+) -> None:
+    """Spaces and case in bank details, and the purpose of payment, do not make another
+    recipient: three payments of 100 to account 001234567890 are repeats."""
+    sheet = _csv(
+        workdir / "fiat.csv",
+        [
+            "P-1,100.00,USDT,IN,INR,imps,Ada L,001234567890,HDFC0000001,salary",
+            "P-2,100.00,USDT,IN,INR,imps,Ada L,001234567890,HDFC0000001,salary nov",
+            "P-3,100.00,USDT,IN,INR,imps,ADA  L,0012 3456 7890,hdfc0000001,salary",
+            "P-4,100.00,USDT,IN,INR,imps,Alan T,009999999999,HDFC0000001,salary",
+        ],
+        header=FIAT,
+    )
+    result = api.validate(sheet, "pontis", settings=settings)
+    assert [(p.row, p.code) for p in result.problems] == [
+        (2, "payment.repeated"),
+        (3, "payment.repeated"),
+        (4, "payment.repeated"),
+    ]
+    earlier = {
+        "recipient.account_number": "001234567890",
+        "recipient_name": "Ada L",
+        "payment_method": "imps",
+        "purpose_of_payment": "October",
+    }
+    now = {
+        "recipient.account_number": "0012 3456 7890",
+        "recipient_name": "Ada Lovelace",
+        "payment_method": "IMPS",
+    }
+    assert identity("USDT", None, None, None, Decimal(100), earlier) == identity(
+        "USDT", None, None, None, Decimal("100.00"), now
+    )  # what paid_recently and repeated_in_batch compare with the ledger's rows
