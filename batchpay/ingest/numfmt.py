@@ -215,7 +215,7 @@ def text_differs(text: str, code: str) -> str | None:
         if not section:
             return None  # no text section: Excel shows the text as it is
     body = _PADDING.sub("", _BRACKET.sub("", section))
-    if body == "@":
+    if body.strip() == "@" or body.strip().lower() == "general":
         return None
     if "@" not in _LITERAL.sub("", body):
         shown = parse_section(section).text

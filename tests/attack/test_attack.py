@@ -343,3 +343,19 @@ def test_one_bank_account_written_two_ways_is_one_recipient(
     assert identity("USDT", None, None, None, Decimal(100), earlier) == identity(
         "USDT", None, None, None, Decimal("100.00"), now
     )  # what paid_recently and repeated_in_batch compare with the ledger's rows
+
+
+@pytest.mark.parametrize(
+    "code", ["0.00;-0.00;0;General", '_(* #,##0.00_);_(* (#,##0.00);_(* "-"??_);_(@_)', "@"]
+)
+def test_a_text_cell_under_a_format_that_shows_text_as_it_is_is_read(
+    workdir: Path, settings: Settings, code: str
+) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.split(","))
+    sheet.append(["E-1", "Ada", 10, "USDT", "TRON", TRON[0], None, "pay"])
+    sheet["A2"].number_format = code
+    workbook.save(workdir / "shown.xlsx")
+    result = api.validate(workdir / "shown.xlsx", settings=settings)
+    assert result.problems == [] and result.rows == 1
