@@ -9,6 +9,7 @@ from typing import Any
 
 from batchpay.config import Secret
 from batchpay.model import RowStatus
+from batchpay.money import to_wire
 from batchpay.providers.base import (
     Answer,
     Disposition,
@@ -97,8 +98,8 @@ class OxaPayAdapter(TaggedAdapter):
         found, reason = self._history(
             {
                 "currency": request.currency,
-                "from_amount": str(request.amount),
-                "to_amount": str(request.amount),
+                "from_amount": to_wire(request.amount),  # 0.00000010, never 1.0E-7
+                "to_amount": to_wire(request.amount),
             },
             self.span(request.sent),
             self.search_pages,

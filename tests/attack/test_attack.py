@@ -8,16 +8,19 @@ import zipfile
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import openpyxl
 import pytest
 
 from batchpay import api
-from batchpay.config import Settings
+from batchpay.config import Settings, load_settings
+from batchpay.emulator import Emulator
 from batchpay.errors import SheetRejected, SheetUnreadable
 from batchpay.ingest import read_sheet
 from batchpay.ledger import Ledger
 from batchpay.model import RowStatus
 from batchpay.plan.preflight import identity
+from batchpay.providers import open_provider
 from batchpay.providers.base import PayoutRequest
 from batchpay.providers.tagged import tag_in, tagged_description
 from tests.conftest import HEADER, TRON, FixedClock
@@ -41,6 +44,7 @@ def test_an_amount_rounding_to_zero_is_refused_by_validate(
     assert result.rows == 1
 
 
+BTC = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
 TON_EQ = "EQAs9VlT6S776tq3unJcP5Ogsj-ELLunLXuOb1EKcOQi4wJB"
 TON_UQ = "UQAs9VlT6S776tq3unJcP5Ogsj-ELLunLXuOb1EKcOQi41-E"  # the same account, not bounceable
 TON_RAW = "0:2CF55953E92EFBEADAB7BA725C3F93A0B23F842CBBA72D7B8E6F510A70E422E3"
@@ -359,3 +363,24 @@ def test_a_text_cell_under_a_format_that_shows_text_as_it_is_is_read(
     workbook.save(workdir / "shown.xlsx")
     result = api.validate(workdir / "shown.xlsx", settings=settings)
     assert result.problems == [] and result.rows == 1
+
+
+def test_the_oxapay_history_search_writes_the_amount_plainly() -> None:
+    """0.0000001 BTC at 8 decimals is Decimal("1.0E-7"): the history filter must say
+    0.00000010, or a provider reading it another way answers "not found"."""
+    asked: list[httpx.QueryParams] = []
+
+    def history(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.params)
+        meta = {"page": 1, "last_page": 1, "total": 0}
+        return httpx.Response(200, json={"data": {"list": [], "meta": meta}, "status": 200})
+
+    settings = load_settings({}, environ=Emulator().env())
+    provider = open_provider("oxapay", settings, transport=httpx.MockTransport(history))
+    amount = Decimal("0.0000001").quantize(Decimal("1E-8"))
+    request = PayoutRequest("k", 1, "bp-" + "a" * 24, "E-1", amount, "BTC", "BITCOIN", BTC)
+    try:
+        assert provider.lookup(request, None) is None
+    finally:
+        provider.close()
+    assert [(q["from_amount"], q["to_amount"]) for q in asked] == [("0.00000010", "0.00000010")]
