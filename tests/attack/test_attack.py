@@ -384,3 +384,21 @@ def test_the_oxapay_history_search_writes_the_amount_plainly() -> None:
     finally:
         provider.close()
     assert [(q["from_amount"], q["to_amount"]) for q in asked] == [("0.00000010", "0.00000010")]
+
+
+def test_a_memo_with_leading_zeros_is_refused_where_it_is_sent_as_a_number(
+    workdir: Path, settings: Settings
+) -> None:
+    """TheDex's memo is an integer: a TON comment 001234 would arrive as 1234, which the
+    exchange crediting by memo does not know. An XRP tag 007 is the number 7 anyway."""
+    sheet = _csv(
+        workdir / "memo.csv",
+        [
+            f"E-1,Ada,10,TON,TON,{TON_EQ},001234,x",
+            f"E-2,Alan,11,TON,TON,{TON_EQ},1234,x",
+            "E-3,Grace,12,XRP,XRP,rG1QQv2nh2gr7RCZ1P8YYcBUKCCN633jCn,007,x",
+        ],
+    )
+    result = api.validate(sheet, "thedex", settings=settings)
+    assert [(p.row, p.code) for p in result.problems] == [(2, "provider.cannot_pay")]
+    assert "would arrive as 1234" in result.problems[0].message
