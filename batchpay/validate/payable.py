@@ -35,7 +35,6 @@ class Payable:
     currencies: Mapping[str, frozenset[str]] = field(default_factory=dict)  # network -> set
     source_currencies: frozenset[str] | None = None  # fiat providers: what funds a payout
     numeric_memo: bool = False  # the provider's memo field takes digits only
-    memo_networks: frozenset[str] | None = None  # where it sends a memo at all (None: anywhere)
 
     def refusal(
         self, currency: str, network: str | None, memo: str | None = None
@@ -46,12 +45,6 @@ class Payable:
             return "memo", (
                 f"{self.provider} takes a numeric memo or tag only, not {memo!r}; "
                 "pay this row through another provider"
-            )
-        if memo and self.memo_networks is not None and network not in self.memo_networks:
-            return "memo", (
-                f"{self.provider} sends no memo or tag on {network}: {memo!r} would be dropped "
-                "and the recipient might never be credited; pay this row through another "
-                "provider"
             )
         if memo and self.numeric_memo and len(memo) > 1 and memo.startswith("0"):
             return "memo", (
@@ -97,7 +90,6 @@ def load_payable(
         currencies={n: frozenset(c) for n, c in spec.get("currencies", {}).items()},
         source_currencies=None if sources is None else frozenset(sources),
         numeric_memo=spec.get("memo") == "numeric",
-        memo_networks=frozenset(spec["memo_networks"]) if "memo_networks" in spec else None,
     )
 
 
@@ -112,7 +104,7 @@ def unpayable(rows: Iterable[PayoutRow], payable: Payable | None) -> list[Proble
         if pair not in refusals:
             refusals[pair] = payable.refusal(*pair)
         found = refusals[pair]
-        if found is None and row.memo and (payable.numeric_memo or payable.memo_networks):
+        if found is None and row.memo and payable.numeric_memo:
             found = payable.refusal(*pair, row.memo)
         if found is not None:
             column, reason = found

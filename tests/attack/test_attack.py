@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import sqlite3
 import zipfile
@@ -403,22 +402,3 @@ def test_a_memo_with_leading_zeros_is_refused_where_it_is_sent_as_a_number(
     result = api.validate(sheet, "thedex", settings=settings)
     assert [(p.row, p.code) for p in result.problems] == [(2, "provider.cannot_pay")]
     assert "would arrive as 1234" in result.problems[0].message
-
-
-def test_a_memo_the_provider_would_drop_is_refused(workdir: Path, settings: Settings) -> None:
-    """2328.io sends a memo on TON and Solana only. With XRP mapped in batchpay.toml, an XRP
-    row's destination tag used to be dropped from the request without a word."""
-    mapped = dataclasses.replace(settings, networks={"2328io": {"XRP": "XRP"}})
-    sheet = _csv(
-        workdir / "tag.csv",
-        [
-            "E-1,Ada,10,XRP,XRP,rG1QQv2nh2gr7RCZ1P8YYcBUKCCN633jCn,7,x",
-            "E-2,Alan,11,XRP,XRP,rG1QQv2nh2gr7RCZ1P8YYcBUKCCN633jCn,,x",
-            f"E-3,Grace,12,TON,TON,{TON_EQ},m-3,x",
-        ],
-    )
-    result = api.validate(sheet, "2328io", settings=mapped)
-    assert [(p.row, p.code, p.column) for p in result.problems] == [
-        (2, "provider.cannot_pay", "memo")
-    ]
-    assert "would be dropped" in result.problems[0].message
