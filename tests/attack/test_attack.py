@@ -402,3 +402,26 @@ def test_a_memo_with_leading_zeros_is_refused_where_it_is_sent_as_a_number(
     result = api.validate(sheet, "thedex", settings=settings)
     assert [(p.row, p.code) for p in result.problems] == [(2, "provider.cannot_pay")]
     assert "would arrive as 1234" in result.problems[0].message
+
+
+def test_a_memo_is_sent_on_a_network_mapped_in_the_config(workdir: Path) -> None:
+    """2328.io's table sends a memo on TON and Solana; with XRP mapped in batchpay.toml the
+    XRP destination tag used to be dropped from the request without a word."""
+    settings = load_settings({"networks": {"2328io": {"XRP": "XRP"}}}, environ=Emulator().env())
+    provider = open_provider("2328io", settings)
+    try:
+        request = PayoutRequest(
+            "k",
+            1,
+            "key",
+            "E-1",
+            Decimal(10),
+            "XRP",
+            "XRP",
+            "rG1QQv2nh2gr7RCZ1P8YYcBUKCCN633jCn",
+            memo="7",
+        )
+        payload = provider.payload(request)  # type: ignore[attr-defined]
+    finally:
+        provider.close()
+    assert (payload["network"], payload["memo"]) == ("XRP", "7")
