@@ -308,6 +308,9 @@ def retry(
     ):
         engine.settle()
         _leave_to_other_batches(ledger, batch, engine.retryable())
+        # asked again once the rows are marked sending: a run of another batch that
+        # claimed them in between is seen here, and one that comes later sees them
+        engine.hold = lambda rows: _claimed_elsewhere(ledger, batch, rows)
         engine.retry_failed()
         engine.reconcile()
         return _finish(ledger, batch, settings, engine)
@@ -345,6 +348,14 @@ def _leave_to_other_batches(ledger: Ledger, batch: str, rows: list[LedgerRow]) -
     recent = ledger.recent_payments(batch, recent_since()) if failed else []
     for row_key, reason in left_to_other_batches(failed, recent):
         ledger.flag_review(batch, row_key, reason, code="paid_elsewhere")
+
+
+def _claimed_elsewhere(ledger: Ledger, batch: str, rows: list[LedgerRow]) -> dict[str, str]:
+    from batchpay.plan import PlannedPayout
+    from batchpay.plan.preflight import left_to_other_batches, recent_since
+
+    items = [PlannedPayout(r.row_key, r.as_payout()) for r in rows]
+    return dict(left_to_other_batches(items, ledger.recent_payments(batch, recent_since())))
 
 
 def _preflight_check(

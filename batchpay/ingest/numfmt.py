@@ -199,3 +199,65 @@ def percent_text(value: Decimal, code: str) -> str | None:
     if number.quantize(Decimal(1).scaleb(-shown.decimals), context=_WIDE) != number:
         return None
     return plain(number.normalize(_WIDE) if number else Decimal(0)) + "%" * shown.percent
+
+
+_PADDING = re.compile(r"_.|\*.")
+
+
+def text_differs(text: str, code: str) -> str | None:
+    """None when ``code`` shows the text cell ``text`` as written; else what it shows. Text
+    takes a format's fourth section (``;;;`` hides it), or a lone section holding ``@``."""
+    sections = _sections(code)
+    if len(sections) >= 4:
+        section = sections[3]
+    else:
+        section = next((s for s in sections if "@" in _LITERAL.sub("", s)), "")
+        if not section:
+            return None  # no text section: Excel shows the text as it is
+    body = _PADDING.sub("", _BRACKET.sub("", section))
+    if body.strip() == "@" or body.strip().lower() == "general":
+        return None
+    if "@" not in _LITERAL.sub("", body):
+        shown = parse_section(section).text
+        return repr(shown) if shown else "nothing"
+    parts = _LITERAL.split(body)
+    literals = _LITERAL.findall(body)
+    out = "".join(
+        p.replace("@", text) + (_literal_text(lit) if i < len(literals) else "")
+        for i, (p, lit) in enumerate(zip(parts, [*literals, ""], strict=True))
+    )
+    return repr(out)
+
+
+def _literal_text(literal: str) -> str:
+    if literal.startswith(("_", "*")):
+        return ""
+    return literal[1:] if literal.startswith("\\") else literal.strip('"')
+
+
+def padded_text(value: Decimal, code: str) -> str | None:
+    """``001234`` when ``code`` pads the whole number ``value`` with zeros (``000000``): the
+    digits the person sees, which matter in a memo or a reference ("001234" is not "1234"
+    as a text memo). None for any other format."""
+    if code.strip().lower() in ("general", "@", "") or value < 0:
+        return None
+    if value != value.to_integral_value():
+        return None
+    section = _section_for(code, value)
+    shown = parse_section(section)
+    if (
+        shown.decimals
+        or shown.percent
+        or shown.thousands
+        or shown.grouped
+        or shown.scientific
+        or shown.fraction
+        or shown.own_digits
+        or shown.condition
+        or not shown.shows_value
+    ):
+        return None
+    body = _BRACKET.sub("", _LITERAL.sub("", section))
+    width = body.split(".")[0].count("0")
+    digits = plain(value.quantize(Decimal(1), context=_WIDE))
+    return digits.zfill(width) if width > len(digits) else None

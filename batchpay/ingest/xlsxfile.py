@@ -20,7 +20,14 @@ import pandas as pd
 
 from batchpay.errors import SheetUnreadable
 from batchpay.ingest import limits
-from batchpay.ingest.numfmt import differs, excel_number, percent_text, plain
+from batchpay.ingest.numfmt import (
+    differs,
+    excel_number,
+    padded_text,
+    percent_text,
+    plain,
+    text_differs,
+)
 
 
 def cell_text(value: Any) -> str:
@@ -121,7 +128,9 @@ def read_xlsx_rows(data: bytes, path: Path, sheet_name: str | None) -> XlsxRead:
     try:
         worksheet = _pick_sheet(workbook, path, sheet_name)
         with workbook._archive.open(worksheet._worksheet_path) as source:
-            read = _read_cells(workbook, source, path)
+            # the strings Excel shares between cells: read by openpyxl into the read-only
+            # worksheet (the workbook's own list is the one it writes, empty here)
+            read = _read_cells(workbook, worksheet._shared_strings, source, path)
         member = worksheet._worksheet_path
         if worksheet.sheet_state != "visible":
             read.hidden_sheet = worksheet.title
@@ -150,6 +159,13 @@ def _pick_sheet(workbook: Any, path: Path, sheet_name: str | None) -> Any:
             f"{path}: the first sheet {first.title!r} is hidden in Excel, so the person "
             f"checking the file never saw it; name the sheet to pay with --sheet "
             f"(visible sheets: {', '.join(repr(s) for s in shown) or 'none'})"
+        )
+    opens_on = workbook.active
+    if opens_on is not None and opens_on is not first:
+        raise SheetUnreadable(
+            f"{path}: the workbook opens on sheet {opens_on.title!r}, not on the first sheet "
+            f"{first.title!r}, so the person checking the file may never have seen the "
+            f"first one; name the sheet to pay with --sheet"
         )
     return first
 
@@ -183,6 +199,12 @@ class _Cells:
 
     def text(self, cell: dict[str, Any]) -> str:
         value = cell["value"]
+        if isinstance(value, str) and cell["data_type"] in ("s", "str"):
+            code = self._code(cell["style_id"] or 0)
+            shown = text_differs(value, code) if code not in (None, UNKNOWN) else None
+            if shown is not None:  # ;;; hides it, or the format writes text around it
+                self.refused.append((self._ref(cell), shown, repr(value)))
+            return value
         if cell["data_type"] != "n" or isinstance(value, bool):
             return cell_text(value)
         number = excel_number(value)
@@ -193,27 +215,45 @@ class _Cells:
                 percent = percent_text(number, code) if code != UNKNOWN else None
                 if percent is not None:
                     return percent  # exactly what the person sees, as text
-                from openpyxl.utils.cell import get_column_letter
-
-                ref = f"{get_column_letter(cell['column'])}{cell['row']}"
-                self.refused.append((ref, shown, plain(number)))
+                self.refused.append((self._ref(cell), shown, plain(number)))
+            elif code != UNKNOWN:
+                padded = padded_text(number, code)
+                if padded is not None:
+                    return padded  # 001234 as shown: a memo or reference keeps its zeros
         return plain(number)
 
+    @staticmethod
+    def _ref(cell: dict[str, Any]) -> str:
+        from openpyxl.utils.cell import get_column_letter
 
-def _hidden_row(attrs: dict[str, str] | None) -> bool:
-    if not attrs:
-        return False
+        return f"{get_column_letter(cell['column'])}{cell['row']}"
+
+
+def _hidden_row(attrs: dict[str, str] | None, hidden_by_default: bool) -> bool:
+    """Hidden, or zero high: by its own height, or by the sheet's default height (the
+    ``zeroHeight`` flag hides every row not given a height of its own)."""
+    attrs = attrs or {}
     height = attrs.get("ht")
-    flat = height is not None and float(height) == 0  # float-ok: a row height in points
+    if height is None:
+        return hidden_by_default or attrs.get("hidden") in ("1", "true")
+    flat = float(height) == 0  # float-ok: a row height in points
     return attrs.get("hidden") in ("1", "true") or flat
 
 
-def _read_cells(workbook: Any, source: Any, path: Path) -> XlsxRead:
+def _rows_hidden_by_default(parser: Any) -> bool:
+    sheet_format = getattr(parser, "sheet_format", None)
+    if sheet_format is None:
+        return False
+    height = sheet_format.defaultRowHeight
+    return bool(sheet_format.zeroHeight) or (height is not None and float(height) == 0)  # float-ok
+
+
+def _read_cells(workbook: Any, strings: list[str], source: Any, path: Path) -> XlsxRead:
     from openpyxl.worksheet._reader import WorkSheetParser
 
     parser = WorkSheetParser(
         source,
-        workbook.shared_strings,
+        strings,
         data_only=True,
         epoch=workbook.epoch,
         date_formats=workbook._date_formats,
@@ -225,7 +265,9 @@ def _read_cells(workbook: Any, source: Any, path: Path) -> XlsxRead:
     hidden: list[int] = []
     width = 0
     for number, row in parser.parse():
-        hidden_row = _hidden_row(parser.row_dimensions.pop(str(number), None))
+        hidden_row = _hidden_row(
+            parser.row_dimensions.pop(str(number), None), _rows_hidden_by_default(parser)
+        )
         values: list[str] = []
         for cell in row:
             if cell["value"] is None or cell["value"] == "":

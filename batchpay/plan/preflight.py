@@ -12,7 +12,10 @@ the three cannot disagree about what would be refused. Its inputs are plain data
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -86,7 +89,27 @@ def identity(
 ) -> Identity:
     """The same payment: recipient, amount and currency. A fiat row names its recipient in
     its extra columns (bank details) rather than an address."""
-    return (currency, network, address, memo, amount, _extra(extra) if address is None else ())
+    recipient = _ton_account(address) if network == "TON" and address else address
+    return (currency, network, recipient, memo, amount, _extra(extra) if address is None else ())
+
+
+_TON_RAW = re.compile(r"(-?[0-9]+):([0-9a-fA-F]{64})")
+
+
+def _ton_account(address: str) -> str:
+    """A TON account as ``workchain:id``, whatever form or flags it is written with (EQ...,
+    UQ..., raw 0:...): as batchpay.validate.repeats compares it within a sheet. Kept here so
+    the checks that ``retry`` runs load no validation code."""
+    raw = _TON_RAW.fullmatch(address)
+    if raw:
+        return f"{int(raw.group(1))}:{raw.group(2).lower()}"
+    try:
+        data = base64.urlsafe_b64decode(address.replace("+", "-").replace("/", "_"))
+    except (binascii.Error, ValueError):
+        return address
+    if len(data) != 36:
+        return address
+    return f"{-1 if data[1] == 0xFF else data[1]}:{data[2:34].hex()}"
 
 
 def row_identity(p: PayoutRow) -> Identity:
@@ -289,8 +312,20 @@ def _existing_identity(old: Existing) -> Identity:
     return identity(old.currency, old.network, old.address, old.memo, old.amount, old.extra)
 
 
+_NOT_RECIPIENT = frozenset({"purpose_of_payment", "source_of_funds"})  # about the payment
+
+
 def _extra(extra: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(extra.items()))
+    """A fiat recipient as compared: the bank details without spaces or case ("0012 3456"
+    is account 00123456); the purpose and source of funds describe the payment, not who gets
+    it; the name counts only where no ``recipient.`` detail names the account."""
+    details = {k: v for k, v in extra.items() if k not in _NOT_RECIPIENT}
+    if any(k.startswith("recipient.") for k in details):
+        details.pop("recipient_name", None)
+    return tuple(sorted((k, "".join(v.split()).casefold()) for k, v in details.items()))
+
+
+recipient_details = _extra
 
 
 Check = Callable[[LedgerView], list[Problem]]

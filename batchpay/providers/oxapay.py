@@ -9,7 +9,7 @@ from typing import Any
 
 from batchpay.config import Environment, Secret
 from batchpay.model import RowStatus
-from batchpay.money import provider_amount
+from batchpay.money import provider_amount, to_wire
 from batchpay.providers.auth import OxaPayAuth
 from batchpay.providers.base import (
     Answer,
@@ -102,8 +102,8 @@ class OxaPayAdapter(TaggedAdapter):
         found, reason = self._history(
             {
                 "currency": request.currency,
-                "from_amount": str(request.amount),
-                "to_amount": str(request.amount),
+                "from_amount": to_wire(request.amount),  # 0.00000010, never 1.0E-7
+                "to_amount": to_wire(request.amount),
             },
             self.span(request.sent),
             self.search_pages,

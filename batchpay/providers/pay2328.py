@@ -77,7 +77,9 @@ class Pay2328Adapter(HttpAdapter):
             "order_id": request.key,
             "fee_option": request.fee_option,
         }
-        if request.memo and request.network in self._memo_networks:
+        # a memo is never dropped: validation lets one through only where the network takes
+        # one, and a network the user mapped in batchpay.toml (XRP, say) must carry its tag
+        if request.memo:
             data["memo"] = request.memo
         if request.extra.get("from_currency"):
             data["from_currency"] = request.extra["from_currency"]

@@ -68,14 +68,16 @@ TAG = re.compile(r"\[(bp-[0-9a-f]{24})\]")
 
 
 def tag_in(description: str) -> str | None:
-    found = TAG.search(description)
-    return found.group(1) if found else None
+    """Our tag: the last one, as :func:`tagged_description` appends it."""
+    found = TAG.findall(description)
+    return found[-1] if found else None
 
 
 def tagged_description(request: PayoutRequest, limit: int) -> str:
     """The user's description with our tag appended, trimmed so the tag always fits."""
     tag = f"[{request.key}]"
-    text = (request.description or request.reference).strip()
+    # a tag copied into the sheet (from last month's export, say) is not ours: dropped
+    text = TAG.sub("", request.description or request.reference).strip()
     room = limit - len(tag) - 1
     return f"{text[:room]} {tag}" if room > 0 else tag
 

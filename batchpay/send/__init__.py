@@ -66,6 +66,9 @@ class Engine:
     breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
     stopped: str | None = None  # why sending stopped early, for the user
     requests: int = 0  # create requests that left (for tests and benchmarks)
+    # retries only: row key -> why not, for rows another batch has claimed, asked after the
+    # window's intents are committed and before any request leaves (see api.retry)
+    hold: Callable[[list[LedgerRow]], dict[str, str]] | None = None
 
     def __post_init__(self) -> None:
         self._limiter = RateLimiter(self.rate, sleep=self.sleep)
@@ -337,9 +340,28 @@ class Engine:
             for r, q in zip(rows, requests, strict=True)
         ]
         ids = self.ledger.begin(self.batch, intents)  # committed before anything leaves
+        held = self.hold(rows) if new_attempt and self.hold is not None else {}
+        if held:
+            self.ledger.finish(
+                self.batch,
+                [
+                    Outcome(
+                        i,
+                        r.row_key,
+                        RowStatus.NEEDS_REVIEW,
+                        "not_sent",
+                        error_code="paid_elsewhere",
+                        error_message=held[r.row_key],
+                    )
+                    for r, i in zip(rows, ids, strict=True)
+                    if r.row_key in held
+                ],
+            )
+            self.progress.advance(len(held))
         futures: dict[Future[Answer], tuple[LedgerRow, int]] = {
             pool.submit(self._create, q): (r, i)
             for r, q, i in zip(rows, requests, ids, strict=True)
+            if r.row_key not in held
         }
         group: list[Outcome] = []
         for future in as_completed(futures):

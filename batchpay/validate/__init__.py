@@ -306,6 +306,18 @@ def _round(
             )
         )
         return None
+    if not scaled.amount:  # 0.0000001 USDT rounds to nothing: never a payout of zero
+        result.problems.append(
+            Problem(
+                "amount.not_positive",
+                f"{record['amount']} rounds to 0 at the {places} decimals allowed for "
+                f"{record['currency']}; the amount must be greater than zero",
+                row=number,
+                column="amount",
+                value=record["amount"],
+            )
+        )
+        return None
     if scaled.delta:
         result.roundings.append(
             Rounding(

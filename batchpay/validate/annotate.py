@@ -5,6 +5,7 @@ sheet in Excel and uploads it again."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -13,7 +14,6 @@ from openpyxl.styles import Font, PatternFill
 
 from batchpay.ingest import Sheet
 from batchpay.problems import Problem
-from batchpay.report.safe import safe_text
 from batchpay.validate import Validated
 
 ERROR_FILL = PatternFill("solid", fgColor="F8CBAD")
@@ -35,12 +35,12 @@ def write_annotated(sheet: Sheet, result: Validated, path: Path) -> Path:
     ws = wb.active
     ws.title = "Checked"
     for index, header in enumerate(sheet.headers, start=1):
-        cell = ws.cell(row=sheet.header_row, column=index, value=_shown(safe_text(header)))
+        cell = _text(ws, sheet.header_row, index, header)
         cell.font = Font(bold=True)
     for number, values in zip(sheet.frame.index, sheet.frame.itertuples(index=False), strict=True):
         for index, value in enumerate(values, start=1):
             if value != "":
-                ws.cell(row=int(number), column=index, value=_shown(safe_text(str(value))))
+                _text(ws, int(number), index, str(value))
     notes: dict[tuple[int, int], list[Problem]] = {}
     for problem in result.problems:
         where = (problem.row or sheet.header_row, _column_of(problem, sheet, result))
@@ -55,6 +55,16 @@ def write_annotated(sheet: Sheet, result: Validated, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def _text(ws: Any, row: int, column: int, text: str) -> Any:
+    """A text cell holding exactly the sheet's text: typed as a string, so Excel never
+    evaluates it (``=1+1`` stays text) and no quote is added that a re-upload would keep
+    (a memo ``-123`` stays ``-123``)."""
+    cell = ws.cell(row=row, column=column)
+    cell.value = _shown(text)
+    cell.data_type = "s"
+    return cell
 
 
 def _column_of(problem: Problem, sheet: Sheet, result: Validated) -> int:

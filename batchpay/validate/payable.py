@@ -46,6 +46,11 @@ class Payable:
                 f"{self.provider} takes a numeric memo or tag only, not {memo!r}; "
                 "pay this row through another provider"
             )
+        if memo and self.numeric_memo and len(memo) > 1 and memo.startswith("0"):
+            return "memo", (
+                f"{self.provider} sends the memo as a number: {memo!r} would arrive as "
+                f"{int(memo)}; pay this row through another provider"
+            )
         if self.source_currencies is not None and currency not in self.source_currencies:
             return "currency", (
                 f"{self.provider} pays out funded in {_words(self.source_currencies)} only, "

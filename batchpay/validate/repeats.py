@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from batchpay.model import PayoutRow
 from batchpay.money import to_wire, total
+from batchpay.plan.preflight import recipient_details
 from batchpay.problems import Problem, Severity
 from batchpay.validate.addresses import canonical_address
 from batchpay.validate.options import SheetOptions
@@ -30,7 +31,7 @@ def repeated_payments(
             address,
             row.memo,
             row.amount,
-            tuple(sorted(row.extra.items())) if row.address is None else (),
+            recipient_details(row.extra) if row.address is None else (),
         )
         seen = first.setdefault(key, row)
         if seen is not row:

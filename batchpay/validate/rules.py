@@ -55,6 +55,27 @@ def _max_length(column: str, limit: int) -> Rule:
     )
 
 
+# What Excel writes in a cell whose formula failed (a VLOOKUP that found nothing, say).
+EXCEL_ERRORS = frozenset(
+    {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
+)
+
+
+def _no_excel_error(column: str) -> Rule:
+    """A reference or memo reading ``#N/A`` is a formula that failed, not a name for the
+    payment: sent as a memo, the exchange would never credit the recipient."""
+    return Rule(
+        f"{column}.excel_error",
+        column,
+        lambda df: ~df[column].str.upper().isin(EXCEL_ERRORS),
+        lambda row: (
+            f"{column}.excel_error",
+            f"{column} {row[column]!r} is an Excel error (a formula that failed); fix the "
+            "formula or type the value",
+        ),
+    )
+
+
 _PLAIN_POSITIVE = PLAIN_AMOUNT  # digits bounded, so no sum of amounts can be inexact
 _ALL_ZERO = r"\+?[0.]+"
 
@@ -167,6 +188,7 @@ def _rules_common(
 ) -> list[Rule]:
     return [
         _present("reference"),
+        _no_excel_error("reference"),
         _max_length("reference", limits["reference_max_length"]),
         _duplicate_rule(),
         Rule("amount.grammar", "amount", _amount_ok, _explain_amount(number_format)),
@@ -291,6 +313,7 @@ def _rules_crypto(tables: Tables) -> list[Rule]:
                 "here would be dropped and the recipient might never be credited",
             ),
         ),
+        _no_excel_error("memo"),
         Rule(
             "memo.invalid",
             "memo",
