@@ -17,7 +17,7 @@ from batchpay.config import Settings, load_settings
 from batchpay.emulator import Emulator
 from batchpay.errors import SheetRejected, SheetUnreadable
 from batchpay.ingest import read_sheet
-from batchpay.ledger import Ledger
+from batchpay.ledger import Ledger, LedgerRow
 from batchpay.model import RowStatus
 from batchpay.plan.preflight import identity
 from batchpay.providers import open_provider
@@ -232,8 +232,8 @@ def test_a_failed_row_claimed_by_another_batch_during_retry_is_not_paid_twice(
     check = api._leave_to_other_batches
     claimed: list[int] = []
 
-    def check_then_other_batch_runs(ledger: Ledger, batch: str) -> None:
-        check(ledger, batch)
+    def check_then_other_batch_runs(ledger: Ledger, batch: str, rows: list[LedgerRow]) -> None:
+        check(ledger, batch, rows)
         claimed.append(api.run(other, "sandbox", "nov-b", settings=settings).requests_sent)
 
     monkeypatch.setattr(api, "_leave_to_other_batches", check_then_other_batch_runs)
