@@ -233,6 +233,7 @@ def send_bare(size: int, timed: Timed) -> dict[str, float]:
     from batchpay.plan import KeyForm, attempt_key, row_key
     from batchpay.providers import open_provider
     from batchpay.providers.base import PayoutRequest
+    from batchpay.providers.pay2328 import Pay2328Adapter
     from batchpay.providers.wire import dumps
     from batchpay.validate import validate_sheet
 
@@ -240,6 +241,7 @@ def send_bare(size: int, timed: Timed) -> dict[str, float]:
     server.start()
     try:
         adapter = open_provider("2328io", load_settings(environ=server.emulator.env(server.url)))
+        assert isinstance(adapter, Pay2328Adapter)
         rows = validate_sheet(
             read_sheet(csv_sheet(DATA / f"sheet-{size}.csv", size)), "2328io"
         ).rows

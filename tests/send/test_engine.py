@@ -10,7 +10,7 @@ import pytest
 from batchpay.ledger import Intent, Ledger
 from batchpay.model import PayoutRow, RowStatus
 from batchpay.plan import KeyForm, attempt_key, make_plan
-from batchpay.providers.base import Answer, Disposition, PayoutRequest
+from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider
 from batchpay.providers.sandbox import SandboxBank, SandboxProvider
 from batchpay.send import Engine, RetryPolicy
 from tests.conftest import FixedClock
@@ -33,16 +33,16 @@ def _setup(tmp_path: Path, amounts: list[str]) -> Ledger:
     return ledger
 
 
-def _engine(ledger: Ledger, provider: object, **kw: object) -> Engine:
+def _engine(ledger: Ledger, provider: Provider, *, concurrency: int = 4) -> Engine:
     sleeps: list[float] = []
     engine = Engine(
         ledger=ledger,
         provider=provider,
         batch="b",
-        retry=NO_WAIT,  # type: ignore[arg-type]
+        retry=NO_WAIT,
         sleep=sleeps.append,
-        **kw,
-    )  # type: ignore[arg-type]
+        concurrency=concurrency,
+    )
     return engine
 
 
