@@ -53,9 +53,7 @@ def install(step: str, n: int) -> None:
         Ledger.begin = patched_begin  # type: ignore[method-assign]
     elif step == "after_intent":
 
-        def patched_begin_after(
-            self: Ledger, batch_id: str, intents: list[Intent]
-        ) -> list[int]:
+        def patched_begin_after(self: Ledger, batch_id: str, intents: list[Intent]) -> list[int]:
             ids = begin(self, batch_id, intents)
             if creates(intents):
                 die()
