@@ -12,8 +12,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks.generate import csv_sheet, xlsx_sheet
+
+if TYPE_CHECKING:  # the cases import batchpay inside, so each measures its own imports
+    from batchpay.config import Settings
+    from batchpay.emulator import EmuRequest, EmuResponse
+    from batchpay.ledger import Ledger
+    from batchpay.send import Engine
 
 DATA = Path(__file__).resolve().parent / ".data"
 Timed = Callable[[Callable[[], object]], dict[str, float]]
@@ -210,7 +217,7 @@ def xlsx_bare(size: int, timed: Timed) -> dict[str, float]:
 # -- sending ------------------------------------------------------------------------------
 
 
-def _planned_ledger(size: int, provider: str, workdir: Path):  # type: ignore[no-untyped-def]
+def _planned_ledger(size: int, provider: str, workdir: Path) -> Ledger:
     from batchpay.ingest import read_sheet
     from batchpay.ledger import Ledger
     from batchpay.plan import make_plan
@@ -228,9 +235,9 @@ def _planned_ledger(size: int, provider: str, workdir: Path):  # type: ignore[no
     return ledger
 
 
-def _engine_2328io(  # type: ignore[no-untyped-def]
+def _engine_2328io(
     size: int, work_dir: Path, environ: dict[str, str], concurrency: int, rate: float
-):
+) -> Engine:
     """An engine over a planned ledger of ``size`` rows, sending to the 2328.io emulation."""
     from batchpay.config import load_settings
     from batchpay.providers import open_provider
@@ -275,6 +282,7 @@ def send_bare(size: int, timed: Timed) -> dict[str, float]:
     from batchpay.plan import KeyForm, attempt_key, row_key
     from batchpay.providers import open_provider
     from batchpay.providers.base import PayoutRequest
+    from batchpay.providers.pay2328 import Pay2328Adapter
     from batchpay.providers.wire import dumps
     from batchpay.validate import validate_sheet
 
@@ -282,6 +290,7 @@ def send_bare(size: int, timed: Timed) -> dict[str, float]:
     server.start()
     try:
         adapter = open_provider("2328io", load_settings(environ=server.emulator.env(server.url)))
+        assert isinstance(adapter, Pay2328Adapter)
         rows = validate_sheet(
             read_sheet(csv_sheet(DATA / f"sheet-{size}.csv", size)), "2328io"
         ).rows
@@ -325,12 +334,14 @@ def rate(size: int, timed: Timed) -> dict[str, float]:
     import tempfile
 
     from batchpay.emulator import Emulator
+    from batchpay.emulator.pay2328 import Emu2328
     from batchpay.emulator.server import EmulatorServer
 
     work_dir = Path(tempfile.mkdtemp())
     emulator = Emulator()
     emu = emulator["2328io"]
-    emu.rate_limit = 10  # type: ignore[attr-defined]
+    assert isinstance(emu, Emu2328)
+    emu.rate_limit = 10
     server = EmulatorServer(emulator)
     server.start()
     try:
@@ -338,14 +349,14 @@ def rate(size: int, timed: Timed) -> dict[str, float]:
         stamps: list[float] = []
         original = emu.handle
 
-        def recording(request):  # type: ignore[no-untyped-def]
+        def recording(request: EmuRequest) -> EmuResponse:
             stamps.append(emu.clock())
             return original(request)
 
-        emu.handle = recording  # type: ignore[method-assign]
+        emu.handle = recording  # type: ignore[method-assign]  # this instance only
         result = timed(engine.send_planned)
         achieved = (len(stamps) - 1) / (max(stamps) - min(stamps))
-        return result | {"achieved": achieved, "limited": float(emu.limited)}  # type: ignore[attr-defined]
+        return result | {"achieved": achieved, "limited": float(emu.limited)}
     finally:
         server.stop()
         shutil.rmtree(work_dir, ignore_errors=True)
@@ -354,7 +365,7 @@ def rate(size: int, timed: Timed) -> dict[str, float]:
 # -- resume and report --------------------------------------------------------------------
 
 
-def _completed_batch(size: int) -> tuple[Path, object]:
+def _completed_batch(size: int) -> tuple[Path, Settings]:
     """A fully paid sandbox batch of ``size`` rows, built once and kept in .data."""
     from batchpay import api
     from batchpay.config import load_settings
@@ -381,7 +392,7 @@ def resume(size: int, timed: Timed) -> dict[str, float]:
     outcome: dict[str, float] = {}
 
     def work() -> None:
-        result = api.run(sheet, "sandbox", "bench", settings=settings)  # type: ignore[arg-type]
+        result = api.run(sheet, "sandbox", "bench", settings=settings)
         outcome["requests"] = result.requests_sent
         assert result.requests_sent == 0 and result.exit_code == 0
 
@@ -392,11 +403,11 @@ def resume_validate(size: int, timed: Timed) -> dict[str, float]:
     from batchpay import api
 
     sheet, settings = _completed_batch(size)
-    return timed(lambda: api.validate(sheet, "sandbox", settings=settings))  # type: ignore[arg-type]
+    return timed(lambda: api.validate(sheet, "sandbox", settings=settings))
 
 
 def report(size: int, timed: Timed) -> dict[str, float]:
     from batchpay import api
 
     _, settings = _completed_batch(size)
-    return timed(lambda: api.report("bench", settings=settings))  # type: ignore[arg-type]
+    return timed(lambda: api.report("bench", settings=settings))

@@ -18,7 +18,8 @@ import pandas as pd
 
 from batchpay.bulk import paused_gc
 from batchpay.model import PayoutRow
-from benchmarks.cases import DATA, csv_sheet
+from benchmarks.cases import DATA
+from benchmarks.generate import csv_sheet
 
 
 def _per_row(label: str, rows: int, work: Callable[[], object]) -> float:

@@ -15,6 +15,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from benchmarks.cases import Spec, Timed
+
+# one measurement's figures: seconds and peak_mib
+Figures = dict[str, float]
+# a measured spec: the spec, its size, its runs and its baseline's runs
+Measured = tuple["Spec", int, list[Figures], list[Figures]]
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
@@ -44,7 +53,8 @@ def _timed(work: Callable[[], object]) -> dict[str, float]:
 def measure(name: str, size: int) -> dict[str, float]:
     from benchmarks import cases
 
-    return getattr(cases, name)(size, _timed)
+    case: Callable[[int, Timed], Figures] = getattr(cases, name)
+    return case(size, _timed)
 
 
 # -- the parent: repeat, collect, write ------------------------------------------------------
@@ -61,7 +71,8 @@ def child(name: str, size: int) -> dict[str, float]:
     )
     if out.returncode != 0:
         raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    figures: Figures = json.loads(out.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def summary(values: list[float]) -> str:
@@ -95,7 +106,7 @@ def main() -> None:
         store.parent.mkdir(parents=True, exist_ok=True)
         store.write_text(json.dumps(kept))
         print(f"{spec.title}: done", file=sys.stderr)
-    results = [
+    results: list[Measured] = [
         (spec, kept[spec.key]["size"], kept[spec.key]["runs"], kept[spec.key]["base"])
         for spec in cases.SPECS
         if spec.key in kept
@@ -137,9 +148,7 @@ def floor_table(quick: bool) -> list[str]:
 
 
 def write_results(
-    results: list[tuple[object, int, list[dict[str, float]], list[dict[str, float]]]],
-    quick: bool,
-    earlier: dict[str, str] | None = None,
+    results: list[Measured], quick: bool, earlier: dict[str, str] | None = None
 ) -> None:
     lines = [
         "# batchpay benchmarks",
@@ -159,10 +168,10 @@ def write_results(
         ours = [r["seconds"] for r in runs]
         theirs = [r["seconds"] for r in base]
         ratio = statistics.median(ours) / statistics.median(theirs) if theirs else None
-        verdict, figure = spec.judge(runs, ratio)  # type: ignore[attr-defined]
-        rows[spec.title] = (  # type: ignore[attr-defined]
-            f"| {spec.title} | {size:,} | {summary(ours)} | "  # type: ignore[attr-defined]
-            f"{summary(theirs) if theirs else '-'} | {figure} | {spec.target} | "  # type: ignore[attr-defined]
+        verdict, figure = spec.judge(runs, ratio)
+        rows[spec.title] = (
+            f"| {spec.title} | {size:,} | {summary(ours)} | "
+            f"{summary(theirs) if theirs else '-'} | {figure} | {spec.target} | "
             f"{'yes' if verdict else 'NO'} | {max(r['peak_mib'] for r in runs):.0f} |"
         )
     lines += [rows[spec.title] for spec in cases.SPECS if spec.title in rows]

@@ -88,14 +88,15 @@ def test_a_full_report_command_counts_as_current_for_the_next_run(settings: Sett
 def test_a_resume_lists_the_provider_again_only_when_the_batch_changed(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from batchpay.providers.base import Listing, Sent
     from batchpay.providers.sandbox import SandboxProvider
 
     listings: list[int] = []
     original = SandboxProvider.list_payouts
 
-    def counted(self: SandboxProvider, sent: object = None) -> object:
+    def counted(self: SandboxProvider, sent: Sent | None = None) -> Listing | None:
         listings.append(1)
-        return original(self, sent)  # type: ignore[arg-type]
+        return original(self, sent)
 
     monkeypatch.setattr(SandboxProvider, "list_payouts", counted)
     api.run(SAMPLE, "sandbox", "b", settings=settings)

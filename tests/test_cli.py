@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -18,12 +19,13 @@ from tests.conftest import SAMPLES, TRON
 SAMPLE = SAMPLES / "payroll-2026-11.csv"
 
 
-def _cli(*args: str) -> Result:
+def _cli(*args: str | Path) -> Result:
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-def _json(result: Result) -> dict:  # type: ignore[type-arg]
-    return json.loads(result.stdout)
+def _json(result: Result) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
 
 
 def test_validate_sample_and_a_broken_sheet(

@@ -80,6 +80,7 @@ def read_only_ledger(monkeypatch: pytest.MonkeyPatch, ledger: Path) -> None:
         if Path(database).resolve() == ledger.resolve():
             kwargs["uri"] = True
             database = f"file:{ledger.resolve()}?mode=ro"
-        return real(database, *args, **kwargs)
+        connection: sqlite3.Connection = real(database, *args, **kwargs)
+        return connection
 
     monkeypatch.setattr("batchpay.ledger.connection.sqlite3.connect", connect)

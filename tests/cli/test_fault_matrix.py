@@ -9,6 +9,7 @@ provider, after the write-ahead intent: money may have left.
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from batchpay import api, guard
+from batchpay import api
 from batchpay.config import load_settings
 from batchpay.errors import Terminated
 from batchpay.providers.sandbox import SandboxProvider
@@ -124,9 +125,9 @@ class Faults:
         target = self.workdir / "locked"
         target.mkdir()
         target.chmod(0o555)  # root ignores the mode, so the access check is answered for it
-        real = guard.os.access
+        real = os.access  # the module object batchpay.guard asks too
         self.monkeypatch.setattr(
-            guard.os, "access", lambda p, m: False if Path(p) == target else real(p, m)
+            os, "access", lambda p, m: False if Path(p) == target else real(p, m)
         )
         self.monkeypatch.setenv("BATCHPAY_REPORT_DIR", str(target))
 

@@ -10,11 +10,11 @@ from batchpay.errors import BatchLocked, LedgerError
 from batchpay.ledger import Intent, Ledger, Outcome, batch_lock
 from batchpay.ledger.rules import may_move
 from batchpay.model import PayoutRow, RowStatus
-from batchpay.plan import make_plan
+from batchpay.plan import Plan, make_plan
 from tests.conftest import FixedClock
 
 
-def _plan(amounts: list[str]) -> object:
+def _plan(amounts: list[str]) -> Plan:
     rows = [
         PayoutRow(i + 2, f"R{i}", Decimal(a), Decimal(a), Decimal(0), "USDT", "TRON", "TA")
         for i, a in enumerate(amounts)

@@ -8,7 +8,7 @@ from batchpay.model import PayoutRow, RowStatus
 from batchpay.plan import Existing, PlannedPayout, make_plan
 from batchpay.plan.fees import gather_quotes
 from batchpay.plan.preflight import LedgerView, Recent, preflight
-from batchpay.problems import Severity
+from batchpay.problems import Problem, Severity
 from batchpay.providers.base import Quote
 from batchpay.validate.payable import load_payable
 
@@ -30,7 +30,7 @@ def _recent(batch: str, ref: str, status: RowStatus, amount: str = "10") -> Rece
     return Recent(batch, ref, status, Decimal(amount), "USDT", "TRON", ADDRESS, None)
 
 
-def _codes(problems: list) -> list[tuple[int | None, str, str]]:  # type: ignore[type-arg]
+def _codes(problems: list[Problem]) -> list[tuple[int | None, str, str]]:
     return [(p.row, p.code, str(p.severity)) for p in problems]
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from batchpay.config import Secret, load_settings
 from batchpay.emulator import Emulator, Fault
+from batchpay.emulator.pontis import EmuPontis
 from batchpay.errors import ConfigError
 from batchpay.ledger import Ledger
 from batchpay.model import PayoutRow, RowStatus
@@ -24,10 +25,12 @@ from batchpay.plan import KeyForm, attempt_key, make_plan
 from batchpay.providers import CREDENTIALS_HINT, open_provider, pontis_crypto
 from batchpay.providers.base import PayoutRequest
 from batchpay.providers.oxapay import STATUSES as OXA
+from batchpay.providers.oxapay import OxaPayAdapter
 from batchpay.providers.pay2328 import STATUSES as P2328
 from batchpay.providers.pay2328 import Pay2328Adapter
 from batchpay.providers.pontis import STATUSES as PONTIS
 from batchpay.providers.thedex import STATUSES as DEX
+from batchpay.providers.wire import b64url_decode, b64url_encode
 from batchpay.send import Engine, RetryPolicy
 from tests.conftest import TRON, FixedClock
 
@@ -107,7 +110,7 @@ def test_pontis_envelope_round_trip_fixed_vector_and_tamper() -> None:
     assert blob.count(":") == 2 and "=" not in blob
     assert pontis_crypto.decrypt(blob, key) == b'{"a":1}'
     iv, tag, ct = blob.split(":")
-    assert (iv, len(pontis_crypto.b64url_decode(tag))) == ("AAAAAAAAAAAAAAAA", 16)
+    assert (iv, len(b64url_decode(tag))) == ("AAAAAAAAAAAAAAAA", 16)
     with pytest.raises(pontis_crypto.EnvelopeError):
         pontis_crypto.decrypt(f"{iv}:{tag}:{ct[:-2]}AA", key)
     with pytest.raises(pontis_crypto.EnvelopeError):
@@ -115,7 +118,7 @@ def test_pontis_envelope_round_trip_fixed_vector_and_tamper() -> None:
     assert pontis_crypto.signature(b"k", "1700000000", "x") == pontis_crypto.signature(
         b"k", "1700000000", "x"
     )
-    assert pontis_crypto.key_bytes(pontis_crypto.b64url_encode(key)) == key
+    assert pontis_crypto.key_bytes(b64url_encode(key)) == key
 
 
 def test_wrong_credentials_are_refused_by_the_emulation_and_leave_the_row_planned() -> None:
@@ -172,6 +175,7 @@ def test_oxapay_network_codes_are_configurable(tmp_path: Path) -> None:
         load_settings(environ=emulator.env(), cwd=tmp_path),
         transport=emulator.transport(),
     )
+    assert isinstance(adapter, OxaPayAdapter)
     assert adapter.payload(_request())["network"] == "Tron Network"
 
 
@@ -234,10 +238,12 @@ def test_pontis_logs_in_again_when_the_token_expires() -> None:
         "recipient.account_number": "1234567890",
     }
     first = adapter.create(_request(key=attempt_key("a", 1, KeyForm.UUID), extra=extra))
-    emulator["pontis"].expire_tokens()
+    pontis = emulator["pontis"]
+    assert isinstance(pontis, EmuPontis)
+    pontis.expire_tokens()
     second = adapter.create(_request(key=attempt_key("b", 1, KeyForm.UUID), extra=extra))
     assert first.status is second.status is RowStatus.PENDING
-    assert emulator["pontis"].logins == 2
+    assert pontis.logins == 2
 
 
 def test_pontis_sandbox_cents_decide_the_final_status() -> None:

@@ -11,6 +11,7 @@ import pytest
 from batchpay import api
 from batchpay.config import load_settings
 from batchpay.emulator import Emulator, EmuRequest
+from batchpay.emulator.pay2328 import Emu2328
 from batchpay.emulator.server import EmulatorServer
 from tests.conftest import TRON
 
@@ -162,7 +163,9 @@ def test_2328io_emulation_enforces_its_rate_limit_and_batchpay_keeps_it(
         lambda rate, sleep: RateLimiter(rate, clock=virtual.clock, sleep=virtual.sleep),
     )
     emulator = Emulator(clock=virtual.clock)
-    emulator["2328io"].rate_limit = 10  # type: ignore[attr-defined]
+    emu_2328 = emulator["2328io"]
+    assert isinstance(emu_2328, Emu2328)
+    emu_2328.rate_limit = 10
     settings = load_settings(
         {"ledger": tmp_path / "l.sqlite", "report_dir": tmp_path / "r", "concurrency": 1},
         environ=emulator.env(),
@@ -179,9 +182,9 @@ def test_2328io_emulation_enforces_its_rate_limit_and_batchpay_keeps_it(
     requests = len(emulator["2328io"].requests)
     assert requests >= 15
     assert virtual.now - 1_800_000_000.0 >= (requests - 1) / 10  # the limiter spaced them
-    assert emulator["2328io"].limited == 0  # type: ignore[attr-defined]
+    assert emu_2328.limited == 0
     # the control: the same emulation, hit without spacing, refuses the 11th in a second
     virtual.sleep(1.0)
     for _ in range(11):
         emulator.handle(EmuRequest("GET", "/2328io/api/v1/payout/x", {}))
-    assert emulator["2328io"].limited == 1  # type: ignore[attr-defined]
+    assert emu_2328.limited == 1

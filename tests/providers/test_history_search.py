@@ -24,6 +24,7 @@ from batchpay.ledger import Ledger
 from batchpay.model import PayoutRow, RowStatus
 from batchpay.plan import make_plan
 from batchpay.providers import open_provider
+from batchpay.providers.oxapay import OxaPayAdapter
 from batchpay.send import Engine, RetryPolicy
 from tests.conftest import TRON
 
@@ -121,7 +122,8 @@ def test_a_search_past_its_page_cap_is_unknown_and_never_resends(tmp_path: Path)
     ledger = _ledger(tmp_path, "oxapay")
     _oxapay_lookalikes(emulator, LOOKALIKES, int(time.time()))
     engine = _lost_send(ledger, emulator, "oxapay")
-    engine.provider.search_pages = 10  # type: ignore[attr-defined]
+    assert isinstance(engine.provider, OxaPayAdapter)
+    engine.provider.search_pages = 10
     for _ in range(3):
         engine.settle()
         engine.send_planned()

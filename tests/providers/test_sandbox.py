@@ -87,7 +87,7 @@ def test_quotes_follow_the_fee_option() -> None:
     deduct = provider.quote(_request("100"))
     add = provider.quote(_request("100", fee_option="add"))
     assert deduct is not None and add is not None
-    assert (deduct.fee, deduct.receives, deduct.debited) == (1, Decimal(99), Decimal(100))
+    assert (deduct.fee, deduct.receives, deduct.debited) == (Decimal(1), Decimal(99), Decimal(100))
     assert (add.receives, add.debited) == (Decimal(100), Decimal(101))
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from batchpay.providers.transport import Failure, Reply, exchange, parse_retry_after
 
 
-def _client(handler: object) -> httpx.Client:
+def _client(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.Client:
     return httpx.Client(transport=httpx.MockTransport(handler), base_url="https://p.test")
 
 

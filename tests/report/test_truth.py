@@ -8,7 +8,7 @@ import csv
 import datetime as dt
 import io
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import openpyxl
@@ -63,7 +63,7 @@ def test_unsent_rows_are_listed_and_never_called_paid(
     assert "Not completed: Not sent (planned): 5" in lines
 
 
-def _ledger_with(tmp_path: Path, statuses: list[RowStatus]) -> Ledger:
+def _ledger_with(tmp_path: Path, statuses: Sequence[RowStatus]) -> Ledger:
     """One completed row per status given, then moved to that status in the ledger."""
     ledger = Ledger(tmp_path / "l.sqlite", clock=FixedClock())
     rows = [_row(n + 2, f"E-{n}", "10.00", "10.00") for n in range(len(statuses))]

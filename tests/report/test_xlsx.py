@@ -8,12 +8,12 @@ from pathlib import Path
 
 import openpyxl
 
-from batchpay.report.xlsx import Sheet, write_workbook
+from batchpay.report.xlsx import Cell, Sheet, write_workbook
 
 
 def _book(tmp_path: Path, name: str = "b.xlsx") -> Path:
     path = tmp_path / name
-    rows = [
+    rows: list[list[Cell]] = [
         ["text", "count", "amount", "empty", "risky"],
         ["a & <b>", 7, Decimal("-0.0000007"), None, "'=SUM(A1)"],
         ["tab\there\x00\x1fbell\x07", 12345678901234, Decimal("1234567.123456"), None, "ü ñ 中"],

@@ -14,13 +14,13 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from batchpay import api
 from batchpay.config import load_settings
 from batchpay.emulator.keys import EmulatorKeys
 from batchpay.errors import BatchpayError
-from batchpay.ledger import Ledger
+from batchpay.ledger import Intent, Ledger, Outcome
+from batchpay.providers.base import Answer, PayoutRequest
 from batchpay.send import Engine
 
 
@@ -40,21 +40,21 @@ def install(step: str, n: int) -> None:
     die = _killer(n)
     begin, finish, create = Ledger.begin, Ledger.finish, Engine._create
 
-    def creates(intents: Any) -> bool:
+    def creates(intents: list[Intent]) -> bool:
         return any(i.action == "create" for i in intents)
 
     if step == "before_intent":
 
-        def patched_begin(self: Ledger, batch: str, intents: Any) -> Any:
+        def patched_begin(self: Ledger, batch_id: str, intents: list[Intent]) -> list[int]:
             if creates(intents):
                 die()
-            return begin(self, batch, intents)
+            return begin(self, batch_id, intents)
 
         Ledger.begin = patched_begin  # type: ignore[method-assign]
     elif step == "after_intent":
 
-        def patched_begin_after(self: Ledger, batch: str, intents: Any) -> Any:
-            ids = begin(self, batch, intents)
+        def patched_begin_after(self: Ledger, batch_id: str, intents: list[Intent]) -> list[int]:
+            ids = begin(self, batch_id, intents)
             if creates(intents):
                 die()
             return ids
@@ -62,7 +62,7 @@ def install(step: str, n: int) -> None:
         Ledger.begin = patched_begin_after  # type: ignore[method-assign]
     elif step == "after_request":
 
-        def patched_create(self: Engine, request: Any) -> Any:
+        def patched_create(self: Engine, request: PayoutRequest) -> Answer:
             answer = create(self, request)
             die()
             return answer
@@ -70,8 +70,8 @@ def install(step: str, n: int) -> None:
         Engine._create = patched_create  # type: ignore[method-assign]
     elif step == "after_outcome":
 
-        def patched_finish(self: Ledger, batch: str, outcomes: Any) -> None:
-            finish(self, batch, outcomes)
+        def patched_finish(self: Ledger, batch_id: str, outcomes: list[Outcome]) -> None:
+            finish(self, batch_id, outcomes)
             if outcomes:
                 die()
 

@@ -119,7 +119,7 @@ def check_invariants(
     known = {r.provider_ref: r for r in rows if r.provider_ref}
     by_key = {r.row_key: r for r in rows}
     row_of_ref = {
-        ref: by_key[keys[key]]
+        ref: by_key[keys[key or ""]]
         for ref, key in zip(held, payout_keys(emulator, provider), strict=True)
     }
     for ref, amount in held.items():

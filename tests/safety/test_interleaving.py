@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -225,7 +225,11 @@ class Interleaving(RuleBasedStateMachine):
 
 
 def _machine(provider: str) -> type[Interleaving]:
-    machine = type(f"Interleaving_{provider}", (Interleaving,), {"provider": provider})
+    # type() with Interleaving as the only base makes a subclass of it
+    machine = cast(
+        type[Interleaving],
+        type(f"Interleaving_{provider}", (Interleaving,), {"provider": provider}),
+    )
     machine.TestCase.settings = settings(
         max_examples=600 if SLOW else 50,
         stateful_step_count=30 if SLOW else 15,

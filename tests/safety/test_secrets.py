@@ -18,6 +18,7 @@ from batchpay.cli import main
 from batchpay.config import Environment
 from batchpay.emulator import Emulator
 from batchpay.emulator.keys import EmulatorKeys
+from batchpay.emulator.pontis import EmuPontis
 from batchpay.emulator.server import EmulatorServer
 from batchpay.providers.wire import b64url_encode
 from batchpay.webhooks import Receiver
@@ -114,7 +115,9 @@ def test_no_secret_escapes(
         receiver = Receiver(tmp_path / "l.sqlite", Environment(env))
         for provider in ("oxapay", "thedex", "pontis", "2328io"):
             outputs.append(receiver.handle(provider, {"hmac": "0"}, b'{"sign":"x"}').text)
-        tokens = list(server.emulator["pontis"].tokens)  # issued JWTs are secrets too
+        pontis = server.emulator["pontis"]
+        assert isinstance(pontis, EmuPontis)
+        tokens = list(pontis.tokens)  # issued JWTs are secrets too
     finally:
         server.stop()
     assert tokens

@@ -39,7 +39,7 @@ def _ledger(tmp_path: Path, provider: str, n: int) -> Ledger:
     return ledger
 
 
-def _engine(ledger: Ledger, emulator: Emulator, provider: str, **kw: object) -> Engine:
+def _engine(ledger: Ledger, emulator: Emulator, provider: str) -> Engine:
     adapter = open_provider(
         provider, load_settings(environ=emulator.env()), transport=emulator.transport()
     )
@@ -50,8 +50,7 @@ def _engine(ledger: Ledger, emulator: Emulator, provider: str, **kw: object) -> 
         concurrency=1,
         retry=RetryPolicy(max_tries=1),
         sleep=lambda s: None,
-        **kw,
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_refused_credentials_stop_at_the_first_answer(tmp_path: Path) -> None:

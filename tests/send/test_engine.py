@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from batchpay.ledger import Intent, Ledger
 from batchpay.model import PayoutRow, RowStatus
 from batchpay.plan import KeyForm, attempt_key, make_plan
-from batchpay.providers.base import Answer, Disposition, PayoutRequest
+from batchpay.providers.base import Answer, Disposition, PayoutRequest, Provider
 from batchpay.providers.sandbox import SandboxBank, SandboxProvider
 from batchpay.send import Engine, RetryPolicy
 from tests.conftest import FixedClock
@@ -33,16 +34,16 @@ def _setup(tmp_path: Path, amounts: list[str]) -> Ledger:
     return ledger
 
 
-def _engine(ledger: Ledger, provider: object, **kw: object) -> Engine:
+def _engine(ledger: Ledger, provider: Provider, *, concurrency: int = 4) -> Engine:
     sleeps: list[float] = []
     engine = Engine(
         ledger=ledger,
         provider=provider,
         batch="b",
-        retry=NO_WAIT,  # type: ignore[arg-type]
+        retry=NO_WAIT,
         sleep=sleeps.append,
-        **kw,
-    )  # type: ignore[arg-type]
+        concurrency=concurrency,
+    )
     return engine
 
 
@@ -183,17 +184,17 @@ def test_retry_sends_only_failed_rows_as_a_new_attempt(tmp_path: Path) -> None:
     assert _statuses(ledger)[0] is RowStatus.COMPLETED and _statuses(ledger)[2] is RowStatus.PENDING
 
 
-def test_outcomes_are_committed_in_groups(tmp_path: Path) -> None:
+def test_outcomes_are_committed_in_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ledger = _setup(tmp_path, [f"{i}.00" for i in range(1, 65)])
     commits = 0
     original = ledger.transaction
 
-    def counting():  # type: ignore[no-untyped-def]
+    def counting() -> AbstractContextManager[sqlite3.Connection]:
         nonlocal commits
         commits += 1
         return original()
 
-    ledger.transaction = counting  # type: ignore[method-assign]
+    monkeypatch.setattr(ledger, "transaction", counting)
     _engine(ledger, SandboxProvider(SandboxBank()), concurrency=4).send_planned()
     assert commits <= 64 // 2  # far fewer transactions (fsyncs) than requests
 

@@ -25,6 +25,7 @@ from batchpay.model import RowStatus
 from batchpay.plan import make_plan
 from batchpay.providers import open_provider
 from batchpay.providers.base import Disposition, PayoutRequest
+from batchpay.providers.oxapay import OxaPayAdapter
 from batchpay.providers.sandbox import SandboxBank, SandboxProvider
 from batchpay.send import Engine, RetryPolicy
 from tests.providers.test_fault_matrix import _row
@@ -184,12 +185,13 @@ def test_reconcile_reads_the_whole_window_and_finds_a_hidden_second_payout(
 
 def test_a_listing_past_its_page_cap_is_reported_never_called_clean(tmp_path: Path) -> None:
     ledger, _, engine = _paid_oxapay(tmp_path, 1_500)
-    engine.provider.listing_pages = 5  # type: ignore[attr-defined]
+    assert isinstance(engine.provider, OxaPayAdapter)
+    engine.provider.listing_pages = 5
     assert engine.reconcile() == 0
     assert ledger.reconciled_revision("b") is None
     assert engine.stopped is not None and "reconciliation incomplete" in engine.stopped
     assert "more than 5 pages" in engine.stopped
-    engine.provider.listing_pages = 100  # type: ignore[attr-defined]
+    engine.provider.listing_pages = 100
     engine.stopped = None
     assert engine.reconcile() == 0  # read to the end, nothing wrong: now it is clean
     assert engine.stopped is None

@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 import random
 import threading
+from functools import partial
 
 import pytest
 
@@ -43,7 +44,7 @@ def test_backoff_is_full_jitter_within_a_capped_exponential() -> None:
 def test_final_and_unknown_answers_are_never_retried() -> None:
     for disposition in (Disposition.UNKNOWN, Disposition.FINAL, Disposition.OPERATOR):
         script = _answers(disposition, Disposition.ACCEPTED)
-        answer = call_with_retries(lambda s=script: s.pop(0), RetryPolicy(), sleep=lambda s: None)
+        answer = call_with_retries(partial(script.pop, 0), RetryPolicy(), sleep=lambda s: None)
         assert answer.disposition is disposition and len(script) == 1
 
 

@@ -17,7 +17,7 @@ from batchpay.ledger import AttemptRecord, Ledger
 from batchpay.model import ACCEPTED, RowStatus
 from batchpay.plan import make_plan
 from batchpay.providers import open_provider
-from batchpay.providers.base import Answer, Disposition, PayoutRequest
+from batchpay.providers.base import Answer, Disposition, Listing, PayoutRequest, Quote, Sent
 from batchpay.providers.sandbox import SandboxBank, SandboxProvider
 from batchpay.report import build_report, render_attempts
 from batchpay.send import Engine, RetryPolicy
@@ -134,8 +134,11 @@ class _Scripted:
     def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
         return self.inner.lookup(request, provider_ref)
 
-    def list_payouts(self) -> list[Answer] | None:
-        return self.inner.list_payouts()
+    def quote(self, request: PayoutRequest) -> Quote | None:
+        return self.inner.quote(request)
+
+    def list_payouts(self, sent: Sent | None = None) -> Listing | None:
+        return self.inner.list_payouts(sent)
 
     def close(self) -> None:
         self.inner.close()
@@ -154,7 +157,7 @@ def _engine_run(tmp_path: Path, script: list[Answer | Exception]) -> tuple[Ledge
     provider = _Scripted(ledger.path, script)
     Engine(
         ledger=ledger,
-        provider=provider,  # type: ignore[arg-type]
+        provider=provider,
         batch="b",
         retry=RetryPolicy(max_tries=3),
         sleep=lambda seconds: None,

@@ -262,7 +262,7 @@ def signed(
             "x-pontis-signature": f"sha256={signature}",
             "x-pontis-event-id": f"evt-{nonce}",
         }, body
-    payload = {"uuid": ref, "status": wire, "note": nonce}
-    text = json.dumps(payload, separators=(",", ":"))
+    fields = {"uuid": ref, "status": wire, "note": nonce}
+    text = json.dumps(fields, separators=(",", ":"))
     sign = hmac.new(keys.key_2328.encode(), b64(text.encode()).encode(), hashlib.sha256).hexdigest()
-    return {}, json.dumps({**payload, "sign": sign}, separators=(",", ":")).encode()
+    return {}, json.dumps({**fields, "sign": sign}, separators=(",", ":")).encode()

@@ -36,17 +36,20 @@ class Spy(Receiver):
         return super().handle(provider, headers, body)
 
 
+Served = tuple[WebhookServer, Spy]  # the running server and the receiver it hands bodies to
+
+
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[WebhookServer, Spy]]:
+def served(tmp_path: Path) -> Iterator[Served]:
     yield from _serve(tmp_path, 60.0)  # float-ok: no loaded machine is that slow to send
 
 
 @pytest.fixture
-def impatient(tmp_path: Path) -> Iterator[tuple[WebhookServer, Spy]]:
+def impatient(tmp_path: Path) -> Iterator[Served]:
     yield from _serve(tmp_path, 0.5)  # float-ok: only for clients that never finish
 
 
-def _serve(tmp_path: Path, timeout: float) -> Iterator[tuple[WebhookServer, Spy]]:  # float-ok
+def _serve(tmp_path: Path, timeout: float) -> Iterator[Served]:  # float-ok
     spy = Spy(tmp_path / "l.sqlite")
     server = WebhookServer(spy, request_timeout=timeout)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -88,7 +91,7 @@ def _status(answer: bytes) -> int:
     return int(answer.split()[1])
 
 
-def test_negative_content_length_is_refused_before_any_body_is_read(served: tuple) -> None:
+def test_negative_content_length_is_refused_before_any_body_is_read(served: Served) -> None:
     server, spy = served
     with _connect(server) as sock:
         sock.sendall(_post("/webhooks/2328io", b"", "Content-Length: -1"))
@@ -101,14 +104,14 @@ def test_negative_content_length_is_refused_before_any_body_is_read(served: tupl
     "length",
     ["abc", "12abc", "1e3", "+5", " ", "5, 6"],
 )
-def test_malformed_content_length_gets_a_400(served: tuple, length: str) -> None:
+def test_malformed_content_length_gets_a_400(served: Served, length: str) -> None:
     server, spy = served
     answer = _exchange(server, _post("/webhooks/oxapay", b"{}", f"Content-Length: {length}"))
     assert _status(answer) == 400
     assert spy.bodies == []
 
 
-def test_malformed_request_lines_and_headers_get_a_400(served: tuple) -> None:
+def test_malformed_request_lines_and_headers_get_a_400(served: Served) -> None:
     server, spy = served
     assert _status(_exchange(server, b"POST /webhooks/oxapay\r\n\r\n")) == 400
     bad_header = _post("/webhooks/oxapay", b"{}", "Content-Length: 2", "No colon here")
@@ -118,7 +121,7 @@ def test_malformed_request_lines_and_headers_get_a_400(served: tuple) -> None:
     assert spy.bodies == []
 
 
-def test_a_body_over_the_limit_is_refused_declared_or_chunked(served: tuple) -> None:
+def test_a_body_over_the_limit_is_refused_declared_or_chunked(served: Served) -> None:
     server, spy = served
     declared = _exchange(server, _post("/webhooks/oxapay", b"", f"Content-Length: {MAX_BODY + 1}"))
     assert _status(declared) == 413
@@ -131,7 +134,7 @@ def test_a_body_over_the_limit_is_refused_declared_or_chunked(served: tuple) -> 
     assert spy.bodies == []
 
 
-def test_deep_nesting_is_refused_before_the_2328io_signature_is_read(served: tuple) -> None:
+def test_deep_nesting_is_refused_before_the_2328io_signature_is_read(served: Served) -> None:
     server, spy = served
     body = b"[" * 100_000
     answer = _exchange(server, _post("/webhooks/2328io", body, f"Content-Length: {len(body)}"))
@@ -149,7 +152,7 @@ def test_deep_nesting_is_refused_before_the_2328io_signature_is_read(served: tup
     assert spy.bodies == [len(body), len(signed)]
 
 
-def test_a_client_that_stalls_is_cut_off(impatient: tuple) -> None:
+def test_a_client_that_stalls_is_cut_off(impatient: Served) -> None:
     server, spy = impatient
     with _connect(server) as sock:  # connects and says nothing
         assert _status(_read_all(sock)) == 408
@@ -162,7 +165,7 @@ def test_a_client_that_stalls_is_cut_off(impatient: tuple) -> None:
     assert spy.bodies == []
 
 
-def test_it_still_serves_after_every_attack(served: tuple) -> None:
+def test_it_still_serves_after_every_attack(served: Served) -> None:
     server, spy = served
     for raw in (
         _post("/webhooks/oxapay", b"", "Content-Length: abc"),

@@ -106,16 +106,16 @@ def _signed(
             "x-pontis-event-id": event_id,
         }, body
     # 2328io, signed over the PHP encoding (escaped slashes and unicode)
-    payload = {
+    fields = {
         "uuid": ref,
         "status": status,
         "txid": "cd" * 32,
         "url_callback": "https://x.test/hook",
         "note": "Zoë",
     }
-    php = json.dumps(payload, separators=(",", ":")).replace("/", "\\/")
+    php = json.dumps(fields, separators=(",", ":")).replace("/", "\\/")
     sign = hmac.new(keys.key_2328.encode(), b64(php.encode()).encode(), hashlib.sha256).hexdigest()
-    body = json.dumps({**payload, "sign": sign}, separators=(",", ":"), ensure_ascii=False).encode()
+    body = json.dumps({**fields, "sign": sign}, separators=(",", ":"), ensure_ascii=False).encode()
     return {}, body
 
 
