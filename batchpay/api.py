@@ -28,7 +28,7 @@ from batchpay.errors import SheetRejected, UsageError
 from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard
 from batchpay.ledger import BatchInfo, Ledger
 from batchpay.model import Rounding, RowStatus
-from batchpay.money import to_wire, total
+from batchpay.money import to_wire
 from batchpay.problems import Problem, sort_key
 from batchpay.report.render import FORMATS
 from batchpay.session import existing_ledger, same_provider
@@ -39,8 +39,7 @@ if TYPE_CHECKING:
     from batchpay.ledger import LedgerRow
     from batchpay.plan import Plan
     from batchpay.plan.preflight import Check
-    from batchpay.providers import Provider, Quote
-    from batchpay.providers.base import PayoutRequest
+    from batchpay.providers import Quote
     from batchpay.providers.sandbox import FaultHook
     from batchpay.report import Report
     from batchpay.report.model import BatchSummary
@@ -64,18 +63,9 @@ class ValidationResult:
         return not any(p.severity == "error" for p in self.problems)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "sheet": self.sheet,
-            "provider": self.provider,
-            "kind": self.kind,
-            "valid": self.ok,
-            "rows": self.rows,
-            "counts": {"valid": self.rows},
-            "totals": self.totals,
-            "roundings": [_rounding_json(r) for r in self.roundings],
-            "issues": [p.to_json() for p in self.problems],
-            "annotated": str(self.annotated) if self.annotated else None,
-        }
+        from batchpay.jsonout import validation_json
+
+        return validation_json(self)
 
 
 @dataclass
@@ -114,27 +104,9 @@ class RunResult:
         return 0 if self.summary.all_accepted else 3
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "batch": self.batch,
-            "provider": self.provider,
-            "sandbox": self.sandbox,
-            "dry_run": self.dry_run,
-        }
-        if self.summary is not None:
-            data |= {
-                "rows": self.summary.rows,
-                "counts": {k: v for k, v in self.summary.counts.items() if v},
-                "totals": self.summary.totals,
-                "as_of": self.summary.as_of,
-                "identity_holds": self.summary.identity_holds,
-                "report_files": [str(p) for p in self.report_files],
-                "requests_sent": self.requests_sent,
-                "stopped": self.stopped,
-            }
-        elif self.plan is not None:
-            data |= _plan_json(self.plan, self.quotes)
-        data["issues"] = [p.to_json() for p in self.problems]
-        return data
+        from batchpay.jsonout import run_json
+
+        return run_json(self)
 
 
 @bulk
@@ -469,26 +441,10 @@ def _dry_run(
 ) -> RunResult:
     """Plan, quote and check exactly as the run would, without writing anything: no ledger
     rows, no sandbox state."""
-    from batchpay.plan.fees import quote_requests
     from batchpay.plan.preflight import LedgerView
-    from batchpay.providers import open_provider
-    from batchpay.providers.sandbox import SandboxBank, SandboxProvider
-    from batchpay.send.ratelimit import RateLimiter
+    from batchpay.send.quotes import dry_run_quotes
 
-    if plan.provider == "sandbox":
-        provider: Provider = SandboxProvider(SandboxBank(None))
-    else:
-        provider = open_provider(plan.provider, settings, transport=transport)
-    limiter = RateLimiter(settings.rate_limit(plan.provider))
-
-    def ask(request: PayoutRequest) -> Quote | None:
-        limiter.acquire()
-        return provider.quote(request)
-
-    try:
-        quotes = quote_requests(plan.items, ask, settings.fee_option, every=True)
-    finally:
-        provider.close()
+    quotes, sandbox = dry_run_quotes(plan, settings, transport)
     check = _preflight_check(plan, settings, options, quotes)
     if settings.ledger.exists():
         with Ledger(settings.ledger, create=False) as ledger:
@@ -499,70 +455,9 @@ def _dry_run(
     return RunResult(
         plan.batch,
         plan.provider,
-        provider.is_sandbox,
+        sandbox,
         dry_run=True,
         plan=plan,
         quotes=quotes,
         problems=warnings + found,
     )
-
-
-def _rounding_json(r: Rounding) -> dict[str, Any]:
-    return {
-        "row": r.row,
-        "reference": r.reference,
-        "currency": r.currency,
-        "requested": to_wire(r.requested),
-        "rounded": to_wire(r.rounded),
-        "delta": to_wire(r.delta),
-        "places": r.places,
-    }
-
-
-def _plan_json(plan: Plan, quotes: dict[str, Quote]) -> dict[str, Any]:
-    totals: dict[str, dict[str, str]] = {}
-    for currency, t in plan.totals().items():
-        entry = {
-            "requested": to_wire(t.requested),
-            "to_send": to_wire(t.to_send),
-            "rounding_delta": to_wire(t.rounding_delta),
-        }
-        mine = [
-            quotes[i.row_key]
-            for i in plan.items
-            if i.payout.currency == currency and i.row_key in quotes
-        ]
-        if mine:
-            entry |= {
-                "fees": to_wire(total(q.fee for q in mine)),
-                "recipients_get": to_wire(total(q.receives for q in mine)),
-                "debited": to_wire(total(q.debited for q in mine)),
-            }
-        totals[currency] = entry
-    return {
-        "rows": len(plan.items),
-        "counts": {"planned": len(plan.items)},
-        "totals": totals,
-        "roundings": [_rounding_json(r) for r in plan.roundings],
-        "payouts": [
-            {
-                "row": i.payout.row,
-                "reference": i.payout.reference,
-                "amount": to_wire(i.payout.amount),
-                "currency": i.payout.currency,
-                "network": i.payout.network,
-                "address": i.payout.address,
-                "row_key": i.row_key,
-                **(
-                    {
-                        "fee": to_wire(quotes[i.row_key].fee),
-                        "recipient_gets": to_wire(quotes[i.row_key].receives),
-                        "debited": to_wire(quotes[i.row_key].debited),
-                    }
-                    if i.row_key in quotes
-                    else {}
-                ),
-            }
-            for i in plan.items
-        ],
-    }
