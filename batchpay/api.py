@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +23,7 @@ from batchpay.bulk import bulk, paused_gc
 from batchpay.config import Settings, load_settings
 from batchpay.errors import SheetRejected, UsageError
 from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard
-from batchpay.ledger import BatchInfo, Ledger
+from batchpay.ledger import Ledger
 from batchpay.model import Rounding, RowStatus
 from batchpay.money import to_wire
 from batchpay.problems import Problem, sort_key
@@ -293,6 +290,8 @@ def report(
     batch: str, *, settings: Settings | None = None, formats: tuple[str, ...] = FORMATS
 ) -> list[Path]:
     """Write the report files for a batch from the ledger alone."""
+    from batchpay.report.freshness import current_reports
+
     settings = settings or load_settings()
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
@@ -304,7 +303,9 @@ def report(
     check_report_dir(settings.report_dir_for(batch))
     with existing_ledger(settings) as ledger:
         info = ledger.require_batch(batch)
-        files, _ = report_guard(lambda: _write_reports(ledger, info, settings, formats))
+        files, _ = report_guard(
+            lambda: current_reports(ledger, info, settings, formats, rewrite=True)
+        )
     return files
 
 
@@ -366,19 +367,10 @@ def _check_provider(provider: str) -> None:
 def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> RunResult:
     """Summarise the batch and rewrite its report files, unless they already show this
     ledger state (a resume that changed nothing leaves the accountant's files untouched)."""
-    from batchpay.report.model import summary_from_json
-    from batchpay.report.render import file_marks, report_files
+    from batchpay.report.freshness import current_reports
 
     info = ledger.require_batch(batch)
-    directory = settings.report_dir_for(batch)
-    files = report_files(directory)
-    marks = file_marks(files)
-    recorded = ledger.report_stamp(directory)
-    current = (_report_stamp(ledger, info, settings), marks)
-    if marks is not None and recorded is not None and recorded[:2] == current:
-        summary = summary_from_json(recorded[2], info)
-    else:
-        files, summary = _write_reports(ledger, info, settings, FORMATS)
+    files, summary = current_reports(ledger, info, settings)
     return RunResult(
         batch,
         info.provider,
@@ -389,47 +381,6 @@ def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> R
         stopped=engine.stopped,
         ledger_path=ledger.path,
     )
-
-
-def _write_reports(
-    ledger: Ledger, info: BatchInfo, settings: Settings, formats: tuple[str, ...]
-) -> tuple[list[Path], BatchSummary]:
-    """Write the report files; when all of them are written, record the ledger state they
-    show (with their summary) so a later run that changes nothing can leave them alone."""
-    from batchpay.report import build_report, write_report
-    from batchpay.report.model import summary_json
-    from batchpay.report.render import file_marks
-
-    stamp = _report_stamp(ledger, info, settings)  # before reading: never newer than it
-    built = build_report(ledger, info.batch_id)
-    directory = settings.report_dir_for(info.batch_id)
-    files = write_report(built, directory, formats, settings.accounts)
-    summary = built.summary()
-    if set(formats) == set(FORMATS):
-        stored = summary_json(summary, ledger, info.batch_id)
-        ledger.record_report(directory, stamp, file_marks(files), stored)
-    return files, summary
-
-
-def _version() -> str:
-    try:
-        return version("batchpay")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "source"
-
-
-def _report_stamp(ledger: Ledger, info: BatchInfo, settings: Settings) -> str:
-    """Everything the report files are made from, except the time of a run that changed
-    nothing: the batch's revision, its fixed details, the accounts and batchpay's version."""
-    details = dataclasses.asdict(info)
-    del details["last_run_at"], details["refreshed_at"]
-    material = {
-        "revision": ledger.revision(info.batch_id),
-        "batch": details,
-        "accounts": dict(settings.accounts),
-        "version": _version(),
-    }
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
 def _dry_run(

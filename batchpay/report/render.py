@@ -57,23 +57,6 @@ def write_report(
     return written
 
 
-def report_files(directory: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
-    return [directory / FILE_NAMES[fmt] for fmt in formats]
-
-
-def file_marks(files: list[Path]) -> dict[str, list[int]] | None:
-    """Size and modification time of each file, or None if one is missing: enough to tell
-    that nobody has replaced or edited a report since batchpay wrote it."""
-    marks = {}
-    for path in files:
-        try:
-            status = path.stat()
-        except OSError:
-            return None
-        marks[path.name] = [status.st_size, status.st_mtime_ns]
-    return marks
-
-
 def render_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
