@@ -119,8 +119,8 @@ def validate(
     """Check a sheet; with ``annotate``, also write a copy with every problem marked on its cell."""
     from batchpay.ingest import read_sheet
     from batchpay.plan import make_plan
+    from batchpay.report.annotate import write_annotated
     from batchpay.validate import validate_sheet
-    from batchpay.validate.annotate import write_annotated
     from batchpay.validate.payable import load_payable, unpayable
 
     settings = settings or load_settings()

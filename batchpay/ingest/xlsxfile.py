@@ -30,7 +30,9 @@ from batchpay.ingest.numfmt import (
 )
 
 
-def cell_text(value: Any) -> str:
+def typed_value_text(value: Any) -> str:
+    """The text of a cell stored as a typed value (not a string): TRUE/FALSE, a number in
+    plain digits, a date or time in ISO form."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -206,7 +208,7 @@ class _Cells:
                 self.refused.append((self._ref(cell), shown, repr(value)))
             return value
         if cell["data_type"] != "n" or isinstance(value, bool):
-            return cell_text(value)
+            return typed_value_text(value)
         number = excel_number(value)
         code = self._code(cell["style_id"] or 0)
         if code is not None:

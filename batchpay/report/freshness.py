@@ -49,8 +49,7 @@ def _write_reports(
 ) -> tuple[list[Path], BatchSummary]:
     """Write the report files; when all of them are written, record the ledger state they
     show (with their summary) so a later run that changes nothing can leave them alone."""
-    from batchpay.report.model import build_report
-    from batchpay.report.render import write_report
+    from batchpay.report import build_report, write_report  # the stage's face: patchable
 
     stamp = report_stamp(ledger, info, settings)  # before reading: never newer than it
     built = build_report(ledger, info.batch_id)
