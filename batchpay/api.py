@@ -9,12 +9,10 @@ report(batch)                          -> list of written files
 from __future__ import annotations
 
 import dataclasses
-import functools
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # Only what every command needs is imported here. The sheet stages (pandas, pandera), the
 # providers (httpx), the engine and the report writers are imported by the functions that
@@ -24,10 +22,11 @@ from batchpay.config import Settings, load_settings
 from batchpay.errors import SheetRejected, UsageError
 from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard
 from batchpay.ledger import Ledger
-from batchpay.model import Rounding, RowStatus
-from batchpay.money import to_wire
+from batchpay.model import RowStatus
 from batchpay.problems import Problem, sort_key
 from batchpay.report.render import FORMATS
+from batchpay.results import RunResult as RunResult  # the results are part of the api
+from batchpay.results import ValidationResult as ValidationResult
 from batchpay.session import existing_ledger, same_provider
 
 if TYPE_CHECKING:
@@ -38,72 +37,8 @@ if TYPE_CHECKING:
     from batchpay.plan.preflight import Check
     from batchpay.providers import Quote
     from batchpay.providers.sandbox import FaultHook
-    from batchpay.report import Report
-    from batchpay.report.model import BatchSummary
     from batchpay.send import Engine, Progress
-    from batchpay.validate import SheetOptions
-
-
-@dataclass
-class ValidationResult:
-    annotated: Path | None
-    sheet: str
-    provider: str | None
-    kind: str
-    rows: int
-    problems: list[Problem]
-    roundings: list[Rounding]
-    totals: dict[str, dict[str, str]]
-
-    @property
-    def ok(self) -> bool:
-        return not any(p.severity == "error" for p in self.problems)
-
-    def to_json(self) -> dict[str, Any]:
-        from batchpay.jsonout import validation_json
-
-        return validation_json(self)
-
-
-@dataclass
-class RunResult:
-    batch: str
-    provider: str
-    sandbox: bool
-    dry_run: bool = False
-    plan: Plan | None = None
-    quotes: dict[str, Quote] = field(default_factory=dict)  # row_key -> quote (dry run)
-    summary: BatchSummary | None = None
-    report_files: list[Path] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)  # warnings
-    requests_sent: int = 0
-    stopped: str | None = None  # why sending stopped early (circuit breaker)
-    stop_exit: int | None = None  # 2: the provider refused the credentials
-    ledger_path: Path | None = None
-
-    @functools.cached_property
-    def report(self) -> Report | None:
-        """The full reconciliation, read from the ledger when first asked for: a resumed
-        100k-row batch that changed nothing needs only the summary."""
-        if self.dry_run or self.ledger_path is None:
-            return None
-        from batchpay.report import build_report
-
-        with Ledger(self.ledger_path, create=False) as ledger:
-            return build_report(ledger, self.batch)
-
-    @property
-    def exit_code(self) -> int:
-        if self.stop_exit is not None:
-            return self.stop_exit
-        if self.dry_run or self.summary is None:
-            return 0
-        return 0 if self.summary.all_accepted else 3
-
-    def to_json(self) -> dict[str, Any]:
-        from batchpay.jsonout import run_json
-
-        return run_json(self)
+    from batchpay.validate import SheetOptions, Validated
 
 
 @bulk
@@ -118,10 +53,10 @@ def validate(
 ) -> ValidationResult:
     """Check a sheet; with ``annotate``, also write a copy with every problem marked on its cell."""
     from batchpay.ingest import read_sheet
+    from batchpay.jsonout import plan_totals
     from batchpay.plan import make_plan
     from batchpay.report.annotate import write_annotated
     from batchpay.validate import validate_sheet
-    from batchpay.validate.payable import load_payable, unpayable
 
     settings = settings or load_settings()
     if provider is not None:
@@ -130,24 +65,11 @@ def validate(
     checked = validate_sheet(
         loaded, provider, settings.rounding, options=_sheet_options(settings, options)
     )
-    if provider is not None:  # what the run's preflight refuses for this provider
-        payable = load_payable(provider, settings.networks.get(provider))
-        refused = unpayable(checked.rows, payable)
-        if refused:
-            checked.problems = sorted([*checked.problems, *refused], key=sort_key)
-            bad = {p.row for p in refused}
-            checked.rows = [r for r in checked.rows if r.row not in bad]
+    if provider is not None:
+        _refuse_unpayable(checked, provider, settings)
     if annotate is not None and checked.problems:
         write_annotated(loaded, checked, annotate)
     plan = make_plan("validate", provider or "-", loaded.name, loaded.sha256, checked.rows)
-    totals = {
-        c: {
-            "requested": to_wire(t.requested),
-            "to_send": to_wire(t.to_send),
-            "rounding_delta": to_wire(t.rounding_delta),
-        }
-        for c, t in plan.totals().items()
-    }
     return ValidationResult(
         annotate if annotate is not None and checked.problems else None,
         loaded.name,
@@ -156,8 +78,20 @@ def validate(
         len(checked.rows),
         checked.problems,
         checked.roundings,
-        totals,
+        plan_totals(plan),
     )
+
+
+def _refuse_unpayable(checked: Validated, provider: str, settings: Settings) -> None:
+    """Add what the run's preflight refuses for this provider, and drop those rows."""
+    from batchpay.validate.payable import load_payable, unpayable
+
+    payable = load_payable(provider, settings.networks.get(provider))
+    refused = unpayable(checked.rows, payable)
+    if refused:
+        checked.problems = sorted([*checked.problems, *refused], key=sort_key)
+        bad = {p.row for p in refused}
+        checked.rows = [r for r in checked.rows if r.row not in bad]
 
 
 @guarded("run")
@@ -175,29 +109,15 @@ def run(
     options: SheetOptions | None = None,
 ) -> RunResult:
     """Validate, plan and pay a sheet; resume the batch if the ledger already has it."""
-    from batchpay.ingest import read_sheet
-    from batchpay.plan import make_plan
     from batchpay.plan.fees import quote_requests
-    from batchpay.providers.sandbox import simulated_outcomes
     from batchpay.session import batch_session
-    from batchpay.validate import validate_sheet
 
     settings = settings or load_settings()
     _check_provider(provider)
     if not batch.strip():
         raise UsageError("--batch must not be empty")
     options = _sheet_options(settings, options)
-    with paused_gc():
-        loaded = read_sheet(Path(sheet), sheet_name)
-        checked = validate_sheet(loaded, provider, settings.rounding, options=options)
-        if not checked.ok:
-            raise SheetRejected("the sheet has errors; nothing was sent", checked.problems)
-        plan = make_plan(
-            batch, provider, loaded.name, loaded.sha256, checked.rows, checked.roundings
-        )
-    warnings = [p for p in checked.problems if p.severity == "warning"]
-    if provider == "sandbox":  # say which rows the sandbox will not simply complete
-        warnings += simulated_outcomes((i.payout.row, i.payout.amount) for i in plan.items)
+    plan, warnings = _plan_sheet(Path(sheet), sheet_name, provider, batch, settings, options)
     if dry_run:
         return _dry_run(plan, settings, options, warnings, transport)
     with batch_session(
@@ -310,6 +230,34 @@ def report(
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def _plan_sheet(
+    sheet: Path,
+    sheet_name: str | None,
+    provider: str,
+    batch: str,
+    settings: Settings,
+    options: SheetOptions,
+) -> tuple[Plan, list[Problem]]:
+    """Read, check and plan a sheet to pay: the plan and its warnings, or SheetRejected."""
+    from batchpay.ingest import read_sheet
+    from batchpay.plan import make_plan
+    from batchpay.providers.sandbox import simulated_outcomes
+    from batchpay.validate import validate_sheet
+
+    with paused_gc():
+        loaded = read_sheet(sheet, sheet_name)
+        checked = validate_sheet(loaded, provider, settings.rounding, options=options)
+        if not checked.ok:
+            raise SheetRejected("the sheet has errors; nothing was sent", checked.problems)
+        plan = make_plan(
+            batch, provider, loaded.name, loaded.sha256, checked.rows, checked.roundings
+        )
+    warnings = [p for p in checked.problems if p.severity == "warning"]
+    if provider == "sandbox":  # say which rows the sandbox will not simply complete
+        warnings += simulated_outcomes((i.payout.row, i.payout.amount) for i in plan.items)
+    return plan, warnings
 
 
 def _leave_to_other_batches(ledger: Ledger, batch: str, rows: list[LedgerRow]) -> None:

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 from batchpay.money import to_wire, total
 
 if TYPE_CHECKING:
-    from batchpay.api import RunResult, ValidationResult
     from batchpay.model import Rounding
     from batchpay.plan import Plan, PlannedPayout
     from batchpay.providers import Quote
+    from batchpay.results import RunResult, ValidationResult
 
 
 def validation_json(result: ValidationResult) -> dict[str, Any]:
@@ -71,13 +71,16 @@ def plan_json(plan: Plan, quotes: dict[str, Quote]) -> dict[str, Any]:
     return {
         "rows": len(plan.items),
         "counts": {"planned": len(plan.items)},
-        "totals": _plan_totals(plan, quotes),
+        "totals": plan_totals(plan, quotes),
         "roundings": [rounding_json(r) for r in plan.roundings],
         "payouts": [_payout_json(i, quotes) for i in plan.items],
     }
 
 
-def _plan_totals(plan: Plan, quotes: dict[str, Quote]) -> dict[str, dict[str, str]]:
+def plan_totals(plan: Plan, quotes: dict[str, Quote] | None = None) -> dict[str, dict[str, str]]:
+    """Per currency: requested, to send and the rounding delta; with quotes, also the fees,
+    what the recipients get and what is debited."""
+    quotes = quotes or {}
     totals: dict[str, dict[str, str]] = {}
     for currency, t in plan.totals().items():
         entry = {
