@@ -9,15 +9,10 @@ report(batch)                          -> list of written files
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
-import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # Only what every command needs is imported here. The sheet stages (pandas, pandera), the
 # providers (httpx), the engine and the report writers are imported by the functions that
@@ -26,11 +21,12 @@ from batchpay.bulk import bulk, paused_gc
 from batchpay.config import Settings, load_settings
 from batchpay.errors import SheetRejected, UsageError
 from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard
-from batchpay.ledger import BatchInfo, Ledger
-from batchpay.model import Rounding, RowStatus
-from batchpay.money import to_wire, total
+from batchpay.ledger import Ledger
+from batchpay.model import RowStatus
 from batchpay.problems import Problem, sort_key
 from batchpay.report.render import FORMATS
+from batchpay.results import RunResult as RunResult  # the results are part of the api
+from batchpay.results import ValidationResult as ValidationResult
 from batchpay.session import existing_ledger, same_provider
 
 if TYPE_CHECKING:
@@ -39,102 +35,10 @@ if TYPE_CHECKING:
     from batchpay.ledger import LedgerRow
     from batchpay.plan import Plan
     from batchpay.plan.preflight import Check
-    from batchpay.providers import Provider, Quote
-    from batchpay.providers.base import PayoutRequest
+    from batchpay.providers import Quote
     from batchpay.providers.sandbox import FaultHook
-    from batchpay.report import Report
-    from batchpay.report.model import BatchSummary
     from batchpay.send import Engine, Progress
-    from batchpay.validate import SheetOptions
-
-
-@dataclass
-class ValidationResult:
-    annotated: Path | None
-    sheet: str
-    provider: str | None
-    kind: str
-    rows: int
-    problems: list[Problem]
-    roundings: list[Rounding]
-    totals: dict[str, dict[str, str]]
-
-    @property
-    def ok(self) -> bool:
-        return not any(p.severity == "error" for p in self.problems)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "sheet": self.sheet,
-            "provider": self.provider,
-            "kind": self.kind,
-            "valid": self.ok,
-            "rows": self.rows,
-            "counts": {"valid": self.rows},
-            "totals": self.totals,
-            "roundings": [_rounding_json(r) for r in self.roundings],
-            "issues": [p.to_json() for p in self.problems],
-            "annotated": str(self.annotated) if self.annotated else None,
-        }
-
-
-@dataclass
-class RunResult:
-    batch: str
-    provider: str
-    sandbox: bool
-    dry_run: bool = False
-    plan: Plan | None = None
-    quotes: dict[str, Quote] = field(default_factory=dict)  # row_key -> quote (dry run)
-    summary: BatchSummary | None = None
-    report_files: list[Path] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)  # warnings
-    requests_sent: int = 0
-    stopped: str | None = None  # why sending stopped early (circuit breaker)
-    stop_exit: int | None = None  # 2: the provider refused the credentials
-    ledger_path: Path | None = None
-
-    @functools.cached_property
-    def report(self) -> Report | None:
-        """The full reconciliation, read from the ledger when first asked for: a resumed
-        100k-row batch that changed nothing needs only the summary."""
-        if self.dry_run or self.ledger_path is None:
-            return None
-        from batchpay.report import build_report
-
-        with Ledger(self.ledger_path, create=False) as ledger:
-            return build_report(ledger, self.batch)
-
-    @property
-    def exit_code(self) -> int:
-        if self.stop_exit is not None:
-            return self.stop_exit
-        if self.dry_run or self.summary is None:
-            return 0
-        return 0 if self.summary.all_accepted else 3
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "batch": self.batch,
-            "provider": self.provider,
-            "sandbox": self.sandbox,
-            "dry_run": self.dry_run,
-        }
-        if self.summary is not None:
-            data |= {
-                "rows": self.summary.rows,
-                "counts": {k: v for k, v in self.summary.counts.items() if v},
-                "totals": self.summary.totals,
-                "as_of": self.summary.as_of,
-                "identity_holds": self.summary.identity_holds,
-                "report_files": [str(p) for p in self.report_files],
-                "requests_sent": self.requests_sent,
-                "stopped": self.stopped,
-            }
-        elif self.plan is not None:
-            data |= _plan_json(self.plan, self.quotes)
-        data["issues"] = [p.to_json() for p in self.problems]
-        return data
+    from batchpay.validate import SheetOptions, Validated
 
 
 @bulk
@@ -149,10 +53,10 @@ def validate(
 ) -> ValidationResult:
     """Check a sheet; with ``annotate``, also write a copy with every problem marked on its cell."""
     from batchpay.ingest import read_sheet
+    from batchpay.jsonout import plan_totals
     from batchpay.plan import make_plan
+    from batchpay.report.annotate import write_annotated
     from batchpay.validate import validate_sheet
-    from batchpay.validate.annotate import write_annotated
-    from batchpay.validate.payable import load_payable, unpayable
 
     settings = settings or load_settings()
     if provider is not None:
@@ -161,24 +65,11 @@ def validate(
     checked = validate_sheet(
         loaded, provider, settings.rounding, options=_sheet_options(settings, options)
     )
-    if provider is not None:  # what the run's preflight refuses for this provider
-        payable = load_payable(provider, settings.networks.get(provider))
-        refused = unpayable(checked.rows, payable)
-        if refused:
-            checked.problems = sorted([*checked.problems, *refused], key=sort_key)
-            bad = {p.row for p in refused}
-            checked.rows = [r for r in checked.rows if r.row not in bad]
+    if provider is not None:
+        _refuse_unpayable(checked, provider, settings)
     if annotate is not None and checked.problems:
         write_annotated(loaded, checked, annotate)
     plan = make_plan("validate", provider or "-", loaded.name, loaded.sha256, checked.rows)
-    totals = {
-        c: {
-            "requested": to_wire(t.requested),
-            "to_send": to_wire(t.to_send),
-            "rounding_delta": to_wire(t.rounding_delta),
-        }
-        for c, t in plan.totals().items()
-    }
     return ValidationResult(
         annotate if annotate is not None and checked.problems else None,
         loaded.name,
@@ -187,8 +78,20 @@ def validate(
         len(checked.rows),
         checked.problems,
         checked.roundings,
-        totals,
+        plan_totals(plan),
     )
+
+
+def _refuse_unpayable(checked: Validated, provider: str, settings: Settings) -> None:
+    """Add what the run's preflight refuses for this provider, and drop those rows."""
+    from batchpay.validate.payable import load_payable, unpayable
+
+    payable = load_payable(provider, settings.networks.get(provider))
+    refused = unpayable(checked.rows, payable)
+    if refused:
+        checked.problems = sorted([*checked.problems, *refused], key=sort_key)
+        bad = {p.row for p in refused}
+        checked.rows = [r for r in checked.rows if r.row not in bad]
 
 
 @guarded("run")
@@ -206,29 +109,15 @@ def run(
     options: SheetOptions | None = None,
 ) -> RunResult:
     """Validate, plan and pay a sheet; resume the batch if the ledger already has it."""
-    from batchpay.ingest import read_sheet
-    from batchpay.plan import make_plan
     from batchpay.plan.fees import quote_requests
-    from batchpay.providers.sandbox import simulated_outcomes
     from batchpay.session import batch_session
-    from batchpay.validate import validate_sheet
 
     settings = settings or load_settings()
     _check_provider(provider)
     if not batch.strip():
         raise UsageError("--batch must not be empty")
     options = _sheet_options(settings, options)
-    with paused_gc():
-        loaded = read_sheet(Path(sheet), sheet_name)
-        checked = validate_sheet(loaded, provider, settings.rounding, options=options)
-        if not checked.ok:
-            raise SheetRejected("the sheet has errors; nothing was sent", checked.problems)
-        plan = make_plan(
-            batch, provider, loaded.name, loaded.sha256, checked.rows, checked.roundings
-        )
-    warnings = [p for p in checked.problems if p.severity == "warning"]
-    if provider == "sandbox":  # say which rows the sandbox will not simply complete
-        warnings += simulated_outcomes((i.payout.row, i.payout.amount) for i in plan.items)
+    plan, warnings = _plan_sheet(Path(sheet), sheet_name, provider, batch, settings, options)
     if dry_run:
         return _dry_run(plan, settings, options, warnings, transport)
     with batch_session(
@@ -321,6 +210,8 @@ def report(
     batch: str, *, settings: Settings | None = None, formats: tuple[str, ...] = FORMATS
 ) -> list[Path]:
     """Write the report files for a batch from the ledger alone."""
+    from batchpay.report.freshness import current_reports
+
     settings = settings or load_settings()
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
@@ -332,11 +223,41 @@ def report(
     check_report_dir(settings.report_dir_for(batch))
     with existing_ledger(settings) as ledger:
         info = ledger.require_batch(batch)
-        files, _ = report_guard(lambda: _write_reports(ledger, info, settings, formats))
+        files, _ = report_guard(
+            lambda: current_reports(ledger, info, settings, formats, rewrite=True)
+        )
     return files
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def _plan_sheet(
+    sheet: Path,
+    sheet_name: str | None,
+    provider: str,
+    batch: str,
+    settings: Settings,
+    options: SheetOptions,
+) -> tuple[Plan, list[Problem]]:
+    """Read, check and plan a sheet to pay: the plan and its warnings, or SheetRejected."""
+    from batchpay.ingest import read_sheet
+    from batchpay.plan import make_plan
+    from batchpay.providers.sandbox import simulated_outcomes
+    from batchpay.validate import validate_sheet
+
+    with paused_gc():
+        loaded = read_sheet(sheet, sheet_name)
+        checked = validate_sheet(loaded, provider, settings.rounding, options=options)
+        if not checked.ok:
+            raise SheetRejected("the sheet has errors; nothing was sent", checked.problems)
+        plan = make_plan(
+            batch, provider, loaded.name, loaded.sha256, checked.rows, checked.roundings
+        )
+    warnings = [p for p in checked.problems if p.severity == "warning"]
+    if provider == "sandbox":  # say which rows the sandbox will not simply complete
+        warnings += simulated_outcomes((i.payout.row, i.payout.amount) for i in plan.items)
+    return plan, warnings
 
 
 def _leave_to_other_batches(ledger: Ledger, batch: str, rows: list[LedgerRow]) -> None:
@@ -394,19 +315,10 @@ def _check_provider(provider: str) -> None:
 def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> RunResult:
     """Summarise the batch and rewrite its report files, unless they already show this
     ledger state (a resume that changed nothing leaves the accountant's files untouched)."""
-    from batchpay.report.model import summary_from_json
-    from batchpay.report.render import file_marks, report_files
+    from batchpay.report.freshness import current_reports
 
     info = ledger.require_batch(batch)
-    directory = settings.report_dir_for(batch)
-    files = report_files(directory)
-    marks = file_marks(files)
-    recorded = ledger.report_stamp(directory)
-    current = (_report_stamp(ledger, info, settings), marks)
-    if marks is not None and recorded is not None and recorded[:2] == current:
-        summary = summary_from_json(recorded[2], info)
-    else:
-        files, summary = _write_reports(ledger, info, settings, FORMATS)
+    files, summary = current_reports(ledger, info, settings)
     return RunResult(
         batch,
         info.provider,
@@ -419,47 +331,6 @@ def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> R
     )
 
 
-def _write_reports(
-    ledger: Ledger, info: BatchInfo, settings: Settings, formats: tuple[str, ...]
-) -> tuple[list[Path], BatchSummary]:
-    """Write the report files; when all of them are written, record the ledger state they
-    show (with their summary) so a later run that changes nothing can leave them alone."""
-    from batchpay.report import build_report, write_report
-    from batchpay.report.model import summary_json
-    from batchpay.report.render import file_marks
-
-    stamp = _report_stamp(ledger, info, settings)  # before reading: never newer than it
-    built = build_report(ledger, info.batch_id)
-    directory = settings.report_dir_for(info.batch_id)
-    files = write_report(built, directory, formats, settings.accounts)
-    summary = built.summary()
-    if set(formats) == set(FORMATS):
-        stored = summary_json(summary, ledger, info.batch_id)
-        ledger.record_report(directory, stamp, file_marks(files), stored)
-    return files, summary
-
-
-def _version() -> str:
-    try:
-        return version("batchpay")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "source"
-
-
-def _report_stamp(ledger: Ledger, info: BatchInfo, settings: Settings) -> str:
-    """Everything the report files are made from, except the time of a run that changed
-    nothing: the batch's revision, its fixed details, the accounts and batchpay's version."""
-    details = dataclasses.asdict(info)
-    del details["last_run_at"], details["refreshed_at"]
-    material = {
-        "revision": ledger.revision(info.batch_id),
-        "batch": details,
-        "accounts": dict(settings.accounts),
-        "version": _version(),
-    }
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
-
-
 def _dry_run(
     plan: Plan,
     settings: Settings,
@@ -469,26 +340,10 @@ def _dry_run(
 ) -> RunResult:
     """Plan, quote and check exactly as the run would, without writing anything: no ledger
     rows, no sandbox state."""
-    from batchpay.plan.fees import quote_requests
     from batchpay.plan.preflight import LedgerView
-    from batchpay.providers import open_provider
-    from batchpay.providers.sandbox import SandboxBank, SandboxProvider
-    from batchpay.send.ratelimit import RateLimiter
+    from batchpay.send.quotes import dry_run_quotes
 
-    if plan.provider == "sandbox":
-        provider: Provider = SandboxProvider(SandboxBank(None))
-    else:
-        provider = open_provider(plan.provider, settings, transport=transport)
-    limiter = RateLimiter(settings.rate_limit(plan.provider))
-
-    def ask(request: PayoutRequest) -> Quote | None:
-        limiter.acquire()
-        return provider.quote(request)
-
-    try:
-        quotes = quote_requests(plan.items, ask, settings.fee_option, every=True)
-    finally:
-        provider.close()
+    quotes, sandbox = dry_run_quotes(plan, settings, transport)
     check = _preflight_check(plan, settings, options, quotes)
     if settings.ledger.exists():
         with Ledger(settings.ledger, create=False) as ledger:
@@ -499,70 +354,9 @@ def _dry_run(
     return RunResult(
         plan.batch,
         plan.provider,
-        provider.is_sandbox,
+        sandbox,
         dry_run=True,
         plan=plan,
         quotes=quotes,
         problems=warnings + found,
     )
-
-
-def _rounding_json(r: Rounding) -> dict[str, Any]:
-    return {
-        "row": r.row,
-        "reference": r.reference,
-        "currency": r.currency,
-        "requested": to_wire(r.requested),
-        "rounded": to_wire(r.rounded),
-        "delta": to_wire(r.delta),
-        "places": r.places,
-    }
-
-
-def _plan_json(plan: Plan, quotes: dict[str, Quote]) -> dict[str, Any]:
-    totals: dict[str, dict[str, str]] = {}
-    for currency, t in plan.totals().items():
-        entry = {
-            "requested": to_wire(t.requested),
-            "to_send": to_wire(t.to_send),
-            "rounding_delta": to_wire(t.rounding_delta),
-        }
-        mine = [
-            quotes[i.row_key]
-            for i in plan.items
-            if i.payout.currency == currency and i.row_key in quotes
-        ]
-        if mine:
-            entry |= {
-                "fees": to_wire(total(q.fee for q in mine)),
-                "recipients_get": to_wire(total(q.receives for q in mine)),
-                "debited": to_wire(total(q.debited for q in mine)),
-            }
-        totals[currency] = entry
-    return {
-        "rows": len(plan.items),
-        "counts": {"planned": len(plan.items)},
-        "totals": totals,
-        "roundings": [_rounding_json(r) for r in plan.roundings],
-        "payouts": [
-            {
-                "row": i.payout.row,
-                "reference": i.payout.reference,
-                "amount": to_wire(i.payout.amount),
-                "currency": i.payout.currency,
-                "network": i.payout.network,
-                "address": i.payout.address,
-                "row_key": i.row_key,
-                **(
-                    {
-                        "fee": to_wire(quotes[i.row_key].fee),
-                        "recipient_gets": to_wire(quotes[i.row_key].receives),
-                        "debited": to_wire(quotes[i.row_key].debited),
-                    }
-                    if i.row_key in quotes
-                    else {}
-                ),
-            }
-            for i in plan.items
-        ],
-    }

@@ -30,7 +30,9 @@ from batchpay.ingest.numfmt import (
 )
 
 
-def cell_text(value: Any) -> str:
+def typed_value_text(value: Any) -> str:
+    """The text of a cell stored as a typed value (not a string): TRUE/FALSE, a number in
+    plain digits, a date or time in ISO form."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -206,7 +208,7 @@ class _Cells:
                 self.refused.append((self._ref(cell), shown, repr(value)))
             return value
         if cell["data_type"] != "n" or isinstance(value, bool):
-            return cell_text(value)
+            return typed_value_text(value)
         number = excel_number(value)
         code = self._code(cell["style_id"] or 0)
         if code is not None:
@@ -268,19 +270,7 @@ def _read_cells(workbook: Any, strings: list[str], source: Any, path: Path) -> X
         hidden_row = _hidden_row(
             parser.row_dimensions.pop(str(number), None), _rows_hidden_by_default(parser)
         )
-        values: list[str] = []
-        for cell in row:
-            if cell["value"] is None or cell["value"] == "":
-                continue
-            column = cell["column"]
-            if column > MAX_COLUMNS:
-                raise SheetUnreadable(
-                    f"{path}: row {number} has a value in column {column}; batchpay reads "
-                    f"at most {MAX_COLUMNS} columns. Delete the stray cell"
-                )
-            if column > len(values):
-                values.extend([""] * (column - len(values)))
-            values[column - 1] = cells.text(cell)
+        values = _row_values(row, number, cells, path)
         if not values:
             continue
         if len(rows) >= limits.MAX_ROWS:
@@ -304,6 +294,24 @@ def _read_cells(workbook: Any, strings: list[str], source: Any, path: Path) -> X
         hidden_rows=hidden,
         hidden_columns=_hidden_columns(parser.column_dimensions, grid),
     )
+
+
+def _row_values(row: Any, number: int, cells: _Cells, path: Path) -> list[str]:
+    """A row's text, column by column (empty cells as ""), up to its last value."""
+    values: list[str] = []
+    for cell in row:
+        if cell["value"] is None or cell["value"] == "":
+            continue
+        column = cell["column"]
+        if column > MAX_COLUMNS:
+            raise SheetUnreadable(
+                f"{path}: row {number} has a value in column {column}; batchpay reads "
+                f"at most {MAX_COLUMNS} columns. Delete the stray cell"
+            )
+        if column > len(values):
+            values.extend([""] * (column - len(values)))
+        values[column - 1] = cells.text(cell)
+    return values
 
 
 def _hidden_columns(dimensions: dict[str, dict[str, str]], grid: pd.DataFrame) -> list[int]:

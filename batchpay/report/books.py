@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from batchpay.cells import csv_cell
 from batchpay.money import ZERO, to_wire, total
 from batchpay.report.model import Report
-from batchpay.report.safe import cell_text
 
 DEFAULT_ACCOUNTS = {
     "expense": "Payroll expense",
@@ -78,12 +78,12 @@ def render_journal(report: Report, accounts: Mapping[str, str] | None = None) ->
         writer.writerow(
             [
                 date,
-                cell_text(report.batch.batch_id),
+                csv_cell(report.batch.batch_id),
                 line.currency,
-                cell_text(line.account),
+                csv_cell(line.account),
                 to_wire(line.debit) if line.debit else "",
                 to_wire(line.credit) if line.credit else "",
-                cell_text(line.description),
+                csv_cell(line.description),
             ]
         )
     return buffer.getvalue()
@@ -96,7 +96,7 @@ def render_attempts(report: Report) -> str:
     for row, reference, a in report.attempts:
         writer.writerow(
             [
-                cell_text(v)
+                csv_cell(v)
                 for v in (
                     row,
                     reference,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from batchpay.bulk import bulk
 from batchpay.ledger import AttemptRecord, BatchInfo, Ledger, LedgerRow
@@ -209,22 +207,6 @@ class BatchSummary:
     as_of: str
     identity_holds: bool
     all_accepted: bool
-
-
-def summary_json(summary: BatchSummary, ledger: Ledger, batch_id: str) -> dict[str, Any]:
-    """The summary as stored beside a report stamp. Its "as of" (the newest change to the
-    rows, their requests and the batch when it was written) is kept as ``last_update``: a
-    later run that changed nothing moves only the batch's times, from which "as of" is
-    rebuilt. ``ledger`` and ``batch_id`` are kept for callers; the report holds it all."""
-    data = dataclasses.asdict(summary)
-    data["last_update"] = data.pop("as_of")
-    return data
-
-
-def summary_from_json(data: dict[str, Any], info: BatchInfo) -> BatchSummary:
-    fields = {k: v for k, v in data.items() if k != "last_update"}
-    as_of = max(info.last_run_at, info.refreshed_at or "", data["last_update"])
-    return BatchSummary(as_of=as_of, **fields)
 
 
 @bulk

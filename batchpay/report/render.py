@@ -13,11 +13,11 @@ from typing import Any
 import markupsafe
 
 from batchpay.bulk import bulk
+from batchpay.cells import csv_cell, formula_safe
 from batchpay.money import to_wire
 from batchpay.report.books import journal_lines, render_attempts, render_journal
 from batchpay.report.chart import status_chart
 from batchpay.report.model import BUCKETS, CSV_COLUMNS, Report
-from batchpay.report.safe import cell_text, safe_text
 from batchpay.report.xlsx import Sheet, write_workbook
 from batchpay.resources import data_dir
 
@@ -57,29 +57,12 @@ def write_report(
     return written
 
 
-def report_files(directory: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
-    return [directory / FILE_NAMES[fmt] for fmt in formats]
-
-
-def file_marks(files: list[Path]) -> dict[str, list[int]] | None:
-    """Size and modification time of each file, or None if one is missing: enough to tell
-    that nobody has replaced or edited a report since batchpay wrote it."""
-    marks = {}
-    for path in files:
-        try:
-            status = path.stat()
-        except OSError:
-            return None
-        marks[path.name] = [status.st_size, status.st_mtime_ns]
-    return marks
-
-
 def render_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in report.rows:
-        writer.writerow([cell_text(c) for c in row.cells()])
+        writer.writerow([csv_cell(c) for c in row.cells()])
     return buffer.getvalue()
 
 
@@ -149,7 +132,7 @@ def _xlsx_value(value: object) -> object:
     if isinstance(value, Decimal):
         return _xlsx_number(value)
     if isinstance(value, str):
-        return safe_text(value)
+        return formula_safe(value)
     return value
 
 
@@ -220,7 +203,7 @@ def _write_xlsx(report: Report, path: Path) -> None:
 
 def _xlsx_rows(report: Report) -> Iterator[list[Any]]:
     yield list(CSV_COLUMNS)
-    text, number = safe_text, _xlsx_number
+    text, number = formula_safe, _xlsx_number
     for r in report.rows:
         yield [
             r.row,

@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from batchpay.cells import formula_safe
 from batchpay.ledger import Ledger
 from batchpay.model import PayoutRow
 from batchpay.plan import make_plan
@@ -19,7 +20,6 @@ from batchpay.report import (
     render_csv,
     write_report,
 )
-from batchpay.report.safe import safe_text
 from batchpay.send import Engine, RetryPolicy
 from tests.conftest import FixedClock
 
@@ -184,8 +184,8 @@ def test_values_beyond_spreadsheet_precision_are_written_as_text(tmp_path: Path)
         ("", ""),
     ],
 )
-def test_safe_text(text: str, safe: str) -> None:
-    assert safe_text(text) == safe
+def test_formula_safe(text: str, safe: str) -> None:
+    assert formula_safe(text) == safe
 
 
 def test_journal_balances_per_currency_for_both_fee_options(tmp_path: Path) -> None:

@@ -1,29 +1,31 @@
 """An annotated copy of the sheet: every problem's cell filled (red: error, yellow: warning)
 with the problem in a cell comment, rows at the numbers the user sees, so the user fixes the
-sheet in Excel and uploads it again."""
+sheet in Excel and uploads it again.
+
+A report on the sheet, not a stage of checking it: like the rest of the report stage it loads
+no pandas or openpyxl until a copy is written."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
-
-from batchpay.ingest import Sheet
 from batchpay.problems import Problem
-from batchpay.validate import Validated
 
-ERROR_FILL = PatternFill("solid", fgColor="F8CBAD")
-WARNING_FILL = PatternFill("solid", fgColor="FFE699")
+if TYPE_CHECKING:
+    from batchpay.ingest import Sheet
+    from batchpay.validate import Validated
+
+ERROR_COLOUR = "F8CBAD"  # red: an error
+WARNING_COLOUR = "FFE699"  # yellow: a warning
 EXCEL_CELL_CHARS = 32_767  # the most text an Excel cell (or comment) holds
 
 
 def _shown(text: str) -> str:
     """Text an XLSX file can hold: control characters XML 1.0 cannot carry are written as
     visible escapes (\\x0b), and text past Excel's cell limit is cut, with a mark."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     text = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     if len(text) > EXCEL_CELL_CHARS:
         text = text[: EXCEL_CELL_CHARS - 40] + f"... ({len(text)} characters in the sheet)"
@@ -31,6 +33,10 @@ def _shown(text: str) -> str:
 
 
 def write_annotated(sheet: Sheet, result: Validated, path: Path) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+
     wb = Workbook()
     ws = wb.active
     ws.title = "Checked"
@@ -48,7 +54,7 @@ def write_annotated(sheet: Sheet, result: Validated, path: Path) -> Path:
     for (row, column), problems in notes.items():
         cell = ws.cell(row=row, column=column)
         errors = any(p.severity == "error" for p in problems)
-        cell.fill = ERROR_FILL if errors else WARNING_FILL
+        cell.fill = PatternFill("solid", fgColor=ERROR_COLOUR if errors else WARNING_COLOUR)
         text = _shown("\n".join(f"{p.severity}: {p.code}: {p.message}" for p in problems))
         cell.comment = Comment(text, "batchpay", width=320, height=40 + 30 * len(problems))
     ws.freeze_panes = ws.cell(row=sheet.header_row + 1, column=1)
