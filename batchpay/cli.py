@@ -11,6 +11,7 @@ import click
 
 from batchpay.config import PROVIDERS, Settings, load_settings
 from batchpay.errors import BatchpayError, UsageError
+from batchpay.jsonout import run_json, validation_json
 from batchpay.money import AmountError, parse_amount, to_wire
 from batchpay.terminal import (
     ATTENTION_LIMIT,
@@ -173,7 +174,7 @@ def validate(
     except BatchpayError as exc:
         _fail(exc, as_json)
     if as_json:
-        _emit_json(result.to_json())
+        _emit_json(validation_json(result))
     else:
         print_problems(result.problems)
         for r in result.roundings:
@@ -410,7 +411,7 @@ def webhooks_serve(port: int, host: str, ledger: Path | None) -> None:
 
 def _show(result: RunResult, as_json: bool, command: str) -> NoReturn:
     if as_json:
-        _emit_json(result.to_json())
+        _emit_json(run_json(result))
         sys.exit(result.exit_code)
     print_problems(result.problems)
     if result.sandbox:
@@ -469,7 +470,7 @@ def _show_attention(result: RunResult) -> None:
 
 
 def _show_plan(result: RunResult) -> None:
-    data = result.to_json()
+    data = run_json(result)
     columns = ("row", "reference", "amount", "currency", "network", "address", "fee")
     out.print(
         table(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from batchpay.ledger import Ledger
 from batchpay.model import Rounding
@@ -33,11 +33,6 @@ class ValidationResult:
     @property
     def ok(self) -> bool:
         return not any(p.severity == "error" for p in self.problems)
-
-    def to_json(self) -> dict[str, Any]:
-        from batchpay.jsonout import validation_json
-
-        return validation_json(self)
 
 
 @dataclass
@@ -74,8 +69,3 @@ class RunResult:
         if self.dry_run or self.summary is None:
             return 0
         return 0 if self.summary.all_accepted else 3
-
-    def to_json(self) -> dict[str, Any]:
-        from batchpay.jsonout import run_json
-
-        return run_json(self)

@@ -9,6 +9,7 @@ import pytest
 
 from batchpay import api
 from batchpay.config import Settings
+from batchpay.jsonout import run_json
 from batchpay.ledger import Ledger
 from tests.conftest import SAMPLES
 
@@ -26,7 +27,7 @@ def test_a_resume_that_changes_nothing_leaves_the_reports_alone(settings: Settin
     again = api.run(SAMPLE, "sandbox", "b", settings=settings)
     assert again.requests_sent == 0 and again.report_files == first.report_files
     assert _marks(again.report_files) == before
-    first_json, again_json = first.to_json(), again.to_json()
+    first_json, again_json = run_json(first), run_json(again)
     assert again_json["rows"] == first_json["rows"] == 10
     # equal and in the same order: the resumed summary is the stored one
     assert list(again_json["counts"].items()) == list(first_json["counts"].items())

@@ -12,6 +12,7 @@ import pytest
 
 from batchpay import api
 from batchpay.config import Settings
+from batchpay.jsonout import run_json
 from tests.conftest import ROOT, SAMPLES
 
 
@@ -42,7 +43,7 @@ def test_money_path_runs_with_floats_trapped(
     checked = api.validate(SAMPLES / sample, "sandbox", settings=settings)
     assert checked.ok
     planned = api.run(SAMPLES / sample, "sandbox", "trap", settings=settings, dry_run=True)
-    assert planned.to_json()["totals"]["USDT"]["to_send"] == "9850.623456"
+    assert run_json(planned)["totals"]["USDT"]["to_send"] == "9850.623456"
     result = api.run(SAMPLES / sample, "sandbox", "trap", settings=settings)
     assert result.exit_code == 0
     assert result.report is not None and result.report.identity_holds

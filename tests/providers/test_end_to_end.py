@@ -13,6 +13,7 @@ from batchpay.config import load_settings
 from batchpay.emulator import Emulator, EmuRequest
 from batchpay.emulator.pay2328 import Emu2328
 from batchpay.emulator.server import EmulatorServer
+from batchpay.jsonout import run_json
 from tests.conftest import TRON
 
 CRYPTO_HEADER = "reference,name,amount,currency,network,address,description"
@@ -64,7 +65,7 @@ def test_twenty_rows_end_to_end_over_loopback(
     sheet = _sheet(tmp_path / "s.csv", provider)
 
     result = api.run(sheet, provider, "month-1", settings=settings)
-    assert result.exit_code == 0, result.to_json()
+    assert result.exit_code == 0, run_json(result)
     assert result.report is not None
     accepted = {k: v for k, v in result.report.counts.items() if v}
     assert sum(accepted.values()) == 20 and set(accepted) <= {"pending", "processing"}

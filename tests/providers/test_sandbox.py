@@ -9,6 +9,7 @@ import pytest
 
 from batchpay import api
 from batchpay.config import Settings
+from batchpay.jsonout import run_json
 from batchpay.model import RowStatus
 from batchpay.providers.base import Disposition, PayoutRequest
 from batchpay.providers.sandbox import (
@@ -125,4 +126,4 @@ def test_run_pays_realistic_amounts_and_warns_about_simulated_ones(
         assert [(p.row, p.value) for p in simulated] == [(3, "10.02")]
     assert result.summary is not None
     assert {k: v for k, v in result.summary.counts.items() if v} == {"completed": 3, "failed": 1}
-    assert "sandbox.simulated_outcome" in json.dumps(result.to_json())
+    assert "sandbox.simulated_outcome" in json.dumps(run_json(result))
