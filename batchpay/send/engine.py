@@ -11,13 +11,11 @@ import datetime as dt
 
 from batchpay.bulk import paused_gc
 from batchpay.ledger import LedgerRow
-from batchpay.model import RowStatus
 from batchpay.providers.base import PayoutRequest, Quote
 from batchpay.send.lookups import batch_listing
 from batchpay.send.settle import Settling
 from batchpay.send.windows import Windows
-
-DEAD = frozenset({RowStatus.FAILED, RowStatus.CANCELLED})  # payouts that moved no money
+from batchpay.statuses import DEAD, RowStatus
 
 
 class Engine(Settling, Windows):
