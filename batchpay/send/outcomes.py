@@ -31,15 +31,10 @@ def outcome(attempt_id: int, row: LedgerRow, answer: Answer) -> Outcome:
         row_key=row.row_key,
         status=status,
         disposition=str(answer.disposition),
-        http_status=answer.http_status,
-        response=answer.response,
-        request=answer.request,
+        answer=answer,
         error_code=error_code,
         error_message=error_message,
-        provider_ref=answer.provider_ref,
-        fee=answer.fee,
         amount_sent=row.amount if status in ACCEPTED else None,
-        tx_hash=answer.tx_hash,
     )
 
 
