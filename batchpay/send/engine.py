@@ -11,6 +11,7 @@ import datetime as dt
 
 from batchpay.bulk import paused_gc
 from batchpay.ledger import LedgerRow
+from batchpay.ledger.store import Doubt
 from batchpay.providers.base import PayoutRequest, Quote
 from batchpay.send.lookups import batch_listing
 from batchpay.send.settle import Settling
@@ -89,6 +90,10 @@ class Engine(Settling, Windows):
                 )
         elif not doubts and self._settled_before(listed_at):
             self.ledger.mark_reconciled(self.batch, revision)
+        return self._flag(doubts)
+
+    def _flag(self, doubts: list[Doubt]) -> int:
+        """Put in review each row the provider's list doubts; return how many were moved."""
         flagged = 0
         for doubt in doubts:
             if doubt.live > 1:
