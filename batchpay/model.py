@@ -1,28 +1,16 @@
-"""Plain data passed between the stages. No behaviour beyond small derived facts."""
+"""Plain data passed between the stages. No behaviour beyond small derived facts.
+
+A row's statuses and the moves between them are in :mod:`batchpay.statuses`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
 
+from batchpay.statuses import ACCEPTED, FINAL, UNSETTLED, RowStatus
 
-class RowStatus(StrEnum):
-    PLANNED = "planned"
-    SENDING = "sending"  # intent committed; the request may or may not have left
-    UNKNOWN = "unknown"  # sent, outcome not known: resolve with the provider, never resend blind
-    PENDING = "pending"
-    PROCESSING = "processing"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    NEEDS_REVIEW = "needs_review"  # a person must look (doubtful match, duplicate at provider)
-
-
-FINAL = frozenset({RowStatus.COMPLETED, RowStatus.FAILED, RowStatus.CANCELLED})
-ACCEPTED = frozenset({RowStatus.PENDING, RowStatus.PROCESSING, RowStatus.COMPLETED})
-UNSETTLED = frozenset({RowStatus.SENDING, RowStatus.UNKNOWN})
+__all__ = ["ACCEPTED", "FINAL", "UNSETTLED", "PayoutRow", "Rounding", "RowStatus"]
 
 
 @dataclass(frozen=True, slots=True)

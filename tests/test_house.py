@@ -28,8 +28,7 @@ FUNCTION_LIMIT = 50  # lines of a function or method, def line to end line
 # Modules over the limit when the check came in, with their line count then.
 ALLOWED_MODULES: dict[str, int] = {
     "batchpay/cli.py": 502,  # help texts and examples for every option (#12); split next
-    "batchpay/ledger/store.py": 798,
-    "batchpay/send/__init__.py": 511,
+    "batchpay/ledger/store.py": 780,  # its split is the PostgreSQL issue's (#15)
 }
 
 # Functions over the limit when the check came in ("file:qualified.name"), with their length.

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from batchpay.ledger.callbacks import CallbackResult, apply_callback
 from batchpay.ledger.lock import batch_lock
+from batchpay.ledger.outcome import Outcome
 from batchpay.ledger.store import (
     AttemptRecord,
     BatchInfo,
     Intent,
     Ledger,
     LedgerRow,
-    Outcome,
 )
 from batchpay.ledger.tries import Tries, Try
 

@@ -16,6 +16,7 @@ from typing import Any
 from batchpay.bulk import bulk
 from batchpay.errors import LedgerError
 from batchpay.ledger.connection import connect, rollback
+from batchpay.ledger.outcome import Outcome
 from batchpay.ledger.rules import judge
 from batchpay.ledger.tries import Tries, record_tries
 from batchpay.model import UNSETTLED, PayoutRow, RowStatus
@@ -149,25 +150,6 @@ class Intent:
     idempotency_key: str
     action: str = "create"  # or "lookup"
     request: Mapping[str, Any] = field(default_factory=dict)  # already redacted
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What one request led to. ``status`` None: leave the row's status as it is."""
-
-    attempt_id: int
-    row_key: str
-    status: RowStatus | None
-    disposition: str | None = None
-    http_status: int | None = None
-    response: Mapping[str, Any] | None = None  # already redacted
-    request: Mapping[str, Any] | None = None  # the provider request as sent, redacted
-    error_code: str | None = None
-    error_message: str | None = None
-    provider_ref: str | None = None
-    fee: Decimal | None = None
-    amount_sent: Decimal | None = None
-    tx_hash: str | None = None
 
 
 # A create request may only start from these (unknown/sending: after the provider said "not there").

@@ -14,6 +14,7 @@ from batchpay.config import Environment
 from batchpay.emulator import Emulator
 from batchpay.ledger import Intent, Ledger, Outcome
 from batchpay.model import RowStatus
+from batchpay.providers.base import Answer, Disposition
 from batchpay.providers.sandbox import SandboxBank, SandboxProvider
 from batchpay.report.model import build_report
 from batchpay.send import Engine
@@ -100,8 +101,9 @@ def test_every_answer_that_ends_a_row_dead_clears_its_money(
             aid,
             key,
             RowStatus.PENDING,
-            provider_ref="p1",
-            fee=Decimal("1"),
+            answer=Answer(
+                RowStatus.PENDING, Disposition.ACCEPTED, provider_ref="p1", fee=Decimal("1")
+            ),
             amount_sent=Decimal("10"),
         )
         ledger.finish("b", [accepted])
@@ -110,7 +112,15 @@ def test_every_answer_that_ends_a_row_dead_clears_its_money(
             (aid,) = ledger.begin("b", [Intent(key, 1, "k-1", "lookup")])
         ledger.finish(
             "b",
-            [Outcome(aid, key, end, amount_sent=Decimal("10"), fee=Decimal("1"), tx_hash="t")],
+            [
+                Outcome(
+                    aid,
+                    key,
+                    end,
+                    answer=Answer(end, Disposition.FINAL, fee=Decimal("1"), tx_hash="t"),
+                    amount_sent=Decimal("10"),
+                )
+            ],
         )
         row = ledger.rows("b")[0]
     assert (row.status, row.amount_sent, row.fee, row.provider_ref) == (end, None, None, "p1")

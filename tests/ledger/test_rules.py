@@ -10,6 +10,7 @@ import pytest
 from batchpay.ledger import Intent, Ledger, Outcome
 from batchpay.ledger.rules import judge
 from batchpay.model import RowStatus
+from batchpay.providers.base import Answer, Disposition
 from tests.webhooks.callbacks import payout_row, plan_rows
 
 S = RowStatus
@@ -47,11 +48,15 @@ def test_judge(
     assert (verdict.status, verdict.code) == (expected, code)
 
 
+def _ref(status: RowStatus, provider_ref: str) -> Answer:
+    return Answer(status, Disposition.ACCEPTED, provider_ref=provider_ref)
+
+
 def _failed_row(ledger: Ledger) -> str:
     plan_rows(ledger, "sandbox", [payout_row("sandbox")])
     key = ledger.rows("b")[0].row_key
     (aid,) = ledger.begin("b", [Intent(key, 1, "k-1")])
-    ledger.finish("b", [Outcome(aid, key, RowStatus.FAILED, "final", provider_ref="A")])
+    ledger.finish("b", [Outcome(aid, key, RowStatus.FAILED, "final", _ref(RowStatus.FAILED, "A"))])
     return key
 
 
@@ -62,7 +67,15 @@ def test_the_engines_accepted_answer_for_a_failed_row_is_kept_for_review(tmp_pat
         (aid,) = ledger.begin("b", [Intent(key, 1, "k-1", "lookup")])
         ledger.finish(
             "b",
-            [Outcome(aid, key, RowStatus.PROCESSING, provider_ref="A", amount_sent=Decimal(10))],
+            [
+                Outcome(
+                    aid,
+                    key,
+                    RowStatus.PROCESSING,
+                    answer=_ref(RowStatus.PROCESSING, "A"),
+                    amount_sent=Decimal(10),
+                )
+            ],
         )
         row = ledger.rows("b")[0]
     assert (row.status, row.provider_ref, row.amount_sent, row.error_code) == (
@@ -78,7 +91,11 @@ def test_an_answer_about_an_older_attempt_never_moves_the_row(tmp_path: Path) ->
         key = _failed_row(ledger)
         (old_lookup,) = ledger.begin("b", [Intent(key, 1, "k-1", "lookup")])
         (retry,) = ledger.begin("b", [Intent(key, 2, "k-2")])
-        ledger.finish("b", [Outcome(retry, key, RowStatus.PENDING, provider_ref="B")])
-        ledger.finish("b", [Outcome(old_lookup, key, RowStatus.FAILED, provider_ref="A")])
+        ledger.finish(
+            "b", [Outcome(retry, key, RowStatus.PENDING, answer=_ref(RowStatus.PENDING, "B"))]
+        )
+        ledger.finish(
+            "b", [Outcome(old_lookup, key, RowStatus.FAILED, answer=_ref(RowStatus.FAILED, "A"))]
+        )
         row = ledger.rows("b")[0]
     assert (row.status, row.attempt_no, row.provider_ref) == (RowStatus.PENDING, 2, "B")

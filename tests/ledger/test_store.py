@@ -11,6 +11,7 @@ from batchpay.ledger import Intent, Ledger, Outcome, batch_lock
 from batchpay.ledger.rules import may_move
 from batchpay.model import PayoutRow, RowStatus
 from batchpay.plan import Plan, make_plan
+from batchpay.providers.base import Answer, Disposition
 from tests.conftest import FixedClock
 
 
@@ -108,7 +109,7 @@ def test_intent_is_durable_before_the_answer(tmp_path: Path) -> None:
                     key,
                     RowStatus.COMPLETED,
                     "accepted",
-                    provider_ref="p1",
+                    Answer(RowStatus.COMPLETED, Disposition.ACCEPTED, provider_ref="p1"),
                     amount_sent=Decimal("5"),
                 )
             ],

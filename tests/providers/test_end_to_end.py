@@ -154,12 +154,12 @@ class VirtualTime:
 def test_2328io_emulation_enforces_its_rate_limit_and_batchpay_keeps_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import batchpay.send
+    import batchpay.send.core
     from batchpay.send.ratelimit import RateLimiter
 
     virtual = VirtualTime()
     monkeypatch.setattr(
-        batchpay.send,
+        batchpay.send.core,
         "RateLimiter",
         lambda rate, sleep: RateLimiter(rate, clock=virtual.clock, sleep=virtual.sleep),
     )

@@ -22,6 +22,7 @@ from batchpay.errors import BatchpayError
 from batchpay.ledger import Intent, Ledger, Outcome
 from batchpay.providers.base import Answer, PayoutRequest
 from batchpay.send import Engine
+from batchpay.send.windows import Windows
 
 
 def _killer(n: int) -> Callable[[], None]:
@@ -62,7 +63,7 @@ def install(step: str, n: int) -> None:
         Ledger.begin = patched_begin_after  # type: ignore[method-assign]
     elif step == "after_request":
 
-        def patched_create(self: Engine, request: PayoutRequest) -> Answer:
+        def patched_create(self: Windows, request: PayoutRequest) -> Answer:
             answer = create(self, request)
             die()
             return answer

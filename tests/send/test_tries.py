@@ -189,6 +189,7 @@ def test_an_adapter_that_raises_after_a_retry_keeps_both_requests(tmp_path: Path
 
 def test_the_ledger_writes_each_try_and_the_outcome_on_the_last(tmp_path: Path) -> None:
     from batchpay.ledger import Intent, Outcome, Tries, Try
+    from batchpay.providers.base import Answer, Disposition
 
     ledger, _ = _engine_run(tmp_path, [])
     row = ledger.rows("b")[0]
@@ -202,7 +203,18 @@ def test_the_ledger_writes_each_try_and_the_outcome_on_the_last(tmp_path: Path) 
     unanswered = [a for a in _creates(ledger) if a.attempt_no == 2 and a.finished_at is None]
     assert [(a.id, a.try_no) for a in unanswered] == [(last, 3)]  # in flight until finished
     assert ledger.rows("b")[0].status is RowStatus.SENDING
-    ledger.finish("b", [Outcome(last, row.row_key, RowStatus.PENDING, "accepted", 201)])
+    ledger.finish(
+        "b",
+        [
+            Outcome(
+                last,
+                row.row_key,
+                RowStatus.PENDING,
+                "accepted",
+                Answer(RowStatus.PENDING, Disposition.ACCEPTED, http_status=201),
+            )
+        ],
+    )
     records = [a for a in _creates(ledger) if a.attempt_no == 2]
     assert [(a.try_no, a.started_at, a.finished_at, a.http_status, a.outcome) for a in records] == [
         (1, records[0].started_at, "t1b", 429, "sending"),

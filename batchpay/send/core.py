@@ -1,0 +1,76 @@
+"""The engine's state and the small helpers every step shares: its settings, the rate
+limiter, the circuit breaker, and how a ledger row becomes a provider request."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from batchpay.ledger import Ledger, LedgerRow, Tries
+from batchpay.plan.keys import attempt_key
+from batchpay.progress import Progress
+from batchpay.providers.base import PayoutRequest, Provider
+from batchpay.send.breaker import CircuitBreaker
+from batchpay.send.ratelimit import RateLimiter
+from batchpay.send.retry import RetryPolicy
+
+T = TypeVar("T")
+
+
+@dataclass
+class EngineCore:
+    ledger: Ledger
+    provider: Provider
+    batch: str
+    concurrency: int = 4
+    rate: float = 0.0  # float-ok: requests per second, 0 = unlimited
+    fee_option: str = "deduct"
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    progress: Progress = field(default_factory=Progress)
+    sleep: Callable[[float], None] = time.sleep  # float-ok
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+    stopped: str | None = None  # why sending stopped early, for the user
+    requests: int = 0  # create requests that left (for tests and benchmarks)
+    # retries only: row key -> why not, for rows another batch has claimed, asked after the
+    # window's intents are committed and before any request leaves (see api.retry)
+    hold: Callable[[list[LedgerRow]], dict[str, str]] | None = None
+
+    def __post_init__(self) -> None:
+        self._limiter = RateLimiter(self.rate, sleep=self.sleep)
+        self._count_lock = threading.Lock()
+        self._tries: dict[str, Tries] = {}  # row key -> its retried requests, until finished
+
+    @property
+    def _window(self) -> int:
+        return max(16, self.concurrency * 8)
+
+    def _limited(self, call: Callable[[], T]) -> T:
+        self._limiter.acquire()
+        return call()
+
+    def _request(self, row: LedgerRow, attempt: int) -> PayoutRequest:
+        return PayoutRequest(
+            row_key=row.row_key,
+            attempt=attempt,
+            key=attempt_key(row.row_key, attempt, self.provider.key_form),
+            reference=row.reference,
+            amount=row.amount,
+            currency=row.currency,
+            network=row.network,
+            address=row.address,
+            memo=row.memo,
+            name=row.name,
+            description=row.description,
+            extra=row.extra,
+            fee_option=self.fee_option,
+        )
+
+
+def chunks(rows: list[LedgerRow], size: int) -> Iterable[list[LedgerRow]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
