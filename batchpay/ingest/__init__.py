@@ -7,32 +7,16 @@ number a spreadsheet program shows, so problems can point at the cell the user s
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from batchpay.bulk import bulk
 from batchpay.errors import SheetUnreadable
+from batchpay.ingest.sheet import Sheet
 from batchpay.problems import Problem, Severity
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Sheet:
-    """The file as read. ``frame`` is all ``str``; its index is the spreadsheet row number."""
-
-    path: Path
-    sha256: str
-    headers: list[str]  # as written, in order
-    header_row: int
-    frame: pd.DataFrame
-    problems: list[Problem] = field(default_factory=list)  # found while reading
-
-    @property
-    def name(self) -> str:
-        return self.path.name
 
 
 @bulk

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from batchpay.problems import Problem, Severity
 
 if TYPE_CHECKING:
-    from batchpay.ingest import Sheet
+    from batchpay.ingest.sheet import Sheet
     from batchpay.ingest.xlsxfile import XlsxRead
 
 LISTED = 10  # rows or columns named in one message

@@ -11,13 +11,12 @@ from typing import Any
 
 import httpx
 
-from batchpay import __name__ as _package
 from batchpay.model import RowStatus
 from batchpay.plan.keys import KeyForm
 from batchpay.providers.base import Answer, Disposition, Listing, Sent
 from batchpay.providers.transport import Failure, Reply, exchange
 
-USER_AGENT = f"{_package}/0.1 (+https://github.com/batchpay/batchpay)"
+USER_AGENT = "batchpay/0.1 (+https://github.com/batchpay/batchpay)"
 
 
 class HttpAdapter:
