@@ -13,7 +13,7 @@ import pandas as pd
 
 from batchpay.bulk import bulk
 from batchpay.errors import SheetUnreadable
-from batchpay.ingest.sheet import Sheet
+from batchpay.ingest.sheet import Sheet as Sheet  # re-exported: the stage hands it on
 from batchpay.problems import Problem, Severity
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
