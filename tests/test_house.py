@@ -31,15 +31,11 @@ FUNCTION_LIMIT = 50  # lines of a function or method, def line to end line
 # Modules over the limit when the check came in, with their line count then.
 ALLOWED_MODULES: dict[str, int] = {
     "batchpay/cli.py": 502,  # help texts and examples for every option (#12); split next
-    "batchpay/ledger/store.py": 780,  # its split is the PostgreSQL issue's (#15)
+    "batchpay/ledger/store.py": 724,  # its split is the PostgreSQL issue's (#15)
 }
 
 # Functions over the limit when the check came in ("file:qualified.name"), with their length.
-ALLOWED_FUNCTIONS: dict[str, int] = {
-    "batchpay/ledger/callbacks.py:apply_callback": 54,
-    "batchpay/ledger/store.py:Ledger._save_plan": 76,
-    "batchpay/validate/identity.py:clean": 55,
-}
+ALLOWED_FUNCTIONS: dict[str, int] = {}
 
 # Imports that closed a circle when the check came in ("importer -> imported": the circle
 # it closes, and how to break it). Without them the graph has no circle; each must still

@@ -59,25 +59,10 @@ def apply_callback(
         named = _attempt_named(db, provider, provider_ref)
         if named is None:
             return CallbackResult.UNKNOWN_PAYOUT
-        inserted = db.execute(
-            "INSERT OR IGNORE INTO webhook_events (provider, event_id, received_at) VALUES (?,?,?)",
-            (provider, event_id, now),
-        ).rowcount
-        if inserted == 0:
+        if not _first_delivery(db, provider, event_id, now):
             return CallbackResult.DUPLICATE
         batch_id, row_key, attempt_no, key = named
-        current, row_attempt = db.execute(
-            "SELECT status, attempt_no FROM payouts WHERE batch_id = ? AND row_key = ?",
-            (batch_id, row_key),
-        ).fetchone()
-        verdict = judge(
-            RowStatus(current),
-            row_attempt,
-            attempt_no,
-            status,
-            from_engine=False,
-            provider_ref=provider_ref,
-        )
+        current, verdict = _judge_row(db, named, provider_ref, status)
         moved = verdict.status is not None and verdict.status != current
         _record(
             db,
@@ -96,6 +81,38 @@ def apply_callback(
         if verdict.status is RowStatus.NEEDS_REVIEW:
             return CallbackResult.NEEDS_REVIEW
         return CallbackResult.UPDATED
+
+
+def _first_delivery(db: sqlite3.Connection, provider: str, event_id: str, now: str) -> bool:
+    """Note the event as received; False when it was received before."""
+    inserted = db.execute(
+        "INSERT OR IGNORE INTO webhook_events (provider, event_id, received_at) VALUES (?,?,?)",
+        (provider, event_id, now),
+    ).rowcount
+    return bool(inserted != 0)
+
+
+def _judge_row(
+    db: sqlite3.Connection,
+    named: tuple[str, str, int, str],
+    provider_ref: str,
+    status: RowStatus,
+) -> tuple[str, Verdict]:
+    """(the row's current status, what the callback does to it)."""
+    batch_id, row_key, attempt_no, _key = named
+    current, row_attempt = db.execute(
+        "SELECT status, attempt_no FROM payouts WHERE batch_id = ? AND row_key = ?",
+        (batch_id, row_key),
+    ).fetchone()
+    verdict = judge(
+        RowStatus(current),
+        row_attempt,
+        attempt_no,
+        status,
+        from_engine=False,
+        provider_ref=provider_ref,
+    )
+    return current, verdict
 
 
 def _record(

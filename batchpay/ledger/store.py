@@ -17,6 +17,7 @@ from batchpay.bulk import bulk
 from batchpay.errors import LedgerError
 from batchpay.ledger.connection import connect, rollback
 from batchpay.ledger.outcome import Outcome
+from batchpay.ledger.planrows import save_rows, upsert_batch
 from batchpay.ledger.rules import judge
 from batchpay.ledger.tries import Tries, record_tries
 from batchpay.model import UNSETTLED, PayoutRow, RowStatus
@@ -411,70 +412,13 @@ class Ledger:
     ) -> int:
         """save_plan's writes, inside the caller's transaction."""
         now = self.now()
-        digest = plan.digest
-        new = 0
-        db = self._db
-        db.execute(
-            "INSERT INTO batches (batch_id, provider, sandbox, sheet_name, sheet_sha256,"
-            " rounding, fee_option, created_at, last_run_at, plan_digest)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?)"
-            " ON CONFLICT(batch_id) DO UPDATE SET last_run_at = excluded.last_run_at,"
-            " sheet_name = excluded.sheet_name, sheet_sha256 = excluded.sheet_sha256,"
-            " plan_digest = excluded.plan_digest",
-            (
-                plan.batch,
-                plan.provider,
-                int(sandbox),
-                plan.sheet_name,
-                plan.sheet_sha256,
-                rounding,
-                fee_option,
-                now,
-                now,
-                digest,
-            ),
+        upsert_batch(
+            self._db, plan, sandbox=sandbox, rounding=rounding, fee_option=fee_option, now=now
         )
         if unchanged:  # every row was saved from this very plan already
             return 0
         assert existing is not None
-        for item in plan.items:
-            p = item.payout
-            old = existing.get(item.row_key)
-            if old is not None and old.sent_before:
-                continue
-            values = (
-                p.row,
-                p.reference,
-                p.name,
-                p.description,
-                p.currency,
-                p.network,
-                p.address,
-                p.memo,
-                json.dumps(dict(p.extra), sort_keys=True),
-                to_wire(p.amount_requested),
-                to_wire(p.amount),
-                to_wire(p.rounding_delta),
-                now,
-            )
-            if old is None:
-                new += 1
-                db.execute(
-                    "INSERT INTO payouts (sheet_row, reference, name, description, currency,"
-                    " network, address, memo, extra_json, amount_requested, amount,"
-                    " rounding_delta, updated_at, batch_id, row_key, status)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (*values, plan.batch, item.row_key, RowStatus.PLANNED),
-                )
-            else:
-                db.execute(
-                    "UPDATE payouts SET sheet_row=?, reference=?, name=?, description=?,"
-                    " currency=?, network=?, address=?, memo=?, extra_json=?,"
-                    " amount_requested=?, amount=?, rounding_delta=?, updated_at=?"
-                    " WHERE batch_id=? AND row_key=?",
-                    (*values, plan.batch, item.row_key),
-                )
-        return new
+        return save_rows(self._db, plan, existing, now)
 
     # -- reading --------------------------------------------------------------------------
 

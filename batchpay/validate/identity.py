@@ -98,7 +98,25 @@ def clean(text: str) -> Cleaned:
     found: dict[str, list[str]] = {}  # kind -> "U+200B ZERO WIDTH SPACE at position 7", ...
     visible = "".join(_visible(text, found))
     normal = unicodedata.normalize("NFKC", visible).strip()
-    findings = []
+    findings = _removal_findings(found, normal)
+    loud = [c for c in visible if _tag(c) and _tag(c) not in _SILENT_TAGS]
+    changed = normal != unicodedata.normalize("NFC", visible).strip()
+    if changed and loud and "ambiguous" not in found:
+        names = ", ".join(map(char_name, dict.fromkeys(loud[:3])))
+        findings.append(
+            Finding(
+                "text.compatibility",
+                Severity.WARNING,
+                f"is written with compatibility characters ({names}); "
+                f"it is read in Unicode normal form as {normal!r}",
+            )
+        )
+    return Cleaned(normal, tuple(findings))
+
+
+def _removal_findings(found: dict[str, list[str]], normal: str) -> list[Finding]:
+    """What the characters found by kind (bidi, control, ambiguous, invisible) say."""
+    findings: list[Finding] = []
     if "bidi" in found:
         findings.append(
             Finding(
@@ -133,19 +151,7 @@ def clean(text: str) -> Cleaned:
                 f"it is read as {shown(normal)!r}",
             )
         )
-    loud = [c for c in visible if _tag(c) and _tag(c) not in _SILENT_TAGS]
-    changed = normal != unicodedata.normalize("NFC", visible).strip()
-    if changed and loud and "ambiguous" not in found:
-        names = ", ".join(map(char_name, dict.fromkeys(loud[:3])))
-        findings.append(
-            Finding(
-                "text.compatibility",
-                Severity.WARNING,
-                f"is written with compatibility characters ({names}); "
-                f"it is read in Unicode normal form as {normal!r}",
-            )
-        )
-    return Cleaned(normal, tuple(findings))
+    return findings
 
 
 def _it(items: list[str]) -> str:
