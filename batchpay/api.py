@@ -32,7 +32,6 @@ from batchpay.session import existing_ledger, same_provider
 if TYPE_CHECKING:
     import httpx
 
-    from batchpay.ledger import LedgerRow
     from batchpay.plan import Plan
     from batchpay.plan.preflight import Check
     from batchpay.providers import Quote
@@ -188,6 +187,7 @@ def retry(
     transport: httpx.BaseTransport | None = None,
 ) -> RunResult:
     """Send again, as new attempts with new keys, only the rows that failed for good."""
+    from batchpay.plan import preflight
     from batchpay.session import batch_session
 
     settings = settings or load_settings()
@@ -196,10 +196,16 @@ def retry(
         engine,
     ):
         engine.settle()
-        _leave_to_other_batches(ledger, batch, engine.retryable())
+        # rows to retry that another batch has claimed since go to needs_review instead
+        failed = engine.retryable()
+        recent = ledger.recent_payments(batch, preflight.recent_since()) if failed else []
+        for row_key, reason in preflight.claimed_since(failed, recent).items():
+            ledger.flag_review(batch, row_key, reason, code="paid_elsewhere")
         # asked again once the rows are marked sending: a run of another batch that
         # claimed them in between is seen here, and one that comes later sees them
-        engine.hold = lambda rows: _claimed_elsewhere(ledger, batch, rows)
+        engine.hold = lambda rows: preflight.claimed_since(
+            rows, ledger.recent_payments(batch, preflight.recent_since())
+        )
         engine.retry_failed()
         engine.reconcile()
         return _finish(ledger, batch, settings, engine)
@@ -258,25 +264,6 @@ def _plan_sheet(
     if provider == "sandbox":  # say which rows the sandbox will not simply complete
         warnings += simulated_outcomes((i.payout.row, i.payout.amount) for i in plan.items)
     return plan, warnings
-
-
-def _leave_to_other_batches(ledger: Ledger, batch: str, rows: list[LedgerRow]) -> None:
-    """Rows to retry that another batch has claimed since go to needs_review instead."""
-    from batchpay.plan import PlannedPayout
-    from batchpay.plan.preflight import left_to_other_batches, recent_since
-
-    failed = [PlannedPayout(r.row_key, r.as_payout()) for r in rows]
-    recent = ledger.recent_payments(batch, recent_since()) if failed else []
-    for row_key, reason in left_to_other_batches(failed, recent):
-        ledger.flag_review(batch, row_key, reason, code="paid_elsewhere")
-
-
-def _claimed_elsewhere(ledger: Ledger, batch: str, rows: list[LedgerRow]) -> dict[str, str]:
-    from batchpay.plan import PlannedPayout
-    from batchpay.plan.preflight import left_to_other_batches, recent_since
-
-    items = [PlannedPayout(r.row_key, r.as_payout()) for r in rows]
-    return dict(left_to_other_batches(items, ledger.recent_payments(batch, recent_since())))
 
 
 def _preflight_check(

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from batchpay.bulk import bulk
 from batchpay.errors import SheetRejected
@@ -156,6 +156,22 @@ def refuse(problems: list[Problem]) -> list[Problem]:
         reasons = "; ".join(_REFUSALS.get(c, c) for c in codes)
         raise SheetRejected(f"{reasons}; nothing was sent", sorted(problems, key=sort_key))
     return problems
+
+
+class SavedRow(Protocol):
+    """A row as the ledger holds it (``batchpay.ledger.LedgerRow``)."""
+
+    @property
+    def row_key(self) -> str: ...
+
+    def as_payout(self) -> PayoutRow: ...
+
+
+def claimed_since(rows: Iterable[SavedRow], recent: Iterable[Recent]) -> dict[str, str]:
+    """Row key -> why, for each of the batch's saved rows to retry that another batch has
+    claimed since (``recent``: the ledger's recent payments of other batches)."""
+    items = [PlannedPayout(r.row_key, r.as_payout()) for r in rows]
+    return dict(left_to_other_batches(items, recent))
 
 
 def left_to_other_batches(

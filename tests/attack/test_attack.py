@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import zipfile
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,9 +18,10 @@ from batchpay.config import Settings, load_settings
 from batchpay.emulator import Emulator
 from batchpay.errors import SheetRejected, SheetUnreadable
 from batchpay.ingest import read_sheet
-from batchpay.ledger import Ledger, LedgerRow
+from batchpay.ledger import Ledger
 from batchpay.model import RowStatus
-from batchpay.plan.preflight import identity
+from batchpay.plan import preflight
+from batchpay.plan.preflight import Recent, identity
 from batchpay.providers import open_provider
 from batchpay.providers.base import PayoutRequest
 from batchpay.providers.tagged import tag_in, tagged_description
@@ -229,14 +231,18 @@ def test_a_failed_row_claimed_by_another_batch_during_retry_is_not_paid_twice(
     with sqlite3.connect(settings.ledger) as db:  # the provider rejected it after all
         db.execute("UPDATE payouts SET status = 'failed' WHERE batch_id = 'nov-a'")
     other = _csv(workdir / "b.csv", [line])
-    check = api._leave_to_other_batches
+    check = preflight.claimed_since
     claimed: list[int] = []
 
-    def check_then_other_batch_runs(ledger: Ledger, batch: str, rows: list[LedgerRow]) -> None:
-        check(ledger, batch, rows)
-        claimed.append(api.run(other, "sandbox", "nov-b", settings=settings).requests_sent)
+    def check_then_other_batch_runs(
+        rows: Iterable[preflight.SavedRow], recent: Iterable[Recent]
+    ) -> dict[str, str]:
+        found = check(rows, recent)
+        if not claimed:  # right after retry's first check, before it marks its rows sending
+            claimed.append(api.run(other, "sandbox", "nov-b", settings=settings).requests_sent)
+        return found
 
-    monkeypatch.setattr(api, "_leave_to_other_batches", check_then_other_batch_runs)
+    monkeypatch.setattr(preflight, "claimed_since", check_then_other_batch_runs)
     retried = api.retry("nov-a", settings=settings)
     assert claimed == [1]  # the other batch sent its payout
     assert retried.requests_sent == 0  # and retry sent none
