@@ -30,7 +30,6 @@ FUNCTION_LIMIT = 50  # lines of a function or method, def line to end line
 
 # Modules over the limit when the check came in, with their line count then.
 ALLOWED_MODULES: dict[str, int] = {
-    "batchpay/cli.py": 502,  # help texts and examples for every option (#12); split next
     "batchpay/ledger/store.py": 724,  # its split is the PostgreSQL issue's (#15)
 }
 
@@ -268,10 +267,14 @@ def _write(root: Path, files: dict[str, str]) -> Path:
     return package
 
 
-STORE, CLI = ALLOWED_MODULES["batchpay/ledger/store.py"], ALLOWED_MODULES["batchpay/cli.py"]
+STORE = ALLOWED_MODULES["batchpay/ledger/store.py"]
+CLI = 502  # cli.py's allowance before it became the package batchpay/cli/
 
 
-def test_the_checker_finds_long_modules_and_functions_and_holds_the_ratchet(tmp_path: Path) -> None:
+def test_the_checker_finds_long_modules_and_functions_and_holds_the_ratchet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(ALLOWED_MODULES, "batchpay/cli.py", CLI)
     package = _write(
         tmp_path,
         {
