@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from batchpay.bulk import bulk
 from batchpay.errors import SheetUnreadable
 from batchpay.problems import Problem, Severity
 
@@ -35,7 +34,6 @@ class Sheet:
         return self.path.name
 
 
-@bulk
 def read_sheet(path: Path, sheet_name: str | None = None) -> Sheet:
     path = Path(path)
     if not path.is_file():

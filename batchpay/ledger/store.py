@@ -13,7 +13,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from batchpay.bulk import bulk
 from batchpay.errors import LedgerError
 from batchpay.ledger.connection import connect, rollback
 from batchpay.ledger.outcome import Outcome
@@ -311,7 +310,6 @@ class Ledger:
 
     # -- planning -------------------------------------------------------------------------
 
-    @bulk
     def existing(self, batch_id: str) -> dict[str, Existing]:
         rows = self._db.execute(
             "SELECT row_key, reference, status, attempt_no, amount, currency, network, address,"
@@ -344,7 +342,6 @@ class Ledger:
             recent=self.recent_payments(plan.batch, since or recent_since()),
         )
 
-    @bulk
     def claim(
         self,
         plan: Plan,
@@ -371,7 +368,6 @@ class Ledger:
             )
         return problems
 
-    @bulk
     def save_plan(
         self,
         plan: Plan,
@@ -485,7 +481,6 @@ class Ledger:
         " updated_at"
     )
 
-    @bulk
     def rows(self, batch_id: str, statuses: Iterable[RowStatus] | None = None) -> list[LedgerRow]:
         sql = f"SELECT {self._ROW_COLUMNS} FROM payouts WHERE batch_id = ?"
         params: list[Any] = [batch_id]
@@ -525,7 +520,6 @@ class Ledger:
             updated_at=r[23],
         )
 
-    @bulk
     def last_update(self, batch_id: str) -> str:
         row = self._db.execute(
             "SELECT MAX(updated_at) FROM payouts WHERE batch_id = ?", (batch_id,)
@@ -580,7 +574,6 @@ class Ledger:
             params.append(row_key)
         return [AttemptRecord(*r) for r in self._db.execute(sql + " ORDER BY id", params)]
 
-    @bulk
     def recent_payments(self, batch_id: str, since: str) -> list[Recent]:
         """Rows *other* batches have claimed since ``since``: paid, in flight, or planned and
         not sent yet (a run that saved its plan is about to send it)."""
