@@ -29,11 +29,11 @@ from batchpay.model import RowStatus
 from batchpay.plan.keys import KeyForm
 from batchpay.providers import CREDENTIALS_HINT, ENV_PREFIX, open_provider
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote
+from batchpay.providers.boundary import Failure, Reply
 from batchpay.providers.callback import Event, Rejected, Verifier
 from batchpay.providers.http import HttpAdapter, payout_or_unknown, response_view
 from batchpay.providers.opening import Opening
-from batchpay.providers.transport import Failure, Reply
-from batchpay.providers.wire import same
+from batchpay.providers.wire import secrets_equal
 from batchpay.registry import ProviderEntry
 from batchpay.webhooks import Receiver
 from tests.conftest import TRON, sheet_text
@@ -104,7 +104,7 @@ def fakepay_verifier(entry: ProviderEntry, env: Environment) -> Verifier:
 
     def verify(headers: Mapping[str, str], body: bytes, now: float) -> Event | Rejected:  # float-ok
         expected = hmac.new(token.reveal().encode(), body, hashlib.sha256).hexdigest()
-        if not same(headers.get("x-fakepay-signature", ""), expected):
+        if not secrets_equal(headers.get("x-fakepay-signature", ""), expected):
             return Rejected(401, "bad signature")
         data = json.loads(body)
         return Event("fakepay", data["id"], FAKE_STATUSES.get(data["state"], RowStatus.UNKNOWN))

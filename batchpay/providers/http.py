@@ -15,7 +15,7 @@ from batchpay import __name__ as _package
 from batchpay.model import RowStatus
 from batchpay.plan.keys import KeyForm
 from batchpay.providers.base import Answer, Disposition, Listing, Sent
-from batchpay.providers.transport import Failure, Reply, exchange
+from batchpay.providers.boundary import Failure, Reply, exchange
 
 USER_AGENT = f"{_package}/0.1 (+https://github.com/batchpay/batchpay)"
 
