@@ -558,16 +558,6 @@ class Ledger:
         )
         return records(Recent, rows, {"status": RowStatus, "amount": Decimal, "extra": _extra})
 
-    def attempt_keys(self, batch_id: str) -> dict[str, str]:
-        """Every key this batch has sent a create under -> its row key."""
-        return dict(
-            self._db.execute(
-                "SELECT DISTINCT idempotency_key, row_key FROM attempts"
-                " WHERE batch_id = ? AND action = 'create'",
-                (batch_id,),
-            ).fetchall()
-        )
-
     def flag_review(
         self, batch_id: str, row_key: str, reason: str, code: str = "reconcile_mismatch"
     ) -> None:

@@ -41,7 +41,6 @@ STATUSES = {
     "canceled": RowStatus.CANCELLED,
     "cancelled": RowStatus.CANCELLED,
 }
-FINAL_CODES = {"validation_error", "forbidden", "screening_failed"}
 OPERATOR_CODES = {"insufficient_funds", "daily_limit_exceeded", "monthly_limit_exceeded"}
 RETRY_CODES = {"rate_moved"}
 RECIPIENT_PREFIX = "recipient."
