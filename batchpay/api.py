@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 # Only what every command needs is imported here. The sheet stages (pandas, pandera), the
 # providers (httpx), the engine and the report writers are imported by the functions that
 # use them, so `status`, `retry` and `report` never load pandas and `--help` loads none.
-from batchpay.bulk import bulk, paused_gc
 from batchpay.config import Settings, load_settings
 from batchpay.errors import SheetRejected, UsageError
+from batchpay.gcpause import gc_paused, paused_gc
 from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard
 from batchpay.ledger import Ledger
 from batchpay.model import RowStatus
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from batchpay.validate import SheetOptions, Validated
 
 
-@bulk
+@gc_paused
 def validate(
     sheet: Path | str,
     provider: str | None = None,
@@ -128,13 +128,14 @@ def run(
             if ledger.plan_digest(batch) == plan.digest
             else quote_requests(plan.items, engine.quote, settings.fee_option, every=False)
         )
-        warnings += ledger.claim(
-            plan,
-            _preflight_check(plan, settings, options, quotes),
-            sandbox=engine.provider.is_sandbox,
-            rounding=settings.rounding,
-            fee_option=settings.fee_option,
-        )
+        with paused_gc():
+            warnings += ledger.claim(
+                plan,
+                _preflight_check(plan, settings, options, quotes),
+                sandbox=engine.provider.is_sandbox,
+                rounding=settings.rounding,
+                fee_option=settings.fee_option,
+            )
         engine.settle()
         engine.send_planned()
         engine.reconcile(trust_clean=True)
@@ -211,7 +212,7 @@ def retry(
         return _finish(ledger, batch, settings, engine)
 
 
-@bulk
+@gc_paused
 def report(
     batch: str, *, settings: Settings | None = None, formats: tuple[str, ...] = FORMATS
 ) -> list[Path]:
@@ -298,7 +299,7 @@ def _check_provider(provider: str) -> None:
     check_provider_name(provider)
 
 
-@bulk
+@gc_paused
 def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> RunResult:
     """Summarise the batch and rewrite its report files, unless they already show this
     ledger state (a resume that changed nothing leaves the accountant's files untouched)."""

@@ -54,10 +54,6 @@ class Entry:
     def allows(self, severity: str) -> bool:
         return self.severity == "either" or self.severity == severity
 
-    def matches(self, message: str) -> bool:
-        """Whether ``message`` has one of this entry's forms."""
-        return any(template_pattern(t).fullmatch(message) for t in self.messages)
-
 
 @cache
 def catalogue() -> dict[str, Entry]:

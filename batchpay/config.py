@@ -21,10 +21,9 @@ from batchpay.money import AmountError, RoundingPolicy, parse_amount
 from batchpay.resources import load_schema_file
 
 CONFIG_FILE = "batchpay.toml"
-# The built-in providers and their requests per second (0 = unlimited), from the registry;
-# the checks below ask the registry itself, so a provider registered later is known too.
+# The built-in providers, from the registry; the checks below ask the registry itself, so a
+# provider registered later is known too.
 PROVIDERS = registry.names()
-DEFAULT_RATE_LIMITS = registry.rate_limits()
 FEE_OPTIONS = ("deduct", "add")
 ACCOUNT_NAMES = ("expense", "fees", "provider")
 

@@ -18,7 +18,7 @@ rows in ``schemas/providers.toml`` (network codes, payable currencies).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,17 +71,10 @@ class ProviderEntry:
         return tuple(self.var(suffix) for suffix in self.credentials)
 
     @property
-    def base_url_var(self) -> str | None:
-        return None if self.env_prefix is None else self.var("BASE_URL")
-
-    @property
     def emulator_path(self) -> str:
         """Where the local emulation serves this provider: ``/<name>`` plus the path of its
         default base URL (``/oxapay/v1`` for ``https://api.oxapay.com/v1``)."""
         return f"/{self.name}" + urlsplit(self.default_base_url or "").path.rstrip("/")
-
-    def status_table(self) -> Mapping[Any, Any]:
-        return {} if self.statuses is None else dict(load(self.statuses))
 
 
 _ADAPTERS = "batchpay.providers"

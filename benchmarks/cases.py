@@ -167,6 +167,7 @@ def startup_bare(size: int, timed: Timed) -> dict[str, float]:
 
 
 def csv_validate(size: int, timed: Timed) -> dict[str, float]:
+    from batchpay.gcpause import paused_gc
     from batchpay.ingest import read_sheet
     from batchpay.validate import validate_sheet
 
@@ -174,7 +175,8 @@ def csv_validate(size: int, timed: Timed) -> dict[str, float]:
     result: dict[str, float] = {}
 
     def work() -> None:
-        checked = validate_sheet(read_sheet(path), "sandbox")
+        with paused_gc():  # as api.validate pauses it
+            checked = validate_sheet(read_sheet(path), "sandbox")
         assert checked.ok and len(checked.rows) == size
         result["rows"] = len(checked.rows)
 
@@ -189,13 +191,15 @@ def csv_bare(size: int, timed: Timed) -> dict[str, float]:
 
 
 def xlsx_validate(size: int, timed: Timed) -> dict[str, float]:
+    from batchpay.gcpause import paused_gc
     from batchpay.ingest import read_sheet
     from batchpay.validate import validate_sheet
 
     path = xlsx_sheet(DATA / f"sheet-{size}.xlsx", size)
 
     def work() -> None:
-        assert validate_sheet(read_sheet(path), "sandbox").ok
+        with paused_gc():  # as api.validate pauses it
+            assert validate_sheet(read_sheet(path), "sandbox").ok
 
     return timed(work)
 
@@ -218,20 +222,22 @@ def xlsx_bare(size: int, timed: Timed) -> dict[str, float]:
 
 
 def _planned_ledger(size: int, provider: str, workdir: Path) -> Ledger:
+    from batchpay.gcpause import paused_gc
     from batchpay.ingest import read_sheet
     from batchpay.ledger import Ledger
     from batchpay.plan import make_plan
     from batchpay.validate import validate_sheet
 
-    sheet = read_sheet(csv_sheet(DATA / f"sheet-{size}.csv", size))
-    checked = validate_sheet(sheet, provider)
-    ledger = Ledger(workdir / "l.sqlite")
-    ledger.save_plan(
-        make_plan("bench", provider, sheet.name, sheet.sha256, checked.rows),
-        sandbox=False,
-        rounding="down",
-        fee_option="deduct",
-    )
+    with paused_gc():  # as api.run pauses it
+        sheet = read_sheet(csv_sheet(DATA / f"sheet-{size}.csv", size))
+        checked = validate_sheet(sheet, provider)
+        ledger = Ledger(workdir / "l.sqlite")
+        ledger.save_plan(
+            make_plan("bench", provider, sheet.name, sheet.sha256, checked.rows),
+            sandbox=False,
+            rounding="down",
+            fee_option="deduct",
+        )
     return ledger
 
 

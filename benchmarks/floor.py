@@ -16,7 +16,7 @@ from itertools import repeat
 
 import pandas as pd
 
-from batchpay.bulk import paused_gc
+from batchpay.gcpause import paused_gc
 from batchpay.model import PayoutRow
 from benchmarks.cases import DATA
 from benchmarks.generate import csv_sheet

@@ -27,6 +27,7 @@ from batchpay.resources import load_schema_file
 from batchpay.validate import SheetOptions, validate_sheet
 from batchpay.validate.rules import rules_for
 from batchpay.validate.tables import load_tables
+from tests.catalogue_check import matches
 from tests.conftest import ETH, ROOT, TRON
 
 PACKAGE = ROOT / "batchpay"
@@ -219,19 +220,21 @@ def test_message_forms() -> None:
 def test_real_messages_have_their_entrys_form() -> None:
     """Wording the tests assert elsewhere, held to the catalogue's forms."""
     e = catalogue()
-    assert e["sheet.no_rows"].matches("the sheet has a header but no rows")
-    assert e["payment.repeated"].matches(
+    assert matches(e["sheet.no_rows"], "the sheet has a header but no rows")
+    assert matches(
+        e["payment.repeated"],
         "the same payment (10 USDT to the same recipient) appears under reference 'A' and "
-        "also under 'B' (row 3); if intended, pass --allow-duplicates"
+        "also under 'B' (row 3); if intended, pass --allow-duplicates",
     )
-    assert e["payment.paid_recently"].matches(
+    assert matches(
+        e["payment.paid_recently"],
         "reference 'A' (10 USDT) was paid in batch '2026-10' within 45 days"
-        " (also in '2026-09'); if intended, pass --allow-duplicates"
+        " (also in '2026-09'); if intended, pass --allow-duplicates",
     )
-    assert e["provider.cannot_pay"].matches(
-        "oxapay cannot pay USDT on SOLANA; on SOLANA it pays SOL"
+    assert matches(
+        e["provider.cannot_pay"], "oxapay cannot pay USDT on SOLANA; on SOLANA it pays SOL"
     )
-    assert not e["provider.cannot_pay"].matches("oxapay is down")
+    assert not matches(e["provider.cannot_pay"], "oxapay is down")
 
 
 # -- Problem's JSON -------------------------------------------------------------------------
@@ -324,7 +327,7 @@ def test_rarely_seen_codes(
     result = validate_sheet(read_sheet(path), "sandbox", options=SheetOptions(preset=preset))
     found = [p for p in result.problems if (p.row, p.code) == expected]
     assert len(found) == 1, result.problems
-    assert catalogue()[expected[1]].matches(found[0].message)
+    assert matches(catalogue()[expected[1]], found[0].message)
 
 
 def test_a_currency_without_decimal_places(tmp_path: Path) -> None:

@@ -29,11 +29,11 @@ from batchpay.model import RowStatus
 from batchpay.plan.keys import KeyForm
 from batchpay.providers import CREDENTIALS_HINT, ENV_PREFIX, open_provider
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote
+from batchpay.providers.boundary import Failure, Reply
 from batchpay.providers.callback import Event, Rejected, Verifier
 from batchpay.providers.http import HttpAdapter, payout_or_unknown, response_view
 from batchpay.providers.opening import Opening
-from batchpay.providers.transport import Failure, Reply
-from batchpay.providers.wire import same
+from batchpay.providers.wire import secrets_equal
 from batchpay.registry import ProviderEntry
 from batchpay.webhooks import Receiver
 from tests.conftest import TRON, sheet_text
@@ -104,7 +104,7 @@ def fakepay_verifier(entry: ProviderEntry, env: Environment) -> Verifier:
 
     def verify(headers: Mapping[str, str], body: bytes, now: float) -> Event | Rejected:  # float-ok
         expected = hmac.new(token.reveal().encode(), body, hashlib.sha256).hexdigest()
-        if not same(headers.get("x-fakepay-signature", ""), expected):
+        if not secrets_equal(headers.get("x-fakepay-signature", ""), expected):
             return Rejected(401, "bad signature")
         data = json.loads(body)
         return Event("fakepay", data["id"], FAKE_STATUSES.get(data["state"], RowStatus.UNKNOWN))
@@ -207,7 +207,7 @@ def test_the_fifth_provider_is_known_to_config_and_forgotten_after(
     (workdir / "batchpay.toml").write_text("[rate_limit]\nfakepay = 2.5\n", encoding="utf-8")
     settings = load_settings({}, environ={}, cwd=workdir)
     assert settings.rate_limit("fakepay") == 2.5
-    assert registry.entry("fakepay").status_table() == FAKE_STATUSES
+    assert registry.load(str(registry.entry("fakepay").statuses)) == FAKE_STATUSES
     registry.unregister("fakepay")
     try:
         with pytest.raises(UsageError, match="unknown provider 'fakepay'"):
@@ -232,7 +232,7 @@ def test_registering_twice_or_removing_a_builtin_is_refused(fakepay: ProviderEnt
 def test_the_registry_keeps_every_provider_fact_as_it_was() -> None:
     assert registry.names() == ("oxapay", "thedex", "pontis", "2328io", "sandbox")
     assert registry.names() == config.PROVIDERS
-    assert config.DEFAULT_RATE_LIMITS == {
+    assert registry.rate_limits() == {
         "oxapay": 5.0,
         "thedex": 5.0,
         "pontis": 5.0,
@@ -280,7 +280,7 @@ def test_each_adapter_matches_its_entry(workdir: Path, name: str) -> None:
         assert adapter.is_sandbox == (entry.env_prefix is None)
         if entry.statuses:
             module = sys.modules[type(adapter).__module__]
-            assert entry.status_table() == module.STATUSES
+            assert registry.load(entry.statuses) == module.STATUSES
         assert getattr(adapter, "base_url", None) in (None, entry.default_base_url)
     finally:
         adapter.close()
@@ -297,8 +297,8 @@ def test_the_emulation_reads_its_environment_names_from_the_registry() -> None:
     expected: set[str] = set()
     for name in ("oxapay", "thedex", "pontis", "2328io"):
         entry = registry.entry(name)
-        expected |= set(entry.credential_vars) | {str(entry.base_url_var)}
-        assert env[str(entry.base_url_var)] == "http://127.0.0.1:9" + entry.emulator_path
+        expected |= set(entry.credential_vars) | {entry.var("BASE_URL")}
+        assert env[entry.var("BASE_URL")] == "http://127.0.0.1:9" + entry.emulator_path
         assert PREFIXES[entry.emulator_path] == name
     assert set(env) == expected
     assert env["BATCHPAY_OXAPAY_BASE_URL"] == "http://127.0.0.1:9/oxapay/v1"

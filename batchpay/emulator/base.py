@@ -52,11 +52,5 @@ class EmuProvider:
         with self.lock:
             return len(self.payouts)
 
-    def settle_all(self) -> None:
-        """Move every payout to its final state, as time would."""
-        with self.lock:
-            for payout in self.payouts:
-                self.advance(payout)
-
     def advance(self, payout: dict[str, Any]) -> None:
         raise NotImplementedError

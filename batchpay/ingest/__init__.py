@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from batchpay.bulk import bulk
 from batchpay.errors import SheetUnreadable
 from batchpay.ingest.sheet import Sheet as Sheet  # re-exported: the stage hands it on
 from batchpay.problems import Problem, Severity
@@ -19,7 +18,6 @@ from batchpay.problems import Problem, Severity
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
-@bulk
 def read_sheet(path: Path, sheet_name: str | None = None) -> Sheet:
     path = Path(path)
     if not path.is_file():

@@ -8,12 +8,15 @@ gives the user a sentence that names the file and the fix, and exit code 2, neve
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from batchpay.errors import LedgerError
+
+T = TypeVar("T")
 
 # sqlite's message -> what it means for the person at the keyboard
 _CAUSES = (
@@ -130,6 +133,31 @@ class LedgerConnection(sqlite3.Connection):
             super().close()
         except sqlite3.Error as exc:
             raise ledger_error(self.ledger_path, exc) from None
+
+
+def records(
+    kind: type[T],
+    cursor: sqlite3.Cursor,
+    convert: Mapping[str, Callable[[Any], Any]] | None = None,
+) -> list[T]:
+    """The rows of an executed ``cursor`` as dataclasses ``kind``, mapped by column name: the
+    columns must name ``kind``'s fields (checked once per query), and the value of a column
+    named in ``convert`` is passed through its function. No dictionary is built per row, so a
+    100k-row read costs what reading by position did."""
+    names = [d[0] for d in cursor.description]
+    fields = [f.name for f in dataclasses.fields(kind)]  # type: ignore[arg-type]
+    if names != fields[: len(names)]:
+        raise TypeError(f"columns {names} do not name the fields of {kind.__name__}")
+    steps = [(i, convert[name]) for i, name in enumerate(names) if convert and name in convert]
+    if not steps:
+        return [kind(*row) for row in cursor]
+    out = []
+    for row in cursor:
+        values = list(row)
+        for i, function in steps:
+            values[i] = function(values[i])
+        out.append(kind(*values))
+    return out
 
 
 def connect(path: Path) -> LedgerConnection:

@@ -13,9 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from batchpay.bulk import bulk
 from batchpay.errors import LedgerError
-from batchpay.ledger.connection import connect, rollback
+from batchpay.ledger.connection import connect, records, rollback
 from batchpay.ledger.outcome import Outcome
 from batchpay.ledger.planrows import save_rows, upsert_batch
 from batchpay.ledger.rules import judge
@@ -52,6 +51,17 @@ def _wire(value: Decimal | None) -> str | None:
 
 def _extra(text: str) -> dict[str, str]:
     return {} if text == "{}" else dict(json.loads(text))
+
+
+_LEDGER_ROW_TYPES: dict[str, Callable[[Any], Any]] = {  # the payouts columns stored as text
+    "extra": _extra,
+    "amount_requested": Decimal,
+    "amount": Decimal,
+    "rounding_delta": Decimal,
+    "status": RowStatus,
+    "fee": _dec,
+    "amount_sent": _dec,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,14 +232,13 @@ class Ledger:
     # -- batches --------------------------------------------------------------------------
 
     def batch(self, batch_id: str) -> BatchInfo | None:
-        row = self._db.execute(
+        cursor = self._db.execute(
             "SELECT batch_id, provider, sandbox, sheet_name, sheet_sha256, rounding, fee_option,"
             " created_at, last_run_at, refreshed_at FROM batches WHERE batch_id = ?",
             (batch_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        return BatchInfo(row[0], row[1], bool(row[2]), *row[3:])
+        )
+        found = records(BatchInfo, cursor, {"sandbox": bool})
+        return found[0] if found else None
 
     def require_batch(self, batch_id: str) -> BatchInfo:
         info = self.batch(batch_id)
@@ -312,28 +321,19 @@ class Ledger:
 
     # -- planning -------------------------------------------------------------------------
 
-    @bulk
     def existing(self, batch_id: str) -> dict[str, Existing]:
         rows = self._db.execute(
-            "SELECT row_key, reference, status, attempt_no, amount, currency, network, address,"
-            " memo, extra_json FROM payouts WHERE batch_id = ?",
+            "SELECT row_key, reference, status, attempt_no > 0 AS sent_before, amount, currency,"
+            " network, address, memo, extra_json AS extra FROM payouts WHERE batch_id = ?",
             (batch_id,),
-        ).fetchall()
-        return {
-            r[0]: Existing(
-                row_key=r[0],
-                reference=r[1],
-                status=RowStatus(r[2]),
-                sent_before=r[3] > 0,
-                amount=Decimal(r[4]),
-                currency=r[5],
-                network=r[6],
-                address=r[7],
-                memo=r[8],
-                extra=_extra(r[9]),
-            )
-            for r in rows
+        )
+        convert: dict[str, Callable[[Any], Any]] = {
+            "status": RowStatus,
+            "sent_before": bool,
+            "amount": Decimal,
+            "extra": _extra,
         }
+        return {e.row_key: e for e in records(Existing, rows, convert)}
 
     def view(self, plan: Plan, since: str | None = None) -> LedgerView:
         """What the preflight checks need from the ledger (read in the caller's transaction,
@@ -345,7 +345,6 @@ class Ledger:
             recent=self.recent_payments(plan.batch, since or recent_since()),
         )
 
-    @bulk
     def claim(
         self,
         plan: Plan,
@@ -372,7 +371,6 @@ class Ledger:
             )
         return problems
 
-    @bulk
     def save_plan(
         self,
         plan: Plan,
@@ -422,14 +420,13 @@ class Ledger:
 
     # -- reading --------------------------------------------------------------------------
 
-    _ROW_COLUMNS = (
+    _ROW_COLUMNS = (  # named as LedgerRow's fields
         "batch_id, row_key, sheet_row, reference, name, description, currency, network, address,"
-        " memo, extra_json, amount_requested, amount, rounding_delta, status, attempt_no,"
+        " memo, extra_json AS extra, amount_requested, amount, rounding_delta, status, attempt_no,"
         " idempotency_key, provider_ref, fee, amount_sent, tx_hash, error_code, error_message,"
         " updated_at"
     )
 
-    @bulk
     def rows(self, batch_id: str, statuses: Iterable[RowStatus] | None = None) -> list[LedgerRow]:
         sql = f"SELECT {self._ROW_COLUMNS} FROM payouts WHERE batch_id = ?"
         params: list[Any] = [batch_id]
@@ -438,38 +435,8 @@ class Ledger:
             sql += f" AND status IN ({','.join('?' * len(wanted))})"
             params += wanted
         sql += " ORDER BY sheet_row, row_key"
-        return [self._to_row(r) for r in self._db.execute(sql, params)]
+        return records(LedgerRow, self._db.execute(sql, params), _LEDGER_ROW_TYPES)
 
-    @staticmethod
-    def _to_row(r: tuple[Any, ...]) -> LedgerRow:
-        return LedgerRow(
-            batch_id=r[0],
-            row_key=r[1],
-            sheet_row=r[2],
-            reference=r[3],
-            name=r[4],
-            description=r[5],
-            currency=r[6],
-            network=r[7],
-            address=r[8],
-            memo=r[9],
-            extra=json.loads(r[10]) if r[10] != "{}" else {},
-            amount_requested=Decimal(r[11]),
-            amount=Decimal(r[12]),
-            rounding_delta=Decimal(r[13]),
-            status=RowStatus(r[14]),
-            attempt_no=r[15],
-            idempotency_key=r[16],
-            provider_ref=r[17],
-            fee=_dec(r[18]),
-            amount_sent=_dec(r[19]),
-            tx_hash=r[20],
-            error_code=r[21],
-            error_message=r[22],
-            updated_at=r[23],
-        )
-
-    @bulk
     def last_update(self, batch_id: str) -> str:
         row = self._db.execute(
             "SELECT MAX(updated_at) FROM payouts WHERE batch_id = ?", (batch_id,)
@@ -522,41 +489,18 @@ class Ledger:
         if row_key is not None:
             sql += " AND row_key = ?"
             params.append(row_key)
-        return [AttemptRecord(*r) for r in self._db.execute(sql + " ORDER BY id", params)]
+        return records(AttemptRecord, self._db.execute(sql + " ORDER BY id", params))
 
-    @bulk
     def recent_payments(self, batch_id: str, since: str) -> list[Recent]:
         """Rows *other* batches have claimed since ``since``: paid, in flight, or planned and
         not sent yet (a run that saved its plan is about to send it)."""
-        return [
-            Recent(
-                batch=r[0],
-                reference=r[1],
-                status=RowStatus(r[2]),
-                amount=Decimal(r[3]),
-                currency=r[4],
-                network=r[5],
-                address=r[6],
-                memo=r[7],
-                extra=_extra(r[8]),
-            )
-            for r in self._db.execute(
-                "SELECT batch_id, reference, status, amount, currency, network, address, memo,"
-                " extra_json FROM payouts WHERE batch_id != ? AND updated_at >= ? AND status"
-                f" IN ({','.join('?' * len(CLAIMED))})",
-                (batch_id, since, *CLAIMED),
-            )
-        ]
-
-    def attempt_keys(self, batch_id: str) -> dict[str, str]:
-        """Every key this batch has sent a create under -> its row key."""
-        return dict(
-            self._db.execute(
-                "SELECT DISTINCT idempotency_key, row_key FROM attempts"
-                " WHERE batch_id = ? AND action = 'create'",
-                (batch_id,),
-            ).fetchall()
+        rows = self._db.execute(
+            "SELECT batch_id AS batch, reference, status, amount, currency, network, address,"
+            " memo, extra_json AS extra FROM payouts WHERE batch_id != ? AND updated_at >= ?"
+            f" AND status IN ({','.join('?' * len(CLAIMED))})",
+            (batch_id, since, *CLAIMED),
         )
+        return records(Recent, rows, {"status": RowStatus, "amount": Decimal, "extra": _extra})
 
     def flag_review(
         self, batch_id: str, row_key: str, reason: str, code: str = "reconcile_mismatch"

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from batchpay.bulk import bulk
 from batchpay.model import PayoutRow, Rounding, RowStatus
 from batchpay.money import to_wire, total
 from batchpay.plan.keys import KeyForm, attempt_key, row_key
@@ -98,7 +97,6 @@ class Plan:
         return result
 
 
-@bulk
 def make_plan(
     batch: str,
     provider: str,
@@ -129,7 +127,6 @@ class Existing:
     extra: Mapping[str, str] = field(default_factory=dict)  # a fiat row's recipient details
 
 
-@bulk
 def conflicts(plan: Plan, existing: dict[str, Existing]) -> list[Problem]:
     """Rows whose payment details changed after the ledger started paying them."""
     problems: list[Problem] = []

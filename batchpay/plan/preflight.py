@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
-from batchpay.bulk import bulk
 from batchpay.errors import SheetRejected
 from batchpay.model import PayoutRow, RowStatus
 from batchpay.money import to_wire
@@ -116,7 +115,6 @@ def row_identity(p: PayoutRow) -> Identity:
     return identity(p.currency, p.network, p.address, p.memo, p.amount, p.extra)
 
 
-@bulk
 def preflight(
     plan: Plan,
     view: LedgerView,

@@ -3,7 +3,7 @@
 An adapter maps a :class:`PayoutRequest` to the provider's request, and the provider's answer
 to an :class:`Answer`: a row status from the common model plus a :class:`Disposition` that tells
 the send stage what it may do next. Adapters never raise for provider or transport failures;
-those are translated at the boundary (:mod:`batchpay.providers.transport`) into answers.
+those are translated at the boundary (:mod:`batchpay.providers.boundary`) into answers.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import httpx
 from batchpay.model import RowStatus
 from batchpay.plan.keys import KeyForm
 from batchpay.providers.base import Answer, Disposition, Listing, Sent
-from batchpay.providers.transport import Failure, Reply, exchange
+from batchpay.providers.boundary import Failure, Reply, exchange
 
 USER_AGENT = "batchpay/0.1 (+https://github.com/batchpay/batchpay)"
 

@@ -20,6 +20,7 @@ from batchpay.providers.base import (
     Sent,
     map_status,
 )
+from batchpay.providers.boundary import Failure, Reply
 from batchpay.providers.callback import Event, Rejected, Verifier, read_json
 from batchpay.providers.http import payout_or_unknown, provider_message, response_view
 from batchpay.providers.opening import Opening
@@ -30,8 +31,7 @@ from batchpay.providers.tagged import (
     tag_in,
     tagged_description,
 )
-from batchpay.providers.transport import Failure, Reply
-from batchpay.providers.wire import dumps, hmac_hex, same
+from batchpay.providers.wire import dumps, hmac_hex, secrets_equal
 from batchpay.registry import ProviderEntry
 
 STATUSES = {
@@ -249,7 +249,7 @@ def callback_verifier(entry: ProviderEntry, env: Environment) -> Verifier:
 
 def verify_callback(headers: Mapping[str, str], body: bytes, key: str) -> Event | Rejected:
     expected = hmac_hex(key.encode(), body, "sha512")
-    if not same(headers.get("hmac", ""), expected):
+    if not secrets_equal(headers.get("hmac", ""), expected):
         return Rejected(401, "bad HMAC signature")
     data = read_json(body)
     if not isinstance(data, dict) or not data.get("track_id"):

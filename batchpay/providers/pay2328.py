@@ -15,6 +15,7 @@ from batchpay.money import MONEY_CONTEXT, provider_amount, to_wire
 from batchpay.plan.keys import KeyForm
 from batchpay.providers.auth import Pay2328Auth
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
+from batchpay.providers.boundary import Failure, Reply
 from batchpay.providers.callback import Event, Rejected, Verifier, read_json
 from batchpay.providers.http import (
     HttpAdapter,
@@ -23,8 +24,7 @@ from batchpay.providers.http import (
     response_view,
 )
 from batchpay.providers.opening import Opening
-from batchpay.providers.transport import Failure, Reply
-from batchpay.providers.wire import b64, dumps, hmac_hex, same
+from batchpay.providers.wire import b64, dumps, hmac_hex, secrets_equal
 from batchpay.registry import ProviderEntry
 
 STATUSES = {
@@ -205,7 +205,7 @@ def verify_callback(body: bytes, key: str) -> Event | Rejected:
         return Rejected(401, "no sign field")
     received = data.pop("sign")
     if not any(
-        same(received, hmac_hex(key.encode(), b64(text.encode()).encode(), "sha256"))
+        secrets_equal(received, hmac_hex(key.encode(), b64(text.encode()).encode(), "sha256"))
         for text in _encodings(data)
     ):
         return Rejected(401, "bad sign")

@@ -18,6 +18,7 @@ from batchpay.plan.keys import KeyForm
 from batchpay.providers import pontis_crypto
 from batchpay.providers.auth import PontisAuth
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
+from batchpay.providers.boundary import Failure, Reply
 from batchpay.providers.callback import Event, Rejected, Verifier, read_json
 from batchpay.providers.http import (
     HttpAdapter,
@@ -26,8 +27,7 @@ from batchpay.providers.http import (
     response_view,
 )
 from batchpay.providers.opening import Opening
-from batchpay.providers.transport import Failure, Reply
-from batchpay.providers.wire import hmac_hex, same
+from batchpay.providers.wire import hmac_hex, secrets_equal
 from batchpay.registry import ProviderEntry
 
 STATUSES = {
@@ -41,7 +41,6 @@ STATUSES = {
     "canceled": RowStatus.CANCELLED,
     "cancelled": RowStatus.CANCELLED,
 }
-FINAL_CODES = {"validation_error", "forbidden", "screening_failed"}
 OPERATOR_CODES = {"insufficient_funds", "daily_limit_exceeded", "monthly_limit_exceeded"}
 RETRY_CODES = {"rate_moved"}
 RECIPIENT_PREFIX = "recipient."
@@ -244,7 +243,7 @@ def verify_callback(
         return Rejected(400, "no event id")
     key = pontis_crypto.key_bytes(hmac_secret)
     expected = "sha256=" + hmac_hex(key, timestamp.encode() + b"." + body, "sha256")
-    if not same(headers.get("x-pontis-signature", ""), expected):
+    if not secrets_equal(headers.get("x-pontis-signature", ""), expected):
         return Rejected(401, "bad signature")
     data = read_json(body)
     inner = data.get("data", data) if isinstance(data, dict) else None

@@ -165,11 +165,7 @@ class SandboxBank:
 
     def all(self) -> list[SandboxPayout]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT ref, key, amount, currency, address, status, fee, tx_hash, error_code,"
-                " error_message FROM payouts ORDER BY rowid"
-            ).fetchall()
-        return [_payout(row) for row in rows]
+            return self._payouts("ORDER BY rowid", ())
 
     def listing(self) -> list[tuple[str, str, str]]:
         """(ref, key, status) of every payout, oldest first."""
@@ -186,26 +182,28 @@ class SandboxBank:
         return self._select("key", key)
 
     def _select(self, column: str, value: str) -> SandboxPayout | None:
-        row = self._db.execute(
+        found = self._payouts(f"WHERE {column} = ?", (value,))
+        return found[0] if found else None
+
+    def _payouts(self, where: str, params: tuple[str, ...]) -> list[SandboxPayout]:
+        cursor = self._db.cursor()
+        cursor.row_factory = sqlite3.Row  # read by column name
+        cursor.execute(
             "SELECT ref, key, amount, currency, address, status, fee, tx_hash, error_code,"
-            f" error_message FROM payouts WHERE {column} = ?",
-            (value,),
-        ).fetchone()
-        return None if row is None else _payout(row)
+            f" error_message FROM payouts {where}",
+            params,
+        )
+        return [_payout(row) for row in cursor]
 
 
-def _payout(row: tuple[Any, ...]) -> SandboxPayout:
+def _payout(row: sqlite3.Row) -> SandboxPayout:
     return SandboxPayout(
-        row[0],
-        row[1],
-        Decimal(row[2]),
-        row[3],
-        row[4],
-        RowStatus(row[5]),
-        Decimal(row[6]),
-        row[7],
-        row[8],
-        row[9],
+        **{
+            **dict(row),
+            "amount": Decimal(row["amount"]),
+            "status": RowStatus(row["status"]),
+            "fee": Decimal(row["fee"]),
+        }
     )
 
 

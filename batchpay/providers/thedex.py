@@ -12,6 +12,7 @@ from batchpay.model import RowStatus
 from batchpay.money import provider_amount
 from batchpay.providers.auth import TheDexAuth
 from batchpay.providers.base import Answer, Disposition, Listing, PayoutRequest, Quote, Sent
+from batchpay.providers.boundary import Failure, Reply
 from batchpay.providers.callback import Event, Rejected, Verifier, read_json
 from batchpay.providers.http import payout_or_unknown, provider_message, response_view
 from batchpay.providers.opening import Opening
@@ -22,8 +23,7 @@ from batchpay.providers.tagged import (
     tag_in,
     tagged_description,
 )
-from batchpay.providers.transport import Failure, Reply
-from batchpay.providers.wire import b64, dumps, hmac_hex, same
+from batchpay.providers.wire import b64, dumps, hmac_hex, secrets_equal
 from batchpay.registry import ProviderEntry
 
 # 7 "Cancelled" is documented as not final: keep it open and keep polling.
@@ -218,9 +218,9 @@ def verify_callback(
     payload = b64(body)
     signature = hmac_hex(secret.encode(), payload.encode(), "sha512")
     if not (
-        same(headers.get("x-ex-apikey", ""), api_key)
-        and same(headers.get("x-ex-payload", ""), payload)
-        and same(headers.get("x-ex-signature", ""), signature)
+        secrets_equal(headers.get("x-ex-apikey", ""), api_key)
+        and secrets_equal(headers.get("x-ex-payload", ""), payload)
+        and secrets_equal(headers.get("x-ex-signature", ""), signature)
     ):
         return Rejected(401, "bad signature")
     data = read_json(body)

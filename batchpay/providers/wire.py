@@ -46,8 +46,8 @@ def hmac_hex(key: bytes, message: bytes, digest: str) -> str:
     return hmac.new(key, message, getattr(hashlib, digest)).hexdigest()
 
 
-def same(a: str, b: str) -> bool:
-    """Constant-time comparison of two signatures."""
+def secrets_equal(a: str, b: str) -> bool:
+    """Whether two secrets (signatures, keys) are equal, compared in constant time."""
     return hmac.compare_digest(a.encode(), b.encode())
 
 

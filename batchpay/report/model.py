@@ -7,7 +7,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from batchpay.bulk import bulk
 from batchpay.ledger import AttemptRecord, BatchInfo, Ledger, LedgerRow
 from batchpay.model import ACCEPTED, RowStatus
 from batchpay.money import MONEY_CONTEXT, ZERO, to_wire, total
@@ -209,7 +208,6 @@ class BatchSummary:
     all_accepted: bool
 
 
-@bulk
 def build_report(ledger: Ledger, batch_id: str) -> Report:
     info = ledger.require_batch(batch_id)
     ledger_rows = ledger.rows(batch_id)

@@ -12,7 +12,6 @@ from typing import Any
 
 import markupsafe
 
-from batchpay.bulk import bulk
 from batchpay.cells import csv_cell, formula_safe
 from batchpay.money import to_wire
 from batchpay.report.books import journal_lines, render_attempts, render_journal
@@ -32,7 +31,6 @@ FILE_NAMES = {
 XLSX_DIGITS = 15  # a spreadsheet number holds this many significant digits exactly
 
 
-@bulk
 def write_report(
     report: Report,
     directory: Path,

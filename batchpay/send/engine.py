@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from batchpay.bulk import paused_gc
+from batchpay.gcpause import paused_gc
 from batchpay.ledger import LedgerRow
 from batchpay.ledger.store import Doubt
 from batchpay.providers.base import PayoutRequest, Quote

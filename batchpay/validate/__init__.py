@@ -15,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 
-from batchpay.bulk import bulk
 from batchpay.ingest import Sheet
 from batchpay.model import PayoutRow, Rounding
 from batchpay.money import (
@@ -73,7 +72,6 @@ def sheet_kind(provider: str | None, headers: list[str]) -> str:
     return "fiat" if "payout_currency" in named and "address" not in named else "crypto"
 
 
-@bulk
 def validate_sheet(
     sheet: Sheet,
     provider: str | None = None,

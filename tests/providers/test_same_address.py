@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from batchpay.providers.base import same_address
-from batchpay.providers.transport import _parse_json
+from batchpay.providers.boundary import _parse_json
 
 EIP55 = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 BECH32 = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"

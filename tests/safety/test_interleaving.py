@@ -32,6 +32,7 @@ from batchpay.model import RowStatus
 from batchpay.providers import open_provider
 from batchpay.send import Engine, RetryPolicy
 from batchpay.webhooks import Receiver
+from tests.safety.helpers import attempt_keys
 from tests.webhooks.callbacks import (
     DEAD,
     FAILED_WIRE,
@@ -197,7 +198,7 @@ class Interleaving(RuleBasedStateMachine):
 
     @invariant()
     def one_live_payout_per_row_and_every_payout_known(self) -> None:
-        keys = self.ledger.attempt_keys("b")
+        keys = attempt_keys(self.ledger, "b")
         held = book(self.emulator, self.provider)
         unknown = [p.ref for p in held if p.key not in keys]
         assert not unknown, f"payouts whose key the ledger never committed: {unknown}"
@@ -206,7 +207,7 @@ class Interleaving(RuleBasedStateMachine):
 
     @invariant()
     def no_accepted_payout_is_discarded(self) -> None:
-        keys = self.ledger.attempt_keys("b")
+        keys = attempt_keys(self.ledger, "b")
         rows = {r.row_key: r for r in self.ledger.rows("b")}
         for payout in book(self.emulator, self.provider):
             if payout.status in DEAD or payout.key not in keys:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from batchpay.providers.transport import Failure, Reply, exchange, parse_retry_after
+from batchpay.providers.boundary import Failure, Reply, exchange, parse_retry_after
 
 
 def _client(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.Client:

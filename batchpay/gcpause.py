@@ -3,9 +3,10 @@
 A payroll stage allocates hundreds of thousands of small objects (frames of strings, row
 records, report rows) and creates no reference cycles. The collector does not know that:
 each time the heap grows by a quarter it scans all of it, which cost more than half of the
-time of reading a 100k-row ledger and validating a 1M-row sheet. Stages are wrapped in
-:func:`bulk`; the collector resumes (and catches up) when the outermost stage returns.
-Sending is never wrapped: it is long-running and allocates per request.
+time of reading a 100k-row ledger and validating a 1M-row sheet. The collector is paused
+once, at the api boundary (:func:`gc_paused` on the commands that build or read many rows,
+:func:`paused_gc` around the bulk steps of the others); it resumes (and catches up) when the
+outermost pause ends. Sending is never paused: it is long-running and allocates per request.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def paused_gc() -> Iterator[None]:
         _PAUSE.leave()
 
 
-def bulk(function: Callable[P, T]) -> Callable[P, T]:
+def gc_paused(function: Callable[P, T]) -> Callable[P, T]:
     """Run ``function`` with the collector paused (see the module docstring)."""
 
     @functools.wraps(function)

@@ -4,13 +4,13 @@ import gc
 
 import pytest
 
-from batchpay.bulk import bulk, paused_gc
+from batchpay.gcpause import gc_paused, paused_gc
 
 
 def test_the_collector_is_paused_inside_and_restored_after_nesting() -> None:
     assert gc.isenabled()
 
-    @bulk
+    @gc_paused
     def inner() -> bool:
         return gc.isenabled()
 
@@ -22,7 +22,7 @@ def test_the_collector_is_paused_inside_and_restored_after_nesting() -> None:
 
 
 def test_restored_when_the_stage_raises() -> None:
-    @bulk
+    @gc_paused
     def broken() -> None:
         raise RuntimeError("stage failed")
 
