@@ -30,7 +30,7 @@ FUNCTION_LIMIT = 50  # lines of a function or method, def line to end line
 
 # Modules over the limit when the check came in, with their line count then.
 ALLOWED_MODULES: dict[str, int] = {
-    "batchpay/ledger/store.py": 724,  # its split is the PostgreSQL issue's (#15)
+    "batchpay/ledger/store.py": 668,  # its split is the PostgreSQL issue's (#15)
 }
 
 # Functions over the limit when the check came in ("file:qualified.name"), with their length.
