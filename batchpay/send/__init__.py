@@ -355,7 +355,8 @@ class Engine:
         for future in as_completed(futures):
             row, attempt_id = futures[future]
             group.append(self._outcome(attempt_id, row, _result(future)))
-            self.progress.advance()
+            if group[-1].status is not RowStatus.PLANNED:  # a row left planned was not sent
+                self.progress.advance()
             if len(group) >= self.concurrency:
                 self._finish_creates(group)
                 group = []
