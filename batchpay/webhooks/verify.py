@@ -65,6 +65,19 @@ def _json(body: bytes) -> Any:
     return json.loads(body, parse_float=Decimal, object_pairs_hook=OrderedDict)
 
 
+def _text(value: Any) -> str | None:
+    """A field of a verified callback as text: a string or a whole number; absent or empty is
+    None. Anything else (an object, a list, true) is a malformed callback (ValueError: 400),
+    never a value handed on to the ledger."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"a callback field holds {type(value).__name__}, not text")
+
+
 def verifier(provider: str, env: Environment) -> Verifier:
     """The verifier for ``provider``, with its key from the environment (ConfigError if unset)."""
     if provider == "oxapay":
@@ -88,13 +101,14 @@ def _oxapay(headers: Mapping[str, str], body: bytes, key: str) -> Event | Reject
     if not same(headers.get("hmac", ""), expected):
         return Rejected(401, "bad HMAC signature")
     data = _json(body)
-    if not isinstance(data, dict) or not data.get("track_id"):
+    ref = _text(data.get("track_id")) if isinstance(data, dict) else None
+    if ref is None:
         return Rejected(400, "no track_id")
     return Event(
         "oxapay",
-        str(data["track_id"]),
-        map_status(OXAPAY_STATUSES, data.get("status")),
-        data.get("tx_hash") or None,
+        ref,
+        map_status(OXAPAY_STATUSES, _text(data.get("status"))),
+        _text(data.get("tx_hash")),
     )
 
 
@@ -108,13 +122,16 @@ def _thedex(headers: Mapping[str, str], body: bytes, api_key: str, secret: str) 
     ):
         return Rejected(401, "bad signature")
     data = _json(body)
-    if not isinstance(data, dict) or not data.get("id"):
+    ref = _text(data.get("id")) if isinstance(data, dict) else None
+    if ref is None:
         return Rejected(400, "no payout id")
-    raw = str(data.get("status"))
+    raw = _text(data.get("status")) or ""
     status = (
-        THEDEX_STATUSES.get(int(raw), RowStatus.UNKNOWN) if raw.isdigit() else RowStatus.UNKNOWN
+        THEDEX_STATUSES.get(int(raw), RowStatus.UNKNOWN)
+        if raw.isascii() and raw.isdigit()
+        else RowStatus.UNKNOWN
     )
-    return Event("thedex", str(data["id"]), status, data.get("transactionId") or None)
+    return Event("thedex", ref, status, _text(data.get("transactionId")))
 
 
 def _pontis(
@@ -135,15 +152,16 @@ def _pontis(
         return Rejected(401, "bad signature")
     data = _json(body)
     inner = data.get("data", data) if isinstance(data, dict) else None
-    if not isinstance(inner, dict) or not inner.get("transaction_id"):
+    ref = _text(inner.get("transaction_id")) if isinstance(inner, dict) else None
+    if ref is None or not isinstance(inner, dict):
         return Rejected(400, "no transaction_id")
     return Event(
         "pontis",
-        str(inner["transaction_id"]),
-        map_status(PONTIS_STATUSES, inner.get("status")),
+        ref,
+        map_status(PONTIS_STATUSES, _text(inner.get("status"))),
         None,
         event_id,
-        inner.get("status_message"),
+        _text(inner.get("status_message")),
     )
 
 
@@ -172,14 +190,15 @@ def _2328io(body: bytes, key: str) -> Event | Rejected:
         for text in _encodings(data)
     ):
         return Rejected(401, "bad sign")
-    if not data.get("uuid"):
+    ref = _text(data.get("uuid"))
+    if ref is None:
         return Rejected(400, "no uuid")
     return Event(
         "2328io",
-        str(data["uuid"]),
-        map_status(P2328_STATUSES, data.get("status")),
-        data.get("txid") or None,
-        message=data.get("error_type"),
+        ref,
+        map_status(P2328_STATUSES, _text(data.get("status"))),
+        _text(data.get("txid")),
+        message=_text(data.get("error_type")),
     )
 
 
