@@ -93,6 +93,12 @@ def _settings(**flags: Any) -> Settings:
     return load_settings({k: v for k, v in flags.items() if v is not None})
 
 
+def _finite(value: float, name: str) -> float:  # float-ok: seconds
+    if value != value:  # NaN passes every range check
+        raise click.BadParameter(f"{name} takes a number of seconds, not nan")
+    return value
+
+
 def _emit_json(data: dict[str, Any]) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -215,8 +221,9 @@ def run(
 @click.option("--batch", required=True)
 @click.option(
     "--wait",
-    type=click.FloatRange(0),
+    type=click.FloatRange(0, 366 * 86400),  # inf is refused too: a wait must end
     default=0.0,
+    callback=lambda ctx, param, value: _finite(value, "--wait"),
     help="Keep polling up to this many seconds for final states.",
 )
 @_ledger_options

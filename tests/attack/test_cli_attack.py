@@ -132,3 +132,14 @@ def test_webhooks_serve_refuses_a_ledger_it_cannot_use_at_start(
     assert expected in result.stderr
     assert "batchpay webhooks: http" not in result.stdout
     assert kind == "folder" or not ledger.is_dir()
+
+
+@pytest.mark.parametrize("wait", ["nan", "NaN", "inf", "1e400", "-5"])
+def test_status_wait_that_never_ends_or_is_negative_is_a_usage_error(
+    workdir: Path, wait: str
+) -> None:
+    # nan passed click's range check and polled for ever
+    (workdir / "s.csv").write_text(sheet_text([("A", "10.03")]))  # stays pending in the sandbox
+    ended(cli("run", "s.csv", "--provider", "sandbox", "--batch", "b"), 0)
+    result = ended(cli("status", "--batch", "b", "--wait", wait), 2)
+    assert "Invalid value for '--wait'" in result.stderr
