@@ -221,11 +221,9 @@ def report(
 
     settings = settings or load_settings()
     unknown = sorted(set(formats) - set(FORMATS))
-    if unknown:
-        raise UsageError(
-            f"unknown report format(s): {', '.join(unknown)}; "
-            f"valid formats: {', '.join(FORMATS)} (comma-separated)"
-        )
+    if unknown or not formats:
+        what = f"unknown report format(s): {', '.join(unknown)}" if unknown else "no format given"
+        raise UsageError(f"{what}; valid formats: {', '.join(FORMATS)} (comma-separated)")
     check_batch_id(batch)
     check_report_dir(settings.report_dir_for(batch))
     with existing_ledger(settings) as ledger:

@@ -88,9 +88,16 @@ class Environment:
 def read_env_file(path: Path) -> dict[str, str]:
     """Parse ``KEY=VALUE`` lines (``#`` comments, optional quotes, optional ``export``)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read env file {path}: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:  # never echo the bytes: they may be a secret's
+        bad_line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"cannot read env file {path}: line {bad_line} is not UTF-8 text; save it as UTF-8"
+        ) from None
     values: dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()

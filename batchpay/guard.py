@@ -94,10 +94,21 @@ def check_report_dir(directory: Path) -> None:
         probe = probe.parent
     if not probe.is_dir():
         raise ReportUnwritable(f"cannot create the report folder {directory}: {probe} is a file")
-    if not os.access(probe, os.W_OK | os.X_OK):
+    if not os.access(probe, os.W_OK | os.X_OK) or not _can_create_in(probe):
         raise ReportUnwritable(
             f"cannot write the report folder {directory}: {probe} is not writable"
         )
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Whether a file can really be created in ``folder``: the access check answers yes to
+    root everywhere, also in /proc, /sys or a folder a security module guards. The probe file
+    is removed at once."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".batchpay-probe-"):
+            return True
+    except OSError:
+        return False
 
 
 class _Counted:

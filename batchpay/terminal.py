@@ -20,6 +20,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
 import click
@@ -186,6 +187,16 @@ class BatchpayGroup(click.Group):
             fail(exc, False)
         except Exception as exc:
             TerminalProgress.stop_all()
+            reason = _output_failed(exc)
+            if reason is not None:  # the command ended; only what it printed was lost
+                _stdout_to_devnull()
+                say(
+                    ("error: ", "bold red"),
+                    f"cannot write the output ({reason}); the ledger and the report files hold"
+                    " the outcome: see them, or run the command again with a working stdout",
+                    console=err,
+                )
+                _exit(3 if ctx.invoked_subcommand in ("run", "retry") else 2)
             say(
                 ("error: ", "bold red"),
                 f"internal error ({type(exc).__name__}: {literal(exc)}); nothing more was done. "
@@ -208,12 +219,35 @@ def _interrupted(message: str, code: int) -> NoReturn:
 def _closed_pipe() -> NoReturn:
     """Whoever read stdout has gone (``| head -1``): not an error of the sheet. Send the rest of
     stdout nowhere, so the interpreter's own last flush does not complain, and exit 141."""
+    _stdout_to_devnull()
+    _exit(EXIT_CLOSED_PIPE)
+
+
+def _stdout_to_devnull() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass  # not a real file descriptor (a test runner's capture)
-    _exit(EXIT_CLOSED_PIPE)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file descriptor (a test runner's capture), or no stdout at all
+
+
+def _output_failed(exc: Exception) -> str | None:
+    """Why stdout cannot be written (a full disk under ``> out.json``, a closed descriptor),
+    when that is what ``exc`` came from; None for any other error."""
+    if sys.stdout is None:
+        return "stdout is closed"
+    if not isinstance(exc, OSError):
+        return None
+    frame = exc.__traceback__
+    while frame is not None:  # raised while printing: rich's buffer or click.echo
+        code = frame.tb_frame.f_code
+        if (code.co_name, Path(code.co_filename).parent.name) in _PRINTING:
+            return exc.strerror or str(exc)
+        frame = frame.tb_next
+    return None
+
+
+_PRINTING = {("_check_buffer", "rich"), ("_write_buffer", "rich"), ("echo", "click")}
 
 
 def _exit(code: int) -> NoReturn:

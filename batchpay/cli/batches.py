@@ -19,6 +19,12 @@ from batchpay.errors import BatchpayError
 from batchpay.terminal import TerminalProgress, say
 
 
+def _finite(value: float, name: str) -> float:  # float-ok: seconds
+    if value != value:  # NaN passes every range check
+        raise click.BadParameter(f"{name} takes a number of seconds, not nan")
+    return value
+
+
 @click.command(
     epilog=_examples(
         "batchpay status --batch payroll-2026-11",
@@ -28,8 +34,9 @@ from batchpay.terminal import TerminalProgress, say
 @click.option("--batch", required=True, help="The batch to ask about, as given to run.")
 @click.option(
     "--wait",
-    type=click.FloatRange(0),
+    type=click.FloatRange(0, 366 * 86400),  # inf is refused too: a wait must end
     default=0.0,
+    callback=lambda ctx, param, value: _finite(value, "--wait"),
     help="Keep polling up to this many seconds for final states.",
 )
 @_ledger_options

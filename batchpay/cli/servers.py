@@ -77,6 +77,11 @@ def webhooks_serve(port: int, host: str, ledger: Path | None) -> None:
     from batchpay.webhooks.server import WebhookServer
 
     settings = _settings(ledger=ledger)
+    if settings.ledger.exists() or not settings.ledger.parent.is_dir():
+        from batchpay.session import existing_ledger
+
+        with existing_ledger(settings):  # one it cannot use is said now, not per callback
+            pass
     receiver = Receiver(settings.ledger, settings.env)
     try:
         server = WebhookServer(receiver, host, port)
@@ -84,6 +89,8 @@ def webhooks_serve(port: int, host: str, ledger: Path | None) -> None:
         say(("error: ", "bold red"), f"cannot listen on {host}:{port}: {exc.strerror}", console=err)
         sys.exit(2)
     say(f"batchpay webhooks: {server.url}/webhooks/<provider> -> {settings.ledger}")
+    if not settings.ledger.exists():
+        say(f"  no ledger at {settings.ledger} yet: callbacks are answered 202 and ignored")
     for provider, reason in receiver.missing.items():
         say(f"  {provider}: not configured ({reason})")
     serve_until_interrupted(server)

@@ -39,6 +39,19 @@ class Rejected:
 Verifier = Callable[[Mapping[str, str], bytes, float], "Event | Rejected"]  # float-ok: now
 
 
+def field_text(value: Any) -> str | None:
+    """A field of a verified callback as text: a string or a whole number; absent or empty is
+    None. Anything else (an object, a list, true, a fraction) is a malformed callback
+    (ValueError, answered 400), never a value handed on to the ledger."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"a callback field holds {type(value).__name__}, not text")
+
+
 def read_json(body: bytes) -> Any:
     """The body as JSON, refused (ValueError) when nested deeper than :data:`MAX_DEPTH`, which
     is checked before parsing: 2328.io's signature is inside the body, so anyone can make us

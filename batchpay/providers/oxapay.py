@@ -21,7 +21,7 @@ from batchpay.providers.base import (
     map_status,
 )
 from batchpay.providers.boundary import Failure, Reply
-from batchpay.providers.callback import Event, Rejected, Verifier, read_json
+from batchpay.providers.callback import Event, Rejected, Verifier, field_text, read_json
 from batchpay.providers.http import payout_or_unknown, provider_message, response_view
 from batchpay.providers.opening import Opening
 from batchpay.providers.tagged import (
@@ -252,11 +252,12 @@ def verify_callback(headers: Mapping[str, str], body: bytes, key: str) -> Event 
     if not secrets_equal(headers.get("hmac", ""), expected):
         return Rejected(401, "bad HMAC signature")
     data = read_json(body)
-    if not isinstance(data, dict) or not data.get("track_id"):
+    ref = field_text(data.get("track_id")) if isinstance(data, dict) else None
+    if ref is None:
         return Rejected(400, "no track_id")
     return Event(
         "oxapay",
-        str(data["track_id"]),
-        map_status(STATUSES, data.get("status")),
-        data.get("tx_hash") or None,
+        ref,
+        map_status(STATUSES, field_text(data.get("status"))),
+        field_text(data.get("tx_hash")),
     )

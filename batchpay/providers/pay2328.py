@@ -16,7 +16,7 @@ from batchpay.plan.keys import KeyForm
 from batchpay.providers.auth import Pay2328Auth
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
 from batchpay.providers.boundary import Failure, Reply
-from batchpay.providers.callback import Event, Rejected, Verifier, read_json
+from batchpay.providers.callback import Event, Rejected, Verifier, field_text, read_json
 from batchpay.providers.http import (
     HttpAdapter,
     payout_or_unknown,
@@ -209,12 +209,13 @@ def verify_callback(body: bytes, key: str) -> Event | Rejected:
         for text in _encodings(data)
     ):
         return Rejected(401, "bad sign")
-    if not data.get("uuid"):
+    ref = field_text(data.get("uuid"))
+    if ref is None:
         return Rejected(400, "no uuid")
     return Event(
         "2328io",
-        str(data["uuid"]),
-        map_status(STATUSES, data.get("status")),
-        data.get("txid") or None,
-        message=data.get("error_type"),
+        ref,
+        map_status(STATUSES, field_text(data.get("status"))),
+        field_text(data.get("txid")),
+        message=field_text(data.get("error_type")),
     )

@@ -19,7 +19,7 @@ from batchpay.providers import pontis_crypto
 from batchpay.providers.auth import PontisAuth
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
 from batchpay.providers.boundary import Failure, Reply
-from batchpay.providers.callback import Event, Rejected, Verifier, read_json
+from batchpay.providers.callback import Event, Rejected, Verifier, field_text, read_json
 from batchpay.providers.http import (
     HttpAdapter,
     payout_or_unknown,
@@ -247,13 +247,14 @@ def verify_callback(
         return Rejected(401, "bad signature")
     data = read_json(body)
     inner = data.get("data", data) if isinstance(data, dict) else None
-    if not isinstance(inner, dict) or not inner.get("transaction_id"):
+    ref = field_text(inner.get("transaction_id")) if isinstance(inner, dict) else None
+    if ref is None or not isinstance(inner, dict):
         return Rejected(400, "no transaction_id")
     return Event(
         "pontis",
-        str(inner["transaction_id"]),
-        map_status(STATUSES, inner.get("status")),
+        ref,
+        map_status(STATUSES, field_text(inner.get("status"))),
         None,
         event_id,
-        inner.get("status_message"),
+        field_text(inner.get("status_message")),
     )

@@ -13,7 +13,7 @@ from batchpay.money import provider_amount
 from batchpay.providers.auth import TheDexAuth
 from batchpay.providers.base import Answer, Disposition, Listing, PayoutRequest, Quote, Sent
 from batchpay.providers.boundary import Failure, Reply
-from batchpay.providers.callback import Event, Rejected, Verifier, read_json
+from batchpay.providers.callback import Event, Rejected, Verifier, field_text, read_json
 from batchpay.providers.http import payout_or_unknown, provider_message, response_view
 from batchpay.providers.opening import Opening
 from batchpay.providers.tagged import (
@@ -224,8 +224,10 @@ def verify_callback(
     ):
         return Rejected(401, "bad signature")
     data = read_json(body)
-    if not isinstance(data, dict) or not data.get("id"):
+    ref = field_text(data.get("id")) if isinstance(data, dict) else None
+    if ref is None:
         return Rejected(400, "no payout id")
-    raw = str(data.get("status"))
-    status = STATUSES.get(int(raw), RowStatus.UNKNOWN) if raw.isdigit() else RowStatus.UNKNOWN
-    return Event("thedex", str(data["id"]), status, data.get("transactionId") or None)
+    raw = field_text(data.get("status")) or ""
+    digits = raw.isascii() and raw.isdigit()
+    status = STATUSES.get(int(raw), RowStatus.UNKNOWN) if digits else RowStatus.UNKNOWN
+    return Event("thedex", ref, status, field_text(data.get("transactionId")))

@@ -107,7 +107,8 @@ class Windows(EngineCore):
         for future in as_completed(futures):
             row, attempt_id = futures[future]
             group.append(outcome(attempt_id, row, result(future)))
-            self.progress.advance()
+            if group[-1].status is not RowStatus.PLANNED:  # a row left planned was not sent
+                self.progress.advance()
             if len(group) >= self.concurrency:
                 self._finish_creates(group)
                 group = []
