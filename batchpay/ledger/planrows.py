@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from batchpay.model import RowStatus
 from batchpay.money import to_wire
-from batchpay.plan import Existing, Plan
+from batchpay.records import Existing, Plan
 
 
 def upsert_batch(

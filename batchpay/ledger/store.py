@@ -21,9 +21,8 @@ from batchpay.ledger.rules import judge
 from batchpay.ledger.tries import Tries, record_tries
 from batchpay.model import UNSETTLED, PayoutRow, RowStatus
 from batchpay.money import to_wire
-from batchpay.plan import Existing, Plan
-from batchpay.plan.preflight import CLAIMED, Check, LedgerView, Recent, recent_since
 from batchpay.problems import Problem
+from batchpay.records import CLAIMED, Check, Existing, LedgerView, Plan, Recent, recent_since
 
 Clock = Callable[[], dt.datetime]
 

@@ -6,19 +6,15 @@ returns the plan plus any conflicts, so it can run for ``--dry-run`` without tou
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Iterable
 
-from batchpay.model import PayoutRow, Rounding, RowStatus
-from batchpay.money import to_wire, total
+from batchpay.model import PayoutRow, Rounding
 from batchpay.plan.keys import KeyForm, attempt_key, row_key
 from batchpay.problems import Problem
+from batchpay.records import CurrencyTotals, Existing, Plan, PlannedPayout
 
 __all__ = [
+    "CurrencyTotals",
     "Existing",
     "KeyForm",
     "Plan",
@@ -34,69 +30,6 @@ __all__ = [
 IDENTITY_FIELDS = ("amount", "currency", "network", "address", "memo")
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedPayout:
-    row_key: str
-    payout: PayoutRow
-
-
-@dataclass(frozen=True)
-class CurrencyTotals:
-    rows: int
-    requested: Decimal
-    to_send: Decimal
-    rounding_delta: Decimal
-
-
-@dataclass
-class Plan:
-    batch: str
-    provider: str
-    sheet_name: str
-    sheet_sha256: str
-    items: list[PlannedPayout] = field(default_factory=list)
-    roundings: list[Rounding] = field(default_factory=list)
-
-    @functools.cached_property
-    def digest(self) -> str:
-        """A fingerprint of everything the ledger stores from this plan. Equal to the one
-        saved with the batch, the plan is the one already checked and saved: a resume can
-        skip comparing it row by row."""
-        material = [
-            [
-                i.row_key,
-                p.row,
-                p.reference,
-                to_wire(p.amount_requested),
-                to_wire(p.amount),
-                to_wire(p.rounding_delta),
-                p.currency,
-                p.network,
-                p.address,
-                p.memo,
-                p.name,
-                p.description,
-                sorted(p.extra.items()),
-            ]
-            for i in self.items
-            for p in (i.payout,)
-        ]
-        text = json.dumps([self.provider, self.sheet_name, self.sheet_sha256, material])
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def totals(self) -> dict[str, CurrencyTotals]:
-        result: dict[str, CurrencyTotals] = {}
-        for currency in sorted({i.payout.currency for i in self.items}):
-            rows = [i.payout for i in self.items if i.payout.currency == currency]
-            result[currency] = CurrencyTotals(
-                rows=len(rows),
-                requested=total(r.amount_requested for r in rows),
-                to_send=total(r.amount for r in rows),
-                rounding_delta=total(r.rounding_delta for r in rows),
-            )
-        return result
-
-
 def make_plan(
     batch: str,
     provider: str,
@@ -109,22 +42,6 @@ def make_plan(
         raise ValueError("a batch id is required")
     items = [PlannedPayout(row_key(batch, r.reference), r) for r in rows]
     return Plan(batch, provider, sheet_name, sheet_sha256, items, list(roundings))
-
-
-@dataclass(frozen=True, slots=True)
-class Existing:
-    """What the ledger holds for a row key: enough to compare with a new plan."""
-
-    row_key: str
-    reference: str
-    status: RowStatus
-    sent_before: bool  # at least one attempt was started
-    amount: Decimal
-    currency: str
-    network: str | None
-    address: str | None
-    memo: str | None
-    extra: Mapping[str, str] = field(default_factory=dict)  # a fiat row's recipient details
 
 
 def conflicts(plan: Plan, existing: dict[str, Existing]) -> list[Problem]:

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
@@ -26,56 +24,21 @@ from batchpay.model import PayoutRow, RowStatus
 from batchpay.money import to_wire
 from batchpay.plan import Existing, Plan, PlannedPayout, conflicts
 from batchpay.problems import Problem, Severity, has_errors, sort_key
+from batchpay.records import CLAIMED as CLAIMED  # re-exported: they lived here before
+from batchpay.records import RECENT_DAYS
+from batchpay.records import Check as Check
+from batchpay.records import LedgerView as LedgerView
+from batchpay.records import Recent as Recent
+from batchpay.records import recent_since as recent_since
 
 if TYPE_CHECKING:  # the validate package loads pandas: imported only where it is used
     from batchpay.providers.base import Quote
     from batchpay.validate.payable import Payable
 
-RECENT_DAYS = 31
-# Rows of another batch that count as paid: sent, in flight, or claimed but not yet sent.
-CLAIMED = (
-    RowStatus.PLANNED,
-    RowStatus.SENDING,
-    RowStatus.UNKNOWN,
-    RowStatus.PENDING,
-    RowStatus.PROCESSING,
-    RowStatus.COMPLETED,
-    RowStatus.NEEDS_REVIEW,
-)
 _NOT_SENT_YET = frozenset({RowStatus.PLANNED})
 _IN_FLIGHT = frozenset({RowStatus.SENDING, RowStatus.UNKNOWN})
 
 Identity = tuple[object, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Recent:
-    """A row of another batch of the ledger, claimed within the recent window."""
-
-    batch: str
-    reference: str
-    status: RowStatus
-    amount: Decimal
-    currency: str
-    network: str | None
-    address: str | None
-    memo: str | None
-    extra: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class LedgerView:
-    """What the ledger holds that the checks need. ``existing`` is None when the ledger holds
-    this very plan already (same digest): every row of it was checked when it was saved."""
-
-    existing: Mapping[str, Existing] | None = None
-    recent: list[Recent] = field(default_factory=list)
-
-
-def recent_since(now: dt.datetime | None = None) -> str:
-    """The start of the paid-recently window, as the ledger writes times."""
-    moment = now or dt.datetime.now(dt.UTC)
-    return (moment - dt.timedelta(days=RECENT_DAYS)).astimezone(dt.UTC).isoformat()
 
 
 def identity(
@@ -340,6 +303,3 @@ def _extra(extra: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
 
 
 recipient_details = _extra
-
-
-Check = Callable[[LedgerView], list[Problem]]
