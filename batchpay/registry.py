@@ -54,7 +54,7 @@ class ProviderEntry:
     default_base_url: str | None = None
     rate_limit: float = 5.0  # float-ok: requests per second, 0 = unlimited
     grace_seconds: float = 900.0  # float-ok: seconds before "not found" means "never arrived"
-    key_form: str = "uuid"  # batchpay.plan.keys.KeyForm: "uuid" or "tag"
+    key_form: str = "uuid"  # batchpay.keys.KeyForm: "uuid" or "tag"
     statuses: str | None = None  # "module:NAME" of the provider status -> RowStatus table
     memo_networks: frozenset[str] = field(default_factory=frozenset)  # memo travels on these
     verifier: str | None = None  # "module:function" (entry, Environment) -> Verifier

@@ -18,10 +18,10 @@ from batchpay.emulator import Emulator
 from batchpay.emulator.pay2328 import NETWORKS as EMU_2328_NETWORKS
 from batchpay.emulator.thedex import SCALES as EMU_THEDEX_PAYCURRENCIES
 from batchpay.errors import SheetRejected
+from batchpay.keys import KeyForm, attempt_key
 from batchpay.ledger import Intent, Ledger
 from batchpay.model import RowStatus
 from batchpay.plan import Plan
-from batchpay.plan.keys import KeyForm, attempt_key
 from batchpay.plan.preflight import Check, LedgerView
 from batchpay.providers import sandbox_state_path
 from batchpay.providers.sandbox import SandboxBank, SandboxProvider

@@ -24,9 +24,9 @@ from batchpay import api, config, registry
 from batchpay.config import Environment, Settings, load_settings
 from batchpay.emulator import PREFIXES, Emulator
 from batchpay.errors import UsageError
+from batchpay.keys import KeyForm
 from batchpay.ledger import Ledger
 from batchpay.model import RowStatus
-from batchpay.plan.keys import KeyForm
 from batchpay.providers import CREDENTIALS_HINT, ENV_PREFIX, open_provider
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote
 from batchpay.providers.boundary import Failure, Reply

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from batchpay.keys import KeyForm, attempt_key, row_key
 from batchpay.model import PayoutRow, Rounding
-from batchpay.plan.keys import KeyForm, attempt_key, row_key
 from batchpay.problems import Problem
 from batchpay.records import CurrencyTotals, Existing, Plan, PlannedPayout
 

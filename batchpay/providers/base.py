@@ -16,8 +16,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
+from batchpay.keys import KeyForm
 from batchpay.model import RowStatus
-from batchpay.plan.keys import KeyForm
 
 
 class Disposition(StrEnum):

@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
+from batchpay.keys import KeyForm
 from batchpay.model import RowStatus
-from batchpay.plan.keys import KeyForm
 from batchpay.providers.base import Answer, Disposition, Listing, Sent
 from batchpay.providers.boundary import Failure, Reply, exchange
 

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from batchpay.config import Environment, Secret
+from batchpay.keys import KeyForm
 from batchpay.model import RowStatus
 from batchpay.money import MONEY_CONTEXT, provider_amount, to_wire
-from batchpay.plan.keys import KeyForm
 from batchpay.providers.auth import Pay2328Auth
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
 from batchpay.providers.boundary import Failure, Reply

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 
 from batchpay.config import Environment, Secret
+from batchpay.keys import KeyForm
 from batchpay.model import RowStatus
 from batchpay.money import to_wire
-from batchpay.plan.keys import KeyForm
 from batchpay.providers import pontis_crypto
 from batchpay.providers.auth import PontisAuth
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status

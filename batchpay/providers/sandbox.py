@@ -28,9 +28,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from batchpay.keys import KeyForm
 from batchpay.model import RowStatus
 from batchpay.money import MONEY_CONTEXT, ZERO, to_wire
-from batchpay.plan.keys import KeyForm
 from batchpay.problems import Problem, Severity
 from batchpay.providers.base import Answer, Disposition, Listing, PayoutRequest, Quote, Sent
 from batchpay.providers.opening import Opening

@@ -19,8 +19,8 @@ from typing import TypeVar
 
 import httpx
 
+from batchpay.keys import KeyForm
 from batchpay.model import RowStatus
-from batchpay.plan.keys import KeyForm
 from batchpay.providers.base import Answer, Disposition, PayoutRequest, Sent, same_address
 from batchpay.providers.http import HttpAdapter
 

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from batchpay.keys import attempt_key
 from batchpay.ledger import Ledger, LedgerRow, Tries
-from batchpay.plan.keys import attempt_key
 from batchpay.progress import Progress
 from batchpay.providers.base import PayoutRequest, Provider
 from batchpay.send.breaker import CircuitBreaker

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from batchpay import api
 from batchpay.config import Settings
 from batchpay.ingest import read_sheet
-from batchpay.plan.keys import row_key
+from batchpay.keys import row_key
 from batchpay.problems import Problem
 from batchpay.validate import Validated, validate_sheet
 from batchpay.validate.identity import Cleaned, clean, look_alikes, shown, skeleton
