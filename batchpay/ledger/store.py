@@ -19,7 +19,7 @@ from batchpay.ledger.outcome import Outcome
 from batchpay.ledger.planrows import save_rows, upsert_batch
 from batchpay.ledger.rules import judge
 from batchpay.ledger.tries import Tries, record_tries
-from batchpay.model import UNSETTLED, PayoutRow, RowStatus
+from batchpay.model import UNSETTLED, PayoutDetails, PayoutRow, RowStatus
 from batchpay.money import to_wire
 from batchpay.problems import Problem
 from batchpay.records import CLAIMED, Check, Existing, LedgerView, Plan, Recent, recent_since
@@ -118,18 +118,10 @@ class LedgerRow:
     def as_payout(self) -> PayoutRow:
         """The sheet row this ledger row was planned from."""
         return PayoutRow(
-            self.sheet_row,
-            self.reference,
-            self.amount_requested,
-            self.amount,
-            self.rounding_delta,
-            self.currency,
-            self.network,
-            self.address,
-            self.memo,
-            self.name,
-            self.description,
-            self.extra,
+            row=self.sheet_row,
+            amount_requested=self.amount_requested,
+            rounding_delta=self.rounding_delta,
+            **PayoutDetails.of(self).as_kwargs(),
         )
 
 

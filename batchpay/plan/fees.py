@@ -10,7 +10,9 @@ salaries costs one quote per currency and network, not 10,000.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
+from batchpay.model import PayoutDetails
 from batchpay.plan import PlannedPayout
 from batchpay.providers.base import PayoutRequest, Quote
 
@@ -29,14 +31,9 @@ def quote_requests(
                 row_key=item.row_key,
                 attempt=1,
                 key="quote",
-                reference=p.reference,
-                amount=p.amount,
-                currency=p.currency,
-                network=p.network,
-                address=p.address,
-                memo=p.memo,
-                extra=p.extra,
                 fee_option=fee_option,
+                # a quote is asked without the recipient's name and the description
+                **replace(PayoutDetails.of(p), name=None, description=None).as_kwargs(),
             )
         )
 

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from batchpay.keys import attempt_key
 from batchpay.ledger import Ledger, LedgerRow, Tries
+from batchpay.model import PayoutDetails
 from batchpay.progress import Progress
 from batchpay.providers.base import PayoutRequest, Provider
 from batchpay.send.breaker import CircuitBreaker
@@ -58,16 +59,8 @@ class EngineCore:
             row_key=row.row_key,
             attempt=attempt,
             key=attempt_key(row.row_key, attempt, self.provider.key_form),
-            reference=row.reference,
-            amount=row.amount,
-            currency=row.currency,
-            network=row.network,
-            address=row.address,
-            memo=row.memo,
-            name=row.name,
-            description=row.description,
-            extra=row.extra,
             fee_option=self.fee_option,
+            **PayoutDetails.of(row).as_kwargs(),
         )
 
 
