@@ -430,3 +430,37 @@ def test_the_dry_run_refuses_another_provider_for_a_known_batch(settings: Settin
             dry_run=True,
             transport=emulator.transport(),
         )
+
+
+def test_a_sandbox_rehearsal_never_blocks_the_live_batch(tmp_path: Path) -> None:
+    # The sandbox moved no money: the same sheet paid live afterwards is not "paid recently".
+    emulator = Emulator()
+    settings = _emulated(tmp_path, emulator)
+    sheet = tmp_path / "s.csv"
+    sheet.write_text(
+        "reference,amount,currency,network,address,memo,description\n"
+        + "\n".join(f"R{i},{20 + i}.00,USDT,TRON,{TRON[i % 4]},,x" for i in range(3))
+    )
+    rehearsal = api.run(sheet, "sandbox", "rehearsal", settings=settings)
+    assert rehearsal.exit_code == 0 and rehearsal.requests_sent == 3
+    live = api.run(sheet, "2328io", "live", settings=settings, transport=emulator.transport())
+    assert live.exit_code == 0 and live.requests_sent == 3
+    assert not [p for p in live.problems if p.code == "payment.paid_recently"]
+    # a second live batch of the same sheet is still refused, and so is a second rehearsal
+    for provider, batch in (("2328io", "live-again"), ("sandbox", "rehearsal-again")):
+        with pytest.raises(SheetRejected) as refused:
+            api.run(sheet, provider, batch, settings=settings, transport=emulator.transport())
+        assert {p.code for p in refused.value.problems} == {"payment.paid_recently"}
+    assert _creates(emulator) == 3
+
+
+def test_a_failed_row_changed_in_the_sheet_is_told_nothing_was_paid(
+    settings: Settings, write_sheet: Callable[..., Path]
+) -> None:
+    api.run(write_sheet([("E-1", "500.01")]), "sandbox", "b", settings=settings)  # fails
+    fixed = write_sheet([("E-1", "500.00")], name="fixed.csv")
+    with pytest.raises(SheetRejected) as refused:
+        api.run(fixed, "sandbox", "b", settings=settings)
+    (problem,) = refused.value.problems
+    assert problem.code == "plan.changed_after_send"
+    assert "Nothing was paid for it" in problem.message and "difference" not in problem.message

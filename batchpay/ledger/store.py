@@ -333,7 +333,9 @@ class Ledger:
         unchanged = self.plan_digest(plan.batch) == plan.digest
         return LedgerView(
             existing=None if unchanged else self.existing(plan.batch),
-            recent=self.recent_payments(plan.batch, since or recent_since()),
+            recent=self.recent_payments(
+                plan.batch, since or recent_since(), sandbox=plan.provider == "sandbox"
+            ),
         )
 
     def claim(
@@ -482,14 +484,25 @@ class Ledger:
             params.append(row_key)
         return records(AttemptRecord, self._db.execute(sql + " ORDER BY id", params))
 
-    def recent_payments(self, batch_id: str, since: str) -> list[Recent]:
+    def recent_payments(
+        self, batch_id: str, since: str, sandbox: bool | None = None
+    ) -> list[Recent]:
         """Rows *other* batches have claimed since ``since``: paid, in flight, or planned and
-        not sent yet (a run that saved its plan is about to send it)."""
+        not sent yet (a run that saved its plan is about to send it). Only batches of the same
+        kind count: a sandbox batch moved no money, so it never blocks a live one (nor a live
+        one a rehearsal). ``sandbox``: this batch's kind; None reads it from the ledger."""
+        if sandbox is None:
+            found = self._db.execute(
+                "SELECT sandbox FROM batches WHERE batch_id = ?", (batch_id,)
+            ).fetchone()
+            sandbox = bool(found and found[0])
         rows = self._db.execute(
-            "SELECT batch_id AS batch, reference, status, amount, currency, network, address,"
-            " memo, extra_json AS extra FROM payouts WHERE batch_id != ? AND updated_at >= ?"
-            f" AND status IN ({','.join('?' * len(CLAIMED))})",
-            (batch_id, since, *CLAIMED),
+            "SELECT p.batch_id AS batch, p.reference, p.status, p.amount, p.currency,"
+            " p.network, p.address, p.memo, p.extra_json AS extra FROM payouts p"
+            " JOIN batches b ON b.batch_id = p.batch_id"
+            " WHERE p.batch_id != ? AND p.updated_at >= ? AND b.sandbox = ?"
+            f" AND p.status IN ({','.join('?' * len(CLAIMED))})",
+            (batch_id, since, int(sandbox), *CLAIMED),
         )
         return records(Recent, rows, {"status": RowStatus, "amount": Decimal, "extra": _extra})
 

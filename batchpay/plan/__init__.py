@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from batchpay.keys import KeyForm, attempt_key, row_key
-from batchpay.model import PayoutRow, Rounding
+from batchpay.model import PayoutRow, Rounding, RowStatus
 from batchpay.problems import Problem
 from batchpay.records import CurrencyTotals, Existing, Plan, PlannedPayout
 
@@ -58,11 +58,23 @@ def conflicts(plan: Plan, existing: dict[str, Existing]) -> list[Problem]:
                     "plan.changed_after_send",
                     f"reference {item.payout.reference!r} is already {old.status} in batch "
                     f"{plan.batch!r} with a different {', '.join(changed)}; batchpay will not "
-                    "pay it again under new details. Restore the original row, or pay the "
-                    "difference under a new reference or a new batch id.",
+                    f"pay it again under new details. {_what_now(old.status)}",
                     row=item.payout.row,
                     column=changed[0],
                     value=str(getattr(item.payout, changed[0])),
                 )
             )
     return problems
+
+
+def _what_now(status: RowStatus) -> str:
+    """The way out of a changed row: a failed or cancelled one moved no money."""
+    if status in (RowStatus.FAILED, RowStatus.CANCELLED):
+        return (
+            "Nothing was paid for it: restore the original row and use `batchpay retry` once "
+            "the cause is fixed, or pay the corrected row in a new batch."
+        )
+    return (
+        "Restore the original row, or pay the difference under a new reference or a new "
+        "batch id."
+    )
