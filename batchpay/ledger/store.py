@@ -487,22 +487,15 @@ class Ledger:
     def recent_payments(
         self, batch_id: str, since: str, sandbox: bool | None = None
     ) -> list[Recent]:
-        """Rows *other* batches have claimed since ``since``: paid, in flight, or planned and
-        not sent yet (a run that saved its plan is about to send it). Only batches of the same
-        kind count: a sandbox batch moved no money, so it never blocks a live one (nor a live
-        one a rehearsal). ``sandbox``: this batch's kind; None reads it from the ledger."""
-        if sandbox is None:
-            found = self._db.execute(
-                "SELECT sandbox FROM batches WHERE batch_id = ?", (batch_id,)
-            ).fetchone()
-            sandbox = bool(found and found[0])
+        """Rows *other* batches of the same kind (sandbox: this batch's; None reads it) have
+        claimed since ``since``: paid, in flight, or planned and about to be sent."""
         rows = self._db.execute(
-            "SELECT p.batch_id AS batch, p.reference, p.status, p.amount, p.currency,"
-            " p.network, p.address, p.memo, p.extra_json AS extra FROM payouts p"
-            " JOIN batches b ON b.batch_id = p.batch_id"
-            " WHERE p.batch_id != ? AND p.updated_at >= ? AND b.sandbox = ?"
-            f" AND p.status IN ({','.join('?' * len(CLAIMED))})",
-            (batch_id, since, int(sandbox), *CLAIMED),
+            "SELECT p.batch_id AS batch, p.reference, p.status, p.amount, p.currency, p.network,"
+            " p.address, p.memo, p.extra_json AS extra FROM payouts p JOIN batches b USING"
+            " (batch_id) WHERE p.batch_id != ? AND p.updated_at >= ? AND b.sandbox = COALESCE(?,"
+            " (SELECT sandbox FROM batches WHERE batch_id = ?), 0) AND p.status IN"
+            f" ({','.join('?' * len(CLAIMED))})",
+            (batch_id, since, None if sandbox is None else int(sandbox), batch_id, *CLAIMED),
         )
         return records(Recent, rows, {"status": RowStatus, "amount": Decimal, "extra": _extra})
 
