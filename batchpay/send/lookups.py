@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from batchpay.ledger import Ledger
-from batchpay.model import RowStatus
-from batchpay.providers.base import Answer, Disposition, Listing, PayoutRequest, Provider, Sent
+from batchpay.providers.base import Answer, Listing, PayoutRequest, Provider, Sent
 from batchpay.providers.http import payout_or_unknown
+from batchpay.send.outcomes import adapter_failed
 
 
 def with_send_time(ledger: Ledger, batch: str, request: PayoutRequest) -> PayoutRequest:
@@ -36,12 +36,7 @@ def look_up(call: Callable[[], Answer | None]) -> Answer | None:
     try:
         answer = call()
     except Exception as exc:
-        return Answer(
-            RowStatus.UNKNOWN,
-            Disposition.UNKNOWN,
-            error_code="internal_error",
-            error_message=f"{type(exc).__name__} in the provider adapter",
-        )
+        return adapter_failed(exc)
     return None if answer is None else payout_or_unknown(answer)
 
 

@@ -103,12 +103,18 @@ def result(future: Future[Answer]) -> Answer:
     try:
         return future.result()
     except Exception as exc:
-        return Answer(
-            RowStatus.UNKNOWN,
-            Disposition.UNKNOWN,
-            error_code="internal_error",
-            error_message=f"{type(exc).__name__} in the provider adapter",
-        )
+        return adapter_failed(exc)
+
+
+def adapter_failed(exc: Exception) -> Answer:
+    """What an adapter that raised told us: nothing, so the payout is unknown (never failed,
+    never "not found"); only the exception's type is kept, never its text."""
+    return Answer(
+        RowStatus.UNKNOWN,
+        Disposition.UNKNOWN,
+        error_code="internal_error",
+        error_message=f"{type(exc).__name__} in the provider adapter",
+    )
 
 
 def intent_view(request: PayoutRequest) -> dict[str, str | None]:
