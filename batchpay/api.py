@@ -24,7 +24,7 @@ from batchpay.guard import check_batch_id, check_report_dir, guarded, report_gua
 from batchpay.ledger import Ledger
 from batchpay.model import RowStatus
 from batchpay.problems import Problem, sort_key
-from batchpay.report.render import FORMATS
+from batchpay.report.render import ALL_FORMATS, FORMATS
 from batchpay.results import RunResult as RunResult  # the results are part of the api
 from batchpay.results import ValidationResult as ValidationResult
 from batchpay.session import existing_ledger, same_provider
@@ -216,14 +216,17 @@ def retry(
 def report(
     batch: str, *, settings: Settings | None = None, formats: tuple[str, ...] = FORMATS
 ) -> list[Path]:
-    """Write the report files for a batch from the ledger alone."""
+    """Write the report files for a batch from the ledger alone: ``formats`` from ALL_FORMATS
+    (the five of FORMATS by default; the accounting exports qbo, xero, netsuite, beancount,
+    hledger on request). UsageError (exit 2) for an unknown format, ConfigError (exit 2) for
+    a rates file that cannot be read."""
     from batchpay.report.freshness import current_reports
 
     settings = settings or load_settings()
-    unknown = sorted(set(formats) - set(FORMATS))
+    unknown = sorted(set(formats) - set(ALL_FORMATS))
     if unknown or not formats:
         what = f"unknown report format(s): {', '.join(unknown)}" if unknown else "no format given"
-        raise UsageError(f"{what}; valid formats: {', '.join(FORMATS)} (comma-separated)")
+        raise UsageError(f"{what}; valid formats: {', '.join(ALL_FORMATS)} (comma-separated)")
     check_batch_id(batch)
     check_report_dir(settings.report_dir_for(batch))
     with existing_ledger(settings) as ledger:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from batchpay import registry
+from batchpay.accounts import AccountMap, parse_accounts
 from batchpay.errors import ConfigError
 from batchpay.money import AmountError, RoundingPolicy, parse_amount
 from batchpay.resources import load_schema_file
@@ -25,7 +27,6 @@ CONFIG_FILE = "batchpay.toml"
 # provider registered later is known too.
 PROVIDERS = registry.names()
 FEE_OPTIONS = ("deduct", "add")
-ACCOUNT_NAMES = ("expense", "fees", "provider")
 
 
 class Secret:
@@ -131,7 +132,11 @@ class Settings:
     # provider -> seconds after sending (without a key field) before "not found" may be read
     # as "never arrived"; longer than the provider's worst latency
     grace_seconds: Mapping[str, float] = field(default_factory=dict)  # float-ok: seconds
-    accounts: Mapping[str, str] = field(default_factory=dict)  # journal account names
+    accounts: Mapping[str, str] = field(default_factory=dict)  # journal.csv account names
+    # the exports' accounts per provider, network and currency (batchpay.accounts)
+    account_map: AccountMap = field(default_factory=AccountMap)
+    reporting_currency: str | None = None  # value completed payouts in this currency
+    rates: Path | None = None  # CSV date,currency,rate (batchpay.report.exports.rates)
     locale: str | None = None  # the sheets' number format, e.g. de_DE
     max_amounts: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> cap
     env: Environment = field(default_factory=lambda: Environment({}), repr=False, compare=False)
@@ -145,6 +150,7 @@ class Settings:
 
 _FILE_KEYS = {f.name for f in fields(Settings)} - {
     "accounts",
+    "account_map",
     "max_amounts",
     "env",
     "rate_limits",
@@ -295,7 +301,7 @@ class _Checker:
 def _build(values: Mapping[str, Any], origins: Mapping[str, str], env: Environment) -> Settings:
     check = _Checker(origins)
     changes: dict[str, Any] = {}
-    for key in ("ledger", "report_dir"):
+    for key in ("ledger", "report_dir", "rates"):
         if key in values:
             changes[key] = check.path(key, values[key])
     if "concurrency" in values:
@@ -312,24 +318,23 @@ def _build(values: Mapping[str, Any], origins: Mapping[str, str], env: Environme
         locales = sorted(load_schema_file("locales.toml"))
         changes["locale"] = check.choice("locale", values["locale"], locales)
     if "accounts" in values:
-        changes["accounts"] = _accounts(check, dict(values["accounts"]))
+        changes["accounts"], changes["account_map"] = parse_accounts(
+            dict(values["accounts"]), check.where("accounts"), registry.names(), _network_names()
+        )
+    if "reporting_currency" in values:
+        changes["reporting_currency"] = _currency(check, values["reporting_currency"])
+    if "rates" in changes and "reporting_currency" not in changes:
+        raise check.fail("rates", values["rates"], "set reporting_currency too (e.g. \"EUR\")")
     if "max_amounts" in values:
         changes["max_amounts"] = _max_amounts(check, dict(values["max_amounts"]))
     changes.update(_provider_tables(check, values))
     return replace(Settings(env=env), **changes)
 
 
-def _accounts(check: _Checker, table: dict[str, Any]) -> dict[str, str]:
-    accounts = {}
-    for name, value in table.items():
-        key = f"accounts.{name}"
-        if name not in ACCOUNT_NAMES:
-            raise ConfigError(
-                f"{check.where(key)}: [accounts] has no {name!r}; it takes "
-                f"{', '.join(ACCOUNT_NAMES)}"
-            )
-        accounts[name] = check.text(key, value, "write the journal account name as a string")
-    return accounts
+def _currency(check: _Checker, value: object) -> str:
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9]{1,11}", value.strip()):
+        return value.strip().upper()
+    raise check.fail("reporting_currency", value, 'write a currency code, e.g. "EUR"')
 
 
 def _max_amounts(check: _Checker, table: dict[str, Any]) -> dict[str, Decimal]:

@@ -71,6 +71,7 @@ def retry(batch: str, ledger: Path | None, as_json: bool) -> None:
     epilog=_examples(
         "batchpay report --batch payroll-2026-11",
         "batchpay report --batch payroll-2026-11 --format html,csv --report-dir out",
+        "batchpay report --batch payroll-2026-11 --format qbo,beancount",
     )
 )
 @click.option("--batch", required=True, help="The batch to report on, as given to run.")
@@ -79,7 +80,8 @@ def retry(batch: str, ledger: Path | None, as_json: bool) -> None:
     "formats",
     default="html,csv,xlsx,journal,attempts",
     show_default=True,
-    help="The files to write, comma-separated.",
+    help="The files to write, comma-separated: html, csv, xlsx, journal, attempts, and the "
+    "accounting exports qbo, xero, netsuite, beancount, hledger.",
 )
 @click.option("--report-dir", type=click.Path(path_type=Path), help=REPORT_DIR_HELP)
 @click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_HELP)

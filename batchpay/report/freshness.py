@@ -21,6 +21,8 @@ from batchpay.report.render import FILE_NAMES, FORMATS
 if TYPE_CHECKING:
     from batchpay.config import Settings
     from batchpay.ledger import BatchInfo, Ledger
+    from batchpay.report.model import Report
+    from batchpay.report.valuation import Valuation
 
 
 def current_reports(
@@ -54,16 +56,30 @@ def _write_reports(
     stamp = report_stamp(ledger, info, settings)  # before reading: never newer than it
     built = build_report(ledger, info.batch_id)
     directory = settings.report_dir_for(info.batch_id)
-    files = write_report(built, directory, formats, settings.accounts)
+    valuation = valuation_for(built, settings)
+    files = write_report(
+        built, directory, formats, settings.accounts, valuation, settings.account_map
+    )
     summary = built.summary()
     if set(formats) == set(FORMATS):
         ledger.record_report(directory, stamp, file_marks(files), summary_json(summary))
     return files, summary
 
 
+def valuation_for(report: Report, settings: Settings) -> Valuation:
+    """The report valued in ``settings.reporting_currency`` from ``settings.rates`` (a
+    ConfigError, exit 2, if that file cannot be read or has a bad line), or not valued."""
+    from batchpay.report.exports.rates import load_rates
+    from batchpay.report.valuation import value_report
+
+    rates = load_rates(settings.rates) if settings.rates is not None else None
+    return value_report(report, settings.reporting_currency, rates)
+
+
 def report_stamp(ledger: Ledger, info: BatchInfo, settings: Settings) -> str:
     """Everything the report files are made from, except the time of a run that changed
-    nothing: the batch's revision, its fixed details, the accounts and batchpay's version."""
+    nothing: the batch's revision, its fixed details, the accounts, the valuation settings
+    (and the rates file's bytes) and batchpay's version."""
     details = dataclasses.asdict(info)
     del details["last_run_at"], details["refreshed_at"]
     material = {
@@ -72,7 +88,22 @@ def report_stamp(ledger: Ledger, info: BatchInfo, settings: Settings) -> str:
         "accounts": dict(settings.accounts),
         "version": _version(),
     }
+    if settings.account_map.scopes or settings.reporting_currency:
+        material["books"] = {
+            "accounts": settings.account_map.as_json(),
+            "reporting_currency": settings.reporting_currency,
+            "rates": _file_digest(settings.rates),
+        }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def _file_digest(path: Path | None) -> str:
+    if path is None:
+        return ""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "unreadable"
 
 
 def _version() -> str:

@@ -78,6 +78,7 @@ class ReportRow:
     error: str
     description: str = ""
     memo: str = ""  # the memo or destination tag sent with the payout
+    completed_at: str = ""  # the ledger's last update of a completed row (UTC), else ""
 
     @property
     def is_exception(self) -> bool:
@@ -260,6 +261,7 @@ def _report_row(r: LedgerRow, attempts: int) -> ReportRow:
         error=" ".join(x for x in (r.error_code, r.error_message) if x),
         description=r.description or "",
         memo=r.memo or "",
+        completed_at=r.updated_at if r.status == RowStatus.COMPLETED else "",
     )
 
 

@@ -12,21 +12,33 @@ from typing import Any
 
 import markupsafe
 
+from batchpay.accounts import AccountMap
 from batchpay.cells import csv_cell, formula_safe
 from batchpay.money import to_wire
 from batchpay.report.books import journal_lines, render_attempts, render_journal
 from batchpay.report.chart import status_chart
+from batchpay.report.exports import EXPORT_FILES, EXPORT_FORMATS
 from batchpay.report.model import BUCKETS, CSV_COLUMNS, Report
+from batchpay.report.valuation import Valuation, value_report
+from batchpay.report.valued import (
+    ROWS_HEADER,
+    TOTALS_HEADER,
+    rate_rows,
+    totals_rows,
+    valuation_html,
+)
 from batchpay.report.xlsx import Sheet, write_workbook
 from batchpay.resources import data_dir
 
-FORMATS = ("html", "csv", "xlsx", "journal", "attempts")
+FORMATS = ("html", "csv", "xlsx", "journal", "attempts")  # what run and report write by default
+ALL_FORMATS = (*FORMATS, *EXPORT_FORMATS)  # report --format may also ask for the exports
 FILE_NAMES = {
     "html": "reconciliation.html",
     "csv": "reconciliation.csv",
     "xlsx": "reconciliation.xlsx",
     "journal": "journal.csv",
     "attempts": "attempts.csv",
+    **EXPORT_FILES,
 }
 XLSX_DIGITS = 15  # a spreadsheet number holds this many significant digits exactly
 
@@ -36,15 +48,23 @@ def write_report(
     directory: Path,
     formats: tuple[str, ...] = FORMATS,
     accounts: Mapping[str, str] | None = None,
+    valuation: Valuation | None = None,
+    account_map: AccountMap | None = None,
 ) -> list[Path]:
+    """Write ``formats`` (names in FILE_NAMES) into ``directory``; ``valuation`` (default:
+    not valued) and ``account_map`` (default: the built-in accounts) feed the HTML, the
+    XLSX Summary and the accounting exports."""
     directory.mkdir(parents=True, exist_ok=True)
+    valued = valuation if valuation is not None else value_report(report, None, None)
     writers: dict[str, Callable[[Report, Path], None]] = {
-        "html": lambda r, p: _text(p, render_html(r, accounts)),
+        "html": lambda r, p: _text(p, render_html(r, accounts, valued)),
         "csv": lambda r, p: _csv(p, render_csv(r)),
-        "xlsx": _write_xlsx,
+        "xlsx": lambda r, p: _write_xlsx(r, p, valued),
         "journal": lambda r, p: _csv(p, render_journal(r, accounts)),
         "attempts": lambda r, p: _csv(p, render_attempts(r)),
     }
+    for fmt in EXPORT_FORMATS:
+        writers[fmt] = _export_writer(fmt, valued, account_map or AccountMap())
     written = []
     for fmt in formats:
         path = directory / FILE_NAMES[fmt]
@@ -53,6 +73,19 @@ def write_report(
         tmp.replace(path)  # a reader never sees half a file
         written.append(path)
     return written
+
+
+def _export_writer(
+    fmt: str, valuation: Valuation, account_map: AccountMap
+) -> Callable[[Report, Path], None]:
+    def write(report: Report, path: Path) -> None:
+        from batchpay.report.exports.formats import render_export
+        from batchpay.report.exports.journal import build_books
+
+        text = render_export(fmt, build_books(report, valuation, account_map))
+        _csv(path, text) if path.name.endswith(".csv.tmp") else _text(path, text)
+
+    return write
 
 
 def render_csv(report: Report) -> str:
@@ -64,7 +97,11 @@ def render_csv(report: Report) -> str:
     return buffer.getvalue()
 
 
-def render_html(report: Report, accounts: Mapping[str, str] | None = None) -> str:
+def render_html(
+    report: Report,
+    accounts: Mapping[str, str] | None = None,
+    valuation: Valuation | None = None,
+) -> str:
     import jinja2  # only the HTML needs it: imported here, not by every command
 
     env = jinja2.Environment(
@@ -81,6 +118,7 @@ def render_html(report: Report, accounts: Mapping[str, str] | None = None) -> st
         buckets=list(BUCKETS),
         chart=status_chart(report),
         journal=journal_lines(report, accounts),
+        valuation_html=valuation_html(valuation),
     )
 
 
@@ -159,7 +197,7 @@ _SUMMARY_HEADER = (
 )
 
 
-def _write_xlsx(report: Report, path: Path) -> None:
+def _write_xlsx(report: Report, path: Path, valuation: Valuation | None = None) -> None:
     banner = "SANDBOX: no money moved" if report.batch.sandbox else ""
     summary: list[list[Any]] = [
         [f"batch {report.batch.batch_id}", report.batch.provider, banner, f"as of {report.as_of}"],
@@ -187,6 +225,7 @@ def _write_xlsx(report: Report, path: Path) -> None:
             "no digit is lost."
         ]
     )
+    sheets = _valuation_sheets(summary, valuation)
     rows = Sheet(
         "Rows",
         _xlsx_rows(report),
@@ -196,7 +235,22 @@ def _write_xlsx(report: Report, path: Path) -> None:
         filter_columns=len(CSV_COLUMNS),
         filter_rows=len(report.rows) + 1,
     )
-    write_workbook(path, [Sheet("Summary", summary, bold_rows=frozenset({2}), freeze_row=2), rows])
+    summary_sheet = Sheet("Summary", summary, bold_rows=frozenset({2}), freeze_row=2)
+    write_workbook(path, [summary_sheet, rows, *sheets])
+
+
+def _valuation_sheets(summary: list[list[Any]], valuation: Valuation | None) -> list[Sheet]:
+    """With a reporting currency: its totals under the Summary, and a Valuation sheet with
+    each completed row's rate and source."""
+    if valuation is None or valuation.reporting_currency is None:
+        return []
+    summary.append([])
+    summary.append([f"Valued in {valuation.reporting_currency}"])
+    summary.append(list(TOTALS_HEADER))
+    summary.extend([_xlsx_value(v) for v in line] for line in totals_rows(valuation))
+    table: list[list[Any]] = [list(ROWS_HEADER)]
+    table.extend([_xlsx_value(v) for v in r] for r in rate_rows(valuation))
+    return [Sheet("Valuation", table, bold_rows=frozenset({1}), freeze_row=1)]
 
 
 def _xlsx_rows(report: Report) -> Iterator[list[Any]]:

@@ -1,0 +1,179 @@
+"""The accounts the journals book to: ``[accounts]`` in ``batchpay.toml``, per provider, network
+and currency, by name or by code.
+
+```toml
+[accounts]
+expense = "Payroll expense"                        # a name ...
+fees = { name = "Payout fees", code = "6150" }      # ... or a name and a code
+[accounts.USDT]
+provider = { name = "USDT wallet", code = "1210" }
+[accounts.oxapay.TRON.USDT]
+provider = "OxaPay TRON USDT"
+```
+
+A role is looked up from the most specific table to the least: provider.network.currency,
+provider.network, provider.currency, provider, network.currency, network, currency, then the
+top of ``[accounts]``, then the built-in default. The first table that names the role gives
+the whole account (its name and its code)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from batchpay.errors import ConfigError
+
+ROLES = ("expense", "fees", "provider", "rounding")
+DEFAULT_NAMES = {
+    "expense": "Payroll expense",
+    "fees": "Payout fees",
+    "provider": "Provider balance ({provider})",
+    "rounding": "Payout rounding",
+}
+DEFAULT_TAX_RATE = "Tax Exempt"  # Xero wants a tax rate name on every manual journal line
+# beancount and hledger account trees: the root each role books under unless its name has one
+LEDGER_ROOTS = {"expense": "Expenses", "fees": "Expenses", "rounding": "Expenses"}
+ROOT_NAMES = ("Assets", "Liabilities", "Equity", "Income", "Expenses")
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    name: str
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class Account:
+    """One account as each system needs it: ``name`` (QuickBooks), ``code or name`` (Xero,
+    NetSuite) and ``ledger_name`` (beancount, hledger: ``Root:Component``)."""
+
+    role: str
+    name: str
+    code: str
+    ledger_name: str
+
+    @property
+    def code_or_name(self) -> str:
+        return self.code or self.name
+
+
+@dataclass(frozen=True)
+class AccountMap:
+    """Scope ("" | "USDT" | "TRON.USDT" | "oxapay.TRON.USDT" ...) -> role -> account."""
+
+    scopes: Mapping[str, Mapping[str, AccountSpec]] = field(default_factory=dict)
+    tax_rate: str = DEFAULT_TAX_RATE
+
+    def lookup(self, role: str, provider: str, network: str, currency: str) -> Account:
+        """The account for ``role`` of a payout by ``provider`` on ``network`` in ``currency``
+        (order in the module docstring); names may hold {provider}, {network}, {currency}."""
+        spec = AccountSpec(DEFAULT_NAMES[role])
+        for scope in _candidates(provider, network, currency):
+            found = self.scopes.get(scope, {}).get(role)
+            if found is not None:
+                spec = found
+                break
+        name = spec.name
+        for key, value in (("provider", provider), ("network", network), ("currency", currency)):
+            name = name.replace("{" + key + "}", value)
+        return Account(role, name, spec.code, ledger_name(role, name))
+
+    def as_json(self) -> dict[str, Any]:
+        scopes = {s: {r: [a.name, a.code] for r, a in t.items()} for s, t in self.scopes.items()}
+        return {"scopes": scopes, "tax_rate": self.tax_rate}
+
+
+def _candidates(provider: str, network: str, currency: str) -> list[str]:
+    p, n, c = provider, network, currency
+    return [f"{p}.{n}.{c}", f"{p}.{n}", f"{p}.{c}", p, f"{n}.{c}", n, c, ""]
+
+
+_COMPONENT = re.compile(r"[^0-9A-Za-z]+")
+
+
+def ledger_name(role: str, name: str) -> str:
+    """``name`` as a beancount/hledger account: components of letters, digits and dashes,
+    each starting upper-case, under the role's root (Assets for the provider balance) unless
+    the name starts with a root of its own ("Assets:Crypto:USDT" stays as it is)."""
+    parts = [_component(p) for p in name.split(":")]
+    parts = [p for p in parts if p]
+    if not parts or parts[0] not in ROOT_NAMES:
+        parts.insert(0, LEDGER_ROOTS.get(role, "Assets"))
+    if len(parts) == 1:
+        parts.append(role.capitalize())
+    return ":".join(parts)
+
+
+def _component(text: str) -> str:
+    cleaned = _COMPONENT.sub("-", text.strip()).strip("-")
+    if not cleaned:
+        return ""
+    return (cleaned[0].upper() if cleaned[0].isalpha() else "X" + cleaned[0]) + cleaned[1:]
+
+
+def parse_accounts(
+    table: Mapping[str, Any],
+    where: str,
+    providers: Collection[str],
+    networks: Mapping[str, str],
+) -> tuple[dict[str, str], AccountMap]:
+    """``[accounts]`` -> (the flat name map journal.csv uses, the scoped map the exports use).
+
+    A table name is a provider (one of ``providers``), a network (any spelling in
+    ``networks``, upper case -> canonical name) or else a currency. Raises ConfigError naming
+    ``where`` for a key that is neither a role nor a table."""
+
+    def classify(part: str) -> tuple[str, str]:
+        if part in providers:
+            return "provider", part
+        if part.upper() in networks:
+            return "network", networks[part.upper()]
+        return "currency", part.upper()
+
+    scopes: dict[str, dict[str, AccountSpec]] = {}
+    tax_rate = DEFAULT_TAX_RATE
+    pending: list[tuple[tuple[str, ...], Mapping[str, Any]]] = [((), table)]
+    while pending:
+        path, current = pending.pop()
+        for key, value in current.items():
+            if key in ROLES:
+                scope = _scope(path, classify, where)
+                scopes.setdefault(scope, {})[key] = _spec(value, f"{where}: accounts.{key}")
+            elif key == "tax_rate" and not path and isinstance(value, str) and value.strip():
+                tax_rate = value
+            elif isinstance(value, dict) and len(path) < 3:
+                pending.append(((*path, str(key)), value))
+            else:
+                raise ConfigError(
+                    f"{where}: [accounts] has no {key!r}; it takes {', '.join(ROLES)}, "
+                    "tax_rate, or a table per provider, network or currency "
+                    "([accounts.USDT], [accounts.oxapay.TRON.USDT])"
+                )
+    flat = {role: spec.name for role, spec in scopes.get("", {}).items()}
+    return flat, AccountMap(scopes, tax_rate)
+
+
+def _scope(path: tuple[str, ...], classify: Callable[[str], tuple[str, str]], where: str) -> str:
+    """A table path in canonical order: provider.network.currency (any of them may be left out)."""
+    kinds: dict[str, str] = {}
+    for part in path:
+        kind, name = classify(part)
+        if kind in kinds:
+            raise ConfigError(f"{where}: [accounts.{'.'.join(path)}] names two {kind}s")
+        kinds[kind] = name
+    return ".".join(kinds[k] for k in ("provider", "network", "currency") if k in kinds)
+
+
+def _spec(value: Any, key: str) -> AccountSpec:
+    if isinstance(value, str) and value.strip():
+        return AccountSpec(value)
+    if isinstance(value, dict) and set(value) <= {"name", "code"} and value:
+        name, code = value.get("name", ""), value.get("code", "")
+        if isinstance(name, str) and isinstance(code, str) and (name.strip() or code.strip()):
+            return AccountSpec(name or code, code)
+    raise ConfigError(
+        f"{key} = {value!r} is not allowed; write the account name as a string, or "
+        '{ name = "...", code = "..." }'
+    )
