@@ -92,7 +92,8 @@ def row_amounts(row: ReportRow, fee_option: str) -> dict[str, Decimal]:
 
 
 def _cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    cents = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return cents if cents else abs(cents)  # never "-0.00"
 
 
 def row_values(amounts: dict[str, Decimal], rate: Decimal) -> dict[str, Decimal]:
@@ -131,7 +132,7 @@ def _totals(bookings: list[RowBooking], reporting: str | None) -> list[ValueTota
         valued = [b.values for b in mine if b.values is not None]
 
         def part(name: str, valued: list[dict[str, Decimal]] = valued) -> Decimal:
-            return total(v[name] for v in valued)
+            return _cents(total(v[name] for v in valued))
 
         result.append(
             ValueTotals(

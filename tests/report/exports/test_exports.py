@@ -1,0 +1,251 @@
+"""Issue 17: the accounting exports. Golden files for every format (regenerate them with
+``BATCHPAY_UPDATE_GOLDEN=1 python -m pytest tests/report/exports``, then read the diff), the
+CSV exports checked column by column against their templates in schemas/exports.toml, the
+same ledger giving the same bytes, and the same EUR totals in the HTML, the XLSX Summary and
+every export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import re
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from batchpay.report import build_report, write_report
+from batchpay.report.exports import CSV_EXPORTS, EXPORT_FILES, EXPORT_FORMATS
+from batchpay.report.exports.csvjournal import template
+from batchpay.report.exports.formats import render_export
+from batchpay.report.exports.journal import build_books
+from batchpay.report.valuation import value_report
+from tests.report.exports.books import BATCH, NOT_BOOKED, account_map, make_ledger, valued
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("BATCHPAY_UPDATE_GOLDEN") == "1"
+ALL = ("html", "xlsx", "journal", *EXPORT_FORMATS)
+
+
+def _write(tmp_path: Path, out: str, fee_option: str = "deduct") -> list[Path]:
+    report, valuation, _ = valued(tmp_path / f"ledger-{out}", fee_option)
+    return write_report(report, tmp_path / out, ALL, None, valuation, account_map())
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    text = path.read_bytes().decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_golden_files_for_every_format(tmp_path: Path) -> None:
+    files = {p.name: p for p in _write(tmp_path, "out")}
+    for fmt in EXPORT_FORMATS:
+        written = files[EXPORT_FILES[fmt]]
+        golden = GOLDEN / written.name
+        if UPDATE:
+            golden.write_bytes(written.read_bytes())
+        assert written.read_bytes() == golden.read_bytes(), f"{golden.name} differs"
+
+
+def test_the_same_ledger_gives_the_same_bytes(tmp_path: Path) -> None:
+    first = {p.name: p.read_bytes() for p in _write(tmp_path, "one")}
+    second = {p.name: p.read_bytes() for p in _write(tmp_path, "two")}
+    for fmt in EXPORT_FORMATS:
+        name = EXPORT_FILES[fmt]
+        assert first[name] == second[name], name
+    assert first["reconciliation.html"] == second["reconciliation.html"]
+
+
+@pytest.mark.parametrize("fmt", CSV_EXPORTS)
+def test_csv_exports_follow_their_template_column_by_column(tmp_path: Path, fmt: str) -> None:
+    spec = template(fmt)
+    path = next(p for p in _write(tmp_path, "out") if p.name == spec["file"])
+    assert spec["file"] == EXPORT_FILES[fmt]
+    text = path.read_bytes().decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(text)))
+    assert header == spec["columns"]
+    rows = _rows(path)
+    assert rows, "no lines"
+    balance: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for row in rows:
+        _check_line(fmt, spec, row, balance)
+    assert all(v == 0 for v in balance.values()), balance
+
+
+def _check_line(
+    fmt: str, spec: dict[str, object], row: dict[str, str], balance: dict[tuple[str, str], Decimal]
+) -> None:
+    date_column = {"qbo": "Journal Date", "xero": "Date", "netsuite": "Date"}[fmt]
+    dt.datetime.strptime(row[date_column], str(spec["date_format"]))  # raises if not
+    described = row[{"qbo": "Description", "xero": "Description", "netsuite": "Line Memo"}[fmt]]
+    assert re.search(r"row \d+ \| E-\d \| .+ \| provider ref sbx_", described), described
+    account = row[{"qbo": "Account Name", "xero": "AccountCode", "netsuite": "Account"}[fmt]]
+    if spec["account"] == "name":
+        assert account in {
+            "Payroll expense",
+            "Payout fees",
+            "USDT wallet",
+            "Provider balance (sandbox)",
+        }
+    else:
+        assert account in {"6100", "6150", "1210", "1200"}
+    if "NOT VALUED" in described:  # a row with no rate: no amount, never a guess
+        amounts = [row.get(c, "") for c in ("Debits", "Credits", "Debit", "Credit", "Amount")]
+        assert all(a == "" for a in amounts)
+        return
+    group = {"qbo": ("Journal No",), "xero": ("Narration", "Date"), "netsuite": ("External ID",)}
+    key = tuple(row[c] for c in group[fmt])
+    if spec["sign"] == "signed":
+        amount = Decimal(row["Amount"])
+        assert amount != 0
+    else:
+        debit, credit = (
+            row[c] for c in (("Debits", "Credits") if fmt == "qbo" else ("Debit", "Credit"))
+        )
+        assert (debit == "") != (credit == ""), row  # exactly one of the two
+        amount = Decimal(debit) if debit else -Decimal(credit)
+        assert Decimal(debit or credit) > 0
+    assert -amount.as_tuple().exponent == spec["decimals"]  # type: ignore[operator]
+    balance[(key[0], key[-1])] += amount
+    if fmt == "xero":
+        assert row["TaxRate"] == "Tax Exempt"
+    if fmt == "netsuite":
+        assert row["Currency"] == "EUR" and row["Memo"].startswith(f"batchpay {BATCH} ")
+
+
+def test_every_line_leads_back_to_its_payout_and_only_completed_rows_are_booked(
+    tmp_path: Path,
+) -> None:
+    report, _, books = valued(tmp_path)
+    completed = {r.reference: r for r in report.rows if r.status == "completed"}
+    assert set(completed) == {"E-1", "E-2", "E-5", "E-6"}
+    for journal in books.journals:
+        for line in journal.lines:
+            assert line.row.reference in completed
+    for fmt in EXPORT_FORMATS:
+        text = render_export(fmt, books)
+        for ref in NOT_BOOKED:
+            assert ref not in text, (fmt, ref)
+        for row in completed.values():
+            assert row.provider_ref in text and row.reference in text, (fmt, row.reference)
+        assert "104365" in text  # E-1's memo
+    qbo = list(csv.DictReader(io.StringIO(render_export("qbo", books))))
+    for line in qbo:
+        row = next(r for r in completed.values() if f"| {r.reference} |" in line["Description"])
+        assert row.provider_ref in line["Description"] and line["Name"] in (
+            row.name,
+            "'" + row.name,
+        )
+        assert row.name in line["Description"]
+
+
+def test_journals_balance_with_fees_and_rounding_as_their_own_postings(tmp_path: Path) -> None:
+    for fee_option in ("deduct", "add"):
+        _, _, books = valued(tmp_path / fee_option, fee_option)
+        usdt = next(j for j in books.journals if j.currency == "USDT")
+        assert sum(line.amount for line in usdt.lines) == 0
+        assert sum(line.value or 0 for line in usdt.lines) == 0
+        roles = {line.account.role for line in usdt.lines}
+        assert roles == {"expense", "fees", "rounding", "provider"}
+        rounding = [line for line in usdt.lines if line.account.role == "rounding"]
+        assert [line.amount for line in rounding] == [Decimal("-0.0000007")]
+        paid = -sum(line.amount for line in usdt.lines if line.account.role == "provider")
+        fees = sum(line.amount for line in usdt.lines if line.account.role == "fees")
+        sent = Decimal("100.00") + Decimal("10.123456") + Decimal("25.50")
+        assert paid == (sent + fees if fee_option == "add" else sent)
+
+
+def test_each_row_records_its_rate_and_source_and_a_row_without_one_is_not_valued(
+    tmp_path: Path,
+) -> None:
+    _, valuation, books = valued(tmp_path)
+    by_ref = {b.row.reference: b for b in valuation.bookings}
+    assert by_ref["E-1"].date == "2026-11-01" and by_ref["E-6"].date == "2026-11-02"
+    assert by_ref["E-1"].rate is not None and by_ref["E-1"].rate.rate == Decimal("0.9215")
+    assert by_ref["E-1"].rate.source == "rates.csv 2026-11-01"
+    assert by_ref["E-6"].rate is not None and by_ref["E-6"].rate.source == "rates.csv 2026-11-02"
+    assert by_ref["E-5"].rate is None and by_ref["E-5"].values is None
+    usdc = next(t for t in valuation.totals if t.currency == "USDC")
+    assert (usdc.valued_rows, usdc.unvalued_rows, usdc.paid) == (0, 1, 0)
+    note = "NOT VALUED: no EUR rate for USDC on 2026-11-01 in rates.csv"
+    for fmt in EXPORT_FORMATS:
+        assert note in render_export(fmt, books) or "NOT VALUED" in render_export(fmt, books), fmt
+    assert note in render_export("beancount", books) and note in render_export("hledger", books)
+
+
+def _totals_from_exports(tmp_path: Path, files: dict[str, Path]) -> dict[str, dict[str, Decimal]]:
+    """EUR totals per export: {format: {"expense", "fees", "paid"}} (USDT, the valued journal)."""
+    found: dict[str, dict[str, Decimal]] = {}
+    roles = {"6100": "expense", "6150": "fees", "1210": "paid", "Payroll expense": "expense"}
+    roles |= {"Payout fees": "fees", "USDT wallet": "paid"}
+    for fmt, account, debit, credit in (
+        ("qbo", "Account Name", "Debits", "Credits"),
+        ("netsuite", "Account", "Debit", "Credit"),
+        ("xero", "AccountCode", "Amount", ""),
+    ):
+        sums: dict[str, Decimal] = defaultdict(Decimal)
+        for row in _rows(files[EXPORT_FILES[fmt]]):
+            if row[account] in roles and "NOT VALUED" not in str(row):
+                value = Decimal(row[debit] or 0) - Decimal(row.get(credit) or 0)
+                sums[roles[row[account]]] += abs(value)
+        found[fmt] = dict(sums)
+    for fmt in ("beancount", "hledger"):
+        text = files[EXPORT_FILES[fmt]].read_text(encoding="utf-8")
+        usdt = text[text.index(f"{BATCH}/USDT") :]
+        found[fmt] = {
+            k: Decimal(re.search(rf"value_{k}: \"?([0-9.]+) EUR", usdt).group(1))  # type: ignore[union-attr]
+            for k in ("expense", "fees", "paid")
+        }
+    return found
+
+
+def test_the_same_eur_totals_in_html_xlsx_summary_and_every_export(tmp_path: Path) -> None:
+    files = {p.name: p for p in _write(tmp_path, "out")}
+    want = {"expense": Decimal("122.43"), "fees": Decimal("2.77"), "paid": Decimal("125.20")}
+    for fmt, totals in _totals_from_exports(tmp_path, files).items():
+        assert totals == want, fmt
+    html = files["reconciliation.html"].read_text(encoding="utf-8")
+    section = html[html.index("<h2>Valued in EUR</h2>") :]
+    usdt = re.search(r"<tr><td>USDT</td>(.*?)</tr>", section)
+    assert usdt is not None
+    cells = re.findall(r"<td>([^<]*)</td>", usdt.group(1))
+    assert cells == ["3", "0", "122.43", "2.77", "0.00", "125.20"]
+    assert "NOT VALUED" in section
+    summary = openpyxl.load_workbook(files["reconciliation.xlsx"])["Summary"]
+    lines = [[c.value for c in r] for r in summary.iter_rows()]
+    at = next(i for i, r in enumerate(lines) if r[0] == "Valued in EUR")
+    header = lines[at + 1]
+    usdt_line = next(r for r in lines[at + 2 :] if r[0] == "USDT")
+    got = {k: Decimal(str(usdt_line[header.index(k)])) for k in ("expense", "fees", "paid")}
+    assert got == want
+    rates = openpyxl.load_workbook(files["reconciliation.xlsx"])["Valuation"]
+    sources = {r[1].value: r[5].value for r in rates.iter_rows(min_row=2)}
+    assert sources == {
+        "E-1": "rates.csv 2026-11-01",
+        "E-2": "rates.csv 2026-11-01",
+        "E-5": "NOT VALUED",
+        "E-6": "rates.csv 2026-11-02",
+    }
+
+
+def test_without_a_reporting_currency_the_exports_book_each_payouts_currency(
+    tmp_path: Path,
+) -> None:
+    with make_ledger(tmp_path) as ledger:
+        report = build_report(ledger, BATCH)
+    books = build_books(report, value_report(report, None, None), account_map())
+    qbo = list(csv.DictReader(io.StringIO(render_export("qbo", books))))
+    assert "NOT VALUED" not in str(qbo)
+    e1 = [r for r in qbo if "| E-1 |" in r["Description"]]
+    assert [(r["Account Name"], r["Debits"], r["Credits"]) for r in e1] == [
+        ("Payroll expense", "99.00", ""),
+        ("Payout fees", "1", ""),
+        ("USDT wallet", "", "100.00"),
+    ]
+    netsuite = list(csv.DictReader(io.StringIO(render_export("netsuite", books))))
+    assert {r["Currency"] for r in netsuite} == {"USDC", "USDT"}
+    assert "value_" not in render_export("hledger", books)
