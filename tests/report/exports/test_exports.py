@@ -170,7 +170,7 @@ def test_each_row_records_its_rate_and_source_and_a_row_without_one_is_not_value
     assert by_ref["E-6"].rate is not None and by_ref["E-6"].rate.source == "rates.csv 2026-11-02"
     assert by_ref["E-5"].rate is None and by_ref["E-5"].values is None
     usdc = next(t for t in valuation.totals if t.currency == "USDC")
-    assert (usdc.valued_rows, usdc.unvalued_rows, usdc.paid) == (0, 1, 0)
+    assert (usdc.valued_rows, usdc.unvalued_rows, usdc.paid) == (0, 1, Decimal("0.00"))
     note = "NOT VALUED: no EUR rate for USDC on 2026-11-01 in rates.csv"
     for fmt in EXPORT_FORMATS:
         assert note in render_export(fmt, books) or "NOT VALUED" in render_export(fmt, books), fmt
