@@ -134,13 +134,10 @@ def test_every_line_leads_back_to_its_payout_and_only_completed_rows_are_booked(
             assert row.provider_ref in text and row.reference in text, (fmt, row.reference)
         assert "104365" in text  # E-1's memo
     qbo = list(csv.DictReader(io.StringIO(render_export("qbo", books))))
-    for line in qbo:
-        row = next(r for r in completed.values() if f"| {r.reference} |" in line["Description"])
-        assert row.provider_ref in line["Description"] and line["Name"] in (
-            row.name,
-            "'" + row.name,
-        )
-        assert row.name in line["Description"]
+    for cells in qbo:
+        row = next(r for r in completed.values() if f"| {r.reference} |" in cells["Description"])
+        assert row.provider_ref in cells["Description"] and row.name in cells["Description"]
+        assert cells["Name"] in (row.name, "'" + row.name)
 
 
 def test_journals_balance_with_fees_and_rounding_as_their_own_postings(tmp_path: Path) -> None:
