@@ -323,8 +323,12 @@ def _build(values: Mapping[str, Any], origins: Mapping[str, str], env: Environme
         )
     if "reporting_currency" in values:
         changes["reporting_currency"] = _currency(check, values["reporting_currency"])
-    if "rates" in changes and "reporting_currency" not in changes:
-        raise check.fail("rates", values["rates"], "set reporting_currency too (e.g. \"EUR\")")
+    if "rates" in changes:  # read now, so that a bad file stops a run before it pays
+        from batchpay.report.exports.rates import load_rates
+
+        if "reporting_currency" not in changes:
+            raise check.fail("rates", values["rates"], 'set reporting_currency too (e.g. "EUR")')
+        load_rates(changes["rates"])
     if "max_amounts" in values:
         changes["max_amounts"] = _max_amounts(check, dict(values["max_amounts"]))
     changes.update(_provider_tables(check, values))

@@ -22,7 +22,7 @@ __all__ = ["paid_batch"]  # a fixture, shared with tests/test_startup.py
 
 TOML = """
 reporting_currency = "eur"
-rates = "rates.csv"
+rates = "RATES"
 [accounts]
 expense = "Payroll expense"
 fees = { name = "Payout fees", code = "6150" }
@@ -39,13 +39,16 @@ fees = "OxaPay fees"
 
 
 def _settings(tmp_path: Path, text: str) -> Settings:
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,currency,rate\n2026-11-01,USDT,0.92\n", encoding="utf-8")
+    text = text.replace("RATES", rates.as_posix())
     (tmp_path / "batchpay.toml").write_text(text, encoding="utf-8")
     return load_settings(environ={}, cwd=tmp_path)
 
 
 def test_accounts_are_looked_up_from_the_most_specific_table(tmp_path: Path) -> None:
     settings = _settings(tmp_path, TOML)
-    assert settings.reporting_currency == "EUR" and settings.rates == Path("rates.csv")
+    assert settings.reporting_currency == "EUR" and settings.rates == tmp_path / "rates.csv"
     assert settings.accounts == {"expense": "Payroll expense", "fees": "Payout fees"}
     found = settings.account_map
     assert found.tax_rate == "No VAT"
@@ -76,6 +79,7 @@ def test_ledger_names_are_valid_beancount_accounts() -> None:
         ('[accounts.oxapay.thedex]\nfees = "x"', "names two providers"),
         ('rates = "r.csv"', "set reporting_currency too"),
         ('reporting_currency = "€"', "reporting_currency = '€' is not allowed"),
+        ('reporting_currency = "EUR"\nrates = "nowhere.csv"', "cannot read the rates file"),
     ],
 )
 def test_bad_books_settings_are_config_errors(tmp_path: Path, text: str, expected: str) -> None:
