@@ -86,8 +86,11 @@ class AccountMap:
 
 
 def _candidates(provider: str, network: str, currency: str) -> list[str]:
+    """Scopes from the most specific to the least; a part that is empty (a fiat payout has
+    no network) drops the scopes that name it."""
     p, n, c = provider, network, currency
-    return [f"{p}.{n}.{c}", f"{p}.{n}", f"{p}.{c}", p, f"{n}.{c}", n, c, ""]
+    scopes = [(p, n, c), (p, n), (p, c), (p,), (n, c), (n,), (c,)]
+    return [".".join(s) for s in scopes if all(s)] + [""]
 
 
 _COMPONENT = re.compile(r"[^0-9A-Za-z]+")

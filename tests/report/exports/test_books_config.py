@@ -60,6 +60,7 @@ def test_accounts_are_looked_up_from_the_most_specific_table(tmp_path: Path) -> 
     assert look("fees", "oxapay", "BSC", "USDC").name == "OxaPay fees"  # provider
     assert look("fees", "thedex", "BSC", "USDC").code_or_name == "6150"  # top of [accounts]
     assert look("rounding", "thedex", "BSC", "USDC").name == "Payout rounding"  # built in
+    assert look("provider", "pontis", "", "USDT").code == "1210"  # no network: currency
 
 
 def test_ledger_names_are_valid_beancount_accounts() -> None:
