@@ -118,3 +118,13 @@ def test_hledger_would_refuse_a_journal_that_does_not_balance(tmp_path: Path) ->
     text = render_export("hledger", books).replace("-100.00 USDT", "-100.01 USDT", 1)
     path.write_text(text, encoding="utf-8")
     assert _hledger(path, "bal").returncode != 0
+
+
+def test_a_missing_tool_skips_outside_ci_and_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        _require(False, "hledger")
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="missing and CI is set"):
+        _require(False, "hledger")
+    _require(True, "hledger")  # present: runs, whatever CI says
