@@ -134,6 +134,7 @@ class Settings:
     accounts: Mapping[str, str] = field(default_factory=dict)  # journal account names
     locale: str | None = None  # the sheets' number format, e.g. de_DE
     max_amounts: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> cap
+    approvers: Path | None = None  # the approvers file: four eyes on (batchpay.approvals)
     env: Environment = field(default_factory=lambda: Environment({}), repr=False, compare=False)
 
     def report_dir_for(self, batch: str) -> Path:
@@ -170,6 +171,8 @@ def load_settings(
     config_path = _config_path(env, cwd or Path.cwd())
     if config_path is not None:
         values.update(_read_config_file(config_path))
+        if isinstance(values.get("approvers"), str):  # relative to the file that names it
+            values["approvers"] = config_path.parent / values["approvers"]
         origins.update({key: str(config_path) for key in values})
     for key, var in ENV_SETTINGS.items():
         if (value := env.get(var)) is not None:
@@ -295,7 +298,7 @@ class _Checker:
 def _build(values: Mapping[str, Any], origins: Mapping[str, str], env: Environment) -> Settings:
     check = _Checker(origins)
     changes: dict[str, Any] = {}
-    for key in ("ledger", "report_dir"):
+    for key in ("ledger", "report_dir", "approvers"):
         if key in values:
             changes[key] = check.path(key, values[key])
     if "concurrency" in values:

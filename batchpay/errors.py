@@ -9,6 +9,8 @@ command has to stop. Each carries the CLI exit code it maps to, so the CLI never
     ├── SheetUnreadable       exit 2  file missing, wrong type, corrupt
     ├── SheetRejected         exit 1  validation or planning found errors; nothing was sent
     ├── BatchLocked           exit 4  another process holds this batch
+    ├── ApprovalError         exit 5  the batch lacks approvals, its plan no longer matches the
+    │                                 approved digest, or an approval was refused; nothing sent
     ├── LedgerError           exit 2  ledger missing, corrupt, read-only, full, or from a newer
     │                                 batchpay
     ├── ReportUnwritable      exit 2  the report folder cannot be written (nothing was sent)
@@ -58,6 +60,13 @@ class SheetRejected(BatchpayError):
 
 class BatchLocked(BatchpayError):
     exit_code = 4
+
+
+class ApprovalError(BatchpayError):
+    """Four eyes: a batch that lacks the approvals it needs, or whose plan is not the one
+    approved (run, retry), or an approval that may not be given (approve); nothing was sent."""
+
+    exit_code = 5
 
 
 class LedgerError(BatchpayError):
