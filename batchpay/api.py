@@ -95,8 +95,8 @@ def _refuse_unpayable(checked: Validated, provider: str, settings: Settings) -> 
 
 @guarded("run")
 def run(
-    sheet: Path | str,
-    provider: str,
+    sheet: Path | str | None,
+    provider: str | None,
     batch: str,
     *,
     settings: Settings | None = None,
@@ -107,20 +107,31 @@ def run(
     transport: httpx.BaseTransport | None = None,
     options: SheetOptions | None = None,
 ) -> RunResult:
-    """Validate, plan and pay a sheet; resume the batch if the ledger already has it."""
+    """Validate, plan and pay a sheet; resume the batch if the ledger already has it. With no
+    sheet, pay the batch's submitted plan. With an approvers file (four eyes), a plan without
+    the approvals it needs, or not the approved one, raises ApprovalError: nothing is sent."""
+    from batchpay.approvals.audit import audit_result
+    from batchpay.approvals.policy import gate_plan
     from batchpay.plan.fees import quote_requests
     from batchpay.session import batch_session
 
     settings = settings or load_settings()
-    _check_provider(provider)
     if not batch.strip():
         raise UsageError("--batch must not be empty")
     options = _sheet_options(settings, options)
-    plan, warnings = _plan_sheet(Path(sheet), sheet_name, provider, batch, settings, options)
+    plan, warnings = _run_plan(sheet, sheet_name, provider, batch, settings, options)
     if dry_run:
-        return _dry_run(plan, settings, options, warnings, transport)
+        return audit_result(
+            settings, "plan", _dry_run(plan, settings, options, warnings, transport)
+        )
+    approved = gate_plan(settings, plan)
     with batch_session(
-        settings, batch, provider=provider, progress=progress, faults=faults, transport=transport
+        settings,
+        batch,
+        provider=plan.provider,
+        progress=progress,
+        faults=faults,
+        transport=transport,
     ) as (ledger, engine):
         # fee quotes may ask the provider: gathered before the claim's transaction
         quotes = (
@@ -139,7 +150,7 @@ def run(
         engine.settle()
         engine.send_planned()
         engine.reconcile(trust_clean=True)
-        result = _finish(ledger, batch, settings, engine)
+        result = audit_result(settings, "run", _finish(ledger, batch, settings, engine), approved)
     result.problems = warnings
     return result
 
@@ -156,6 +167,7 @@ def status(
     transport: httpx.BaseTransport | None = None,
 ) -> RunResult:
     """Resolve unknown rows and refresh every non-final row; optionally wait for final states."""
+    from batchpay.approvals.audit import audit_result
     from batchpay.session import batch_session
 
     settings = settings or load_settings()
@@ -175,7 +187,7 @@ def status(
                 break
             sleep(min(5.0, max(0.0, deadline - time.monotonic())))
         engine.reconcile()
-        return _finish(ledger, batch, settings, engine)
+        return audit_result(settings, "status", _finish(ledger, batch, settings, engine))
 
 
 @guarded("retry")
@@ -187,7 +199,10 @@ def retry(
     faults: FaultHook | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> RunResult:
-    """Send again, as new attempts with new keys, only the rows that failed for good."""
+    """Send again, as new attempts with new keys, only the rows that failed for good (with an
+    approvers file, only a batch whose rows are the approved plan: else ApprovalError)."""
+    from batchpay.approvals.audit import audit_result
+    from batchpay.approvals.policy import gate_batch
     from batchpay.plan import preflight
     from batchpay.session import batch_session
 
@@ -196,6 +211,7 @@ def retry(
         ledger,
         engine,
     ):
+        approved = gate_batch(settings, ledger, batch)  # four eyes: before anything is sent
         engine.settle()
         # rows to retry that another batch has claimed since go to needs_review instead
         failed = engine.retryable()
@@ -209,7 +225,7 @@ def retry(
         )
         engine.retry_failed()
         engine.reconcile()
-        return _finish(ledger, batch, settings, engine)
+        return audit_result(settings, "retry", _finish(ledger, batch, settings, engine), approved)
 
 
 @gc_paused
@@ -217,6 +233,7 @@ def report(
     batch: str, *, settings: Settings | None = None, formats: tuple[str, ...] = FORMATS
 ) -> list[Path]:
     """Write the report files for a batch from the ledger alone."""
+    from batchpay.approvals.audit import record_audit
     from batchpay.report.freshness import current_reports
 
     settings = settings or load_settings()
@@ -231,10 +248,31 @@ def report(
         files, _ = report_guard(
             lambda: current_reports(ledger, info, settings, formats, rewrite=True)
         )
+        if settings.approvers is not None:  # four eyes: the audit log
+            record_audit(ledger, batch, "report", {"formats": list(formats)}, settings)
     return files
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def _run_plan(
+    sheet: Path | str | None,
+    sheet_name: str | None,
+    provider: str | None,
+    batch: str,
+    settings: Settings,
+    options: SheetOptions,
+) -> tuple[Plan, list[Problem]]:
+    """The plan ``run`` pays: the sheet's, or without a sheet the batch's submitted plan."""
+    from batchpay.approvals.policy import submitted_plan
+
+    if sheet is None:
+        return submitted_plan(settings, batch, provider), []
+    if provider is None:
+        raise UsageError("--provider is needed with a sheet")
+    _check_provider(provider)
+    return _plan_sheet(Path(sheet), sheet_name, provider, batch, settings, options)
 
 
 def _plan_sheet(

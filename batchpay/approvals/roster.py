@@ -89,12 +89,17 @@ def load_roster(path: Path) -> Roster:
         raise ConfigError(f"the approvers file {path} is not valid TOML: {exc}") from None
     unknown = sorted(set(data) - {"approver", "policy"})
     if unknown:
-        raise ConfigError(f"{path}: unknown table(s) {', '.join(unknown)}; use [[approver]], [policy]")
+        raise ConfigError(
+            f"{path}: unknown table(s) {', '.join(unknown)}; use [[approver]], [policy]"
+        )
     entries = data.get("approver", [])
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{path}: list each person as an [[approver]] table")
     approvers = tuple(_approver(path, i, e) for i, e in enumerate(entries, start=1))
-    for kind, values in (("name", [a.name for a in approvers]), ("key", [a.fingerprint for a in approvers])):
+    for kind, values in (
+        ("name", [a.name for a in approvers]),
+        ("key", [a.fingerprint for a in approvers]),
+    ):
         twice = sorted({v for v in values if values.count(v) > 1})
         if twice:
             raise ConfigError(f"{path}: the same {kind} is listed twice: {', '.join(twice)}")

@@ -83,11 +83,18 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def entry_hash(prev_hash: str, batch: str, seq: int, at: str, actor: str, action: str,
-               payload_json: str) -> str:
+def entry_hash(
+    prev_hash: str, batch: str, seq: int, at: str, actor: str, action: str, payload_json: str
+) -> str:
     """The hash an audit entry stores (see the module text)."""
-    entry = {"batch": batch, "seq": seq, "at": at, "actor": actor, "action": action,
-             "payload": json.loads(payload_json)}
+    entry = {
+        "batch": batch,
+        "seq": seq,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "payload": json.loads(payload_json),
+    }
     return hashlib.sha256((prev_hash + canonical_json(entry)).encode("utf-8")).hexdigest()
 
 
@@ -105,8 +112,12 @@ def plan_to_json(plan: Plan) -> str:
         for i in plan.items
     ]
     roundings = [{k: _text(getattr(r, k)) for k in Rounding.__slots__} for r in plan.roundings]
-    head = {"batch": plan.batch, "provider": plan.provider, "sheet_name": plan.sheet_name,
-            "sheet_sha256": plan.sheet_sha256}
+    head = {
+        "batch": plan.batch,
+        "provider": plan.provider,
+        "sheet_name": plan.sheet_name,
+        "sheet_sha256": plan.sheet_sha256,
+    }
     return canonical_json({**head, "rows": rows, "roundings": roundings})
 
 
@@ -128,8 +139,9 @@ def plan_from_json(text: str) -> Plan:
         key = row.pop("row_key")
         items.append(PlannedPayout(key, PayoutRow(**_typed(row))))
     roundings = [Rounding(**_typed(r)) for r in data["roundings"]]
-    return Plan(data["batch"], data["provider"], data["sheet_name"], data["sheet_sha256"],
-                items, roundings)
+    return Plan(
+        data["batch"], data["provider"], data["sheet_name"], data["sheet_sha256"], items, roundings
+    )
 
 
 # -- writes -------------------------------------------------------------------------------
@@ -148,8 +160,19 @@ def save_submission(ledger: Ledger, s: Submission) -> int:
             "INSERT INTO submissions (batch_id, digest, provider, fee_option, canonical,"
             " plan_json, preparer, fingerprint, statement, signature, submitted_at)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (s.batch_id, s.digest, s.provider, s.fee_option, s.canonical, s.plan_json,
-             s.preparer, s.fingerprint, s.statement, s.signature, s.submitted_at),
+            (
+                s.batch_id,
+                s.digest,
+                s.provider,
+                s.fee_option,
+                s.canonical,
+                s.plan_json,
+                s.preparer,
+                s.fingerprint,
+                s.statement,
+                s.signature,
+                s.submitted_at,
+            ),
         )
     return int(voided)
 
@@ -159,13 +182,23 @@ def save_approval(ledger: Ledger, a: Approval) -> None:
         db.execute(
             "INSERT INTO approvals (batch_id, digest, approver, fingerprint, statement,"
             " signature, acks_json, via, approved_at, void) VALUES (?,?,?,?,?,?,?,?,?,0)",
-            (a.batch_id, a.digest, a.approver, a.fingerprint, a.statement, a.signature,
-             a.acks_json, a.via, a.approved_at),
+            (
+                a.batch_id,
+                a.digest,
+                a.approver,
+                a.fingerprint,
+                a.statement,
+                a.signature,
+                a.acks_json,
+                a.via,
+                a.approved_at,
+            ),
         )
 
 
-def append_audit(ledger: Ledger, batch: str, actor: str, action: str,
-                 payload: dict[str, Any]) -> AuditEntry:
+def append_audit(
+    ledger: Ledger, batch: str, actor: str, action: str, payload: dict[str, Any]
+) -> AuditEntry:
     """Append one entry to the batch's chain (in one transaction: two writers never fork it)."""
     payload_json = canonical_json(payload)
     at = ledger.now()
