@@ -157,14 +157,14 @@ def validate(
     epilog=_examples(
         "batchpay run payroll.xlsx --provider sandbox --batch payroll-2026-11 --dry-run",
         "batchpay run payroll.xlsx --provider oxapay --batch payroll-2026-11 --json",
+        "batchpay run --batch payroll-2026-11   # pays the submitted, approved plan",
     )
 )
-@click.argument("sheet", type=click.Path(path_type=Path))
+@click.argument("sheet", type=click.Path(path_type=Path), required=False)
 @click.option(
     "--provider",
     type=PROVIDER,
-    required=True,
-    help="Who sends the payouts; sandbox moves no money.",
+    help="Who sends the payouts; sandbox moves no money (needed with a SHEET).",
 )
 @click.option("--batch", required=True, help="Names the payout run, e.g. payroll-2026-11.")
 @click.option("--dry-run", is_flag=True, help="Validate and plan; send and write nothing.")
@@ -183,8 +183,8 @@ def validate(
 @_ledger_options
 @_sheet_flags
 def run(
-    sheet: Path,
-    provider: str,
+    sheet: Path | None,
+    provider: str | None,
     batch: str,
     dry_run: bool,
     report_dir: Path | None,
@@ -195,7 +195,9 @@ def run(
     as_json: bool,
     **sheet_flags: Any,
 ) -> None:
-    """Validate, plan and pay a sheet; re-running resumes without paying twice."""
+    """Validate, plan and pay a sheet; re-running resumes without paying twice.
+
+    Without SHEET, pays the plan submitted for --batch (batchpay submit)."""
     from batchpay import api
 
     try:
