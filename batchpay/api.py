@@ -32,6 +32,7 @@ from batchpay.session import existing_ledger, same_provider
 if TYPE_CHECKING:
     import httpx
 
+    from batchpay.approvals.policy import Standing
     from batchpay.plan import Plan
     from batchpay.plan.preflight import Check
     from batchpay.providers import Quote
@@ -107,31 +108,22 @@ def run(
     transport: httpx.BaseTransport | None = None,
     options: SheetOptions | None = None,
 ) -> RunResult:
-    """Validate, plan and pay a sheet; resume the batch if the ledger already has it. With no
-    sheet, pay the batch's submitted plan. With an approvers file (four eyes), a plan without
-    the approvals it needs, or not the approved one, raises ApprovalError: nothing is sent."""
+    """Validate, plan and pay a sheet (none: the batch's submitted plan); resume the batch if
+    the ledger has it. Four eyes: ApprovalError, nothing sent, for a plan not approved."""
     from batchpay.approvals.audit import audit_result
-    from batchpay.approvals.policy import gate_plan
     from batchpay.plan.fees import quote_requests
     from batchpay.session import batch_session
 
     settings = settings or load_settings()
-    if not batch.strip():
-        raise UsageError("--batch must not be empty")
     options = _sheet_options(settings, options)
-    plan, warnings = _run_plan(sheet, sheet_name, provider, batch, settings, options)
+    plan, warnings, approved = _run_plan(
+        sheet, sheet_name, provider, batch, settings, options, dry_run
+    )
     if dry_run:
-        return audit_result(
-            settings, "plan", _dry_run(plan, settings, options, warnings, transport)
-        )
-    approved = gate_plan(settings, plan)
+        return _plan_only(plan, settings, options, warnings, transport)
+    provider = plan.provider
     with batch_session(
-        settings,
-        batch,
-        provider=plan.provider,
-        progress=progress,
-        faults=faults,
-        transport=transport,
+        settings, batch, provider=provider, progress=progress, faults=faults, transport=transport
     ) as (ledger, engine):
         # fee quotes may ask the provider: gathered before the claim's transaction
         quotes = (
@@ -263,16 +255,37 @@ def _run_plan(
     batch: str,
     settings: Settings,
     options: SheetOptions,
-) -> tuple[Plan, list[Problem]]:
-    """The plan ``run`` pays: the sheet's, or without a sheet the batch's submitted plan."""
-    from batchpay.approvals.policy import submitted_plan
+    dry_run: bool,
+) -> tuple[Plan, list[Problem], Standing | None]:
+    """The plan ``run`` pays (the sheet's, or without a sheet the batch's submitted plan), its
+    warnings, and with four eyes where its approvals stand (batchpay.approvals.policy: raises
+    ApprovalError when they are missing or for another plan; a dry run is not held to it)."""
+    from batchpay.approvals.policy import gate_plan, submitted_plan
 
+    if not batch.strip():
+        raise UsageError("--batch must not be empty")
+    warnings: list[Problem] = []
     if sheet is None:
-        return submitted_plan(settings, batch, provider), []
-    if provider is None:
+        plan = submitted_plan(settings, batch, provider)
+    elif provider is None:
         raise UsageError("--provider is needed with a sheet")
-    _check_provider(provider)
-    return _plan_sheet(Path(sheet), sheet_name, provider, batch, settings, options)
+    else:
+        _check_provider(provider)
+        plan, warnings = _plan_sheet(Path(sheet), sheet_name, provider, batch, settings, options)
+    return plan, warnings, None if dry_run else gate_plan(settings, plan)
+
+
+def _plan_only(
+    plan: Plan,
+    settings: Settings,
+    options: SheetOptions,
+    warnings: list[Problem],
+    transport: httpx.BaseTransport | None,
+) -> RunResult:
+    """The dry run, recorded in the audit log when four eyes are on."""
+    from batchpay.approvals.audit import audit_result
+
+    return audit_result(settings, "plan", _dry_run(plan, settings, options, warnings, transport))
 
 
 def _plan_sheet(

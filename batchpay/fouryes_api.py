@@ -153,45 +153,31 @@ def submit(
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     with Ledger(settings.ledger) as ledger:
         _not_run_yet(ledger, batch, provider)
-        at = ledger.now()
-        statement = canonical_json({"action": "submit", "batch": batch, "digest": digest, "at": at})
-        signature = key.sign(statement.encode("utf-8"))
-        record = Submission(
-            batch,
-            digest,
-            provider,
-            settings.fee_option,
-            canonical,
-            plan_to_json(plan),
-            person.name,
-            key.fingerprint,
-            statement,
-            signature,
-            at,
-        )
-        voided = save_submission(ledger, record)
-        payload = {
-            "digest": digest,
-            "name": person.name,
-            "fingerprint": key.fingerprint,
-            "statement": statement,
-            "signature": signature,
-            "voided": voided,
-        }
+        fields = {"action": "submit", "batch": batch, "digest": digest}
+        at, payload = _signed(ledger, key, person, fields)
+        record = Submission(batch, digest, provider, settings.fee_option, canonical,
+                            plan_to_json(plan), person.name, key.fingerprint,
+                            payload["statement"], payload["signature"], at)  # fmt: skip
+        payload["voided"] = save_submission(ledger, record)
         record_audit(ledger, batch, "submit", payload, actor=person.name)
     totals = plan_totals(plan)
-    return Submitted(
-        batch,
-        provider,
-        digest,
-        person.name,
-        key.fingerprint,
-        len(plan.items),
-        {c: to_wire(t) for c, t in totals.items()},
-        roster.policy.required(totals),
-        voided,
-        found,
-    )
+    sums = {c: to_wire(t) for c, t in totals.items()}
+    required = roster.policy.required(totals)
+    return Submitted(batch, provider, digest, person.name, key.fingerprint, len(plan.items),
+                     sums, required, payload["voided"], found)  # fmt: skip
+
+
+def _signed(
+    ledger: Ledger, key: SigningKey, person: Approver, fields: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """Sign ``fields`` and the time as a statement: (the time, the audit entry's payload
+    with the statement and its signature)."""
+    at = ledger.now()
+    statement = canonical_json({**fields, "at": at})
+    signature = key.sign(statement.encode("utf-8"))
+    payload = {"digest": fields["digest"], "name": person.name, "fingerprint": key.fingerprint,
+               "statement": statement, "signature": signature}  # fmt: skip
+    return at, payload
 
 
 def _not_run_yet(ledger: Ledger, batch: str, provider: str) -> None:
@@ -285,7 +271,9 @@ def _may_approve(
     missing = [r for r in view.must_ack if r not in acks]
     if missing:
         shown = "; ".join(
-            f"{c.reference}: {c.note}" for c in view.changes if c.reference in missing
+            f"{c.reference}: {c.note}" + (f" ({c.before} -> {c.after})" if c.before else "")
+            for c in view.changes
+            if c.reference in missing
         )
         raise ApprovalError(
             f"not approved: new or changed payees must be named with --ack: "
@@ -307,48 +295,18 @@ def _sign(
         a for a in approvals(ledger, view.batch, sub.digest) if a.fingerprint == key.fingerprint
     ]
     if not mine:
-        at = ledger.now()
-        statement = canonical_json(
-            {"action": "approve", "batch": view.batch, "digest": sub.digest, "acks": acks, "at": at}
-        )
-        signature = key.sign(statement.encode("utf-8"))
-        save_approval(
-            ledger,
-            Approval(
-                0,
-                view.batch,
-                sub.digest,
-                person.name,
-                key.fingerprint,
-                statement,
-                signature,
-                canonical_json(acks),
-                via,
-                at,
-                0,
-            ),
-        )
-        payload: dict[str, Any] = {
-            "digest": sub.digest,
-            "name": person.name,
-            "fingerprint": key.fingerprint,
-            "statement": statement,
-            "signature": signature,
-            "acks": acks,
-            "via": via,
-        }
+        fields = {"action": "approve", "batch": view.batch, "digest": sub.digest, "acks": acks}
+        at, payload = _signed(ledger, key, person, fields)
+        save_approval(ledger, Approval(0, view.batch, sub.digest, person.name, key.fingerprint,
+                                       payload["statement"], payload["signature"],
+                                       canonical_json(acks), via, at, 0))  # fmt: skip
+        payload.update(acks=acks, via=via)
         record_audit(ledger, view.batch, "approve", payload, actor=person.name)
     now = standing(ledger, roster, view.batch)
-    return Approved(
-        view.batch,
-        sub.digest,
-        person.name,
-        key.fingerprint,
-        mine[0].acks if mine else acks,
-        [p.name for _, p in now.counted],
-        now.required,
-        already=bool(mine),
-    )
+    counted = [p.name for _, p in now.counted]
+    given = mine[0].acks if mine else acks
+    return Approved(view.batch, sub.digest, person.name, key.fingerprint, given, counted,
+                    now.required, already=bool(mine))  # fmt: skip
 
 
 def audit_verify(batch: str, *, settings: Settings | None = None) -> AuditVerdict:
