@@ -32,7 +32,7 @@ from batchpay.session import existing_ledger, same_provider
 if TYPE_CHECKING:
     import httpx
 
-    from batchpay.plan import Plan
+    from batchpay.plan import Plan, PlannedPayout
     from batchpay.plan.preflight import Check
     from batchpay.providers import Quote
     from batchpay.providers.sandbox import FaultHook
@@ -109,6 +109,7 @@ def run(
 ) -> RunResult:
     """Validate, plan and pay a sheet; resume the batch if the ledger already has it."""
     from batchpay.plan.fees import quote_requests
+    from batchpay.send.balance import gate
     from batchpay.session import batch_session
 
     settings = settings or load_settings()
@@ -128,6 +129,7 @@ def run(
             if ledger.plan_digest(batch) == plan.digest
             else quote_requests(plan.items, engine.quote, settings.fee_option, every=False)
         )
+        warnings += gate(engine, settings, _unsent(ledger, plan), quotes)  # BalanceError: exit 6
         with paused_gc():
             warnings += ledger.claim(
                 plan,
@@ -188,7 +190,8 @@ def retry(
     transport: httpx.BaseTransport | None = None,
 ) -> RunResult:
     """Send again, as new attempts with new keys, only the rows that failed for good."""
-    from batchpay.plan import preflight
+    from batchpay.plan import PlannedPayout, preflight
+    from batchpay.send.balance import gate
     from batchpay.session import batch_session
 
     settings = settings or load_settings()
@@ -200,7 +203,12 @@ def retry(
         # rows to retry that another batch has claimed since go to needs_review instead
         failed = engine.retryable()
         recent = ledger.recent_payments(batch, preflight.recent_since()) if failed else []
-        for row_key, reason in preflight.claimed_since(failed, recent).items():
+        claimed = preflight.claimed_since(failed, recent)
+        items = [
+            PlannedPayout(r.row_key, r.as_payout()) for r in failed if r.row_key not in claimed
+        ]
+        warnings = gate(engine, settings, items, {})  # BalanceError (exit 6): nothing sent
+        for row_key, reason in claimed.items():
             ledger.flag_review(batch, row_key, reason, code="paid_elsewhere")
         # asked again once the rows are marked sending: a run of another batch that
         # claimed them in between is seen here, and one that comes later sees them
@@ -209,7 +217,9 @@ def retry(
         )
         engine.retry_failed()
         engine.reconcile()
-        return _finish(ledger, batch, settings, engine)
+        result = _finish(ledger, batch, settings, engine)
+    result.problems = warnings
+    return result
 
 
 @gc_paused
@@ -278,6 +288,14 @@ def _preflight_check(
     return lambda view: refuse(
         preflight(plan, view, allow_duplicates=allowed, payable=payable, quotes=quotes)
     )
+
+
+def _unsent(ledger: Ledger, plan: Plan) -> list[PlannedPayout]:
+    """The plan's rows no earlier run of the batch started sending: what this run sends."""
+    existing = ledger.existing(plan.batch)
+    return [
+        i for i in plan.items if (old := existing.get(i.row_key)) is None or not old.sent_before
+    ]
 
 
 def _sheet_options(settings: Settings, options: SheetOptions | None) -> SheetOptions:

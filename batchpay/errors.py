@@ -9,6 +9,8 @@ command has to stop. Each carries the CLI exit code it maps to, so the CLI never
     ├── SheetUnreadable       exit 2  file missing, wrong type, corrupt
     ├── SheetRejected         exit 1  validation or planning found errors; nothing was sent
     ├── BatchLocked           exit 4  another process holds this batch
+    ├── BalanceError          exit 6  the provider balance does not cover the batch (total
+    │                                 plus fees per currency); nothing was sent
     ├── LedgerError           exit 2  ledger missing, corrupt, read-only, full, or from a newer
     │                                 batchpay
     ├── ReportUnwritable      exit 2  the report folder cannot be written (nothing was sent)
@@ -27,6 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from batchpay.problems import Problem
 
 
@@ -58,6 +62,17 @@ class SheetRejected(BatchpayError):
 
 class BatchLocked(BatchpayError):
     exit_code = 4
+
+
+class BalanceError(BatchpayError):
+    """The provider balance does not cover what is to be sent, per currency; nothing was
+    sent. ``shortfalls``: currency -> (need, balance)."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, shortfalls: dict[str, tuple[Decimal, Decimal]]) -> None:
+        super().__init__(message)
+        self.shortfalls = shortfalls
 
 
 class LedgerError(BatchpayError):
