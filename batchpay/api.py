@@ -8,7 +8,6 @@ report(batch)                          -> list of written files
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -18,11 +17,14 @@ from typing import TYPE_CHECKING
 # providers (httpx), the engine and the report writers are imported by the functions that
 # use them, so `status`, `retry` and `report` never load pandas and `--help` loads none.
 from batchpay.config import Settings, load_settings
-from batchpay.errors import SheetRejected, UsageError
+from batchpay.errors import UsageError
 from batchpay.gcpause import gc_paused, paused_gc
 from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard
 from batchpay.ledger import Ledger
 from batchpay.model import RowStatus
+from batchpay.planning import check_provider as _check_provider
+from batchpay.planning import run_plan as _run_plan
+from batchpay.planning import sheet_options as _sheet_options
 from batchpay.problems import Problem, sort_key
 from batchpay.report.render import FORMATS
 from batchpay.results import RunResult as RunResult  # the results are part of the api
@@ -32,8 +34,7 @@ from batchpay.session import existing_ledger, same_provider
 if TYPE_CHECKING:
     import httpx
 
-    from batchpay.approvals.policy import Standing
-    from batchpay.plan import Plan
+    from batchpay.plan import Plan, PlannedPayout
     from batchpay.plan.preflight import Check
     from batchpay.providers import Quote
     from batchpay.providers.sandbox import FaultHook
@@ -108,17 +109,15 @@ def run(
     transport: httpx.BaseTransport | None = None,
     options: SheetOptions | None = None,
 ) -> RunResult:
-    """Validate, plan and pay a sheet (none: the batch's submitted plan); resume the batch if
-    the ledger has it. Four eyes: ApprovalError, nothing sent, for a plan not approved."""
+    """Validate, plan and pay a sheet or a submitted plan (planning.run_plan); resume a batch."""
     from batchpay.approvals.audit import audit_result
     from batchpay.plan.fees import quote_requests
+    from batchpay.send.balance import gate
     from batchpay.session import batch_session
 
     settings = settings or load_settings()
     options = _sheet_options(settings, options)
-    plan, warnings, approved = _run_plan(
-        sheet, sheet_name, provider, batch, settings, options, dry_run
-    )
+    plan, warnings, ok = _run_plan(sheet, sheet_name, provider, batch, settings, options, dry_run)
     if dry_run:
         return _plan_only(plan, settings, options, warnings, transport)
     provider = plan.provider
@@ -131,6 +130,7 @@ def run(
             if ledger.plan_digest(batch) == plan.digest
             else quote_requests(plan.items, engine.quote, settings.fee_option, every=False)
         )
+        warnings += gate(engine, settings, _unsent(ledger, plan), quotes)  # BalanceError: exit 6
         with paused_gc():
             warnings += ledger.claim(
                 plan,
@@ -142,7 +142,7 @@ def run(
         engine.settle()
         engine.send_planned()
         engine.reconcile(trust_clean=True)
-        result = audit_result(settings, "run", _finish(ledger, batch, settings, engine), approved)
+        result = audit_result(settings, "run", _finish(ledger, batch, settings, engine), ok)
     result.problems = warnings
     return result
 
@@ -195,7 +195,8 @@ def retry(
     approvers file, only a batch whose rows are the approved plan: else ApprovalError)."""
     from batchpay.approvals.audit import audit_result
     from batchpay.approvals.policy import gate_batch
-    from batchpay.plan import preflight
+    from batchpay.plan import PlannedPayout, preflight
+    from batchpay.send.balance import gate
     from batchpay.session import batch_session
 
     settings = settings or load_settings()
@@ -208,7 +209,12 @@ def retry(
         # rows to retry that another batch has claimed since go to needs_review instead
         failed = engine.retryable()
         recent = ledger.recent_payments(batch, preflight.recent_since()) if failed else []
-        for row_key, reason in preflight.claimed_since(failed, recent).items():
+        claimed = preflight.claimed_since(failed, recent)
+        items = [
+            PlannedPayout(r.row_key, r.as_payout()) for r in failed if r.row_key not in claimed
+        ]
+        warnings = gate(engine, settings, items, {})  # BalanceError (exit 6): nothing sent
+        for row_key, reason in claimed.items():
             ledger.flag_review(batch, row_key, reason, code="paid_elsewhere")
         # asked again once the rows are marked sending: a run of another batch that
         # claimed them in between is seen here, and one that comes later sees them
@@ -217,7 +223,9 @@ def retry(
         )
         engine.retry_failed()
         engine.reconcile()
-        return audit_result(settings, "retry", _finish(ledger, batch, settings, engine), approved)
+        result = audit_result(settings, "retry", _finish(ledger, batch, settings, engine), approved)
+    result.problems = warnings
+    return result
 
 
 @gc_paused
@@ -248,33 +256,6 @@ def report(
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _run_plan(
-    sheet: Path | str | None,
-    sheet_name: str | None,
-    provider: str | None,
-    batch: str,
-    settings: Settings,
-    options: SheetOptions,
-    dry_run: bool,
-) -> tuple[Plan, list[Problem], Standing | None]:
-    """The plan ``run`` pays (the sheet's, or without a sheet the batch's submitted plan), its
-    warnings, and with four eyes where its approvals stand (batchpay.approvals.policy: raises
-    ApprovalError when they are missing or for another plan; a dry run is not held to it)."""
-    from batchpay.approvals.policy import gate_plan, submitted_plan
-
-    if not batch.strip():
-        raise UsageError("--batch must not be empty")
-    warnings: list[Problem] = []
-    if sheet is None:
-        plan = submitted_plan(settings, batch, provider)
-    elif provider is None:
-        raise UsageError("--provider is needed with a sheet")
-    else:
-        _check_provider(provider)
-        plan, warnings = _plan_sheet(Path(sheet), sheet_name, provider, batch, settings, options)
-    return plan, warnings, None if dry_run else gate_plan(settings, plan)
-
-
 def _plan_only(
     plan: Plan,
     settings: Settings,
@@ -286,34 +267,6 @@ def _plan_only(
     from batchpay.approvals.audit import audit_result
 
     return audit_result(settings, "plan", _dry_run(plan, settings, options, warnings, transport))
-
-
-def _plan_sheet(
-    sheet: Path,
-    sheet_name: str | None,
-    provider: str,
-    batch: str,
-    settings: Settings,
-    options: SheetOptions,
-) -> tuple[Plan, list[Problem]]:
-    """Read, check and plan a sheet to pay: the plan and its warnings, or SheetRejected."""
-    from batchpay.ingest import read_sheet
-    from batchpay.plan import make_plan
-    from batchpay.providers.sandbox import simulated_outcomes
-    from batchpay.validate import validate_sheet
-
-    with paused_gc():
-        loaded = read_sheet(sheet, sheet_name)
-        checked = validate_sheet(loaded, provider, settings.rounding, options=options)
-        if not checked.ok:
-            raise SheetRejected("the sheet has errors; nothing was sent", checked.problems)
-        plan = make_plan(
-            batch, provider, loaded.name, loaded.sha256, checked.rows, checked.roundings
-        )
-    warnings = [p for p in checked.problems if p.severity == "warning"]
-    if provider == "sandbox":  # say which rows the sandbox will not simply complete
-        warnings += simulated_outcomes((i.payout.row, i.payout.amount) for i in plan.items)
-    return plan, warnings
 
 
 def _preflight_check(
@@ -331,21 +284,12 @@ def _preflight_check(
     )
 
 
-def _sheet_options(settings: Settings, options: SheetOptions | None) -> SheetOptions:
-    from batchpay.validate import SheetOptions
-
-    options = options or SheetOptions()
-    return dataclasses.replace(
-        options,
-        locale=options.locale or settings.locale,
-        max_amounts={**settings.max_amounts, **options.max_amounts},
-    )
-
-
-def _check_provider(provider: str) -> None:
-    from batchpay.providers import check_provider_name
-
-    check_provider_name(provider)
+def _unsent(ledger: Ledger, plan: Plan) -> list[PlannedPayout]:
+    """The plan's rows no earlier run of the batch started sending: what this run sends."""
+    existing = ledger.existing(plan.batch)
+    return [
+        i for i in plan.items if (old := existing.get(i.row_key)) is None or not old.sent_before
+    ]
 
 
 @gc_paused

@@ -11,6 +11,8 @@ command has to stop. Each carries the CLI exit code it maps to, so the CLI never
     ├── BatchLocked           exit 4  another process holds this batch
     ├── ApprovalError         exit 5  the batch lacks approvals, its plan no longer matches the
     │                                 approved digest, or an approval was refused; nothing sent
+    ├── BalanceError          exit 6  the provider balance does not cover the batch (total
+    │                                 plus fees per currency); nothing was sent
     ├── LedgerError           exit 2  ledger missing, corrupt, read-only, full, or from a newer
     │                                 batchpay
     ├── ReportUnwritable      exit 2  the report folder cannot be written (nothing was sent)
@@ -29,6 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from batchpay.problems import Problem
 
 
@@ -67,6 +71,17 @@ class ApprovalError(BatchpayError):
     approved (run, retry), or an approval that may not be given (approve); nothing was sent."""
 
     exit_code = 5
+
+
+class BalanceError(BatchpayError):
+    """The provider balance does not cover what is to be sent, per currency; nothing was
+    sent. ``shortfalls``: currency -> (need, balance)."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, shortfalls: dict[str, tuple[Decimal, Decimal]]) -> None:
+        super().__init__(message)
+        self.shortfalls = shortfalls
 
 
 class LedgerError(BatchpayError):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from batchpay.api import _dry_run, _plan_sheet, _sheet_options
+from batchpay.api import _dry_run
 from batchpay.approvals.audit import record_audit, verify_batch
 from batchpay.approvals.keys import KEY_VAR, PASSPHRASE_VAR, SigningKey, load_signing_key
 from batchpay.approvals.policy import Standing, plan_totals, require_roster, standing
@@ -37,6 +37,7 @@ from batchpay.ledger.fouryes import (
     submission,
 )
 from batchpay.money import to_wire
+from batchpay.planning import check_provider, plan_sheet, sheet_options
 from batchpay.problems import Problem
 from batchpay.session import existing_ledger, same_provider
 
@@ -146,8 +147,9 @@ def submit(
     roster = require_roster(settings)
     key = key or signing_key(settings)
     person = signer(roster, key)
-    options = _sheet_options(settings, options)
-    plan, warnings = _plan_sheet(Path(sheet), sheet_name, provider, batch, settings, options)
+    check_provider(provider)
+    options = sheet_options(settings, options)
+    plan, warnings = plan_sheet(Path(sheet), sheet_name, provider, batch, settings, options)
     found = _dry_run(plan, settings, options, warnings, None).problems
     canonical = canonical_plan(plan, fee_option=settings.fee_option).decode("utf-8")
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -169,7 +169,7 @@ def _confirm_prompt(view: ApprovalView) -> bool:
     return click.confirm(f"Sign the approval of batch {view.batch}?", default=False)
 
 
-@click.group()
+@click.group(epilog=_examples("batchpay audit verify --batch payroll-2026-11"))
 def audit() -> None:
     """The audit log of a batch."""
 

@@ -153,12 +153,24 @@ def validate(
     sys.exit(0 if result.ok else 1)
 
 
+class _RunCommand(click.Command):
+    """``run``: --provider is required with a SHEET (without one, --batch names a submitted
+    plan, which knows its provider)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        if ctx.params.get("sheet") is not None and ctx.params.get("provider") is None:
+            raise click.UsageError("Missing option '--provider' (needed with a SHEET).", ctx=ctx)
+        return rest
+
+
 @click.command(
+    cls=_RunCommand,
     epilog=_examples(
         "batchpay run payroll.xlsx --provider sandbox --batch payroll-2026-11 --dry-run",
         "batchpay run payroll.xlsx --provider oxapay --batch payroll-2026-11 --json",
-        "batchpay run --batch payroll-2026-11   # pays the submitted, approved plan",
-    )
+        "batchpay run --batch payroll-2026-11",
+    ),
 )
 @click.argument("sheet", type=click.Path(path_type=Path), required=False)
 @click.option(

@@ -16,6 +16,7 @@ def _b64key(label: str) -> str:
 @dataclass(frozen=True)
 class EmulatorKeys:
     oxapay_key: str = "sandbox-oxapay-payout-key"
+    oxapay_general_key: str = "sandbox-oxapay-general-key"  # the balance call's
     thedex_key: str = "sandbox-thedex-key"
     thedex_secret: str = "sandbox-thedex-secret"
     pontis_api_key: str = "sandbox-pontis-key"
@@ -50,4 +51,5 @@ class EmulatorKeys:
             entry = registry.entry(name)
             env.update({entry.var(suffix): value for suffix, value in values.items()})
             env[entry.var("BASE_URL")] = base + entry.emulator_path
+        env["BATCHPAY_OXAPAY_GENERAL_API_KEY"] = self.oxapay_general_key  # optional
         return env
