@@ -4,13 +4,13 @@ validate(sheet)                        -> ValidationResult
 run(sheet, provider=, batch=)          -> RunResult
 status(batch) / retry(batch)           -> RunResult
 report(batch)                          -> list of written files
+review(sheet, provider=, batch=)       -> ReviewPack (batchpay.review.api)
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 # providers (httpx), the engine and the report writers are imported by the functions that
 # use them, so `status`, `retry` and `report` never load pandas and `--help` loads none.
 from batchpay.config import Settings, load_settings
-from batchpay.errors import SheetRejected, UsageError
+from batchpay.errors import UsageError
 from batchpay.gcpause import gc_paused, paused_gc
 from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard
 from batchpay.ledger import Ledger
@@ -27,15 +27,21 @@ from batchpay.problems import Problem, sort_key
 from batchpay.report.render import FORMATS
 from batchpay.results import RunResult as RunResult  # the results are part of the api
 from batchpay.results import ValidationResult as ValidationResult
-from batchpay.session import existing_ledger, same_provider
+from batchpay.review.api import review as review  # the review pack (issue #14)
+from batchpay.session import existing_ledger
+from batchpay.sheetplan import check_provider as _check_provider
+from batchpay.sheetplan import dry_run as _dry_run
+from batchpay.sheetplan import plan_sheet as _plan_sheet
+from batchpay.sheetplan import preflight_check as _preflight_check
+from batchpay.sheetplan import sheet_options as _sheet_options
 
 if TYPE_CHECKING:
     import httpx
 
-    from batchpay.plan import Plan, PlannedPayout
-    from batchpay.plan.preflight import Check
+    from batchpay.plan import Plan
     from batchpay.providers import Quote
     from batchpay.providers.sandbox import FaultHook
+    from batchpay.review.confirm import Confirm
     from batchpay.send import Engine, Progress
     from batchpay.validate import SheetOptions, Validated
 
@@ -106,10 +112,10 @@ def run(
     sheet_name: str | None = None,
     transport: httpx.BaseTransport | None = None,
     options: SheetOptions | None = None,
+    confirm: Confirm | None = None,
 ) -> RunResult:
-    """Validate, plan and pay a sheet; resume the batch if the ledger already has it."""
-    from batchpay.plan.fees import quote_requests
-    from batchpay.send.balance import gate
+    """Validate, plan and pay a sheet; resume the batch if the ledger already has it.
+    ``confirm``: asked before the first payout to a live provider (batchpay.review.confirm)."""
     from batchpay.session import batch_session
 
     settings = settings or load_settings()
@@ -123,13 +129,8 @@ def run(
     with batch_session(
         settings, batch, provider=provider, progress=progress, faults=faults, transport=transport
     ) as (ledger, engine):
-        # fee quotes may ask the provider: gathered before the claim's transaction
-        quotes = (
-            {}
-            if ledger.plan_digest(batch) == plan.digest
-            else quote_requests(plan.items, engine.quote, settings.fee_option, every=False)
-        )
-        warnings += gate(engine, settings, _unsent(ledger, plan), quotes)  # BalanceError: exit 6
+        quotes, found = _before_claim(ledger, engine, plan, settings, options, confirm)
+        warnings += found
         with paused_gc():
             warnings += ledger.claim(
                 plan,
@@ -247,72 +248,31 @@ def report(
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _plan_sheet(
-    sheet: Path,
-    sheet_name: str | None,
-    provider: str,
-    batch: str,
+def _before_claim(
+    ledger: Ledger,
+    engine: Engine,
+    plan: Plan,
     settings: Settings,
     options: SheetOptions,
-) -> tuple[Plan, list[Problem]]:
-    """Read, check and plan a sheet to pay: the plan and its warnings, or SheetRejected."""
-    from batchpay.ingest import read_sheet
-    from batchpay.plan import make_plan
-    from batchpay.providers.sandbox import simulated_outcomes
-    from batchpay.validate import validate_sheet
+    confirm: Confirm | None,
+) -> tuple[dict[str, Quote], list[Problem]]:
+    """The fee quotes (they may ask the provider: gathered before the claim's transaction),
+    then the balance check and the operator's confirmation (batchpay.send.balance), each
+    preceded by the preflight where it would stop the run: a sheet the run refuses is
+    refused (exit 1) before a shortfall (exit 6) is reported or a person is asked."""
+    from batchpay.plan.fees import quote_requests
+    from batchpay.send.balance import last_checks
 
-    with paused_gc():
-        loaded = read_sheet(sheet, sheet_name)
-        checked = validate_sheet(loaded, provider, settings.rounding, options=options)
-        if not checked.ok:
-            raise SheetRejected("the sheet has errors; nothing was sent", checked.problems)
-        plan = make_plan(
-            batch, provider, loaded.name, loaded.sha256, checked.rows, checked.roundings
-        )
-    warnings = [p for p in checked.problems if p.severity == "warning"]
-    if provider == "sandbox":  # say which rows the sandbox will not simply complete
-        warnings += simulated_outcomes((i.payout.row, i.payout.amount) for i in plan.items)
-    return plan, warnings
-
-
-def _preflight_check(
-    plan: Plan, settings: Settings, options: SheetOptions, quotes: Mapping[str, Quote]
-) -> Check:
-    """The run's and the dry run's one check before sending (batchpay.plan.preflight),
-    against a ledger view: raises SheetRejected on any error, else returns the warnings."""
-    from batchpay.plan.preflight import preflight, refuse
-    from batchpay.validate.payable import load_payable
-
-    payable = load_payable(plan.provider, settings.networks.get(plan.provider))
-    allowed = options.allow_duplicates
-    return lambda view: refuse(
-        preflight(plan, view, allow_duplicates=allowed, payable=payable, quotes=quotes)
+    quotes = (
+        {}
+        if ledger.plan_digest(plan.batch) == plan.digest
+        else quote_requests(plan.items, engine.quote, settings.fee_option, every=False)
     )
-
-
-def _unsent(ledger: Ledger, plan: Plan) -> list[PlannedPayout]:
-    """The plan's rows no earlier run of the batch started sending: what this run sends."""
-    existing = ledger.existing(plan.batch)
-    return [
-        i for i in plan.items if (old := existing.get(i.row_key)) is None or not old.sent_before
-    ]
-
-
-def _sheet_options(settings: Settings, options: SheetOptions | None) -> SheetOptions:
-    from batchpay.validate import SheetOptions
-
-    options = options or SheetOptions()
-    return dataclasses.replace(
-        options,
-        locale=options.locale or settings.locale,
-        max_amounts={**settings.max_amounts, **options.max_amounts},
+    check = _preflight_check(plan, settings, options, quotes)
+    found = last_checks(
+        ledger, engine, settings, plan, quotes, confirm, lambda: check(ledger.view(plan))
     )
-
-
-def _check_provider(provider: str) -> None:
-    from batchpay.providers import check_provider_name
-
-    check_provider_name(provider)
+    return quotes, found
 
 
 @gc_paused
@@ -332,35 +292,4 @@ def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> R
         requests_sent=engine.requests,
         stopped=engine.stopped,
         ledger_path=ledger.path,
-    )
-
-
-def _dry_run(
-    plan: Plan,
-    settings: Settings,
-    options: SheetOptions,
-    warnings: list[Problem],
-    transport: httpx.BaseTransport | None,
-) -> RunResult:
-    """Plan, quote and check exactly as the run would, without writing anything: no ledger
-    rows, no sandbox state."""
-    from batchpay.plan.preflight import LedgerView
-    from batchpay.send.quotes import dry_run_quotes
-
-    quotes, sandbox = dry_run_quotes(plan, settings, transport)
-    check = _preflight_check(plan, settings, options, quotes)
-    if settings.ledger.exists():
-        with Ledger(settings.ledger, create=False) as ledger:
-            same_provider(ledger, plan.batch, plan.provider)
-            found = check(ledger.view(plan))
-    else:
-        found = check(LedgerView(existing={}))
-    return RunResult(
-        plan.batch,
-        plan.provider,
-        sandbox,
-        dry_run=True,
-        plan=plan,
-        quotes=quotes,
-        problems=warnings + found,
     )

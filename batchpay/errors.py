@@ -9,6 +9,7 @@ command has to stop. Each carries the CLI exit code it maps to, so the CLI never
     ├── SheetUnreadable       exit 2  file missing, wrong type, corrupt
     ├── SheetRejected         exit 1  validation or planning found errors; nothing was sent
     ├── BatchLocked           exit 4  another process holds this batch
+    ├── NotConfirmed          exit 2  the operator did not confirm a live run; nothing was sent
     ├── BalanceError          exit 6  the provider balance does not cover the batch (total
     │                                 plus fees per currency); nothing was sent
     ├── LedgerError           exit 2  ledger missing, corrupt, read-only, full, or from a newer
@@ -62,6 +63,12 @@ class SheetRejected(BatchpayError):
 
 class BatchLocked(BatchpayError):
     exit_code = 4
+
+
+class NotConfirmed(BatchpayError):
+    """``run`` on a terminal against a live provider: the batch id was not typed back."""
+
+    exit_code = 2
 
 
 class BalanceError(BatchpayError):
