@@ -29,11 +29,15 @@ from batchpay.results import RunResult as RunResult  # the results are part of t
 from batchpay.results import ValidationResult as ValidationResult
 from batchpay.review.api import review as review  # the review pack (issue #14)
 from batchpay.session import existing_ledger
-from batchpay.sheetplan import check_provider as _check_provider
-from batchpay.sheetplan import dry_run as _dry_run
-from batchpay.sheetplan import plan_sheet as _plan_sheet
-from batchpay.sheetplan import preflight_check as _preflight_check
-from batchpay.sheetplan import sheet_options as _sheet_options
+from batchpay.sheetplan import check_provider, dry_run, plan_sheet, preflight_check, sheet_options
+
+# What the sheet commands share lives in batchpay.sheetplan (the review uses it too); kept
+# here under the names other modules import.
+_check_provider = check_provider
+_dry_run = dry_run
+_plan_sheet = plan_sheet
+_preflight_check = preflight_check
+_sheet_options = sheet_options
 
 if TYPE_CHECKING:
     import httpx

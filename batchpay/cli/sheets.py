@@ -168,6 +168,7 @@ def validate(
 )
 @click.option("--batch", required=True, help="Names the payout run, e.g. payroll-2026-11.")
 @click.option("--dry-run", is_flag=True, help="Validate and plan; send and write nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask on a terminal before paying a live provider.")
 @click.option("--report-dir", type=click.Path(path_type=Path), help=REPORT_DIR_HELP)
 @click.option(
     "--concurrency",
@@ -187,6 +188,7 @@ def run(
     provider: str,
     batch: str,
     dry_run: bool,
+    yes: bool,
     report_dir: Path | None,
     concurrency: int | None,
     fee_option: str | None,
@@ -195,8 +197,11 @@ def run(
     as_json: bool,
     **sheet_flags: Any,
 ) -> None:
-    """Validate, plan and pay a sheet; re-running resumes without paying twice."""
+    """Validate, plan and pay a sheet; re-running resumes without paying twice.
+
+    On a terminal, a live provider is paid only after you type the batch id (--yes skips it)."""
     from batchpay import api
+    from batchpay.cli.confirm import confirmation
 
     try:
         settings = _settings(
@@ -211,6 +216,7 @@ def run(
             progress=TerminalProgress(),
             sheet_name=sheet_name,
             options=_sheet_options(**sheet_flags),
+            confirm=confirmation(yes, dry_run),
         )
     except BatchpayError as exc:
         _fail(exc, as_json)

@@ -199,7 +199,7 @@ def balances_json(check: BalanceCheck) -> dict[str, dict[str, Any]]:
         found[currency] = {
             "rows": need.rows,
             "to_send": to_wire(need.amount),
-            "fees_on_top": to_wire(need.fees),
+            "fees_on_top": to_wire(need.fees) if need.fees else "0",
             "need": to_wire(need.total),
             "fees_unknown": need.fees_unknown,
             "balance": None if held is None else to_wire(held),
