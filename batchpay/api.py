@@ -4,12 +4,13 @@ validate(sheet)                        -> ValidationResult
 run(sheet, provider=, batch=)          -> RunResult
 status(batch) / retry(batch)           -> RunResult
 report(batch)                          -> list of written files
+review(sheet, provider=, batch=)       -> ReviewPack (batchpay.review.api)
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,22 +23,29 @@ from batchpay.gcpause import gc_paused, paused_gc
 from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard
 from batchpay.ledger import Ledger
 from batchpay.model import RowStatus
-from batchpay.planning import check_provider as _check_provider
-from batchpay.planning import run_plan as _run_plan
-from batchpay.planning import sheet_options as _sheet_options
 from batchpay.problems import Problem, sort_key
 from batchpay.report.render import FORMATS
 from batchpay.results import RunResult as RunResult  # the results are part of the api
 from batchpay.results import ValidationResult as ValidationResult
-from batchpay.session import existing_ledger, same_provider
+from batchpay.review.api import review as review  # the review pack (issue #14)
+from batchpay.session import existing_ledger
+from batchpay.sheetplan import check_provider, dry_run, plan_sheet, preflight_check, sheet_options
+
+# What the sheet commands share lives in batchpay.sheetplan (the review uses it too); kept
+# here under the names other modules import.
+_check_provider = check_provider
+_dry_run = dry_run
+_plan_sheet = plan_sheet
+_preflight_check = preflight_check
+_sheet_options = sheet_options
 
 if TYPE_CHECKING:
     import httpx
 
-    from batchpay.plan import Plan, PlannedPayout
-    from batchpay.plan.preflight import Check
+    from batchpay.plan import Plan
     from batchpay.providers import Quote
     from batchpay.providers.sandbox import FaultHook
+    from batchpay.review.confirm import Confirm
     from batchpay.send import Engine, Progress
     from batchpay.validate import SheetOptions, Validated
 
@@ -108,29 +116,28 @@ def run(
     sheet_name: str | None = None,
     transport: httpx.BaseTransport | None = None,
     options: SheetOptions | None = None,
+    confirm: Confirm | None = None,
 ) -> RunResult:
-    """Validate, plan and pay a sheet or a submitted plan (planning.run_plan); resume a batch."""
+    """Validate, plan and pay a sheet, or with none the batch's submitted plan (four eyes:
+    approvals.plans); resume the batch if the ledger already has it. ``confirm``: asked
+    before the first payout to a live provider (batchpay.review.confirm)."""
     from batchpay.approvals.audit import audit_result
-    from batchpay.plan.fees import quote_requests
-    from batchpay.send.balance import gate
+    from batchpay.approvals.plans import run_plan
     from batchpay.session import batch_session
 
     settings = settings or load_settings()
     options = _sheet_options(settings, options)
-    plan, warnings, ok = _run_plan(sheet, sheet_name, provider, batch, settings, options, dry_run)
+    plan, warnings, ok = run_plan(sheet, sheet_name, provider, batch, settings, options, dry_run)
     if dry_run:
-        return _plan_only(plan, settings, options, warnings, transport)
+        return audit_result(
+            settings, "plan", _dry_run(plan, settings, options, warnings, transport)
+        )
     provider = plan.provider
     with batch_session(
         settings, batch, provider=provider, progress=progress, faults=faults, transport=transport
     ) as (ledger, engine):
-        # fee quotes may ask the provider: gathered before the claim's transaction
-        quotes = (
-            {}
-            if ledger.plan_digest(batch) == plan.digest
-            else quote_requests(plan.items, engine.quote, settings.fee_option, every=False)
-        )
-        warnings += gate(engine, settings, _unsent(ledger, plan), quotes)  # BalanceError: exit 6
+        quotes, found = _before_claim(ledger, engine, plan, settings, options, confirm)
+        warnings += found
         with paused_gc():
             warnings += ledger.claim(
                 plan,
@@ -256,40 +263,31 @@ def report(
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _plan_only(
+def _before_claim(
+    ledger: Ledger,
+    engine: Engine,
     plan: Plan,
     settings: Settings,
     options: SheetOptions,
-    warnings: list[Problem],
-    transport: httpx.BaseTransport | None,
-) -> RunResult:
-    """The dry run, recorded in the audit log when four eyes are on."""
-    from batchpay.approvals.audit import audit_result
+    confirm: Confirm | None,
+) -> tuple[dict[str, Quote], list[Problem]]:
+    """The fee quotes (they may ask the provider: gathered before the claim's transaction),
+    then the balance check and the operator's confirmation (batchpay.send.balance), each
+    preceded by the preflight where it would stop the run: a sheet the run refuses is
+    refused (exit 1) before a shortfall (exit 6) is reported or a person is asked."""
+    from batchpay.plan.fees import quote_requests
+    from batchpay.send.balance import last_checks
 
-    return audit_result(settings, "plan", _dry_run(plan, settings, options, warnings, transport))
-
-
-def _preflight_check(
-    plan: Plan, settings: Settings, options: SheetOptions, quotes: Mapping[str, Quote]
-) -> Check:
-    """The run's and the dry run's one check before sending (batchpay.plan.preflight),
-    against a ledger view: raises SheetRejected on any error, else returns the warnings."""
-    from batchpay.plan.preflight import preflight, refuse
-    from batchpay.validate.payable import load_payable
-
-    payable = load_payable(plan.provider, settings.networks.get(plan.provider))
-    allowed = options.allow_duplicates
-    return lambda view: refuse(
-        preflight(plan, view, allow_duplicates=allowed, payable=payable, quotes=quotes)
+    quotes = (
+        {}
+        if ledger.plan_digest(plan.batch) == plan.digest
+        else quote_requests(plan.items, engine.quote, settings.fee_option, every=False)
     )
-
-
-def _unsent(ledger: Ledger, plan: Plan) -> list[PlannedPayout]:
-    """The plan's rows no earlier run of the batch started sending: what this run sends."""
-    existing = ledger.existing(plan.batch)
-    return [
-        i for i in plan.items if (old := existing.get(i.row_key)) is None or not old.sent_before
-    ]
+    check = _preflight_check(plan, settings, options, quotes)
+    found = last_checks(
+        ledger, engine, settings, plan, quotes, confirm, lambda: check(ledger.view(plan))
+    )
+    return quotes, found
 
 
 @gc_paused
@@ -309,35 +307,4 @@ def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> R
         requests_sent=engine.requests,
         stopped=engine.stopped,
         ledger_path=ledger.path,
-    )
-
-
-def _dry_run(
-    plan: Plan,
-    settings: Settings,
-    options: SheetOptions,
-    warnings: list[Problem],
-    transport: httpx.BaseTransport | None,
-) -> RunResult:
-    """Plan, quote and check exactly as the run would, without writing anything: no ledger
-    rows, no sandbox state."""
-    from batchpay.plan.preflight import LedgerView
-    from batchpay.send.quotes import dry_run_quotes
-
-    quotes, sandbox = dry_run_quotes(plan, settings, transport)
-    check = _preflight_check(plan, settings, options, quotes)
-    if settings.ledger.exists():
-        with Ledger(settings.ledger, create=False) as ledger:
-            same_provider(ledger, plan.batch, plan.provider)
-            found = check(ledger.view(plan))
-    else:
-        found = check(LedgerView(existing={}))
-    return RunResult(
-        plan.batch,
-        plan.provider,
-        sandbox,
-        dry_run=True,
-        plan=plan,
-        quotes=quotes,
-        problems=warnings + found,
     )

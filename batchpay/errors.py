@@ -11,6 +11,7 @@ command has to stop. Each carries the CLI exit code it maps to, so the CLI never
     ├── BatchLocked           exit 4  another process holds this batch
     ├── ApprovalError         exit 5  the batch lacks approvals, its plan no longer matches the
     │                                 approved digest, or an approval was refused; nothing sent
+    ├── NotConfirmed          exit 2  the operator did not confirm a live run; nothing was sent
     ├── BalanceError          exit 6  the provider balance does not cover the batch (total
     │                                 plus fees per currency); nothing was sent
     ├── LedgerError           exit 2  ledger missing, corrupt, read-only, full, or from a newer
@@ -71,6 +72,12 @@ class ApprovalError(BatchpayError):
     approved (run, retry), or an approval that may not be given (approve); nothing was sent."""
 
     exit_code = 5
+
+
+class NotConfirmed(BatchpayError):
+    """``run`` on a terminal against a live provider: the batch id was not typed back."""
+
+    exit_code = 2
 
 
 class BalanceError(BatchpayError):

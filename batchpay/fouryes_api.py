@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from batchpay.api import _dry_run
 from batchpay.approvals.audit import record_audit, verify_batch
 from batchpay.approvals.keys import KEY_VAR, PASSPHRASE_VAR, SigningKey, load_signing_key
 from batchpay.approvals.policy import Standing, plan_totals, require_roster, standing
@@ -37,9 +36,9 @@ from batchpay.ledger.fouryes import (
     submission,
 )
 from batchpay.money import to_wire
-from batchpay.planning import check_provider, plan_sheet, sheet_options
 from batchpay.problems import Problem
 from batchpay.session import existing_ledger, same_provider
+from batchpay.sheetplan import check_provider, dry_run, plan_sheet, sheet_options
 
 if TYPE_CHECKING:
     from batchpay.records import Plan
@@ -150,7 +149,7 @@ def submit(
     check_provider(provider)
     options = sheet_options(settings, options)
     plan, warnings = plan_sheet(Path(sheet), sheet_name, provider, batch, settings, options)
-    found = _dry_run(plan, settings, options, warnings, None).problems
+    found = dry_run(plan, settings, options, warnings, None).problems
     canonical = canonical_plan(plan, fee_option=settings.fee_option).decode("utf-8")
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     with Ledger(settings.ledger) as ledger:

@@ -180,6 +180,7 @@ class _RunCommand(click.Command):
 )
 @click.option("--batch", required=True, help="Names the payout run, e.g. payroll-2026-11.")
 @click.option("--dry-run", is_flag=True, help="Validate and plan; send and write nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask on a terminal before paying a live provider.")
 @click.option("--report-dir", type=click.Path(path_type=Path), help=REPORT_DIR_HELP)
 @click.option(
     "--concurrency",
@@ -199,6 +200,7 @@ def run(
     provider: str | None,
     batch: str,
     dry_run: bool,
+    yes: bool,
     report_dir: Path | None,
     concurrency: int | None,
     fee_option: str | None,
@@ -209,8 +211,10 @@ def run(
 ) -> None:
     """Validate, plan and pay a sheet; re-running resumes without paying twice.
 
+    On a terminal, a live provider is paid only after you type the batch id (--yes skips it).
     Without SHEET, pays the plan submitted for --batch (batchpay submit)."""
     from batchpay import api
+    from batchpay.cli.confirm import confirmation
 
     try:
         settings = _settings(
@@ -225,6 +229,7 @@ def run(
             progress=TerminalProgress(),
             sheet_name=sheet_name,
             options=_sheet_options(**sheet_flags),
+            confirm=confirmation(yes, dry_run),
         )
     except BatchpayError as exc:
         _fail(exc, as_json)

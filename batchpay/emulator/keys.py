@@ -30,7 +30,10 @@ class EmulatorKeys:
     def credentials(self) -> dict[str, dict[str, str]]:
         """Provider -> credential (its variable's suffix in the registry) -> value."""
         return {
-            "oxapay": {"PAYOUT_API_KEY": self.oxapay_key},
+            "oxapay": {
+                "PAYOUT_API_KEY": self.oxapay_key,
+                "GENERAL_API_KEY": self.oxapay_general_key,
+            },
             "thedex": {"API_KEY": self.thedex_key, "API_SECRET": self.thedex_secret},
             "pontis": {
                 "API_KEY": self.pontis_api_key,
@@ -51,5 +54,4 @@ class EmulatorKeys:
             entry = registry.entry(name)
             env.update({entry.var(suffix): value for suffix, value in values.items()})
             env[entry.var("BASE_URL")] = base + entry.emulator_path
-        env["BATCHPAY_OXAPAY_GENERAL_API_KEY"] = self.oxapay_general_key  # optional
         return env

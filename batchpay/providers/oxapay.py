@@ -46,7 +46,7 @@ STATUSES = {
     "cancelled": RowStatus.CANCELLED,
 }
 DESCRIPTION_LIMIT = 300
-# Optional: only the balance check uses it (batchpay.providers.balances)
+# Optional (the registry's ``optional``): only the balance check uses it
 GENERAL_KEY_VAR = "BATCHPAY_OXAPAY_GENERAL_API_KEY"
 PAGE_SIZE = 200  # the most the history gives per page
 
@@ -250,7 +250,7 @@ def _view(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def open_adapter(opening: Opening) -> OxaPayAdapter:
-    general = opening.settings.env.get(GENERAL_KEY_VAR)
+    general = opening.settings.env.get(opening.entry.var("GENERAL_API_KEY"))
     return OxaPayAdapter(
         opening.secret("PAYOUT_API_KEY"),
         opening.base_url,

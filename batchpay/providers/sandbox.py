@@ -28,6 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from batchpay.config import Environment
 from batchpay.errors import ConfigError
 from batchpay.keys import KeyForm
 from batchpay.model import RowStatus
@@ -370,14 +371,19 @@ def sandbox_state_path(ledger: Path) -> Path:
     return ledger.with_name(f"{ledger.stem}.sandbox{ledger.suffix or '.sqlite'}")
 
 
-def open_adapter(opening: Opening) -> SandboxProvider:
-    text = opening.settings.env.get(BALANCE_VAR)
+def configured_balance(env: Environment) -> dict[str, Decimal] | None:
+    """``BATCHPAY_SANDBOX_BALANCE`` read (None when unset); ConfigError when it is bad."""
+    text = env.get(BALANCE_VAR)
     try:
-        balance = sandbox_balance(text)
+        return sandbox_balance(text)
     except ValueError:
         raise ConfigError(
             f"{BALANCE_VAR} = {text!r} is not allowed; write CURRENCY=AMOUNT pairs separated by "
             "commas, e.g. USDT=1000,BTC=0.5"
         ) from None
+
+
+def open_adapter(opening: Opening) -> SandboxProvider:
+    balance = configured_balance(opening.settings.env)
     bank = SandboxBank(sandbox_state_path(opening.settings.ledger))
     return SandboxProvider(bank, opening.faults, balance)

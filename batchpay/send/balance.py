@@ -31,6 +31,9 @@ from batchpay.providers.base import Balances, Quote
 from batchpay.records import PlannedPayout
 
 if TYPE_CHECKING:
+    from batchpay.ledger import Ledger
+    from batchpay.records import Plan
+    from batchpay.review.confirm import Confirm
     from batchpay.send import Engine
 
 CONFIRMED = frozenset({"oxapay", "sandbox"})  # checked unless batchpay.toml says otherwise
@@ -187,3 +190,40 @@ def gate(
         quotes = quote_requests(items, engine.quote, engine.fee_option, every=False)
     check = check_balance(name, settings, items, quotes, engine.fee_option, engine.balances)
     return enforce(name, check)
+
+
+def unsent(ledger: Ledger, plan: Plan) -> list[PlannedPayout]:
+    """The plan's rows no earlier run of the batch started sending: what this run sends."""
+    existing = ledger.existing(plan.batch)
+    return [
+        i for i in plan.items if (old := existing.get(i.row_key)) is None or not old.sent_before
+    ]
+
+
+def last_checks(
+    ledger: Ledger,
+    engine: Engine,
+    settings: Settings,
+    plan: Plan,
+    quotes: Mapping[str, Quote],
+    confirm: Confirm | None,
+    preflight: Callable[[], object],
+) -> list[Problem]:
+    """What ``run`` checks last, before its first payout, on the rows it will send: the
+    balance (BalanceError, exit 6) and, when ``confirm`` is given and the provider is live,
+    the operator's confirmation (NotConfirmed, exit 2). ``preflight`` (the run's own checks,
+    read-only; raises SheetRejected) runs first wherever either would stop the run, so what
+    the run refuses anyway is refused first. Returns the warnings."""
+    from batchpay.review.confirm import ask, to_confirm
+
+    items = unsent(ledger, plan)
+    try:
+        warnings = gate(engine, settings, items, quotes)
+    except BalanceError:
+        preflight()
+        raise
+    live = not engine.provider.is_sandbox
+    if confirm is not None and live and items:
+        preflight()
+        ask(confirm, live, to_confirm(plan, items, settings.fee_option))
+    return warnings
