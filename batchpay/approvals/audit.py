@@ -70,14 +70,21 @@ def record_audit(
     append_audit(ledger, batch, actor or current_actor(settings), action, payload)
 
 
+def audit_event(settings: Settings, batch: str, action: str, payload: dict[str, Any]) -> None:
+    """With four eyes on and a ledger, append ``action`` for ``batch`` (a command that holds
+    no ledger open, such as ``review``); without an approvers file, nothing is written."""
+    from batchpay.ledger import Ledger
+
+    if settings.approvers is None or not settings.ledger.exists():
+        return
+    with Ledger(settings.ledger, create=False) as ledger:
+        record_audit(ledger, batch, action, payload, settings)
+
+
 def audit_result(settings: Settings, action: str, result: R, approved: Standing | None = None) -> R:
     """With four eyes on, append ``action`` for a command's RunResult (its counts, requests
     sent and, for a run or retry, the approved digest); returns ``result``. Without an
     approvers file nothing is written (batchpay behaves as before)."""
-    from batchpay.ledger import Ledger
-
-    if settings.approvers is None or not settings.ledger.exists():
-        return result
     summary = getattr(result, "summary", None)
     counts = {k: n for k, n in (summary.counts if summary else {}).items() if n}
     payload: dict[str, Any] = {
@@ -87,8 +94,7 @@ def audit_result(settings: Settings, action: str, result: R, approved: Standing 
     if approved is not None and approved.submission is not None:
         payload["digest"] = approved.submission.digest
         payload["approvers"] = [p.name for _, p in approved.counted]
-    with Ledger(settings.ledger, create=False) as ledger:
-        record_audit(ledger, str(getattr(result, "batch", "")), action, payload, settings)
+    audit_event(settings, str(getattr(result, "batch", "")), action, payload)
     return result
 
 

@@ -43,6 +43,7 @@ def review(
     Raises what the run raises before sending: SheetRejected (exit 1) for a sheet or plan the
     run refuses, UsageError / ConfigError / LedgerError (exit 2). A balance that does not
     cover the batch is not raised: the pack shows it and its ``exit_code`` is 6."""
+    from batchpay.approvals.audit import audit_event
     from batchpay.review.pack import build_pack
     from batchpay.send.balance import enabled
     from batchpay.send.quotes import provider_view
@@ -55,4 +56,6 @@ def review(
     plan, warnings = plan_sheet(Path(sheet), sheet_name, provider, batch, settings, options)
     view = provider_view(plan, settings, transport, balances=enabled(settings, provider))
     found = preflight_as_is(plan, settings, options, view.quotes)
-    return build_pack(plan, settings, view, warnings + found)
+    pack = build_pack(plan, settings, view, warnings + found)
+    audit_event(settings, batch, "review", {"digest": pack.digest})  # four eyes only
+    return pack

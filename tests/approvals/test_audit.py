@@ -32,6 +32,7 @@ def _paid(workdir: Path, write_sheet: Callable[..., Path]) -> tuple[Settings, st
     sheet = write_sheet(SMALL)
     done = fouryes_api.submit(sheet, "sandbox", "nov", settings=settings, key=ALICE)
     fouryes_api.approve("nov", settings=settings, key=BOB, digest=done.digest)
+    api.review(sheet, "sandbox", "nov", settings=settings)
     api.run(sheet, "sandbox", "nov", settings=settings, dry_run=True)
     api.run(None, None, "nov", settings=settings)
     api.status("nov", settings=settings)
@@ -50,16 +51,17 @@ def test_every_command_appends_a_chained_entry_and_the_trail_verifies(
     with Ledger(settings.ledger) as ledger:
         entries = audit_entries(ledger, "nov")
     actions = [e.action for e in entries]
-    assert actions == ["submit", "approve", "plan", "run", "status", "report"]
-    assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6]
+    assert actions == ["submit", "approve", "review", "plan", "run", "status", "report"]
+    assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6, 7]
     assert entries[0].prev_hash == "0" * 64
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
     assert entries[0].actor == "Alice Finance" and entries[1].actor == "Bob Controller"
-    assert entries[3].payload["digest"] == digest
-    assert entries[3].payload["approvers"] == ["Bob Controller"]
-    assert entries[3].payload["counts"] == {"completed": 2}
+    assert entries[2].payload == {"digest": digest}  # the review saw the submitted plan
+    assert entries[4].payload["digest"] == digest
+    assert entries[4].payload["approvers"] == ["Bob Controller"]
+    assert entries[4].payload["counts"] == {"completed": 2}
     verdict = fouryes_api.audit_verify("nov", settings=settings)
-    assert verdict.ok and verdict.entries == 6 and verdict.problems == []
+    assert verdict.ok and verdict.entries == 7 and verdict.problems == []
 
 
 def test_a_tampered_audit_entry_fails_verification(
@@ -68,11 +70,11 @@ def test_a_tampered_audit_entry_fails_verification(
     settings, _ = _paid(workdir, write_sheet)
     with sqlite3.connect(settings.ledger) as db:
         db.execute(
-            "UPDATE audit_entries SET payload_json = ? WHERE batch_id = 'nov' AND seq = 4",
+            "UPDATE audit_entries SET payload_json = ? WHERE batch_id = 'nov' AND seq = 5",
             ('{"counts":{"completed":1},"requests_sent":1}',),
         )
     db.close()
-    assert _verify(settings) == ["entry 4 (run) was altered: its hash does not match"]
+    assert _verify(settings) == ["entry 5 (run) was altered: its hash does not match"]
 
 
 def test_a_removed_audit_entry_fails_verification(
@@ -111,7 +113,7 @@ def test_a_forged_signature_fails_verification(
         append_audit(ledger, "nov", "Carol Audit", "approve", payload)
     problems = _verify(settings)
     assert problems == [
-        "entry 7 (approve by Carol Audit): the signature is not valid (forged or altered)",
+        "entry 8 (approve by Carol Audit): the signature is not valid (forged or altered)",
         "approval 2: Carol Audit's signature is not valid (forged or altered)",
     ]
     with Ledger(settings.ledger) as ledger:  # and the forged approval never counts
