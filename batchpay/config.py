@@ -18,6 +18,7 @@ from typing import Any
 
 from batchpay import registry
 from batchpay.accounts import AccountMap, parse_accounts
+from batchpay.config_tables import EXTRA_TABLES, extra_tables
 from batchpay.errors import ConfigError
 from batchpay.money import AmountError, RoundingPolicy, parse_amount
 from batchpay.resources import load_schema_file
@@ -139,6 +140,11 @@ class Settings:
     rates: Path | None = None  # CSV date,currency,rate (batchpay.report.exports.rates)
     locale: str | None = None  # the sheets' number format, e.g. de_DE
     max_amounts: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> cap
+    approvers: Path | None = None  # the approvers file: four eyes on (batchpay.approvals)
+    # [review] amount_change: the share of change in a payee's amount that raises an alarm
+    review_amount_change: Decimal = Decimal("0.2")
+    # [balance]: provider -> check its balance before sending (batchpay.send.balance)
+    balance_checks: Mapping[str, bool] = field(default_factory=dict)
     env: Environment = field(default_factory=lambda: Environment({}), repr=False, compare=False)
 
     def report_dir_for(self, batch: str) -> Path:
@@ -156,6 +162,8 @@ _FILE_KEYS = {f.name for f in fields(Settings)} - {
     "rate_limits",
     "networks",
     "grace_seconds",
+    "review_amount_change",
+    "balance_checks",
 }
 
 
@@ -176,6 +184,8 @@ def load_settings(
     config_path = _config_path(env, cwd or Path.cwd())
     if config_path is not None:
         values.update(_read_config_file(config_path))
+        if isinstance(values.get("approvers"), str):  # relative to the file that names it
+            values["approvers"] = config_path.parent / values["approvers"]
         origins.update({key: str(config_path) for key in values})
     for key, var in ENV_SETTINGS.items():
         if (value := env.get(var)) is not None:
@@ -207,7 +217,7 @@ def _config_path(env: Environment, cwd: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-_TABLES = ("rate_limit", "max_amount", "accounts", "networks", "grace_seconds")
+_TABLES = ("rate_limit", "max_amount", "accounts", "networks", "grace_seconds", *EXTRA_TABLES)
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -230,6 +240,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     data["accounts"] = tables["accounts"]
     data["networks"] = tables["networks"]
     data["grace_seconds"] = tables["grace_seconds"]
+    data.update({name: tables[name] for name in EXTRA_TABLES})
     return data
 
 
@@ -301,7 +312,7 @@ class _Checker:
 def _build(values: Mapping[str, Any], origins: Mapping[str, str], env: Environment) -> Settings:
     check = _Checker(origins)
     changes: dict[str, Any] = {}
-    for key in ("ledger", "report_dir", "rates"):
+    for key in ("ledger", "report_dir", "rates", "approvers"):
         if key in values:
             changes[key] = check.path(key, values[key])
     if "concurrency" in values:
@@ -332,6 +343,7 @@ def _build(values: Mapping[str, Any], origins: Mapping[str, str], env: Environme
     if "max_amounts" in values:
         changes["max_amounts"] = _max_amounts(check, dict(values["max_amounts"]))
     changes.update(_provider_tables(check, values))
+    changes.update(extra_tables(values, check.fail, check.provider))
     return replace(Settings(env=env), **changes)
 
 

@@ -37,6 +37,8 @@ FILE_SUFFIXES = {"toml", "csv", "html", "xlsx", "xml", "json", "py", "sqlite", "
 FILE_SUFFIXES |= {"beancount", "hledger"}  # the accounting exports' files
 NOT_CODES = {
     "amount.grammar": "the amount rule's name; its explainer emits the amount.* codes",
+    "review.amount_change": "a batchpay.toml setting ([review] amount_change)",
+    "balance.check": "a batchpay.toml setting ([balance] check)",
 }
 
 
