@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from batchpay.errors import ConfigError
@@ -180,3 +181,26 @@ def _spec(value: Any, key: str) -> AccountSpec:
         f"{key} = {value!r} is not allowed; write the account name as a string, or "
         '{ name = "...", code = "..." }'
     )
+
+
+def valuation(
+    values: Mapping[str, Any], rates: Path | None, fail: Callable[[str, object, str], Exception]
+) -> dict[str, Any]:
+    """Settings fields for home-currency valuation: ``reporting_currency`` (upper-case code)
+    from the raw file values. ``rates`` (the CSV already resolved to a path) is read here, so
+    that a bad file stops a run before it pays; raises what ``fail`` makes (ConfigError,
+    exit 2) and what batchpay.report.exports.rates.load_rates raises."""
+    changes: dict[str, Any] = {}
+    if "reporting_currency" in values:
+        value = values["reporting_currency"]
+        code = value.strip() if isinstance(value, str) else ""
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]{1,11}", code):
+            raise fail("reporting_currency", value, 'write a currency code, e.g. "EUR"')
+        changes["reporting_currency"] = code.upper()
+    if rates is not None:
+        from batchpay.report.exports.rates import load_rates
+
+        if "reporting_currency" not in changes:
+            raise fail("rates", values["rates"], 'set reporting_currency too (e.g. "EUR")')
+        load_rates(rates)
+    return changes

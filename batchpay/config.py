@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from batchpay import registry
-from batchpay.accounts import AccountMap, parse_accounts
+from batchpay.accounts import AccountMap, parse_accounts, valuation
 from batchpay.config_tables import EXTRA_TABLES, extra_tables
 from batchpay.errors import ConfigError
 from batchpay.money import AmountError, RoundingPolicy, parse_amount
@@ -332,25 +331,12 @@ def _build(values: Mapping[str, Any], origins: Mapping[str, str], env: Environme
         changes["accounts"], changes["account_map"] = parse_accounts(
             dict(values["accounts"]), check.where("accounts"), registry.names(), _network_names()
         )
-    if "reporting_currency" in values:
-        changes["reporting_currency"] = _currency(check, values["reporting_currency"])
-    if "rates" in changes:  # read now, so that a bad file stops a run before it pays
-        from batchpay.report.exports.rates import load_rates
-
-        if "reporting_currency" not in changes:
-            raise check.fail("rates", values["rates"], 'set reporting_currency too (e.g. "EUR")')
-        load_rates(changes["rates"])
+    changes.update(valuation(values, changes.get("rates"), check.fail))
     if "max_amounts" in values:
         changes["max_amounts"] = _max_amounts(check, dict(values["max_amounts"]))
     changes.update(_provider_tables(check, values))
     changes.update(extra_tables(values, check.fail, check.provider))
     return replace(Settings(env=env), **changes)
-
-
-def _currency(check: _Checker, value: object) -> str:
-    if isinstance(value, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9]{1,11}", value.strip()):
-        return value.strip().upper()
-    raise check.fail("reporting_currency", value, 'write a currency code, e.g. "EUR"')
 
 
 def _max_amounts(check: _Checker, table: dict[str, Any]) -> dict[str, Decimal]:
