@@ -17,9 +17,9 @@ from batchpay.cli import main
 from batchpay.config import Settings, load_settings
 from batchpay.emulator import Emulator
 from batchpay.ledger import Ledger
+from batchpay.planning import plan_sheet
 from batchpay.providers import sandbox_state_path
 from batchpay.review.digest import approval_digest
-from batchpay.sheetplan import plan_sheet
 from tests.conftest import SAMPLES, TRON
 
 SAMPLE = SAMPLES / "payroll-2026-11.csv"
