@@ -23,15 +23,15 @@ from batchpay.gcpause import gc_paused, paused_gc
 from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard
 from batchpay.ledger import Ledger
 from batchpay.model import RowStatus
+from batchpay.planning import check_provider, dry_run, plan_sheet, preflight_check, sheet_options
 from batchpay.problems import Problem, sort_key
 from batchpay.report.render import ALL_FORMATS, FORMATS
 from batchpay.results import RunResult as RunResult  # the results are part of the api
 from batchpay.results import ValidationResult as ValidationResult
 from batchpay.review.api import review as review  # the review pack (issue #14)
 from batchpay.session import existing_ledger
-from batchpay.sheetplan import check_provider, dry_run, plan_sheet, preflight_check, sheet_options
 
-# What the sheet commands share lives in batchpay.sheetplan (the review uses it too); kept
+# What the sheet commands share lives in batchpay.planning (the review uses it too); kept
 # here under the names other modules import.
 _check_provider = check_provider
 _dry_run = dry_run

@@ -1,7 +1,7 @@
 """``batchpay.api.review``: the review pack command, kept beside the pack so the api module
 stays within the house size (``batchpay.api`` re-exports it).
 
-It reads, checks and plans the sheet with the run's own helpers (:mod:`batchpay.sheetplan`)
+It reads, checks and plans the sheet with the run's own helpers (:mod:`batchpay.planning`)
 and runs the run's own preflight (``batchpay.plan.preflight``) on the ledger as it is,
 writing nothing: whatever the run would refuse before sending, the review
 refuses with the same error and exit code.
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from batchpay.config import Settings, load_settings
 from batchpay.gcpause import gc_paused
 from batchpay.guard import check_batch_id, check_report_dir
-from batchpay.sheetplan import check_provider, plan_sheet, preflight_as_is, sheet_options
+from batchpay.planning import check_provider, plan_sheet, preflight_as_is, sheet_options
 
 if TYPE_CHECKING:
     import httpx

@@ -245,7 +245,9 @@ def _payout_json(
 
 def _destination(item: PlannedPayout) -> str:
     p = item.payout
-    if p.address is None:
+    if p.address is None:  # a bank payout: in which currency, how, and to which account
         details = {k: v for k, v in sorted(p.extra.items()) if k.startswith("recipient.")}
-        return ", ".join(f"{k.removeprefix('recipient.')}={v}" for k, v in details.items())
+        account = ", ".join(f"{k.removeprefix('recipient.')}={v}" for k, v in details.items())
+        how = " ".join(p.extra.get(k, "") for k in ("payout_currency", "payment_method")).strip()
+        return f"{how}: {account}" if how else account
     return f"{p.address} memo {p.memo}" if p.memo else p.address

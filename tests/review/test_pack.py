@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from batchpay import api
 from batchpay.cli import main
 from batchpay.config import Settings, load_settings
 from batchpay.emulator import Emulator
 from batchpay.ledger import Ledger
+from batchpay.planning import plan_sheet
 from batchpay.providers import sandbox_state_path
 from batchpay.review.digest import approval_digest
-from batchpay.sheetplan import plan_sheet
 from tests.conftest import SAMPLES, TRON
 
 SAMPLE = SAMPLES / "payroll-2026-11.csv"
@@ -200,3 +201,25 @@ def test_a_live_review_says_live_and_shows_the_balance(
     assert emulated["oxapay"].count() == 0  # nothing sent
     html = (workdir / "reports" / "b" / "review.html").read_text(encoding="utf-8")
     assert "LIVE" in html and "SANDBOX" not in html
+
+
+def test_a_bank_payout_shows_currency_method_and_account(workdir: Path) -> None:
+    from batchpay.review.pack import pack_json
+
+    sheet = workdir / "fiat.csv"
+    sheet.write_text(
+        "reference,amount,currency,country_code,payout_currency,payment_method,recipient_name,"
+        "recipient.account_number,recipient.ifsc\n"
+        "P-1,100.00,USDT,IN,INR,imps,Person 1,0012345678,HDFC0000001\n",
+        encoding="utf-8",
+    )
+    emulator = Emulator()
+    settings = load_settings({"ledger": workdir / "l.sqlite"}, environ=emulator.env(), cwd=workdir)
+    pack = api.review(sheet, "pontis", "b", settings=settings, transport=emulator.transport())
+    data = pack_json(pack)
+    assert data["live"] is True and data["provider"] == "pontis"
+    assert (
+        data["payouts"][0]["destination"] == "INR imps: account_number=0012345678, ifsc=HDFC0000001"
+    )
+    assert data["balances"]["USDT"]["balance"] is None  # pontis: no balance call checked
+    assert emulator["pontis"].count() == 0

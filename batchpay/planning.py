@@ -1,9 +1,12 @@
-"""What the commands that pay a sheet share, below ``batchpay.api`` and the review: read,
-check and plan a sheet, and the one preflight (``batchpay.plan.preflight``) that ``run``
-makes in its claim transaction and the dry run and the review make on the ledger as it is.
+"""The planning steps ``run`` shares with its dry run and with ``submit``: read, check and
+plan a sheet (or take a batch's submitted plan), and the sheet options from the settings.
 
-``batchpay.api`` re-exports these under their old private names (``_plan_sheet``,
-``_preflight_check``, ``_sheet_options``, ``_check_provider``, ``_dry_run``).
+Imported by api.py and fouryes_api.py; like them, it loads the sheet stages (pandas, pandera)
+only inside the functions that need them.
+
+The run's one preflight (``batchpay.plan.preflight``) is here too: ``run`` makes it in its
+claim transaction, and the dry run and the review (``batchpay.review.api``) make it on the
+ledger as it is, writing nothing.
 """
 
 from __future__ import annotations
@@ -58,6 +61,23 @@ def plan_sheet(
     return plan, warnings
 
 
+def sheet_options(settings: Settings, options: SheetOptions | None) -> SheetOptions:
+    from batchpay.validate import SheetOptions
+
+    options = options or SheetOptions()
+    return dataclasses.replace(
+        options,
+        locale=options.locale or settings.locale,
+        max_amounts={**settings.max_amounts, **options.max_amounts},
+    )
+
+
+def check_provider(provider: str) -> None:
+    from batchpay.providers import check_provider_name
+
+    check_provider_name(provider)
+
+
 def preflight_check(
     plan: Plan, settings: Settings, options: SheetOptions, quotes: Mapping[str, Quote]
 ) -> Check:
@@ -86,23 +106,6 @@ def preflight_as_is(
     with Ledger(settings.ledger, create=False) as ledger:
         same_provider(ledger, plan.batch, plan.provider)
         return check(ledger.view(plan))
-
-
-def sheet_options(settings: Settings, options: SheetOptions | None) -> SheetOptions:
-    from batchpay.validate import SheetOptions
-
-    options = options or SheetOptions()
-    return dataclasses.replace(
-        options,
-        locale=options.locale or settings.locale,
-        max_amounts={**settings.max_amounts, **options.max_amounts},
-    )
-
-
-def check_provider(provider: str) -> None:
-    from batchpay.providers import check_provider_name
-
-    check_provider_name(provider)
 
 
 def dry_run(
