@@ -36,9 +36,9 @@ from batchpay.ledger.fouryes import (
     submission,
 )
 from batchpay.money import to_wire
+from batchpay.planning import check_provider, dry_run, plan_sheet, sheet_options
 from batchpay.problems import Problem
 from batchpay.session import existing_ledger, same_provider
-from batchpay.sheetplan import check_provider, dry_run, plan_sheet, sheet_options
 
 if TYPE_CHECKING:
     from batchpay.records import Plan

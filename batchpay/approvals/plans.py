@@ -1,4 +1,4 @@
-"""The plan ``run`` pays under four eyes: the sheet's, planned as always (batchpay.sheetplan),
+"""The plan ``run`` pays under four eyes: the sheet's, planned as always (batchpay.planning),
 or with no sheet the batch's submitted plan; and, unless it is a dry run, the approval gate
 (batchpay.approvals.policy) it must pass before anything is sent."""
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from batchpay.approvals.policy import Standing, gate_plan, submitted_plan
 from batchpay.errors import UsageError
-from batchpay.sheetplan import check_provider, plan_sheet
+from batchpay.planning import check_provider, plan_sheet
 
 if TYPE_CHECKING:
     from batchpay.config import Settings

@@ -106,19 +106,12 @@ def build_pack(
         problems,
     )
     pack.files = write_pack(pack, settings.report_dir_for(plan.batch))
-    audit_review(settings, pack)
     return pack
 
 
 def _sent(existing: Any, row_key: str) -> bool:
     old = existing.get(row_key)
     return old is not None and bool(old.sent_before)
-
-
-def audit_review(settings: Settings, pack: ReviewPack) -> None:
-    """Hook for the audit log (issue #14, item 6): a "review" entry with the batch, the
-    digest and the files' SHA-256 belongs here. Nothing is recorded yet: the review writes
-    no ledger rows of its own."""
 
 
 def write_pack(pack: ReviewPack, directory: Path) -> list[Path]:
