@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -186,8 +186,10 @@ def retry(
     progress: Progress | None = None,
     faults: FaultHook | None = None,
     transport: httpx.BaseTransport | None = None,
+    only: Collection[str] | None = None,
 ) -> RunResult:
-    """Send again, as new attempts with new keys, only the rows that failed for good."""
+    """Send again, as new attempts with new keys, only the rows that failed for good (with
+    ``only``: those of them whose row key is in it; the web app's "retry selected")."""
     from batchpay.plan import preflight
     from batchpay.session import batch_session
 
@@ -198,7 +200,7 @@ def retry(
     ):
         engine.settle()
         # rows to retry that another batch has claimed since go to needs_review instead
-        failed = engine.retryable()
+        failed = [r for r in engine.retryable() if only is None or r.row_key in only]
         recent = ledger.recent_payments(batch, preflight.recent_since()) if failed else []
         for row_key, reason in preflight.claimed_since(failed, recent).items():
             ledger.flag_review(batch, row_key, reason, code="paid_elsewhere")
@@ -207,7 +209,7 @@ def retry(
         engine.hold = lambda rows: preflight.claimed_since(
             rows, ledger.recent_payments(batch, preflight.recent_since())
         )
-        engine.retry_failed()
+        engine.retry_failed(None if only is None else set(only))
         engine.reconcile()
         return _finish(ledger, batch, settings, engine)
 
