@@ -14,7 +14,9 @@ from batchpay.errors import BatchpayError, UsageError
 from batchpay.terminal import err, say
 
 ROLES = ("preparer", "approver", "viewer", "admin")  # batchpay.ledger.users.ROLES
-LEDGER_URL_HELP = "The ledger (a file path; default: batchpay-ledger.sqlite, or as batchpay.toml says)."
+LEDGER_URL_HELP = (
+    "The ledger (a file path; default: batchpay-ledger.sqlite, or as batchpay.toml says)."
+)
 
 
 @click.group(epilog=_examples("batchpay users add alice --role preparer"))
@@ -22,11 +24,15 @@ def users() -> None:
     """The accounts of the web app (stored in the ledger)."""
 
 
+def _on_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline()
-        return line[:-1] if line.endswith("\n") else line
-    if not sys.stdin.isatty():
+        return line.removesuffix("\n").removesuffix("\r")
+    if not _on_terminal():
         raise UsageError("no terminal to ask for the password on; pass --password-stdin")
     return str(click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True))
 
@@ -40,7 +46,9 @@ def _read_password(from_stdin: bool) -> str:
 )
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the account may do.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
 @click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_URL_HELP)
 def users_add(name: str, role: str, password_stdin: bool, ledger: Path | None) -> None:
     """Add an account; the password is asked twice on a terminal and stored hashed (argon2id)."""
@@ -64,7 +72,7 @@ def users_add(name: str, role: str, password_stdin: bool, ledger: Path | None) -
 @click.command(
     epilog=_examples(
         "batchpay serve",
-        "batchpay serve --host 0.0.0.0 --port 8330 --secure-cookies   # behind a TLS proxy",
+        "batchpay serve --host 0.0.0.0 --port 8330 --secure-cookies",
     )
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Listen address.")

@@ -62,9 +62,7 @@ def web_secret(ledger: Ledger, make: Callable[[], str]) -> str:
         if row is not None:
             return str(row[0])
         secret = make()
-        db.execute(
-            "INSERT INTO web_settings (name, value) VALUES ('session_secret', ?)", (secret,)
-        )
+        db.execute("INSERT INTO web_settings (name, value) VALUES ('session_secret', ?)", (secret,))
     return secret
 
 

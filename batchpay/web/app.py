@@ -44,6 +44,7 @@ ROUTES = [
     Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
 ]
 
+
 def create_app(config: WebConfig) -> Starlette:
     """The web app over ``config.settings``' ledger. Raises LedgerError when the ledger
     cannot be opened (to make or read the session secret)."""

@@ -121,7 +121,9 @@ def templates() -> jinja2.Environment:
 Handler = Callable[[Ctx], Awaitable[Response]]
 
 
-def page(roles: Collection[str] | None = READ) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+def page(
+    roles: Collection[str] | None = READ,
+) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Wrap a handler: load the session and the user, send a visitor who is not signed in to
     the log-in page (``roles=None``: open to all), refuse a role not in ``roles`` (403), and
     refuse a POST whose form does not carry the session's CSRF token (403)."""
@@ -167,8 +169,12 @@ async def _guarded(ctx: Ctx, roles: Collection[str] | None, handler: Handler) ->
             return refuse(ctx, "the form could not be read", 400)
         try:
             if not same_token(ctx.session.get("csrf"), ctx.form.get("csrf")):
-                return refuse(ctx, "this form has expired or did not come from this site; "
-                              "go back, reload the page and send it again", 403)
+                return refuse(
+                    ctx,
+                    "this form has expired or did not come from this site; "
+                    "go back, reload the page and send it again",
+                    403,
+                )
             return await handler(ctx)
         finally:
             await ctx.form.close()  # an uploaded file's temporary copy goes now
@@ -176,5 +182,9 @@ async def _guarded(ctx: Ctx, roles: Collection[str] | None, handler: Handler) ->
 
 
 def refuse(ctx: Ctx, message: str, status_code: int) -> HTMLResponse:
-    return ctx.render("error.html.j2", status_code=status_code, message=message,
-                      title="Not allowed" if status_code == 403 else "Cannot do that")
+    return ctx.render(
+        "error.html.j2",
+        status_code=status_code,
+        message=message,
+        title="Not allowed" if status_code == 403 else "Cannot do that",
+    )

@@ -22,9 +22,7 @@ if TYPE_CHECKING:
     from batchpay.results import RunResult, ValidationResult
 
 
-def validate(
-    settings: Settings, sheet: Path, provider: str, annotate: Path
-) -> ValidationResult:
+def validate(settings: Settings, sheet: Path, provider: str, annotate: Path) -> ValidationResult:
     """``batchpay validate SHEET --provider P --annotated FILE``."""
     return api.validate(sheet, provider, settings=settings, annotate=annotate)
 
@@ -76,4 +74,3 @@ def read_report(settings: Settings, batch: str) -> Report:
 
     with existing_ledger(settings) as ledger:
         return build_report(ledger, batch)
-

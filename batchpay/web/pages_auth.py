@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from starlette.responses import RedirectResponse, Response
 
-from batchpay.web.accounts import needs_rehash, hash_password, verify_password
+from batchpay.ledger.users import User
+from batchpay.web.accounts import hash_password, needs_rehash, verify_password
 from batchpay.web.core import Ctx, page
 from batchpay.web.sessions import new_token
 
@@ -18,8 +19,13 @@ def _safe_next(target: str) -> str:
 
 @page(roles=None)
 async def login_form(ctx: Ctx) -> Response:
-    return ctx.render("login.html.j2", title="Sign in", error=None, name="",
-                      next=_safe_next(ctx.request.query_params.get("next", "/")))
+    return ctx.render(
+        "login.html.j2",
+        title="Sign in",
+        error=None,
+        name="",
+        next=_safe_next(ctx.request.query_params.get("next", "/")),
+    )
 
 
 @page(roles=None)
@@ -30,13 +36,25 @@ async def login(ctx: Ctx) -> Response:
     limiter = ctx.state.config.limiter
     wait = limiter.blocked(name, address)
     if wait is not None:
-        return ctx.render("login.html.j2", status_code=429, title="Sign in", name=name, next=target,
-                          error=f"Too many failed attempts; try again in {int(wait) // 60 + 1} minutes.")
+        return ctx.render(
+            "login.html.j2",
+            status_code=429,
+            title="Sign in",
+            name=name,
+            next=target,
+            error=f"Too many failed attempts; try again in {int(wait) // 60 + 1} minutes.",
+        )
     user = await ctx.call(_check, ctx, name, password if isinstance(password, str) else "")
     if user is None:
         limiter.failed(name, address)
-        return ctx.render("login.html.j2", status_code=401, title="Sign in", name=name, next=target,
-                          error="That name and password do not match an account.")
+        return ctx.render(
+            "login.html.j2",
+            status_code=401,
+            title="Sign in",
+            name=name,
+            next=target,
+            error="That name and password do not match an account.",
+        )
     limiter.succeeded(name, address)
     ctx.session.clear()
     ctx.session.update(user=user, csrf=new_token())  # a new token for the new session
@@ -60,7 +78,7 @@ def _check(ctx: Ctx, name: str, password: str) -> str | None:
     return user.name
 
 
-def _lookup(ctx: Ctx, name: str):  # type: ignore[no-untyped-def]
+def _lookup(ctx: Ctx, name: str) -> User | None:
     from batchpay.ledger.users import get_user
 
     with ctx.state.ledger() as ledger:

@@ -61,11 +61,19 @@ async def new_batch(ctx: Ctx) -> Response:
     return _form(ctx, batch="", provider="sandbox")
 
 
-def _form(ctx: Ctx, *, batch: str, provider: str, error: str | None = None,
-          status_code: int = 200) -> Response:
-    return ctx.render("new.html.j2", status_code=status_code, title="New batch", batch=batch,
-                      provider=provider, providers=PROVIDERS, error=error,
-                      suffixes=", ".join(SHEET_SUFFIXES))
+def _form(
+    ctx: Ctx, *, batch: str, provider: str, error: str | None = None, status_code: int = 200
+) -> Response:
+    return ctx.render(
+        "new.html.j2",
+        status_code=status_code,
+        title="New batch",
+        batch=batch,
+        provider=provider,
+        providers=PROVIDERS,
+        error=error,
+        suffixes=", ".join(SHEET_SUFFIXES),
+    )
 
 
 @page(PREPARE)
@@ -82,8 +90,9 @@ async def upload(ctx: Ctx) -> Response:
     await ctx.call(_store, sheet, target)
     drafts.annotated_path(batch).unlink(missing_ok=True)
     try:
-        result = await ctx.call(library.validate, ctx.state.settings, target, provider,
-                                drafts.annotated_path(batch))
+        result = await ctx.call(
+            library.validate, ctx.state.settings, target, provider, drafts.annotated_path(batch)
+        )
     except BatchpayError as exc:  # unreadable: wrong type, corrupt, a zip bomb, too big
         target.unlink(missing_ok=True)
         ctx.audit(batch, "upload refused", reason=str(exc))
@@ -94,9 +103,15 @@ async def upload(ctx: Ctx) -> Response:
     ctx.audit(batch, "upload", sheet=sheet.filename, ok=result.ok, problems=len(result.problems))
     if result.ok and not result.problems:
         return RedirectResponse(f"/batches/{batch}/review", status_code=303)
-    return ctx.render("problems.html.j2", title=f"Problems in {sheet.filename}", batch=batch,
-                      provider=provider, result=result, providers=PROVIDERS,
-                      annotated=result.annotated is not None)
+    return ctx.render(
+        "problems.html.j2",
+        title=f"Problems in {sheet.filename}",
+        batch=batch,
+        provider=provider,
+        result=result,
+        providers=PROVIDERS,
+        annotated=result.annotated is not None,
+    )
 
 
 def _check_upload(ctx: Ctx, batch: str, provider: str, sheet: object) -> None:
@@ -113,8 +128,9 @@ def _check_upload(ctx: Ctx, batch: str, provider: str, sheet: object) -> None:
     if ctx.state.settings.ledger.exists():
         with ctx.state.ledger() as ledger:
             if ledger.batch(batch) is not None:
-                raise UsageError(f"batch {batch} is already in the ledger; a new sheet needs "
-                                 "a new batch id")
+                raise UsageError(
+                    f"batch {batch} is already in the ledger; a new sheet needs a new batch id"
+                )
 
 
 def _store(sheet: UploadFile, target: Path) -> None:
@@ -133,5 +149,8 @@ async def annotated(ctx: Ctx) -> Response:
     path = ctx.state.drafts.annotated_path(batch)
     if not path.is_file():
         return refuse(ctx, "no marked-up copy for this batch", 404)
-    return FileResponse(path, filename=f"{batch}.checked.xlsx",
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return FileResponse(
+        path,
+        filename=f"{batch}.checked.xlsx",
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

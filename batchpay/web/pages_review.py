@@ -43,7 +43,9 @@ def _pack(ctx: Ctx, draft: Draft) -> dict[str, Any]:
         "sandbox": result.sandbox,
         "totals": plan_totals(result.plan, result.quotes),
         "roundings": result.plan.roundings,
-        "changes": [],  # WIRE: api.review's payee changes (h-pack: review.changes.PayeeChange)
+        # WIRE: api.review's payee changes (h-pack: review.changes.PayeeChange); None: not
+        # compared yet, which the page says (it never claims "no change" it did not check)
+        "changes": None,
     }
 
 
@@ -53,8 +55,13 @@ async def review(ctx: Ctx) -> Response:
     if draft is None:
         return refuse(ctx, "no uploaded sheet for this batch", 404)
     pack = await ctx.call(_pack, ctx, draft)
-    return ctx.render("review.html.j2", title=f"Review {draft.batch}", draft=draft, pack=pack,
-                      may_submit=ctx.user is not None and ctx.user.role in PREPARE)
+    return ctx.render(
+        "review.html.j2",
+        title=f"Review {draft.batch}",
+        draft=draft,
+        pack=pack,
+        may_submit=ctx.user is not None and ctx.user.role in PREPARE,
+    )
 
 
 @page(PREPARE)
@@ -97,8 +104,9 @@ async def approve_form(ctx: Ctx) -> Response:
     if why:
         return refuse(ctx, why, 403)
     pack = await ctx.call(_pack, ctx, draft)
-    return ctx.render("approve.html.j2", title=f"Approve {draft.batch}", draft=draft, pack=pack,
-                      error=None)
+    return ctx.render(
+        "approve.html.j2", title=f"Approve {draft.batch}", draft=draft, pack=pack, error=None
+    )
 
 
 @page(APPROVE)
@@ -112,8 +120,14 @@ async def approve(ctx: Ctx) -> Response:
     pack = await ctx.call(_pack, ctx, draft)
     error = _approval_error(ctx, draft, pack)
     if error:
-        return ctx.render("approve.html.j2", status_code=409, title=f"Approve {draft.batch}",
-                          draft=draft, pack=pack, error=error)
+        return ctx.render(
+            "approve.html.j2",
+            status_code=409,
+            title=f"Approve {draft.batch}",
+            draft=draft,
+            pack=pack,
+            error=error,
+        )
     assert ctx.user is not None and draft.digest is not None
     acked = sorted(str(v) for v in ctx.form.getlist("ack")) if ctx.form else []
     # WIRE: api.approve (h-eyes), via="web": counts like a signed approval
@@ -129,8 +143,11 @@ def _approval_error(ctx: Ctx, draft: Draft, pack: dict[str, Any]) -> str | None:
     if ctx.field("digest") != draft.digest:
         return "the digest you saw is not the submitted one; reload the page"
     ticked = set(ctx.form.getlist("ack")) if ctx.form else set()
-    missing = [c.reference for c in pack["changes"] if c.kind in ("new", "destination")
-               and c.reference not in ticked]
+    missing = [
+        c.reference
+        for c in pack["changes"] or []
+        if c.kind in ("new", "destination") and c.reference not in ticked
+    ]
     if missing:
         return "tick each changed payee to confirm you checked it: " + ", ".join(missing)
     return None

@@ -4,7 +4,7 @@ with a filter, retry selected failed rows, refresh the status, and the report fi
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
@@ -42,10 +42,19 @@ async def run_page(ctx: Ctx) -> Response:
         report = None
     rows = [] if report is None else [r for r in report.rows if not wanted or r.status == wanted]
     draft = ctx.state.drafts.get(batch)
-    return ctx.render("run.html.j2", title=f"Run {batch}", batch=batch, job=state, report=report,
-                      rows=rows, wanted=wanted, statuses=STATUSES, draft=draft,
-                      may_pay=ctx.user is not None and ctx.user.role in PAY,
-                      refresh=state is not None and not state.finished)
+    return ctx.render(
+        "run.html.j2",
+        title=f"Run {batch}",
+        batch=batch,
+        job=state,
+        report=report,
+        rows=rows,
+        wanted=wanted,
+        statuses=STATUSES,
+        draft=draft,
+        may_pay=ctx.user is not None and ctx.user.role in PAY,
+        refresh=state is not None and not state.finished,
+    )
 
 
 @page(PAY)
@@ -77,8 +86,13 @@ async def retry(ctx: Ctx) -> Response:
     if not chosen:
         return refuse(ctx, "tick the failed rows to retry", 400)
     settings = ctx.state.settings
-    return _start(ctx, batch, "retry",
-                  lambda job: library.retry(settings, batch, job, chosen).exit_code, rows=chosen)
+    return _start(
+        ctx,
+        batch,
+        "retry",
+        lambda job: library.retry(settings, batch, job, chosen).exit_code,
+        rows=chosen,
+    )
 
 
 @page(PAY)
@@ -90,8 +104,10 @@ async def refresh(ctx: Ctx) -> Response:
     return _start(ctx, batch, "status", lambda job: library.status(settings, batch, job).exit_code)
 
 
-def _start(ctx: Ctx, batch: str, action: str, work: object, **details: object) -> Response:
-    job = ctx.state.jobs.start(batch, action, work)  # type: ignore[arg-type]
+def _start(
+    ctx: Ctx, batch: str, action: str, work: Callable[[Job], int], **details: object
+) -> Response:
+    job = ctx.state.jobs.start(batch, action, work)
     if job is None:
         return refuse(ctx, "this batch is already being worked on; wait for it to finish", 409)
     ctx.audit(batch, action, **details)
@@ -104,8 +120,9 @@ async def events(ctx: Ctx) -> Response:
     job = ctx.state.jobs.get(batch) if batch else None
     if job is None:
         return Response("event: idle\ndata: {}\n\n", media_type="text/event-stream")
-    return StreamingResponse(_stream(job), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store"})
+    return StreamingResponse(
+        _stream(job), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+    )
 
 
 async def _stream(job: Job) -> AsyncIterator[str]:
@@ -127,8 +144,12 @@ async def reports(ctx: Ctx) -> Response:
         files = await ctx.call(library.report_files, ctx.state.settings, batch)
     except LedgerError as exc:
         return refuse(ctx, str(exc), 404)
-    return ctx.render("reports.html.j2", title=f"Reports of {batch}", batch=batch,
-                      files=[(f.name, f.stat().st_size) for f in files])
+    return ctx.render(
+        "reports.html.j2",
+        title=f"Reports of {batch}",
+        batch=batch,
+        files=[(f.name, f.stat().st_size) for f in files],
+    )
 
 
 @page()

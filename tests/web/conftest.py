@@ -80,8 +80,9 @@ def csrf_of(html: str) -> str:
 
 def login(client: httpx.Client, name: str, password: str = PASSWORD) -> int:
     token = csrf_of(client.get("/login").text)
-    answer = client.post("/login", data={"csrf": token, "name": name, "password": password,
-                                         "next": "/"})
+    answer = client.post(
+        "/login", data={"csrf": token, "name": name, "password": password, "next": "/"}
+    )
     return answer.status_code
 
 

@@ -52,7 +52,9 @@ def upload(
     )
 
 
-def post_form(client: httpx.Client, page: str, action: str, **fields: str | list[str]) -> httpx.Response:
+def post_form(
+    client: httpx.Client, page: str, action: str, **fields: str | list[str]
+) -> httpx.Response:
     """Post the form on ``page`` to ``action`` with its CSRF token and ``fields``."""
     token = csrf_of(client.get(page).text)
     return client.post(action, data={"csrf": token, **fields})
