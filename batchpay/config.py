@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from batchpay import registry
+from batchpay.config_tables import EXTRA_TABLES, extra_tables
 from batchpay.errors import ConfigError
 from batchpay.money import AmountError, RoundingPolicy, parse_amount
 from batchpay.resources import load_schema_file
@@ -134,6 +135,10 @@ class Settings:
     accounts: Mapping[str, str] = field(default_factory=dict)  # journal account names
     locale: str | None = None  # the sheets' number format, e.g. de_DE
     max_amounts: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> cap
+    # [review] amount_change: the share of change in a payee's amount that raises an alarm
+    review_amount_change: Decimal = Decimal("0.2")
+    # [balance]: provider -> check its balance before sending (batchpay.send.balance)
+    balance_checks: Mapping[str, bool] = field(default_factory=dict)
     env: Environment = field(default_factory=lambda: Environment({}), repr=False, compare=False)
 
     def report_dir_for(self, batch: str) -> Path:
@@ -150,6 +155,8 @@ _FILE_KEYS = {f.name for f in fields(Settings)} - {
     "rate_limits",
     "networks",
     "grace_seconds",
+    "review_amount_change",
+    "balance_checks",
 }
 
 
@@ -201,7 +208,7 @@ def _config_path(env: Environment, cwd: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-_TABLES = ("rate_limit", "max_amount", "accounts", "networks", "grace_seconds")
+_TABLES = ("rate_limit", "max_amount", "accounts", "networks", "grace_seconds", *EXTRA_TABLES)
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -224,6 +231,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     data["accounts"] = tables["accounts"]
     data["networks"] = tables["networks"]
     data["grace_seconds"] = tables["grace_seconds"]
+    data.update({name: tables[name] for name in EXTRA_TABLES})
     return data
 
 
@@ -316,6 +324,7 @@ def _build(values: Mapping[str, Any], origins: Mapping[str, str], env: Environme
     if "max_amounts" in values:
         changes["max_amounts"] = _max_amounts(check, dict(values["max_amounts"]))
     changes.update(_provider_tables(check, values))
+    changes.update(extra_tables(values, check.fail, check.provider))
     return replace(Settings(env=env), **changes)
 
 

