@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from batchpay.errors import BatchpayError, SheetRejected, UsageError
 from batchpay.guard import check_batch_id
+from batchpay.review.changes import must_acknowledge
 from batchpay.web import library
 from batchpay.web.core import APPROVE, PREPARE, Ctx, page, refuse
 from batchpay.web.drafts import Approval, Draft
@@ -29,23 +30,23 @@ def _pack(ctx: Ctx, draft: Draft) -> dict[str, Any]:
 
     sheet = ctx.state.drafts.sheet_path(draft)
     try:
-        result = library.review(ctx.state.settings, sheet, draft.provider, draft.batch)
+        reviewed = library.review(ctx.state.settings, sheet, draft.provider, draft.batch)
     except SheetRejected as exc:
         return {"rejected": str(exc), "problems": exc.problems}
     except BatchpayError as exc:
         return {"rejected": str(exc), "problems": []}
+    result = reviewed.result
     assert result.plan is not None
     return {
         "rejected": None,
         "problems": result.problems,
-        "digest": result.plan.digest,
+        "digest": reviewed.digest,
         "rows": len(result.plan.items),
         "sandbox": result.sandbox,
         "totals": plan_totals(result.plan, result.quotes),
         "roundings": result.plan.roundings,
-        # WIRE: api.review's payee changes (h-pack: review.changes.PayeeChange); None: not
-        # compared yet, which the page says (it never claims "no change" it did not check)
-        "changes": None,
+        "changes": reviewed.changes,
+        "must_ack": must_acknowledge(reviewed.changes),
     }
 
 
@@ -143,11 +144,7 @@ def _approval_error(ctx: Ctx, draft: Draft, pack: dict[str, Any]) -> str | None:
     if ctx.field("digest") != draft.digest:
         return "the digest you saw is not the submitted one; reload the page"
     ticked = set(ctx.form.getlist("ack")) if ctx.form else set()
-    missing = [
-        c.reference
-        for c in pack["changes"] or []
-        if c.kind in ("new", "destination") and c.reference not in ticked
-    ]
+    missing = [r for r in pack["must_ack"] if r not in ticked]
     if missing:
         return "tick each changed payee to confirm you checked it: " + ", ".join(missing)
     return None

@@ -69,7 +69,7 @@ async def start_run(ctx: Ctx) -> Response:
 
     def work(job: Job) -> int:
         reviewed = library.review(settings, sheet, draft.provider, batch)
-        if reviewed.plan is None or reviewed.plan.digest != draft.digest:
+        if reviewed.digest != draft.digest:
             raise UsageError("the sheet no longer matches the approved plan; nothing was sent")
         return library.run(settings, sheet, draft.provider, batch, job).exit_code
 

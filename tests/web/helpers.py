@@ -14,9 +14,13 @@ from tests.web.conftest import csrf_of
 HEADER = "reference,name,amount,currency,network,address,memo,description"
 
 
-def good_sheet(amounts: tuple[str, ...] = ("100.00", "250.50", "75.25")) -> bytes:
+def good_sheet(
+    amounts: tuple[str, ...] = ("100.00", "250.50", "75.25"), addresses: tuple[str, ...] = ()
+) -> bytes:
+    """USDT on TRON for E-001, E-002 ... (``addresses`` in place of the usual ones)."""
+    wallets = addresses or tuple(TRON[i % len(TRON)] for i in range(len(amounts)))
     lines = [HEADER] + [
-        f"E-{i + 1:03d},Person {i + 1},{a},USDT,TRON,{TRON[i % len(TRON)]},,November"
+        f"E-{i + 1:03d},Person {i + 1},{a},USDT,TRON,{wallets[i]},,November"
         for i, a in enumerate(amounts)
     ]
     return ("\n".join(lines) + "\n").encode()

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from batchpay.web import library
+from tests.conftest import TRON
 from tests.web.conftest import PASSWORD, Web
 from tests.web.helpers import good_sheet, messy_sheet, zip_bomb
 
@@ -213,6 +214,28 @@ def test_the_month_in_the_browser(
         with bob.page.expect_download() as download:
             bob.page.get_by_role("link", name=name, exact=True).click()
         assert Path(download.value.path()).read_bytes() == (cli_dir / name).read_bytes(), name
+
+    # the next month: E-002's wallet changed and E-004 is new; each needs its own tick
+    wallets = (TRON[0], TRON[3], TRON[2], TRON[1])
+    (workdir / "december.csv").write_bytes(
+        good_sheet(("110.00", "260.50", "80.25", "55.00"), wallets)
+    )
+    page.goto("/batches/new")
+    alice.upload("payroll-2026-12", workdir / "december.csv")
+    page.wait_for_url("**/batches/payroll-2026-12/review")
+    assert page.locator("table.changes tbody tr").count() >= 2
+    alice.shot("14-review-changes")
+    page.get_by_role("button", name="Submit for approval").click()
+    bob.page.goto("/batches/payroll-2026-12/approve")
+    bob.shot("15-approve-changes")
+    bob.page.get_by_label("E-002").check()
+    bob.page.get_by_role("button", name="Approve this plan").click()
+    assert "E-004" in bob.page.locator(".alert").inner_text()  # one tick is missing
+    bob.page.get_by_label("E-002").check()
+    bob.page.get_by_label("E-004").check()
+    bob.page.get_by_role("button", name="Approve this plan").click()
+    bob.page.wait_for_url("**/batches/payroll-2026-12/run")
+    assert bob.page.get_by_role("button", name="Pay this batch").count() == 1
     bob.close()
 
     # a zip bomb is refused
@@ -221,6 +244,6 @@ def test_the_month_in_the_browser(
     assert "zip bomb" in page.locator(".alert").inner_text()
     alice.shot("12-zip-bomb")
     page.goto("/")
-    assert page.locator("tbody tr").count() == 1
+    assert page.locator("tbody tr").count() == 2
     alice.shot("13-batches")
     alice.close()

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from batchpay.ledger import Ledger
+from tests.conftest import TRON
 from tests.web.conftest import PASSWORD, Web, csrf_of, login
 from tests.web.helpers import (
     digest_on,
@@ -19,6 +20,16 @@ from tests.web.helpers import (
     wait_for_job,
     zip_bomb,
 )
+
+
+def _submitted(web: Web, batch: str, sheet: bytes) -> None:
+    alice = web.signed_in("alice")
+    assert upload(alice, batch, sheet).status_code == 303
+    review = alice.get(f"/batches/{batch}/review").text
+    answer = post_form(
+        alice, f"/batches/{batch}/review", f"/batches/{batch}/submit", digest=digest_on(review)
+    )
+    assert answer.status_code == 303
 
 
 def _approved(web: Web, batch: str, amounts: tuple[str, ...] = ("100.00", "250.50")) -> None:
@@ -170,3 +181,21 @@ def test_flow_run_progress_rows_retry_and_reports_match_the_cli(web: Web, workdi
     actions = [(b, u, a) for b, u, a in web.audited if b == "nov"]
     assert ("nov", "alice", "upload") in actions and ("nov", "bob", "approve") in actions
     assert ("nov", "alice", "run") in actions and ("nov", "alice", "retry") in actions
+
+
+def test_a_changed_or_new_payee_needs_its_own_tick(web: Web) -> None:
+    _approved(web, "nov", ("100.00", "250.50"))
+    alice = web.signed_in("alice")
+    post_form(alice, "/batches/nov/run", "/batches/nov/run")
+    assert wait_for_job(alice, "nov")["exit_code"] == 0
+    moved = (TRON[0], TRON[3], TRON[2])  # E-002 now to another wallet; E-003 is new
+    _submitted(web, "dec", good_sheet(("110.00", "260.50", "75.25"), moved))
+    bob = web.signed_in("bob")
+    form = bob.get("/batches/dec/approve").text
+    assert re.findall(r'name="ack" value="([^"]+)"', form) == ["E-002", "E-003"]
+    assert TRON[1] in form and TRON[3] in form  # before and after
+    fields = {"csrf": csrf_of(form), "digest": digest_on(form)}
+    half = bob.post("/batches/dec/approve", data={**fields, "ack": ["E-002"]})
+    assert half.status_code == 409 and "E-003" in half.text
+    done = bob.post("/batches/dec/approve", data={**fields, "ack": ["E-002", "E-003"]})
+    assert done.status_code == 303
