@@ -55,9 +55,9 @@ def create_app(config: WebConfig) -> Starlette:
         with Ledger(config.settings.ledger) as ledger:
             secret = web_secret(ledger, new_secret)
     if config.audit is None:
-        from batchpay.web.audit import log_audit
+        from batchpay.web.audit import FileAudit
 
-        config.audit = log_audit
+        config.audit = FileAudit(config.upload_dir / "audit.jsonl")
     app = Starlette(routes=ROUTES, middleware=[Middleware(BodyLimit, limit=config.max_body)])
     app.state.web = WebState(
         config,

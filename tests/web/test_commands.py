@@ -103,3 +103,18 @@ def test_serve_keeps_one_secret_in_the_ledger_or_takes_the_environments(
 def test_help_lists_users_and_serve() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert "users" in result.output and "serve" in result.output
+
+
+def test_the_default_audit_is_one_json_line_per_action(tmp_path: Path) -> None:
+    import json
+
+    from batchpay.web.audit import FileAudit
+
+    audit = FileAudit(tmp_path / "audit.jsonl")
+    audit("nov", "bob", "approve", {"digest": "ab" * 32})
+    audit("nov", "alice", "run", {})
+    lines = [json.loads(x) for x in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert [(e["user"], e["action"], e["via"]) for e in lines] == [
+        ("bob", "approve", "web"),
+        ("alice", "run", "web"),
+    ]

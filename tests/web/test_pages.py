@@ -199,3 +199,23 @@ def test_a_changed_or_new_payee_needs_its_own_tick(web: Web) -> None:
     assert half.status_code == 409 and "E-003" in half.text
     done = bob.post("/batches/dec/approve", data={**fields, "ack": ["E-002", "E-003"]})
     assert done.status_code == 303
+
+
+def test_a_forged_or_altered_session_cookie_signs_no_one_in(web: Web) -> None:
+    alice = web.signed_in("alice")
+    assert alice.get("/").status_code == 200
+    value = alice.cookies["batchpay_session"]
+    forged = value[:-3] + ("AAA" if value[-3:] != "AAA" else "BBB")
+    stranger = web.client()
+    stranger.cookies.set("batchpay_session", forged)
+    assert stranger.get("/").status_code == 303
+
+
+def test_after_signing_in_only_a_path_on_this_site_is_followed(web: Web) -> None:
+    client = web.client()
+    token = csrf_of(client.get("/login").text)
+    answer = client.post(
+        "/login",
+        data={"csrf": token, "name": "vera", "password": PASSWORD, "next": "//evil.example/x"},
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
