@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from batchpay.config import Settings
 from batchpay.ledger import Ledger
 from batchpay.ledger.users import User, get_user
+from batchpay.money import to_wire
 from batchpay.resources import data_dir
 from batchpay.web.accounts import LoginLimiter
 from batchpay.web.audit import Audit
@@ -115,6 +116,7 @@ def templates() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["wire"] = to_wire  # a Decimal as the CLI prints it (no exponent)
     return env
 
 

@@ -13,6 +13,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from batchpay.config import PROVIDERS
 from batchpay.errors import BatchpayError, UsageError
 from batchpay.guard import check_batch_id
+from batchpay.money import to_wire
 from batchpay.web import library
 from batchpay.web.core import PREPARE, Ctx, page, refuse
 from batchpay.web.drafts import SHEET_SUFFIXES, Draft
@@ -48,7 +49,7 @@ def _listing(ctx: Ctx) -> list[Listed]:
             "paid" if report.all_completed else "in the ledger",
             report.batch.sandbox,
             {k: v for k, v in report.counts.items() if v},
-            {s.currency: str(s.requested) for s in report.summaries},
+            {s.currency: to_wire(s.requested) for s in report.summaries},
         )
     for draft in ctx.state.drafts.all():
         if draft.batch not in found:

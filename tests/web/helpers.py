@@ -9,7 +9,7 @@ import zipfile
 import httpx
 
 from tests.conftest import TRON
-from tests.web.conftest import csrf_of
+from tests.web.conftest import Web, csrf_of
 
 HEADER = "reference,name,amount,currency,network,address,memo,description"
 
@@ -81,3 +81,25 @@ def wait_for_job(client: httpx.Client, batch: str) -> dict[str, object]:
                 if last.get("finished"):
                     break
     return last
+
+
+def submitted(web: Web, batch: str, sheet: bytes) -> None:
+    """alice uploads ``sheet`` as ``batch`` and submits it."""
+    alice = web.signed_in("alice")
+    assert upload(alice, batch, sheet).status_code == 303
+    review = alice.get(f"/batches/{batch}/review").text
+    answer = post_form(
+        alice, f"/batches/{batch}/review", f"/batches/{batch}/submit", digest=digest_on(review)
+    )
+    assert answer.status_code == 303
+
+
+def approved(web: Web, batch: str, amounts: tuple[str, ...] = ("100.00", "250.50")) -> None:
+    """alice submits a good sheet with ``amounts``; bob approves it."""
+    submitted(web, batch, good_sheet(amounts))
+    bob = web.signed_in("bob")
+    form = bob.get(f"/batches/{batch}/approve").text
+    answer = bob.post(
+        f"/batches/{batch}/approve", data={"csrf": csrf_of(form), "digest": digest_on(form)}
+    )
+    assert answer.status_code == 303

@@ -20,7 +20,7 @@ import pytest
 from batchpay.web import library
 from tests.conftest import TRON
 from tests.web.conftest import PASSWORD, Web
-from tests.web.helpers import good_sheet, messy_sheet, zip_bomb
+from tests.web.helpers import approved, good_sheet, messy_sheet, zip_bomb
 
 CHROMIUM = os.environ.get("BATCHPAY_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -247,3 +247,36 @@ def test_the_month_in_the_browser(
     assert page.locator("tbody tr").count() == 2
     alice.shot("13-batches")
     alice.close()
+
+
+def test_with_javascript_off_every_page_reads_and_the_run_page_refreshes_itself(
+    browser: Any, web: Web, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    gate = threading.Event()
+    request.addfinalizer(gate.set)
+    real_run = library.run
+
+    def gated_run(settings: Any, sheet: Path, provider: str, batch: str, progress: Any) -> Any:
+        progress.start("waiting to send", 2)
+        gate.wait(timeout=120)
+        return real_run(settings, sheet, provider, batch, progress)
+
+    monkeypatch.setattr(library, "run", gated_run)
+    approved(web, "nov")
+    context = browser.new_context(base_url=web.url, java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("Name").fill("alice")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    for path in ("/", "/batches/new", "/batches/nov/review", "/batches/nov/run"):
+        answer = page.goto(path)
+        assert answer is not None and answer.status == 200, path
+        assert page.locator("h1").inner_text() != ""
+    page.get_by_role("button", name="Pay this batch").click()
+    page.locator("#label").filter(has_text="waiting to send: 0 of 2").wait_for()
+    gate.set()
+    # no script runs: the page's own refresh (a meta refresh inside <noscript>) shows the end
+    page.locator("#outcome").filter(has_text="Finished").wait_for(timeout=60_000)
+    assert page.locator("table.rows tbody tr").count() == 2
+    context.close()

@@ -12,39 +12,16 @@ from batchpay.ledger import Ledger
 from tests.conftest import TRON
 from tests.web.conftest import PASSWORD, Web, csrf_of, login
 from tests.web.helpers import (
+    approved,
     digest_on,
     good_sheet,
     messy_sheet,
     post_form,
+    submitted,
     upload,
     wait_for_job,
     zip_bomb,
 )
-
-
-def _submitted(web: Web, batch: str, sheet: bytes) -> None:
-    alice = web.signed_in("alice")
-    assert upload(alice, batch, sheet).status_code == 303
-    review = alice.get(f"/batches/{batch}/review").text
-    answer = post_form(
-        alice, f"/batches/{batch}/review", f"/batches/{batch}/submit", digest=digest_on(review)
-    )
-    assert answer.status_code == 303
-
-
-def _approved(web: Web, batch: str, amounts: tuple[str, ...] = ("100.00", "250.50")) -> None:
-    alice, bob = web.signed_in("alice"), web.signed_in("bob")
-    assert upload(alice, batch, good_sheet(amounts)).status_code == 303
-    review = alice.get(f"/batches/{batch}/review").text
-    answer = post_form(
-        alice, f"/batches/{batch}/review", f"/batches/{batch}/submit", digest=digest_on(review)
-    )
-    assert answer.status_code == 303
-    form = bob.get(f"/batches/{batch}/approve").text
-    answer = bob.post(
-        f"/batches/{batch}/approve", data={"csrf": csrf_of(form), "digest": digest_on(form)}
-    )
-    assert answer.status_code == 303
 
 
 def test_a_visitor_is_sent_to_sign_in(web: Web) -> None:
@@ -143,7 +120,7 @@ def test_a_batch_is_paid_only_after_approval(web: Web) -> None:
 
 
 def test_flow_run_progress_rows_retry_and_reports_match_the_cli(web: Web, workdir: Path) -> None:
-    _approved(web, "nov", ("100.00", "250.02", "75.02"))  # .02: the sandbox fails the row
+    approved(web, "nov", ("100.00", "250.02", "75.02"))  # .02: the sandbox fails the row
     alice = web.signed_in("alice")
     assert post_form(alice, "/batches/nov/run", "/batches/nov/run").status_code == 303
     final = wait_for_job(alice, "nov")
@@ -184,12 +161,12 @@ def test_flow_run_progress_rows_retry_and_reports_match_the_cli(web: Web, workdi
 
 
 def test_a_changed_or_new_payee_needs_its_own_tick(web: Web) -> None:
-    _approved(web, "nov", ("100.00", "250.50"))
+    approved(web, "nov", ("100.00", "250.50"))
     alice = web.signed_in("alice")
     post_form(alice, "/batches/nov/run", "/batches/nov/run")
     assert wait_for_job(alice, "nov")["exit_code"] == 0
     moved = (TRON[0], TRON[3], TRON[2])  # E-002 now to another wallet; E-003 is new
-    _submitted(web, "dec", good_sheet(("110.00", "260.50", "75.25"), moved))
+    submitted(web, "dec", good_sheet(("110.00", "260.50", "75.25"), moved))
     bob = web.signed_in("bob")
     form = bob.get("/batches/dec/approve").text
     assert re.findall(r'name="ack" value="([^"]+)"', form) == ["E-002", "E-003"]
