@@ -161,7 +161,8 @@ async def _guarded(ctx: Ctx, roles: Collection[str] | None, handler: Handler) ->
         if ctx.user is None:
             return RedirectResponse(f"/login?next={ctx.request.url.path}", status_code=303)
         if ctx.user.role not in roles:
-            return refuse(ctx, f"your role ({ctx.user.role}) may not do this", 403)
+            needs = " or ".join(r for r in READ if r in roles)
+            return refuse(ctx, f"this needs the role {needs}; yours is {ctx.user.role}", 403)
     if ctx.request.method == "POST":
         try:
             ctx.form = await ctx.request.form(max_files=1, max_fields=2000)

@@ -96,8 +96,9 @@ async def upload(ctx: Ctx) -> Response:
         )
     except BatchpayError as exc:  # unreadable: wrong type, corrupt, a zip bomb, too big
         target.unlink(missing_ok=True)
-        ctx.audit(batch, "upload refused", reason=str(exc))
-        return _form(ctx, batch=batch, provider=provider, error=str(exc), status_code=400)
+        said = str(exc).replace(str(target), sheet.filename or target.name)  # not our paths
+        ctx.audit(batch, "upload refused", reason=said)
+        return _form(ctx, batch=batch, provider=provider, error=said, status_code=400)
     assert ctx.user is not None
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     drafts.save(Draft(batch, provider, target.name, ctx.user.name, now))

@@ -85,6 +85,8 @@ def test_a_zip_bomb_and_an_oversized_upload_are_refused(web: Web) -> None:
     answer = upload(alice, "bomb", zip_bomb(), "payroll.xlsx")
     assert answer.status_code == 400
     assert "zip bomb" in answer.text
+    assert "payroll.xlsx: part xl/worksheets/sheet1.xml expands" in answer.text
+    assert str(web.config.upload_dir) not in answer.text  # no server path is shown
     assert not (web.config.upload_dir / "bomb" / "sheet.xlsx").exists()
     big = upload(alice, "big", b"x" * (5 * 1024 * 1024))
     assert big.status_code == 413
@@ -133,6 +135,15 @@ def test_flow_run_progress_rows_retry_and_reports_match_the_cli(web: Web, workdi
     with Ledger(web.settings.ledger) as ledger:
         attempts = {r.sheet_row: r.attempt_no for r in ledger.rows("nov")}
     assert attempts == {2: 1, 3: 2, 4: 1}  # only the ticked failed row was sent again
+    with Ledger(web.settings.ledger) as ledger:
+        before = ledger.require_batch("nov").refreshed_at
+    answer = post_form(alice, "/batches/nov/run", "/batches/nov/refresh")
+    assert answer.status_code == 303
+    refreshed = wait_for_job(alice, "nov")
+    assert refreshed["action"] == "status" and refreshed["finished"] is True
+    with Ledger(web.settings.ledger) as ledger:
+        info = ledger.require_batch("nov")
+    assert info.refreshed_at is not None and info.refreshed_at != before  # status asked
     listing = alice.get("/batches/nov/reports").text
     names = re.findall(r'/batches/nov/reports/([\w.-]+)"', listing)
     assert {"reconciliation.html", "reconciliation.csv", "reconciliation.xlsx"} <= set(names)
@@ -158,6 +169,7 @@ def test_flow_run_progress_rows_retry_and_reports_match_the_cli(web: Web, workdi
     actions = [(b, u, a) for b, u, a in web.audited if b == "nov"]
     assert ("nov", "alice", "upload") in actions and ("nov", "bob", "approve") in actions
     assert ("nov", "alice", "run") in actions and ("nov", "alice", "retry") in actions
+    assert ("nov", "alice", "status") in actions
 
 
 def test_a_changed_or_new_payee_needs_its_own_tick(web: Web) -> None:
