@@ -36,6 +36,8 @@ SUFFIX = re.compile(r"\.[a-z][a-z_]*")
 FILE_SUFFIXES = {"toml", "csv", "html", "xlsx", "xml", "json", "py", "sqlite", "txt", "md"}
 NOT_CODES = {
     "amount.grammar": "the amount rule's name; its explainer emits the amount.* codes",
+    "review.amount_change": "a batchpay.toml setting ([review] amount_change)",
+    "balance.check": "a batchpay.toml setting ([balance] check)",
 }
 
 

@@ -57,7 +57,7 @@ def create_app(config: WebConfig) -> Starlette:
     if config.audit is None:
         from batchpay.web.audit import FileAudit
 
-        config.audit = FileAudit(config.upload_dir / "audit.jsonl")
+        config.audit = FileAudit(config.upload_dir / "web-audit.jsonl")
     app = Starlette(routes=ROUTES, middleware=[Middleware(BodyLimit, limit=config.max_body)])
     app.state.web = WebState(
         config,

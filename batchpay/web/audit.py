@@ -1,6 +1,6 @@
 """Where the web app records who did what. WIRE: the four-eyes audit log (h-eyes: the
 hash-chained ``audit_entries`` of ledger migration 006, ``record_audit``) once merged; until
-then each action is one JSON line in ``audit.jsonl`` in the upload folder. Every page action
+then each action is one JSON line in ``web-audit.jsonl`` in the upload folder. Every page action
 calls :meth:`batchpay.web.core.Ctx.audit`, the one call site, with the signed-in user's name."""
 
 from __future__ import annotations
