@@ -104,7 +104,9 @@ def serve(host: str, port: int, ledger: Path | None, secure_cookies: bool) -> No
         _fail(exc, False)
     say(f"batchpay web app: http://{host}:{port}/  (ledger {settings.ledger})")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+        uvicorn.run(
+            app, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False
+        )
     except OSError as exc:
         say(("error: ", "bold red"), f"cannot listen on {host}:{port}: {exc}", console=err)
         sys.exit(2)
