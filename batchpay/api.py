@@ -4,13 +4,13 @@ validate(sheet)                        -> ValidationResult
 run(sheet, provider=, batch=)          -> RunResult
 status(batch) / retry(batch)           -> RunResult
 report(batch)                          -> list of written files
+review(sheet, provider=, batch=)       -> ReviewPack (batchpay.review.api)
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 # providers (httpx), the engine and the report writers are imported by the functions that
 # use them, so `status`, `retry` and `report` never load pandas and `--help` loads none.
 from batchpay.config import Settings, load_settings
-from batchpay.errors import SheetRejected, UsageError
+from batchpay.errors import UsageError
 from batchpay.gcpause import gc_paused, paused_gc
 from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard
 from batchpay.ledger import Ledger
@@ -27,15 +27,25 @@ from batchpay.problems import Problem, sort_key
 from batchpay.report.render import FORMATS
 from batchpay.results import RunResult as RunResult  # the results are part of the api
 from batchpay.results import ValidationResult as ValidationResult
-from batchpay.session import existing_ledger, same_provider
+from batchpay.review.api import review as review  # the review pack (issue #14)
+from batchpay.session import existing_ledger
+from batchpay.sheetplan import check_provider, dry_run, plan_sheet, preflight_check, sheet_options
+
+# What the sheet commands share lives in batchpay.sheetplan (the review uses it too); kept
+# here under the names other modules import.
+_check_provider = check_provider
+_dry_run = dry_run
+_plan_sheet = plan_sheet
+_preflight_check = preflight_check
+_sheet_options = sheet_options
 
 if TYPE_CHECKING:
     import httpx
 
     from batchpay.plan import Plan
-    from batchpay.plan.preflight import Check
     from batchpay.providers import Quote
     from batchpay.providers.sandbox import FaultHook
+    from batchpay.review.confirm import Confirm
     from batchpay.send import Engine, Progress
     from batchpay.validate import SheetOptions, Validated
 
@@ -95,8 +105,8 @@ def _refuse_unpayable(checked: Validated, provider: str, settings: Settings) -> 
 
 @guarded("run")
 def run(
-    sheet: Path | str,
-    provider: str,
+    sheet: Path | str | None,
+    provider: str | None,
     batch: str,
     *,
     settings: Settings | None = None,
@@ -106,28 +116,28 @@ def run(
     sheet_name: str | None = None,
     transport: httpx.BaseTransport | None = None,
     options: SheetOptions | None = None,
+    confirm: Confirm | None = None,
 ) -> RunResult:
-    """Validate, plan and pay a sheet; resume the batch if the ledger already has it."""
-    from batchpay.plan.fees import quote_requests
+    """Validate, plan and pay a sheet, or with none the batch's submitted plan (four eyes:
+    approvals.plans); resume the batch if the ledger already has it. ``confirm``: asked
+    before the first payout to a live provider (batchpay.review.confirm)."""
+    from batchpay.approvals.audit import audit_result
+    from batchpay.approvals.plans import run_plan
     from batchpay.session import batch_session
 
     settings = settings or load_settings()
-    _check_provider(provider)
-    if not batch.strip():
-        raise UsageError("--batch must not be empty")
     options = _sheet_options(settings, options)
-    plan, warnings = _plan_sheet(Path(sheet), sheet_name, provider, batch, settings, options)
+    plan, warnings, ok = run_plan(sheet, sheet_name, provider, batch, settings, options, dry_run)
     if dry_run:
-        return _dry_run(plan, settings, options, warnings, transport)
+        return audit_result(
+            settings, "plan", _dry_run(plan, settings, options, warnings, transport)
+        )
+    provider = plan.provider
     with batch_session(
         settings, batch, provider=provider, progress=progress, faults=faults, transport=transport
     ) as (ledger, engine):
-        # fee quotes may ask the provider: gathered before the claim's transaction
-        quotes = (
-            {}
-            if ledger.plan_digest(batch) == plan.digest
-            else quote_requests(plan.items, engine.quote, settings.fee_option, every=False)
-        )
+        quotes, found = _before_claim(ledger, engine, plan, settings, options, confirm)
+        warnings += found
         with paused_gc():
             warnings += ledger.claim(
                 plan,
@@ -139,7 +149,7 @@ def run(
         engine.settle()
         engine.send_planned()
         engine.reconcile(trust_clean=True)
-        result = _finish(ledger, batch, settings, engine)
+        result = audit_result(settings, "run", _finish(ledger, batch, settings, engine), ok)
     result.problems = warnings
     return result
 
@@ -156,6 +166,7 @@ def status(
     transport: httpx.BaseTransport | None = None,
 ) -> RunResult:
     """Resolve unknown rows and refresh every non-final row; optionally wait for final states."""
+    from batchpay.approvals.audit import audit_result
     from batchpay.session import batch_session
 
     settings = settings or load_settings()
@@ -175,7 +186,7 @@ def status(
                 break
             sleep(min(5.0, max(0.0, deadline - time.monotonic())))
         engine.reconcile()
-        return _finish(ledger, batch, settings, engine)
+        return audit_result(settings, "status", _finish(ledger, batch, settings, engine))
 
 
 @guarded("retry")
@@ -188,9 +199,13 @@ def retry(
     transport: httpx.BaseTransport | None = None,
     only: Collection[str] | None = None,
 ) -> RunResult:
-    """Send again, as new attempts with new keys, only the rows that failed for good (with
-    ``only``: those of them whose row key is in it; the web app's "retry selected")."""
-    from batchpay.plan import preflight
+    """Send again, as new attempts with new keys, only the rows that failed for good (with an
+    approvers file, only a batch whose rows are the approved plan: else ApprovalError; with
+    ``only``: those of them whose row key is in it, the web app's "retry selected")."""
+    from batchpay.approvals.audit import audit_result
+    from batchpay.approvals.policy import gate_batch
+    from batchpay.plan import PlannedPayout, preflight
+    from batchpay.send.balance import gate
     from batchpay.session import batch_session
 
     settings = settings or load_settings()
@@ -198,11 +213,17 @@ def retry(
         ledger,
         engine,
     ):
+        approved = gate_batch(settings, ledger, batch)  # four eyes: before anything is sent
         engine.settle()
         # rows to retry that another batch has claimed since go to needs_review instead
         failed = [r for r in engine.retryable() if only is None or r.row_key in only]
         recent = ledger.recent_payments(batch, preflight.recent_since()) if failed else []
-        for row_key, reason in preflight.claimed_since(failed, recent).items():
+        claimed = preflight.claimed_since(failed, recent)
+        items = [
+            PlannedPayout(r.row_key, r.as_payout()) for r in failed if r.row_key not in claimed
+        ]
+        warnings = gate(engine, settings, items, {})  # BalanceError (exit 6): nothing sent
+        for row_key, reason in claimed.items():
             ledger.flag_review(batch, row_key, reason, code="paid_elsewhere")
         # asked again once the rows are marked sending: a run of another batch that
         # claimed them in between is seen here, and one that comes later sees them
@@ -211,7 +232,9 @@ def retry(
         )
         engine.retry_failed(None if only is None else set(only))
         engine.reconcile()
-        return _finish(ledger, batch, settings, engine)
+        result = audit_result(settings, "retry", _finish(ledger, batch, settings, engine), approved)
+    result.problems = warnings
+    return result
 
 
 @gc_paused
@@ -219,6 +242,7 @@ def report(
     batch: str, *, settings: Settings | None = None, formats: tuple[str, ...] = FORMATS
 ) -> list[Path]:
     """Write the report files for a batch from the ledger alone."""
+    from batchpay.approvals.audit import record_audit
     from batchpay.report.freshness import current_reports
 
     settings = settings or load_settings()
@@ -233,70 +257,39 @@ def report(
         files, _ = report_guard(
             lambda: current_reports(ledger, info, settings, formats, rewrite=True)
         )
+        if settings.approvers is not None:  # four eyes: the audit log
+            record_audit(ledger, batch, "report", {"formats": list(formats)}, settings)
     return files
 
 
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _plan_sheet(
-    sheet: Path,
-    sheet_name: str | None,
-    provider: str,
-    batch: str,
+def _before_claim(
+    ledger: Ledger,
+    engine: Engine,
+    plan: Plan,
     settings: Settings,
     options: SheetOptions,
-) -> tuple[Plan, list[Problem]]:
-    """Read, check and plan a sheet to pay: the plan and its warnings, or SheetRejected."""
-    from batchpay.ingest import read_sheet
-    from batchpay.plan import make_plan
-    from batchpay.providers.sandbox import simulated_outcomes
-    from batchpay.validate import validate_sheet
+    confirm: Confirm | None,
+) -> tuple[dict[str, Quote], list[Problem]]:
+    """The fee quotes (they may ask the provider: gathered before the claim's transaction),
+    then the balance check and the operator's confirmation (batchpay.send.balance), each
+    preceded by the preflight where it would stop the run: a sheet the run refuses is
+    refused (exit 1) before a shortfall (exit 6) is reported or a person is asked."""
+    from batchpay.plan.fees import quote_requests
+    from batchpay.send.balance import last_checks
 
-    with paused_gc():
-        loaded = read_sheet(sheet, sheet_name)
-        checked = validate_sheet(loaded, provider, settings.rounding, options=options)
-        if not checked.ok:
-            raise SheetRejected("the sheet has errors; nothing was sent", checked.problems)
-        plan = make_plan(
-            batch, provider, loaded.name, loaded.sha256, checked.rows, checked.roundings
-        )
-    warnings = [p for p in checked.problems if p.severity == "warning"]
-    if provider == "sandbox":  # say which rows the sandbox will not simply complete
-        warnings += simulated_outcomes((i.payout.row, i.payout.amount) for i in plan.items)
-    return plan, warnings
-
-
-def _preflight_check(
-    plan: Plan, settings: Settings, options: SheetOptions, quotes: Mapping[str, Quote]
-) -> Check:
-    """The run's and the dry run's one check before sending (batchpay.plan.preflight),
-    against a ledger view: raises SheetRejected on any error, else returns the warnings."""
-    from batchpay.plan.preflight import preflight, refuse
-    from batchpay.validate.payable import load_payable
-
-    payable = load_payable(plan.provider, settings.networks.get(plan.provider))
-    allowed = options.allow_duplicates
-    return lambda view: refuse(
-        preflight(plan, view, allow_duplicates=allowed, payable=payable, quotes=quotes)
+    quotes = (
+        {}
+        if ledger.plan_digest(plan.batch) == plan.digest
+        else quote_requests(plan.items, engine.quote, settings.fee_option, every=False)
     )
-
-
-def _sheet_options(settings: Settings, options: SheetOptions | None) -> SheetOptions:
-    from batchpay.validate import SheetOptions
-
-    options = options or SheetOptions()
-    return dataclasses.replace(
-        options,
-        locale=options.locale or settings.locale,
-        max_amounts={**settings.max_amounts, **options.max_amounts},
+    check = _preflight_check(plan, settings, options, quotes)
+    found = last_checks(
+        ledger, engine, settings, plan, quotes, confirm, lambda: check(ledger.view(plan))
     )
-
-
-def _check_provider(provider: str) -> None:
-    from batchpay.providers import check_provider_name
-
-    check_provider_name(provider)
+    return quotes, found
 
 
 @gc_paused
@@ -316,35 +309,4 @@ def _finish(ledger: Ledger, batch: str, settings: Settings, engine: Engine) -> R
         requests_sent=engine.requests,
         stopped=engine.stopped,
         ledger_path=ledger.path,
-    )
-
-
-def _dry_run(
-    plan: Plan,
-    settings: Settings,
-    options: SheetOptions,
-    warnings: list[Problem],
-    transport: httpx.BaseTransport | None,
-) -> RunResult:
-    """Plan, quote and check exactly as the run would, without writing anything: no ledger
-    rows, no sandbox state."""
-    from batchpay.plan.preflight import LedgerView
-    from batchpay.send.quotes import dry_run_quotes
-
-    quotes, sandbox = dry_run_quotes(plan, settings, transport)
-    check = _preflight_check(plan, settings, options, quotes)
-    if settings.ledger.exists():
-        with Ledger(settings.ledger, create=False) as ledger:
-            same_provider(ledger, plan.batch, plan.provider)
-            found = check(ledger.view(plan))
-    else:
-        found = check(LedgerView(existing={}))
-    return RunResult(
-        plan.batch,
-        plan.provider,
-        sandbox,
-        dry_run=True,
-        plan=plan,
-        quotes=quotes,
-        problems=warnings + found,
     )

@@ -135,6 +135,7 @@ class Settings:
     accounts: Mapping[str, str] = field(default_factory=dict)  # journal account names
     locale: str | None = None  # the sheets' number format, e.g. de_DE
     max_amounts: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> cap
+    approvers: Path | None = None  # the approvers file: four eyes on (batchpay.approvals)
     # [review] amount_change: the share of change in a payee's amount that raises an alarm
     review_amount_change: Decimal = Decimal("0.2")
     # [balance]: provider -> check its balance before sending (batchpay.send.balance)
@@ -177,6 +178,8 @@ def load_settings(
     config_path = _config_path(env, cwd or Path.cwd())
     if config_path is not None:
         values.update(_read_config_file(config_path))
+        if isinstance(values.get("approvers"), str):  # relative to the file that names it
+            values["approvers"] = config_path.parent / values["approvers"]
         origins.update({key: str(config_path) for key in values})
     for key, var in ENV_SETTINGS.items():
         if (value := env.get(var)) is not None:
@@ -303,7 +306,7 @@ class _Checker:
 def _build(values: Mapping[str, Any], origins: Mapping[str, str], env: Environment) -> Settings:
     check = _Checker(origins)
     changes: dict[str, Any] = {}
-    for key in ("ledger", "report_dir"):
+    for key in ("ledger", "report_dir", "approvers"):
         if key in values:
             changes[key] = check.path(key, values[key])
     if "concurrency" in values:

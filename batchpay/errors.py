@@ -9,6 +9,11 @@ command has to stop. Each carries the CLI exit code it maps to, so the CLI never
     ├── SheetUnreadable       exit 2  file missing, wrong type, corrupt
     ├── SheetRejected         exit 1  validation or planning found errors; nothing was sent
     ├── BatchLocked           exit 4  another process holds this batch
+    ├── ApprovalError         exit 5  the batch lacks approvals, its plan no longer matches the
+    │                                 approved digest, or an approval was refused; nothing sent
+    ├── NotConfirmed          exit 2  the operator did not confirm a live run; nothing was sent
+    ├── BalanceError          exit 6  the provider balance does not cover the batch (total
+    │                                 plus fees per currency); nothing was sent
     ├── LedgerError           exit 2  ledger missing, corrupt, read-only, full, or from a newer
     │                                 batchpay
     ├── ReportUnwritable      exit 2  the report folder cannot be written (nothing was sent)
@@ -27,6 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from batchpay.problems import Problem
 
 
@@ -58,6 +65,30 @@ class SheetRejected(BatchpayError):
 
 class BatchLocked(BatchpayError):
     exit_code = 4
+
+
+class ApprovalError(BatchpayError):
+    """Four eyes: a batch that lacks the approvals it needs, or whose plan is not the one
+    approved (run, retry), or an approval that may not be given (approve); nothing was sent."""
+
+    exit_code = 5
+
+
+class NotConfirmed(BatchpayError):
+    """``run`` on a terminal against a live provider: the batch id was not typed back."""
+
+    exit_code = 2
+
+
+class BalanceError(BatchpayError):
+    """The provider balance does not cover what is to be sent, per currency; nothing was
+    sent. ``shortfalls``: currency -> (need, balance)."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, shortfalls: dict[str, tuple[Decimal, Decimal]]) -> None:
+        super().__init__(message)
+        self.shortfalls = shortfalls
 
 
 class LedgerError(BatchpayError):

@@ -51,6 +51,7 @@ class ProviderEntry:
     adapter: str  # "module:function" (an Opening) -> Provider
     env_prefix: str | None = None  # e.g. BATCHPAY_OXAPAY
     credentials: tuple[str, ...] = ()  # variable suffixes after the prefix, in checking order
+    optional: tuple[str, ...] = ()  # suffixes of credentials only some calls need
     default_base_url: str | None = None
     rate_limit: float = 5.0  # float-ok: requests per second, 0 = unlimited
     grace_seconds: float = 900.0  # float-ok: seconds before "not found" means "never arrived"
@@ -62,13 +63,18 @@ class ProviderEntry:
     def var(self, suffix: str) -> str:
         """The full name of one of this provider's environment variables (``BASE_URL`` or
         one of its declared credentials); KeyError for a name it does not declare."""
-        if self.env_prefix is None or (suffix != "BASE_URL" and suffix not in self.credentials):
+        known = ("BASE_URL", *self.credentials, *self.optional)
+        if self.env_prefix is None or suffix not in known:
             raise KeyError(f"{self.name} has no environment variable {suffix!r}")
         return f"{self.env_prefix}_{suffix}"
 
     @property
     def credential_vars(self) -> tuple[str, ...]:
         return tuple(self.var(suffix) for suffix in self.credentials)
+
+    @property
+    def optional_vars(self) -> tuple[str, ...]:
+        return tuple(self.var(suffix) for suffix in self.optional)
 
     @property
     def emulator_path(self) -> str:
@@ -85,6 +91,7 @@ BUILTIN: tuple[ProviderEntry, ...] = (
         adapter=f"{_ADAPTERS}.oxapay:open_adapter",
         env_prefix="BATCHPAY_OXAPAY",
         credentials=("PAYOUT_API_KEY",),
+        optional=("GENERAL_API_KEY",),  # the account balance call's key
         default_base_url="https://api.oxapay.com/v1",
         rate_limit=5.0,
         key_form="tag",

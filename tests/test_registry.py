@@ -297,7 +297,7 @@ def test_the_emulation_reads_its_environment_names_from_the_registry() -> None:
     expected: set[str] = set()
     for name in ("oxapay", "thedex", "pontis", "2328io"):
         entry = registry.entry(name)
-        expected |= set(entry.credential_vars) | {entry.var("BASE_URL")}
+        expected |= set(entry.credential_vars) | set(entry.optional_vars) | {entry.var("BASE_URL")}
         assert env[entry.var("BASE_URL")] == "http://127.0.0.1:9" + entry.emulator_path
         assert PREFIXES[entry.emulator_path] == name
     assert set(env) == expected

@@ -11,6 +11,8 @@ import click
 
 from batchpay.cli.batches import report, retry, status
 from batchpay.cli.common import _examples
+from batchpay.cli.fouryes import approve, audit, keygen, submit
+from batchpay.cli.review import review
 from batchpay.cli.servers import sandbox, webhooks
 from batchpay.cli.sheets import PRESETS as PRESETS  # tests/test_startup.py checks them
 from batchpay.cli.sheets import run, validate
@@ -35,3 +37,6 @@ def main() -> None:
 
 for _command in (validate, run, status, retry, report, sandbox, webhooks, users, serve):
     main.add_command(_command)
+for _command in (submit, approve, keygen, audit):  # four eyes
+    main.add_command(_command)
+main.add_command(review)  # four eyes: the review pack

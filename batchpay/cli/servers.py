@@ -20,12 +20,24 @@ from batchpay.terminal import err, say
     help="Port on 127.0.0.1 to listen on (0: any free port).",
 )
 def sandbox(port: int) -> None:
-    """Serve the local emulation of all four providers on 127.0.0.1 (Ctrl-C stops it)."""
+    """Serve the local emulation of all four providers on 127.0.0.1 (Ctrl-C stops it).
+
+    BATCHPAY_SANDBOX_BALANCE (USDT=1000,BTC=0.5) sets the emulated accounts' balances."""
+    from batchpay.config import Environment
     from batchpay.emulator import Emulator
     from batchpay.emulator.server import EmulatorServer
+    from batchpay.errors import ConfigError
+    from batchpay.providers.sandbox import configured_balance
     from batchpay.serving import serve_until_interrupted
 
     emulator = Emulator()
+    try:
+        balance = configured_balance(Environment.load())
+    except ConfigError as exc:
+        say(("error: ", "bold red"), str(exc), console=err)
+        sys.exit(2)
+    for emulated in emulator.providers.values():
+        emulated.balances = dict(balance or {})
     try:
         server = EmulatorServer(emulator, port=port)
     except OSError as exc:

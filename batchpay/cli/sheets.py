@@ -153,21 +153,34 @@ def validate(
     sys.exit(0 if result.ok else 1)
 
 
+class _RunCommand(click.Command):
+    """``run``: --provider is required with a SHEET (without one, --batch names a submitted
+    plan, which knows its provider)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        if ctx.params.get("sheet") is not None and ctx.params.get("provider") is None:
+            raise click.UsageError("Missing option '--provider' (needed with a SHEET).", ctx=ctx)
+        return rest
+
+
 @click.command(
+    cls=_RunCommand,
     epilog=_examples(
         "batchpay run payroll.xlsx --provider sandbox --batch payroll-2026-11 --dry-run",
         "batchpay run payroll.xlsx --provider oxapay --batch payroll-2026-11 --json",
-    )
+        "batchpay run --batch payroll-2026-11",
+    ),
 )
-@click.argument("sheet", type=click.Path(path_type=Path))
+@click.argument("sheet", type=click.Path(path_type=Path), required=False)
 @click.option(
     "--provider",
     type=PROVIDER,
-    required=True,
-    help="Who sends the payouts; sandbox moves no money.",
+    help="Who sends the payouts; sandbox moves no money (needed with a SHEET).",
 )
 @click.option("--batch", required=True, help="Names the payout run, e.g. payroll-2026-11.")
 @click.option("--dry-run", is_flag=True, help="Validate and plan; send and write nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask on a terminal before paying a live provider.")
 @click.option("--report-dir", type=click.Path(path_type=Path), help=REPORT_DIR_HELP)
 @click.option(
     "--concurrency",
@@ -183,10 +196,11 @@ def validate(
 @_ledger_options
 @_sheet_flags
 def run(
-    sheet: Path,
-    provider: str,
+    sheet: Path | None,
+    provider: str | None,
     batch: str,
     dry_run: bool,
+    yes: bool,
     report_dir: Path | None,
     concurrency: int | None,
     fee_option: str | None,
@@ -195,8 +209,12 @@ def run(
     as_json: bool,
     **sheet_flags: Any,
 ) -> None:
-    """Validate, plan and pay a sheet; re-running resumes without paying twice."""
+    """Validate, plan and pay a sheet; re-running resumes without paying twice.
+
+    On a terminal, a live provider is paid only after you type the batch id (--yes skips it).
+    Without SHEET, pays the plan submitted for --batch (batchpay submit)."""
     from batchpay import api
+    from batchpay.cli.confirm import confirmation
 
     try:
         settings = _settings(
@@ -211,6 +229,7 @@ def run(
             progress=TerminalProgress(),
             sheet_name=sheet_name,
             options=_sheet_options(**sheet_flags),
+            confirm=confirmation(yes, dry_run),
         )
     except BatchpayError as exc:
         _fail(exc, as_json)

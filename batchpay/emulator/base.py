@@ -6,10 +6,15 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from batchpay.emulator.core import EmuRequest, EmuResponse, Faults, with_faults
 from batchpay.emulator.keys import EmulatorKeys
+
+# What an emulated account holds in a currency nobody configured: more than any test sends.
+DEFAULT_BALANCE = Decimal("1000000000")
+LISTED = ("USDT", "USDC", "TRX", "BTC", "ETH")  # the wallets a balance answer always lists
 
 
 class EmuProvider:
@@ -30,6 +35,9 @@ class EmuProvider:
         self.payouts: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request seen
+        # The account's balance per currency before any payout (tests set it; a currency
+        # not set holds DEFAULT_BALANCE). What the book's payouts took is subtracted.
+        self.balances: dict[str, Decimal] = {}
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -54,3 +62,17 @@ class EmuProvider:
 
     def advance(self, payout: dict[str, Any]) -> None:
         raise NotImplementedError
+
+    def spent(self, payout: dict[str, Any]) -> Decimal:
+        """What a payout took from the balance (the book's amount; 0 once it failed)."""
+        return Decimal(str(payout.get("amount", "0")))
+
+    def available(self) -> dict[str, Decimal]:
+        """currency -> balance now: the starting balance less what the payouts took."""
+        with self.lock:
+            held = dict.fromkeys(LISTED, DEFAULT_BALANCE)
+            held.update(self.balances)
+            for payout in self.payouts:
+                currency = str(payout.get("currency", ""))
+                held[currency] = held.get(currency, DEFAULT_BALANCE) - self.spent(payout)
+            return held

@@ -16,6 +16,7 @@ def _b64key(label: str) -> str:
 @dataclass(frozen=True)
 class EmulatorKeys:
     oxapay_key: str = "sandbox-oxapay-payout-key"
+    oxapay_general_key: str = "sandbox-oxapay-general-key"  # the balance call's
     thedex_key: str = "sandbox-thedex-key"
     thedex_secret: str = "sandbox-thedex-secret"
     pontis_api_key: str = "sandbox-pontis-key"
@@ -29,7 +30,10 @@ class EmulatorKeys:
     def credentials(self) -> dict[str, dict[str, str]]:
         """Provider -> credential (its variable's suffix in the registry) -> value."""
         return {
-            "oxapay": {"PAYOUT_API_KEY": self.oxapay_key},
+            "oxapay": {
+                "PAYOUT_API_KEY": self.oxapay_key,
+                "GENERAL_API_KEY": self.oxapay_general_key,
+            },
             "thedex": {"API_KEY": self.thedex_key, "API_SECRET": self.thedex_secret},
             "pontis": {
                 "API_KEY": self.pontis_api_key,

@@ -70,6 +70,8 @@ class EmuOxaPay(EmuProvider):
             return "list", self._guard(self._history)
         if request.method == "GET" and _ONE.fullmatch(request.path):
             return "lookup", self._guard(self._one)
+        if request.method == "GET" and request.path == "/general/account/balance":
+            return "balance", self._balance
         return "other", lambda r: _error(404, "path", "not found")
 
     def _guard(
@@ -118,6 +120,23 @@ class EmuOxaPay(EmuProvider):
             {"track_id": payout["track_id"], "status": "processing"},
             "Operation completed successfully!",
         )
+
+    def _balance(self, request: EmuRequest) -> EmuResponse:
+        """Account Balance: the General API key, ``currency`` to ask for one."""
+        if request.headers.get("general_api_key") != self.keys.oxapay_general_key:
+            return _envelope(
+                401,
+                {},
+                "Invalid general api key",
+                {"type": "authentication", "key": "general_api_key", "message": "Invalid key"},
+            )
+        held = self.available()
+        if "currency" in request.query:
+            held = {k: v for k, v in held.items() if k == request.query["currency"]}
+        return _envelope(200, held, "Operation completed successfully!")
+
+    def spent(self, payout: dict[str, Any]) -> Decimal:
+        return Decimal(0) if payout["status"] in ("rejected", "canceled") else payout["amount"]
 
     def _one(self, request: EmuRequest) -> EmuResponse:
         match = _ONE.fullmatch(request.path)

@@ -65,6 +65,8 @@ class Emu2328(EmuProvider):
             return "calc", self._guard(self._calc)
         if request.method == "GET" and _STATUS.fullmatch(request.path):
             return "lookup", self._guard(self._status)
+        if request.method == "GET" and request.path == "/v1/balance":
+            return "balance", self._guard(self._balance)
         return "other", lambda r: _error(404, "not found")
 
     def _guard(
@@ -145,6 +147,26 @@ class Emu2328(EmuProvider):
             }
             self.payouts.append(payout)
             return json_response(200, {"state": 0, "result": dict(payout)})
+
+    def _balance(self, request: EmuRequest) -> EmuResponse:
+        """The merchant accounts, one per currency, with what is available."""
+        accounts = [
+            {
+                "uuid": str(uuid.UUID(int=n + 1, version=4)),
+                "status": "active",
+                "currency_code": currency,
+                "balance": str(amount),
+                "balance_usd": str(amount),
+                "locked_balance": "0",
+            }
+            for n, (currency, amount) in enumerate(sorted(self.available().items()))
+        ]
+        return json_response(200, {"state": 0, "result": accounts})
+
+    def spent(self, payout: dict[str, Any]) -> Decimal:
+        if payout["status"] in ("failed", "cancelled"):
+            return Decimal(0)
+        return Decimal(payout["merchant_amount"])
 
     def _calc(self, request: EmuRequest) -> EmuResponse:
         data = self._parse(request)

@@ -75,6 +75,5 @@ def _what_now(status: RowStatus) -> str:
             "the cause is fixed, or pay the corrected row in a new batch."
         )
     return (
-        "Restore the original row, or pay the difference under a new reference or a new "
-        "batch id."
+        "Restore the original row, or pay the difference under a new reference or a new batch id."
     )

@@ -96,6 +96,30 @@ class Listing:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Balances:
+    """What the provider says is available to pay out, per currency (upper case). ``amounts``
+    is None when it could not tell (a transport error, 5xx, an answer it cannot read, a
+    credential the balance call needs and was not given): ``reason`` says why."""
+
+    amounts: Mapping[str, Decimal] | None
+    reason: str | None = None
+    unlisted: Decimal = Decimal(0)  # what a currency not in ``amounts`` holds
+
+    def of(self, currency: str) -> Decimal | None:
+        """The balance in one currency; None when not known."""
+        if self.amounts is None:
+            return None
+        return self.amounts.get(currency.upper(), self.unlisted)
+
+
+class BalanceSource(Protocol):
+    """An adapter whose provider publishes a balance call has ``balances()``; the others
+    have none (the balance check then says the balance is not known)."""
+
+    def balances(self) -> Balances: ...
+
+
 class Provider(Protocol):
     name: str
     key_form: KeyForm

@@ -11,8 +11,10 @@ from batchpay.config import Environment, Secret
 from batchpay.model import RowStatus
 from batchpay.money import provider_amount, to_wire
 from batchpay.providers.auth import OxaPayAuth
+from batchpay.providers.balances import oxapay_balances
 from batchpay.providers.base import (
     Answer,
+    Balances,
     Disposition,
     Listing,
     PayoutRequest,
@@ -44,6 +46,8 @@ STATUSES = {
     "cancelled": RowStatus.CANCELLED,
 }
 DESCRIPTION_LIMIT = 300
+# Optional (the registry's ``optional``): only the balance check uses it
+GENERAL_KEY_VAR = "BATCHPAY_OXAPAY_GENERAL_API_KEY"
 PAGE_SIZE = 200  # the most the history gives per page
 
 
@@ -53,10 +57,16 @@ class OxaPayAdapter(TaggedAdapter):
     listing_pages = 1000  # a reconciliation listing, else it is reported incomplete
 
     def __init__(
-        self, key: Secret, base_url: str, networks: Mapping[str, str], **options: Any
+        self,
+        key: Secret,
+        base_url: str,
+        networks: Mapping[str, str],
+        general_key: Secret | None = None,
+        **options: Any,
     ) -> None:
         super().__init__(base_url, networks, **options)
         self.client.auth = OxaPayAuth(key)
+        self._general_key = general_key  # the balance call's key (optional)
 
     def _headers(self) -> dict[str, str]:
         return {"Content-Type": "application/json"}
@@ -90,6 +100,13 @@ class OxaPayAdapter(TaggedAdapter):
 
     def quote(self, request: PayoutRequest) -> Quote | None:
         return None  # OxaPay publishes no fee preview for payouts
+
+    def balances(self) -> Balances:
+        """The account balance (``GET /general/account/balance``, General API key)."""
+        if self._general_key is None:
+            return Balances(None, f"{GENERAL_KEY_VAR} is not set (OxaPay's General API key)")
+        headers = {**self._headers(), "general_api_key": self._general_key.reveal()}
+        return oxapay_balances(self.exchange("GET", "/general/account/balance", headers=headers))
 
     def list_payouts(self, sent: Sent | None = None) -> Listing | None:
         found, reason = self._history({}, self.span(sent), self.listing_pages)
@@ -233,10 +250,12 @@ def _view(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def open_adapter(opening: Opening) -> OxaPayAdapter:
+    general = opening.settings.env.get(opening.entry.var("GENERAL_API_KEY"))
     return OxaPayAdapter(
         opening.secret("PAYOUT_API_KEY"),
         opening.base_url,
         opening.networks,
+        Secret(general) if general else None,
         grace_seconds=opening.grace_seconds,
         **opening.http,
     )

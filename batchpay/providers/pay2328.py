@@ -14,7 +14,15 @@ from batchpay.keys import KeyForm
 from batchpay.model import RowStatus
 from batchpay.money import MONEY_CONTEXT, provider_amount, to_wire
 from batchpay.providers.auth import Pay2328Auth
-from batchpay.providers.base import Answer, Disposition, PayoutRequest, Quote, map_status
+from batchpay.providers.balances import pay2328_balances
+from batchpay.providers.base import (
+    Answer,
+    Balances,
+    Disposition,
+    PayoutRequest,
+    Quote,
+    map_status,
+)
 from batchpay.providers.boundary import Failure, Reply
 from batchpay.providers.callback import Event, Rejected, Verifier, field_text, read_json
 from batchpay.providers.http import (
@@ -88,6 +96,10 @@ class Pay2328Adapter(HttpAdapter):
     def create(self, request: PayoutRequest) -> Answer:
         payload = self.payload(request)
         return self.answer(self._call("POST", "/v1/payout", payload), payload)
+
+    def balances(self) -> Balances:
+        """The merchant accounts' available balances (``GET /v1/balance``)."""
+        return pay2328_balances(self._call("GET", "/v1/balance", None))
 
     def lookup(self, request: PayoutRequest, provider_ref: str | None) -> Answer | None:
         if not provider_ref:

@@ -22,18 +22,32 @@ import datetime as dt
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from batchpay.config import Environment
+from batchpay.errors import ConfigError
 from batchpay.keys import KeyForm
 from batchpay.model import RowStatus
 from batchpay.money import MONEY_CONTEXT, ZERO, to_wire
 from batchpay.problems import Problem, Severity
-from batchpay.providers.base import Answer, Disposition, Listing, PayoutRequest, Quote, Sent
+from batchpay.providers.balances import sandbox_balance
+from batchpay.providers.base import (
+    Answer,
+    Balances,
+    Disposition,
+    Listing,
+    PayoutRequest,
+    Quote,
+    Sent,
+)
 from batchpay.providers.opening import Opening
+
+BALANCE_VAR = "BATCHPAY_SANDBOX_BALANCE"  # e.g. USDT=1000,BTC=0.5: the sandbox's balance
+UNLIMITED = Decimal("1000000000")  # the balance of a currency when none is configured
 
 FEES = {
     "USDT": Decimal("1"),
@@ -178,6 +192,17 @@ class SandboxBank:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM payouts").fetchone()[0])
 
+    def spent(self) -> dict[str, Decimal]:
+        """currency -> what the payouts that did not fail took."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT currency, amount FROM payouts WHERE status != ?", (RowStatus.FAILED,)
+            ).fetchall()
+        taken: dict[str, Decimal] = {}
+        for currency, amount in rows:
+            taken[currency] = MONEY_CONTEXT.add(taken.get(currency, ZERO), Decimal(amount))
+        return taken
+
     def _find(self, key: str) -> SandboxPayout | None:
         return self._select("key", key)
 
@@ -214,9 +239,25 @@ class SandboxProvider:
     is_sandbox = True
     grace_seconds = 0.0  # float-ok: seconds
 
-    def __init__(self, bank: SandboxBank, faults: FaultHook | None = None) -> None:
+    def __init__(
+        self,
+        bank: SandboxBank,
+        faults: FaultHook | None = None,
+        balance: Mapping[str, Decimal] | None = None,
+    ) -> None:
         self.bank = bank
         self._faults = faults
+        self._balance = balance  # BATCHPAY_SANDBOX_BALANCE; None: more than any test sends
+
+    def balances(self) -> Balances:
+        """The starting balance (``BATCHPAY_SANDBOX_BALANCE``) less what the payouts took."""
+        start = self._balance
+        unlisted = UNLIMITED if start is None else ZERO
+        taken = self.bank.spent()
+        held = {c: (start or {}).get(c, unlisted) for c in {*(start or {}), *taken}}
+        for currency, amount in taken.items():
+            held[currency] = MONEY_CONTEXT.subtract(held[currency], amount)
+        return Balances(held, unlisted=unlisted)
 
     def create(self, request: PayoutRequest) -> Answer:
         sent = _request_view(request)
@@ -330,5 +371,19 @@ def sandbox_state_path(ledger: Path) -> Path:
     return ledger.with_name(f"{ledger.stem}.sandbox{ledger.suffix or '.sqlite'}")
 
 
+def configured_balance(env: Environment) -> dict[str, Decimal] | None:
+    """``BATCHPAY_SANDBOX_BALANCE`` read (None when unset); ConfigError when it is bad."""
+    text = env.get(BALANCE_VAR)
+    try:
+        return sandbox_balance(text)
+    except ValueError:
+        raise ConfigError(
+            f"{BALANCE_VAR} = {text!r} is not allowed; write CURRENCY=AMOUNT pairs separated by "
+            "commas, e.g. USDT=1000,BTC=0.5"
+        ) from None
+
+
 def open_adapter(opening: Opening) -> SandboxProvider:
-    return SandboxProvider(SandboxBank(sandbox_state_path(opening.settings.ledger)), opening.faults)
+    balance = configured_balance(opening.settings.env)
+    bank = SandboxBank(sandbox_state_path(opening.settings.ledger))
+    return SandboxProvider(bank, opening.faults, balance)

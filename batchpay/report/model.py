@@ -10,6 +10,7 @@ from decimal import Decimal
 from batchpay.ledger import AttemptRecord, BatchInfo, Ledger, LedgerRow
 from batchpay.model import ACCEPTED, RowStatus
 from batchpay.money import MONEY_CONTEXT, ZERO, to_wire, total
+from batchpay.report.signoff import Signoff, read_signoff
 
 # Every row is in exactly one bucket; the control identity is requested == sum of buckets.
 BUCKETS: dict[str, frozenset[RowStatus]] = {
@@ -139,6 +140,7 @@ class Report:
     counts: dict[str, int] = field(default_factory=dict)
     attempts: list[tuple[int, str, AttemptRecord]] = field(default_factory=list)  # (row, ref, …)
     last_run: str = ""  # the latest request or run of any command (run, status, retry)
+    signoff: Signoff = field(default_factory=Signoff)  # four eyes: who prepared, who approved
 
     @property
     def last_activity(self) -> str:
@@ -229,7 +231,8 @@ def build_report(ledger: Ledger, batch_id: str) -> Report:
     references = {r.row_key: (r.sheet_row, r.reference) for r in ledger_rows}
     trail = [(*references.get(a.row_key, (0, "")), a) for a in records]
     summaries = _summaries(rows, info.fee_option)
-    return Report(info, as_of, rows, summaries, counts, trail, last_run=last_run)
+    signoff = read_signoff(ledger, batch_id)
+    return Report(info, as_of, rows, summaries, counts, trail, last_run=last_run, signoff=signoff)
 
 
 def _times(records: Iterable[AttemptRecord]) -> Iterator[str]:

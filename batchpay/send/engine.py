@@ -13,7 +13,8 @@ from collections.abc import Collection
 from batchpay.gcpause import paused_gc
 from batchpay.ledger import LedgerRow
 from batchpay.ledger.store import Doubt
-from batchpay.providers.base import PayoutRequest, Quote
+from batchpay.providers.balances import balances_of
+from batchpay.providers.base import Balances, PayoutRequest, Quote
 from batchpay.send.lookups import batch_listing
 from batchpay.send.settle import Settling
 from batchpay.send.windows import Windows
@@ -49,6 +50,10 @@ class Engine(Settling, Windows):
         unreachable provider). A row a stopped *run* left planned is the run's to send."""
         rows = self.ledger.rows(self.batch, [RowStatus.FAILED, RowStatus.PLANNED])
         return [r for r in rows if r.status is RowStatus.FAILED or r.attempt_no > 1]
+
+    def balances(self) -> Balances | None:
+        """The provider's balances, under the rate limit; None where it has no balance call."""
+        return balances_of(self.provider, self._limited)
 
     def quote(self, request: PayoutRequest) -> Quote | None:
         """The provider's fee quote, under the same rate limit as every other request."""

@@ -97,7 +97,8 @@ def test_cli_against_a_separate_batchpay_sandbox_process(tmp_path: Path) -> None
     )
     try:
         assert server.stdout is not None
-        lines = [server.stdout.readline() for _ in range(16)]
+        # two lines of text, then one export per variable of the emulation's environment
+        lines = [server.stdout.readline() for _ in range(2 + len(Emulator().env()))]
         exports = dict(
             line.removeprefix("export ").strip().split("=", 1)
             for line in lines

@@ -151,3 +151,14 @@ def test_memo_currency_and_bank_details_are_compared() -> None:
             "paid to another destination in batch 'old'",
         )
     ]
+
+
+def test_a_ton_account_in_another_spelling_is_the_same_destination() -> None:
+    import base64
+
+    friendly = "EQAs9VlT6S776tq3unJcP5Ogsj-ELLunLXuOb1EKcOQi4wJB"
+    data = base64.urlsafe_b64decode(friendly)
+    raw = f"{data[1]}:{data[2:34].hex()}"
+    old = _recent("T", network="TON", address=raw, currency="TON")
+    plan = plan_of("new", [payout(2, "T", "100", network="TON", address=friendly, currency="TON")])
+    assert compare(plan, "old", {"T": old}, Decimal("0.2")) == []

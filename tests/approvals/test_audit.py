@@ -1,0 +1,159 @@
+"""The audit log: every command appends an entry chained to the one before, and `audit
+verify` finds a tampered entry, a forged signature and a key not in the approvers file."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from batchpay import api, fouryes_api
+from batchpay.approvals.policy import standing
+from batchpay.approvals.roster import load_roster
+from batchpay.config import Settings
+from batchpay.ledger import Ledger
+from batchpay.ledger.fouryes import (
+    Approval,
+    append_audit,
+    audit_entries,
+    canonical_json,
+    save_approval,
+)
+from tests.approvals.helpers import approvers_toml, four_eyes, new_key
+from tests.approvals.test_gate import ALICE, BOB, CAROL, SMALL, TEAM
+
+
+def _paid(workdir: Path, write_sheet: Callable[..., Path]) -> tuple[Settings, str]:
+    """A batch submitted, approved, dry-run, run, refreshed and reported, all under four eyes."""
+    settings = four_eyes(workdir, TEAM)
+    sheet = write_sheet(SMALL)
+    done = fouryes_api.submit(sheet, "sandbox", "nov", settings=settings, key=ALICE)
+    fouryes_api.approve("nov", settings=settings, key=BOB, digest=done.digest)
+    api.review(sheet, "sandbox", "nov", settings=settings)
+    api.run(sheet, "sandbox", "nov", settings=settings, dry_run=True)
+    api.run(None, None, "nov", settings=settings)
+    api.status("nov", settings=settings)
+    api.report("nov", settings=settings)
+    return settings, done.digest
+
+
+def _verify(settings: Settings) -> list[str]:
+    return fouryes_api.audit_verify("nov", settings=settings).problems
+
+
+def test_every_command_appends_a_chained_entry_and_the_trail_verifies(
+    workdir: Path, write_sheet: Callable[..., Path]
+) -> None:
+    settings, digest = _paid(workdir, write_sheet)
+    with Ledger(settings.ledger) as ledger:
+        entries = audit_entries(ledger, "nov")
+    actions = [e.action for e in entries]
+    assert actions == ["submit", "approve", "review", "plan", "run", "status", "report"]
+    assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6, 7]
+    assert entries[0].prev_hash == "0" * 64
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
+    assert entries[0].actor == "Alice Finance" and entries[1].actor == "Bob Controller"
+    assert entries[2].payload == {"digest": digest}  # the review saw the submitted plan
+    assert entries[4].payload["digest"] == digest
+    assert entries[4].payload["approvers"] == ["Bob Controller"]
+    assert entries[4].payload["counts"] == {"completed": 2}
+    verdict = fouryes_api.audit_verify("nov", settings=settings)
+    assert verdict.ok and verdict.entries == 7 and verdict.problems == []
+
+
+def test_a_tampered_audit_entry_fails_verification(
+    workdir: Path, write_sheet: Callable[..., Path]
+) -> None:
+    settings, _ = _paid(workdir, write_sheet)
+    with sqlite3.connect(settings.ledger) as db:
+        db.execute(
+            "UPDATE audit_entries SET payload_json = ? WHERE batch_id = 'nov' AND seq = 5",
+            ('{"counts":{"completed":1},"requests_sent":1}',),
+        )
+    db.close()
+    assert _verify(settings) == ["entry 5 (run) was altered: its hash does not match"]
+
+
+def test_a_removed_audit_entry_fails_verification(
+    workdir: Path, write_sheet: Callable[..., Path]
+) -> None:
+    settings, _ = _paid(workdir, write_sheet)
+    with sqlite3.connect(settings.ledger) as db:
+        db.execute("DELETE FROM audit_entries WHERE batch_id = 'nov' AND seq = 3")
+    db.close()
+    problems = _verify(settings)
+    assert "entry 3 is missing (found 4 in its place)" in problems
+    assert "entry 4 does not follow the entry before it" in problems
+
+
+def test_a_forged_signature_fails_verification(
+    workdir: Path, write_sheet: Callable[..., Path]
+) -> None:
+    settings, digest = _paid(workdir, write_sheet)
+    mallory = new_key()  # signs in Carol's name, with Carol's fingerprint
+    statement = canonical_json(
+        {"action": "approve", "batch": "nov", "digest": digest, "acks": [], "at": "t"}
+    )
+    forged = mallory.sign(statement.encode())
+    with Ledger(settings.ledger) as ledger:
+        save_approval(ledger, Approval(0, "nov", digest, "Carol Audit", CAROL.fingerprint,
+                                       statement, forged, "[]", "cli", "t", 0))  # fmt: skip
+        payload = {
+            "digest": digest,
+            "name": "Carol Audit",
+            "fingerprint": CAROL.fingerprint,
+            "statement": statement,
+            "signature": forged,
+            "acks": [],
+            "via": "cli",
+        }
+        append_audit(ledger, "nov", "Carol Audit", "approve", payload)
+    problems = _verify(settings)
+    assert problems == [
+        "entry 8 (approve by Carol Audit): the signature is not valid (forged or altered)",
+        "approval 2: Carol Audit's signature is not valid (forged or altered)",
+    ]
+    with Ledger(settings.ledger) as ledger:  # and the forged approval never counts
+        found = standing(ledger, load_roster(workdir / "approvers.toml"), "nov")
+    assert [p.name for _, p in found.counted] == ["Bob Controller"]
+
+
+def test_a_key_not_in_the_approvers_file_fails_verification(
+    workdir: Path, write_sheet: Callable[..., Path]
+) -> None:
+    settings, _ = _paid(workdir, write_sheet)
+    # Bob's line is taken out of the file after he approved
+    (workdir / "approvers.toml").write_text(approvers_toml([TEAM[0], TEAM[2]]), encoding="utf-8")
+    problems = _verify(settings)
+    assert len(problems) == 2
+    assert problems[0].startswith(f"entry 2 (approve by Bob Controller): key {BOB.fingerprint}")
+    assert "is not in the approvers file" in problems[0]
+    assert "approval 1: key" in problems[1] and "is not in the approvers file" in problems[1]
+
+
+def test_an_altered_submitted_plan_fails_verification(
+    workdir: Path, write_sheet: Callable[..., Path]
+) -> None:
+    settings, _ = _paid(workdir, write_sheet)
+    with sqlite3.connect(settings.ledger) as db:
+        text = db.execute("SELECT plan_json FROM submissions").fetchone()[0]
+        db.execute("UPDATE submissions SET plan_json = ?", (text.replace("200", "900"),))
+    db.close()
+    assert _verify(settings) == ["the stored plan to pay is not the plan that was submitted"]
+
+
+def test_audit_verify_needs_no_provider_and_no_network(
+    workdir: Path, write_sheet: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, _ = _paid(workdir, write_sheet)
+    import batchpay.providers
+
+    def no_provider(*args: object, **kwargs: object) -> None:
+        raise AssertionError("audit verify opened a provider")
+
+    monkeypatch.setattr(batchpay.providers, "open_provider", no_provider)
+    monkeypatch.setattr("socket.socket.connect", no_provider)
+    assert _verify(settings) == []
