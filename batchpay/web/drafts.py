@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -52,7 +54,7 @@ class Drafts:
         return self.root / batch  # batch ids are checked (guard.check_batch_id) first
 
     def sheet_path(self, draft: Draft) -> Path:
-        return self.folder(draft.batch) / draft.sheet
+        return self.folder(draft.batch) / "sheet" / draft.sheet
 
     def annotated_path(self, batch: str) -> Path:
         return self.folder(batch) / "problems.checked.xlsx"
@@ -81,9 +83,14 @@ class Drafts:
         os.replace(tmp, folder / "draft.json")
 
     def upload_target(self, batch: str, filename: str) -> Path:
-        """Where an upload called ``filename`` is stored (the name is reduced to its suffix:
-        a client's file name never chooses a path)."""
-        suffix = Path(filename).suffix.lower()
-        folder = self.folder(batch)
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / f"sheet{suffix}"
+        """Where an upload called ``filename`` is stored: its base name, with anything but
+        letters, digits, ``.``, ``-``, ``_`` and spaces replaced (a client's file name never
+        chooses a path), alone in the draft's ``sheet/`` folder. The name is kept because
+        the plan, the ledger and the reports name the sheet."""
+        name = Path(filename.replace("\\", "/")).name
+        stem = re.sub(r"[^\w.\- ]", "_", Path(name).stem).strip(" .")[:100] or "sheet"
+        folder = self.folder(batch) / "sheet"
+        if folder.is_dir():
+            shutil.rmtree(folder)  # the sheet a new upload replaces
+        folder.mkdir(parents=True)
+        return folder / f"{stem}{Path(name).suffix.lower()}"

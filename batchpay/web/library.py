@@ -2,28 +2,25 @@
 ``batchpay.api`` function as the matching command, with the same settings. No money logic
 lives in the web layer; what it shows comes from these results.
 
-Four eyes (issue 14): ``api.review``, ``api.submit`` and ``api.approve`` are being built on
-other branches. Until they are merged, :func:`review` shows the dry run (the same plan,
-totals, roundings and fee quotes ``run --dry-run`` prints) and the drafts folder records who
-submitted and approved which plan digest (WIRE: marks each call to replace). The digest and
-the payee changes already come from ``batchpay.review`` (the #14 interface)."""
+Four eyes (issue 14): the review page shows ``api.review``'s pack. Submitting and approving
+from the browser are recorded in the drafts folder (who submitted and approved which digest)
+until a web signing identity exists for ``submit``/``approve`` (WIRE: marks the calls); with
+an approvers file, ``run`` still refuses (exit 5) a batch without its signed approvals."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from batchpay import api
 from batchpay.config import Settings
 from batchpay.progress import Progress
-from batchpay.results import RunResult
 
 if TYPE_CHECKING:
     from batchpay.report import Report
-    from batchpay.results import ValidationResult
-    from batchpay.review.changes import PayeeChange
+    from batchpay.results import RunResult, ValidationResult
+    from batchpay.review.pack import ReviewPack
 
 
 def validate(settings: Settings, sheet: Path, provider: str, annotate: Path) -> ValidationResult:
@@ -31,34 +28,12 @@ def validate(settings: Settings, sheet: Path, provider: str, annotate: Path) -> 
     return api.validate(sheet, provider, settings=settings, annotate=annotate)
 
 
-@dataclass
-class Review:
-    """What the review and approve pages show: the dry run's result (plan, totals, quotes,
-    warnings), the approval digest (``batchpay.review.digest``) and the payee changes
-    since the last paid batch (``batchpay.review.changes``)."""
-
-    result: RunResult
-    digest: str
-    changes: list[PayeeChange]
-
-
-def review(settings: Settings, sheet: Path, provider: str, batch: str) -> Review:
-    """The review pack. WIRE: ``api.review`` (h-pack) once merged; today the dry run
-    (``batchpay run SHEET --provider P --batch ID --dry-run``, which checks what the run
-    checks before sending), with the #14 digest and payee changes. Raises SheetRejected
-    and the other BatchpayErrors of the dry run."""
-    from batchpay.ledger import Ledger
-    from batchpay.review.changes import payee_changes
-    from batchpay.review.digest import approval_digest
-
-    result = api.run(sheet, provider, batch, settings=settings, dry_run=True)
-    assert result.plan is not None  # a dry run always returns its plan
-    changes: list[PayeeChange] = []
-    if settings.ledger.exists():
-        with Ledger(settings.ledger, create=False) as ledger:
-            changes = payee_changes(ledger, result.plan, amount_share=settings.review_amount_change)
-    digest = approval_digest(result.plan, fee_option=settings.fee_option)
-    return Review(result, digest, changes)
+def review(settings: Settings, sheet: Path, provider: str, batch: str) -> ReviewPack:
+    """``batchpay review SHEET --provider P --batch ID``: the review pack (plan, totals per
+    currency and network, fees, roundings, payee changes, balance, digest), written as
+    review.html and review.json beside the report, as the command writes them. Raises
+    SheetRejected and the other BatchpayErrors of the command."""
+    return api.review(sheet, provider, batch, settings=settings)
 
 
 def run(

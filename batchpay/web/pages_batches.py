@@ -95,7 +95,7 @@ async def upload(ctx: Ctx) -> Response:
             library.validate, ctx.state.settings, target, provider, drafts.annotated_path(batch)
         )
     except BatchpayError as exc:  # unreadable: wrong type, corrupt, a zip bomb, too big
-        target.unlink(missing_ok=True)
+        shutil.rmtree(drafts.folder(batch), ignore_errors=True)  # only an unsubmitted draft
         said = str(exc).replace(str(target), sheet.filename or target.name)  # not our paths
         ctx.audit(batch, "upload refused", reason=said)
         return _form(ctx, batch=batch, provider=provider, error=said, status_code=400)

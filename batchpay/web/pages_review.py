@@ -9,7 +9,6 @@ from starlette.responses import RedirectResponse, Response
 
 from batchpay.errors import BatchpayError, SheetRejected, UsageError
 from batchpay.guard import check_batch_id
-from batchpay.review.changes import must_acknowledge
 from batchpay.web import library
 from batchpay.web.core import APPROVE, PREPARE, Ctx, page, refuse
 from batchpay.web.drafts import Approval, Draft
@@ -25,29 +24,18 @@ def _draft(ctx: Ctx) -> Draft | None:
 
 
 def _pack(ctx: Ctx, draft: Draft) -> dict[str, Any]:
-    """What the review and approve pages show, from the library's review of the sheet."""
-    from batchpay.jsonout import plan_totals
+    """What the review and approve pages show: the review pack as ``review --json`` has it,
+    or why the sheet was refused."""
+    from batchpay.review.pack import pack_json
 
     sheet = ctx.state.drafts.sheet_path(draft)
     try:
-        reviewed = library.review(ctx.state.settings, sheet, draft.provider, draft.batch)
+        pack = library.review(ctx.state.settings, sheet, draft.provider, draft.batch)
     except SheetRejected as exc:
-        return {"rejected": str(exc), "problems": exc.problems}
+        return {"rejected": str(exc), "issues": [p.to_json() for p in exc.problems]}
     except BatchpayError as exc:
-        return {"rejected": str(exc), "problems": []}
-    result = reviewed.result
-    assert result.plan is not None
-    return {
-        "rejected": None,
-        "problems": result.problems,
-        "digest": reviewed.digest,
-        "rows": len(result.plan.items),
-        "sandbox": result.sandbox,
-        "totals": plan_totals(result.plan, result.quotes),
-        "roundings": result.plan.roundings,
-        "changes": reviewed.changes,
-        "must_ack": must_acknowledge(reviewed.changes),
-    }
+        return {"rejected": str(exc), "issues": []}
+    return {"rejected": None, "short": pack.exit_code == 6, **pack_json(pack)}
 
 
 @page()
@@ -144,7 +132,7 @@ def _approval_error(ctx: Ctx, draft: Draft, pack: dict[str, Any]) -> str | None:
     if ctx.field("digest") != draft.digest:
         return "the digest you saw is not the submitted one; reload the page"
     ticked = set(ctx.form.getlist("ack")) if ctx.form else set()
-    missing = [r for r in pack["must_ack"] if r not in ticked]
+    missing = [r for r in pack["must_acknowledge"] if r not in ticked]
     if missing:
         return "tick each changed payee to confirm you checked it: " + ", ".join(missing)
     return None

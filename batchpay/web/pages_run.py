@@ -68,8 +68,7 @@ async def start_run(ctx: Ctx) -> Response:
     settings, sheet = ctx.state.settings, ctx.state.drafts.sheet_path(draft)
 
     def work(job: Job) -> int:
-        reviewed = library.review(settings, sheet, draft.provider, batch)
-        if reviewed.digest != draft.digest:
+        if library.review(settings, sheet, draft.provider, batch).digest != draft.digest:
             raise UsageError("the sheet no longer matches the approved plan; nothing was sent")
         return library.run(settings, sheet, draft.provider, batch, job).exit_code
 

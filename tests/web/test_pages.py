@@ -87,7 +87,7 @@ def test_a_zip_bomb_and_an_oversized_upload_are_refused(web: Web) -> None:
     assert "zip bomb" in answer.text
     assert "payroll.xlsx: part xl/worksheets/sheet1.xml expands" in answer.text
     assert str(web.config.upload_dir) not in answer.text  # no server path is shown
-    assert not (web.config.upload_dir / "bomb" / "sheet.xlsx").exists()
+    assert not (web.config.upload_dir / "bomb").exists()
     big = upload(alice, "big", b"x" * (5 * 1024 * 1024))
     assert big.status_code == 413
 
@@ -134,6 +134,7 @@ def test_flow_run_progress_rows_retry_and_reports_match_the_cli(web: Web, workdi
     assert wait_for_job(alice, "nov")["finished"] is True
     with Ledger(web.settings.ledger) as ledger:
         attempts = {r.sheet_row: r.attempt_no for r in ledger.rows("nov")}
+        assert ledger.require_batch("nov").sheet_name == "payroll.csv"  # as uploaded
     assert attempts == {2: 1, 3: 2, 4: 1}  # only the ticked failed row was sent again
     with Ledger(web.settings.ledger) as ledger:
         before = ledger.require_batch("nov").refreshed_at
@@ -208,3 +209,13 @@ def test_after_signing_in_only_a_path_on_this_site_is_followed(web: Web) -> None
         data={"csrf": token, "name": "vera", "password": PASSWORD, "next": "//evil.example/x"},
     )
     assert answer.status_code == 303 and answer.headers["location"] == "/"
+
+
+def test_an_uploaded_file_name_never_chooses_a_path(web: Web) -> None:
+    alice = web.signed_in("alice")
+    answer = upload(alice, "nov", good_sheet(), "../../../etc/pay roll<1>.csv")
+    assert answer.status_code == 303
+    stored = list((web.config.upload_dir / "nov").rglob("*.csv"))
+    assert [p.relative_to(web.config.upload_dir).as_posix() for p in stored] == [
+        "nov/sheet/pay roll_1_.csv"
+    ]
