@@ -1,7 +1,11 @@
-"""Where the web app records who did what. WIRE: the four-eyes audit log (h-eyes: the
-hash-chained ``audit_entries`` of ledger migration 006, ``record_audit``) once merged; until
-then each action is one JSON line in ``web-audit.jsonl`` in the upload folder. Every page action
-calls :meth:`batchpay.web.core.Ctx.audit`, the one call site, with the signed-in user's name."""
+"""Where the web app records who did what. Every page action calls
+:meth:`batchpay.web.core.Ctx.audit`, the one call site, with the signed-in user's name.
+
+:class:`WebAudit` writes each action as one JSON line in ``web-audit.jsonl`` in the upload
+folder and, with four eyes on (an approvers file), also appends it to the batch's
+hash-chained audit log (:func:`batchpay.approvals.audit.record_audit`) as ``web:ACTION`` by
+the web user, ``"via": "web"``. These entries carry no signature: ``audit verify`` checks
+them as links of the chain, and ``run`` still counts only signed approvals."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from batchpay.config import Settings
 
 Audit = Callable[[str, str, str, dict[str, Any]], None]  # (batch, user, action, details)
 
@@ -36,3 +42,22 @@ class FileAudit:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as fh:
                 fh.write(line)
+
+
+class WebAudit:
+    """The JSON-lines file always; the ledger's audit chain too when four eyes are on."""
+
+    def __init__(self, path: Path, settings: Settings) -> None:
+        self.file = FileAudit(path)
+        self.settings = settings
+
+    def __call__(self, batch: str, user: str, action: str, details: dict[str, Any]) -> None:
+        self.file(batch, user, action, details)
+        if batch == "-" or self.settings.approvers is None or not self.settings.ledger.exists():
+            return
+        from batchpay.approvals.audit import record_audit
+        from batchpay.ledger import Ledger
+
+        payload = json.loads(json.dumps({**details, "via": "web"}, default=str))
+        with Ledger(self.settings.ledger, create=False) as ledger:
+            record_audit(ledger, batch, f"web:{action}", payload, actor=user)

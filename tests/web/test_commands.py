@@ -118,3 +118,32 @@ def test_the_default_audit_is_one_json_line_per_action(tmp_path: Path) -> None:
         ("bob", "approve", "web"),
         ("alice", "run", "web"),
     ]
+
+
+def test_with_four_eyes_on_web_actions_join_the_batchs_audit_chain(
+    settings: Settings, workdir: Path
+) -> None:
+    import dataclasses
+
+    from batchpay.approvals.audit import chain_problems
+    from batchpay.ledger.fouryes import audit_entries
+    from batchpay.web.audit import WebAudit
+
+    Ledger(settings.ledger).close()
+    on = dataclasses.replace(settings, approvers=workdir / "approvers.toml")
+    audit = WebAudit(workdir / "web-audit.jsonl", on)
+    audit("nov", "alice", "upload", {"sheet": "payroll.csv"})
+    audit("nov", "bob", "approve", {"digest": "ab" * 32, "acked": ["E-002"]})
+    audit("-", "bob", "login", {})  # not about a batch: the file only
+    with Ledger(settings.ledger) as ledger:
+        entries = audit_entries(ledger, "nov")
+    assert [(e.actor, e.action, e.payload["via"]) for e in entries] == [
+        ("alice", "web:upload", "web"),
+        ("bob", "web:approve", "web"),
+    ]
+    assert chain_problems(entries) == []
+    assert len((workdir / "web-audit.jsonl").read_text().splitlines()) == 3
+    off = WebAudit(workdir / "off.jsonl", settings)  # four eyes off: nothing in the ledger
+    off("dec", "alice", "upload", {})
+    with Ledger(settings.ledger) as ledger:
+        assert audit_entries(ledger, "dec") == []
