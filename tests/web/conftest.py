@@ -86,8 +86,9 @@ def login(client: httpx.Client, name: str, password: str = PASSWORD) -> int:
     return answer.status_code
 
 
-@pytest.fixture
-def web(settings: Settings, workdir: Path) -> Iterator[Web]:
+@contextlib.contextmanager
+def web_app(settings: Settings, workdir: Path) -> Iterator[Web]:
+    """The app over ``settings``' ledger, with the four accounts of PEOPLE, served."""
     with Ledger(settings.ledger) as ledger:
         hashed = hash_password(PASSWORD)
         for name, role in PEOPLE.items():
@@ -106,3 +107,9 @@ def web(settings: Settings, workdir: Path) -> Iterator[Web]:
         yield web
         for client in web.clients:
             client.close()
+
+
+@pytest.fixture
+def web(settings: Settings, workdir: Path) -> Iterator[Web]:
+    with web_app(settings, workdir) as served:
+        yield served

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from batchpay.ledger import Ledger
 from tests.conftest import TRON
-from tests.web.conftest import PASSWORD, Web, csrf_of, login
+from tests.web.conftest import PASSWORD, Web, csrf_of, login, web_app
 from tests.web.helpers import (
     approved,
     digest_on,
@@ -219,3 +219,17 @@ def test_an_uploaded_file_name_never_chooses_a_path(web: Web) -> None:
     assert [p.relative_to(web.config.upload_dir).as_posix() for p in stored] == [
         "nov/sheet/pay roll_1_.csv"
     ]
+
+
+def test_with_four_eyes_on_a_browser_approval_pays_nothing(workdir: Path) -> None:
+    from tests.approvals.helpers import four_eyes, new_key, sent_requests
+
+    people = [("Alice Finance", "preparer", new_key()), ("Bob Approver", "approver", new_key())]
+    settings = four_eyes(workdir, people)
+    with web_app(settings, workdir) as served:
+        approved(served, "nov")
+        alice = served.signed_in("alice")
+        assert post_form(alice, "/batches/nov/run", "/batches/nov/run").status_code == 303
+        final = wait_for_job(alice, "nov")
+        assert final["exit_code"] == 5 and "approv" in str(final["error"])
+        assert sent_requests(settings, "nov") == 0
