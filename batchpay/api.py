@@ -10,7 +10,7 @@ review(sheet, provider=, batch=)       -> ReviewPack (batchpay.review.api)
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -197,9 +197,11 @@ def retry(
     progress: Progress | None = None,
     faults: FaultHook | None = None,
     transport: httpx.BaseTransport | None = None,
+    only: Collection[str] | None = None,
 ) -> RunResult:
     """Send again, as new attempts with new keys, only the rows that failed for good (with an
-    approvers file, only a batch whose rows are the approved plan: else ApprovalError)."""
+    approvers file, only a batch whose rows are the approved plan: else ApprovalError; with
+    ``only``: those of them whose row key is in it, the web app's "retry selected")."""
     from batchpay.approvals.audit import audit_result
     from batchpay.approvals.policy import gate_batch
     from batchpay.plan import PlannedPayout, preflight
@@ -214,7 +216,7 @@ def retry(
         approved = gate_batch(settings, ledger, batch)  # four eyes: before anything is sent
         engine.settle()
         # rows to retry that another batch has claimed since go to needs_review instead
-        failed = engine.retryable()
+        failed = [r for r in engine.retryable() if only is None or r.row_key in only]
         recent = ledger.recent_payments(batch, preflight.recent_since()) if failed else []
         claimed = preflight.claimed_since(failed, recent)
         items = [
@@ -228,7 +230,7 @@ def retry(
         engine.hold = lambda rows: preflight.claimed_since(
             rows, ledger.recent_payments(batch, preflight.recent_since())
         )
-        engine.retry_failed()
+        engine.retry_failed(None if only is None else set(only))
         engine.reconcile()
         result = audit_result(settings, "retry", _finish(ledger, batch, settings, engine), approved)
     result.problems = warnings

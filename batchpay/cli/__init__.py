@@ -16,6 +16,7 @@ from batchpay.cli.review import review
 from batchpay.cli.servers import sandbox, webhooks
 from batchpay.cli.sheets import PRESETS as PRESETS  # tests/test_startup.py checks them
 from batchpay.cli.sheets import run, validate
+from batchpay.cli.team import serve, users
 from batchpay.terminal import BatchpayGroup
 
 
@@ -34,7 +35,7 @@ def main() -> None:
     """Pay a payroll sheet through a payout provider exactly once, and reconcile it."""
 
 
-for _command in (validate, run, status, retry, report, sandbox, webhooks):
+for _command in (validate, run, status, retry, report, sandbox, webhooks, users, serve):
     main.add_command(_command)
 for _command in (submit, approve, keygen, audit):  # four eyes
     main.add_command(_command)

@@ -8,6 +8,7 @@ and answers -> ledger outcomes in :mod:`batchpay.send.outcomes`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from batchpay.gcpause import paused_gc
 from batchpay.ledger import LedgerRow
@@ -38,8 +39,10 @@ class Engine(Settling, Windows):
             self.ledger.rows(self.batch, [RowStatus.PLANNED]), new_attempt=False, label="sending"
         )
 
-    def retry_failed(self) -> None:
-        self._send(self.retryable(), new_attempt=True, label="retrying failed rows")
+    def retry_failed(self, only: Collection[str] | None = None) -> None:
+        """Retry the retryable rows (with ``only``: those whose row key is in it)."""
+        rows = [r for r in self.retryable() if only is None or r.row_key in only]
+        self._send(rows, new_attempt=True, label="retrying failed rows")
 
     def retryable(self) -> list[LedgerRow]:
         """The rows ``retry`` sends: those that failed for good, and those an earlier retry

@@ -1,0 +1,78 @@
+"""The one place where the web app calls the library: each page calls here the same
+``batchpay.api`` function as the matching command, with the same settings. No money logic
+lives in the web layer; what it shows comes from these results.
+
+Four eyes (issue 14): the review page shows ``api.review``'s pack. Submitting and approving
+from the browser are recorded in the drafts folder (who submitted and approved which digest)
+until a web signing identity exists for ``submit``/``approve`` (WIRE: marks the calls); with
+an approvers file, ``run`` still refuses (exit 5) a batch without its signed approvals."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from batchpay import api
+from batchpay.config import Settings
+from batchpay.progress import Progress
+
+if TYPE_CHECKING:
+    from batchpay.report import Report
+    from batchpay.results import RunResult, ValidationResult
+    from batchpay.review.pack import ReviewPack
+
+
+def validate(settings: Settings, sheet: Path, provider: str, annotate: Path) -> ValidationResult:
+    """``batchpay validate SHEET --provider P --annotated FILE``."""
+    return api.validate(sheet, provider, settings=settings, annotate=annotate)
+
+
+def review(settings: Settings, sheet: Path, provider: str, batch: str) -> ReviewPack:
+    """``batchpay review SHEET --provider P --batch ID``: the review pack (plan, totals per
+    currency and network, fees, roundings, payee changes, balance, digest), written as
+    review.html and review.json beside the report, as the command writes them. Raises
+    SheetRejected and the other BatchpayErrors of the command."""
+    return api.review(sheet, provider, batch, settings=settings)
+
+
+def run(
+    settings: Settings, sheet: Path, provider: str, batch: str, progress: Progress
+) -> RunResult:
+    """``batchpay run SHEET --provider P --batch ID``. WIRE: ``run --batch ID`` (pay the
+    submitted plan, exit 5 without its approvals) once h-eyes is merged."""
+    return api.run(sheet, provider, batch, settings=settings, progress=progress)
+
+
+def status(settings: Settings, batch: str, progress: Progress) -> RunResult:
+    """``batchpay status --batch ID``."""
+    return api.status(batch, settings=settings, progress=progress)
+
+
+def retry(
+    settings: Settings, batch: str, progress: Progress, rows: Collection[int] | None = None
+) -> RunResult:
+    """``batchpay retry --batch ID``, limited to the sheet rows ``rows`` when given (the
+    rows ticked on the page; a row that has not failed for good is left alone by retry)."""
+    from batchpay.session import existing_ledger
+
+    only = None
+    if rows is not None:
+        with existing_ledger(settings) as ledger:
+            only = {r.row_key for r in ledger.rows(batch) if r.sheet_row in set(rows)}
+    return api.retry(batch, settings=settings, progress=progress, only=only)
+
+
+def report_files(settings: Settings, batch: str) -> list[Path]:
+    """``batchpay report --batch ID``: writes (or leaves, when current) the report files in
+    the batch's report folder and returns their paths."""
+    return api.report(batch, settings=settings)
+
+
+def read_report(settings: Settings, batch: str) -> Report:
+    """The batch's reconciliation, read from the ledger (what the report files show)."""
+    from batchpay.report import build_report
+    from batchpay.session import existing_ledger
+
+    with existing_ledger(settings) as ledger:
+        return build_report(ledger, batch)

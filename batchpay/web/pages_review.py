@@ -1,0 +1,142 @@
+"""Review (the pack) and submit; approve (another person, each changed payee ticked)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from starlette.responses import RedirectResponse, Response
+
+from batchpay.errors import BatchpayError, SheetRejected, UsageError
+from batchpay.guard import check_batch_id
+from batchpay.web import library
+from batchpay.web.core import APPROVE, PREPARE, Ctx, page, refuse
+from batchpay.web.drafts import Approval, Draft
+
+
+def _draft(ctx: Ctx) -> Draft | None:
+    batch = ctx.request.path_params["batch"]
+    try:
+        check_batch_id(batch)
+    except UsageError:
+        return None
+    return ctx.state.drafts.get(batch)
+
+
+def _pack(ctx: Ctx, draft: Draft) -> dict[str, Any]:
+    """What the review and approve pages show: the review pack as ``review --json`` has it,
+    or why the sheet was refused."""
+    from batchpay.review.pack import pack_json
+
+    sheet = ctx.state.drafts.sheet_path(draft)
+    try:
+        pack = library.review(ctx.state.settings, sheet, draft.provider, draft.batch)
+    except SheetRejected as exc:
+        return {"rejected": str(exc), "issues": [p.to_json() for p in exc.problems]}
+    except BatchpayError as exc:
+        return {"rejected": str(exc), "issues": []}
+    return {"rejected": None, "short": pack.exit_code == 6, **pack_json(pack)}
+
+
+@page()
+async def review(ctx: Ctx) -> Response:
+    draft = _draft(ctx)
+    if draft is None:
+        return refuse(ctx, "no uploaded sheet for this batch", 404)
+    pack = await ctx.call(_pack, ctx, draft)
+    return ctx.render(
+        "review.html.j2",
+        title=f"Review {draft.batch}",
+        draft=draft,
+        pack=pack,
+        may_submit=ctx.user is not None and ctx.user.role in PREPARE,
+    )
+
+
+@page(PREPARE)
+async def submit(ctx: Ctx) -> Response:
+    draft = _draft(ctx)
+    if draft is None:
+        return refuse(ctx, "no uploaded sheet for this batch", 404)
+    if draft.state != "uploaded":
+        return refuse(ctx, f"this batch was already {draft.state}", 409)
+    pack = await ctx.call(_pack, ctx, draft)
+    if pack["rejected"] or pack["digest"] != ctx.field("digest"):
+        return refuse(ctx, "the plan changed since you reviewed it; review it again", 409)
+    assert ctx.user is not None
+    # WIRE: api.submit (h-eyes) records the plan, signed, in the ledger
+    draft.submitted_by, draft.submitted_at = ctx.user.name, _now()
+    draft.digest = pack["digest"]
+    ctx.state.drafts.save(draft)
+    ctx.audit(draft.batch, "submit", digest=draft.digest)
+    return RedirectResponse(f"/batches/{draft.batch}/review", status_code=303)
+
+
+def _may_approve(ctx: Ctx, draft: Draft) -> str | None:
+    """Why the signed-in user may not approve ``draft``, or None."""
+    assert ctx.user is not None
+    if draft.state == "uploaded":
+        return "this batch has not been submitted for approval yet"
+    if draft.submitted_by == ctx.user.name or draft.uploaded_by == ctx.user.name:
+        return "you prepared this batch: another person must approve it"
+    if any(a.by == ctx.user.name for a in draft.approvals):
+        return "you have already approved this batch"
+    return None
+
+
+@page(APPROVE)
+async def approve_form(ctx: Ctx) -> Response:
+    draft = _draft(ctx)
+    if draft is None:
+        return refuse(ctx, "no uploaded sheet for this batch", 404)
+    why = _may_approve(ctx, draft)
+    if why:
+        return refuse(ctx, why, 403)
+    pack = await ctx.call(_pack, ctx, draft)
+    return ctx.render(
+        "approve.html.j2", title=f"Approve {draft.batch}", draft=draft, pack=pack, error=None
+    )
+
+
+@page(APPROVE)
+async def approve(ctx: Ctx) -> Response:
+    draft = _draft(ctx)
+    if draft is None:
+        return refuse(ctx, "no uploaded sheet for this batch", 404)
+    why = _may_approve(ctx, draft)
+    if why:
+        return refuse(ctx, why, 403)
+    pack = await ctx.call(_pack, ctx, draft)
+    error = _approval_error(ctx, draft, pack)
+    if error:
+        return ctx.render(
+            "approve.html.j2",
+            status_code=409,
+            title=f"Approve {draft.batch}",
+            draft=draft,
+            pack=pack,
+            error=error,
+        )
+    assert ctx.user is not None and draft.digest is not None
+    acked = sorted(str(v) for v in ctx.form.getlist("ack")) if ctx.form else []
+    # WIRE: api.approve (h-eyes), via="web": counts like a signed approval
+    draft.approvals.append(Approval(ctx.user.name, _now(), draft.digest, acked))
+    ctx.state.drafts.save(draft)
+    ctx.audit(draft.batch, "approve", digest=draft.digest, acked=acked)
+    return RedirectResponse(f"/batches/{draft.batch}/run", status_code=303)
+
+
+def _approval_error(ctx: Ctx, draft: Draft, pack: dict[str, Any]) -> str | None:
+    if pack["rejected"] or pack["digest"] != draft.digest:
+        return "the plan no longer matches the submitted digest; it must be submitted again"
+    if ctx.field("digest") != draft.digest:
+        return "the digest you saw is not the submitted one; reload the page"
+    ticked = set(ctx.form.getlist("ack")) if ctx.form else set()
+    missing = [r for r in pack["must_acknowledge"] if r not in ticked]
+    if missing:
+        return "tick each changed payee to confirm you checked it: " + ", ".join(missing)
+    return None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -1,0 +1,235 @@
+"""The web app over HTTP (a real uvicorn on 127.0.0.1, port 0): accounts, sessions, CSRF,
+roles, upload and problems, the four-eyes steps, the run and its reports."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from batchpay.ledger import Ledger
+from tests.conftest import TRON
+from tests.web.conftest import PASSWORD, Web, csrf_of, login, web_app
+from tests.web.helpers import (
+    approved,
+    digest_on,
+    good_sheet,
+    messy_sheet,
+    post_form,
+    submitted,
+    upload,
+    wait_for_job,
+    zip_bomb,
+)
+
+
+def test_a_visitor_is_sent_to_sign_in(web: Web) -> None:
+    answer = web.client().get("/")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=/"
+
+
+def test_session_cookie_is_httponly_strict_and_secure_behind_tls(web: Web) -> None:
+    client = web.client()
+    plain = client.get("/login").headers["set-cookie"].lower()
+    assert "httponly" in plain and "samesite=strict" in plain and "secure" not in plain
+    proxied = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "secure" in proxied.headers["set-cookie"].lower()
+
+
+def test_wrong_password_then_rate_limit_per_user_and_address(web: Web) -> None:
+    client = web.client()
+    for _ in range(5):
+        assert login(client, "alice", "wrong password!") == 401
+    assert login(client, "alice", PASSWORD) == 429  # even the right one, for now
+    assert login(client, "bob", PASSWORD) == 303  # another user is not held up
+    web.clock.now += 901
+    assert login(web.client(), "alice", PASSWORD) == 303
+
+
+def test_a_post_without_its_csrf_token_is_refused(web: Web) -> None:
+    alice = web.signed_in("alice")
+    answer = alice.post(
+        "/batches/new",
+        data={"batch": "b1", "provider": "sandbox"},
+        files={"sheet": ("p.csv", good_sheet(), "text/csv")},
+    )
+    assert answer.status_code == 403
+    assert "did not come from this site" in answer.text
+    wrong = alice.post("/logout", data={"csrf": "forged"})
+    assert wrong.status_code == 403
+    assert not (web.config.upload_dir / "b1").exists()
+
+
+def test_messy_sheet_shows_row_column_value_and_fix_and_the_marked_up_copy(web: Web) -> None:
+    alice = web.signed_in("alice")
+    answer = upload(alice, "nov", messy_sheet())
+    assert answer.status_code == 200
+    rows = re.findall(
+        r'<tr class="sev-error">\s*<td [^>]*>(\d+)</td>\s*<td [^>]*>([^<]*)</td>'
+        r"\s*<td [^>]*><code>([^<]*)</code>",
+        answer.text,
+    )
+    assert ("2", "amount", "12O.00") in rows
+    assert any(r[0] == "3" and r[1] == "network" for r in rows)
+    assert any(r[0] == "4" and r[1] == "address" for r in rows)
+    assert "Download the sheet with each problem marked" in answer.text
+    marked = alice.get("/batches/nov/annotated")
+    assert marked.status_code == 200 and marked.content[:2] == b"PK"
+    assert "Submit for approval" not in alice.get("/batches/nov/review").text
+
+
+def test_a_zip_bomb_and_an_oversized_upload_are_refused(web: Web) -> None:
+    alice = web.signed_in("alice")
+    answer = upload(alice, "bomb", zip_bomb(), "payroll.xlsx")
+    assert answer.status_code == 400
+    assert "zip bomb" in answer.text
+    assert "payroll.xlsx: part xl/worksheets/sheet1.xml expands" in answer.text
+    assert str(web.config.upload_dir) not in answer.text  # no server path is shown
+    assert not (web.config.upload_dir / "bomb").exists()
+    big = upload(alice, "big", b"x" * (5 * 1024 * 1024))
+    assert big.status_code == 413
+
+
+def test_roles_viewer_neither_approves_nor_runs_preparer_not_own(web: Web) -> None:
+    alice, vera = web.signed_in("alice"), web.signed_in("vera")
+    assert upload(alice, "nov", good_sheet()).status_code == 303
+    review = alice.get("/batches/nov/review").text
+    post_form(alice, "/batches/nov/review", "/batches/nov/submit", digest=digest_on(review))
+    assert vera.get("/batches/new").status_code == 403
+    assert vera.get("/batches/nov/approve").status_code == 403
+    token = csrf_of(vera.get("/").text)
+    assert vera.post("/batches/nov/approve", data={"csrf": token}).status_code == 403
+    assert vera.post("/batches/nov/run", data={"csrf": token}).status_code == 403
+    own = alice.get("/batches/nov/approve")  # alice is a preparer: no approver role
+    assert own.status_code == 403
+    adam = web.signed_in("adam")  # an admin who uploads may not approve their own batch
+    assert upload(adam, "dec", good_sheet()).status_code == 303
+    review = adam.get("/batches/dec/review").text
+    post_form(adam, "/batches/dec/review", "/batches/dec/submit", digest=digest_on(review))
+    mine = adam.get("/batches/dec/approve")
+    assert mine.status_code == 403 and "another person must approve" in mine.text
+    assert alice.post("/batches/nov/run", data={"csrf": csrf_of(review)}).status_code in (403,)
+
+
+def test_a_batch_is_paid_only_after_approval(web: Web) -> None:
+    alice = web.signed_in("alice")
+    assert upload(alice, "nov", good_sheet()).status_code == 303
+    answer = post_form(alice, "/", "/batches/nov/run")
+    assert answer.status_code == 403 and "needs its approval" in answer.text
+    assert not web.settings.ledger.exists() or Ledger(web.settings.ledger).batch("nov") is None
+
+
+def test_flow_run_progress_rows_retry_and_reports_match_the_cli(web: Web, workdir: Path) -> None:
+    approved(web, "nov", ("100.00", "250.02", "75.02"))  # .02: the sandbox fails the row
+    alice = web.signed_in("alice")
+    assert post_form(alice, "/batches/nov/run", "/batches/nov/run").status_code == 303
+    final = wait_for_job(alice, "nov")
+    assert final["finished"] is True and final["exit_code"] == 3 and final["total"] == 3
+    page = alice.get("/batches/nov/run?status=failed").text
+    assert page.count('name="row"') == 2 and "250.02" in page and "100.00 USDT" not in page
+    answer = post_form(alice, "/batches/nov/run", "/batches/nov/retry", row="3")
+    assert answer.status_code == 303
+    assert wait_for_job(alice, "nov")["finished"] is True
+    with Ledger(web.settings.ledger) as ledger:
+        attempts = {r.sheet_row: r.attempt_no for r in ledger.rows("nov")}
+        assert ledger.require_batch("nov").sheet_name == "payroll.csv"  # as uploaded
+    assert attempts == {2: 1, 3: 2, 4: 1}  # only the ticked failed row was sent again
+    with Ledger(web.settings.ledger) as ledger:
+        before = ledger.require_batch("nov").refreshed_at
+    answer = post_form(alice, "/batches/nov/run", "/batches/nov/refresh")
+    assert answer.status_code == 303
+    refreshed = wait_for_job(alice, "nov")
+    assert refreshed["action"] == "status" and refreshed["finished"] is True
+    with Ledger(web.settings.ledger) as ledger:
+        info = ledger.require_batch("nov")
+    assert info.refreshed_at is not None and info.refreshed_at != before  # status asked
+    listing = alice.get("/batches/nov/reports").text
+    names = re.findall(r'/batches/nov/reports/([\w.-]+)"', listing)
+    assert {"reconciliation.html", "reconciliation.csv", "reconciliation.xlsx"} <= set(names)
+    downloaded = {n: alice.get(f"/batches/nov/reports/{n}").content for n in names}
+    cli = subprocess.run(
+        [
+            Path(sys.executable).parent / "batchpay",
+            "report",
+            "--batch",
+            "nov",
+            "--ledger",
+            str(web.settings.ledger),
+            "--report-dir",
+            str(workdir / "cli"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert cli.returncode == 0, cli.stderr
+    for name, content in downloaded.items():
+        assert (workdir / "cli" / name).read_bytes() == content, name
+    actions = [(b, u, a) for b, u, a in web.audited if b == "nov"]
+    assert ("nov", "alice", "upload") in actions and ("nov", "bob", "approve") in actions
+    assert ("nov", "alice", "run") in actions and ("nov", "alice", "retry") in actions
+    assert ("nov", "alice", "status") in actions
+
+
+def test_a_changed_or_new_payee_needs_its_own_tick(web: Web) -> None:
+    approved(web, "nov", ("100.00", "250.50"))
+    alice = web.signed_in("alice")
+    post_form(alice, "/batches/nov/run", "/batches/nov/run")
+    assert wait_for_job(alice, "nov")["exit_code"] == 0
+    moved = (TRON[0], TRON[3], TRON[2])  # E-002 now to another wallet; E-003 is new
+    submitted(web, "dec", good_sheet(("110.00", "260.50", "75.25"), moved))
+    bob = web.signed_in("bob")
+    form = bob.get("/batches/dec/approve").text
+    assert re.findall(r'name="ack" value="([^"]+)"', form) == ["E-002", "E-003"]
+    assert TRON[1] in form and TRON[3] in form  # before and after
+    fields = {"csrf": csrf_of(form), "digest": digest_on(form)}
+    half = bob.post("/batches/dec/approve", data={**fields, "ack": ["E-002"]})
+    assert half.status_code == 409 and "E-003" in half.text
+    done = bob.post("/batches/dec/approve", data={**fields, "ack": ["E-002", "E-003"]})
+    assert done.status_code == 303
+
+
+def test_a_forged_or_altered_session_cookie_signs_no_one_in(web: Web) -> None:
+    alice = web.signed_in("alice")
+    assert alice.get("/").status_code == 200
+    value = alice.cookies["batchpay_session"]
+    forged = value[:-3] + ("AAA" if value[-3:] != "AAA" else "BBB")
+    stranger = web.client()
+    stranger.cookies.set("batchpay_session", forged)
+    assert stranger.get("/").status_code == 303
+
+
+def test_after_signing_in_only_a_path_on_this_site_is_followed(web: Web) -> None:
+    client = web.client()
+    token = csrf_of(client.get("/login").text)
+    answer = client.post(
+        "/login",
+        data={"csrf": token, "name": "vera", "password": PASSWORD, "next": "//evil.example/x"},
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
+
+
+def test_an_uploaded_file_name_never_chooses_a_path(web: Web) -> None:
+    alice = web.signed_in("alice")
+    answer = upload(alice, "nov", good_sheet(), "../../../etc/pay roll<1>.csv")
+    assert answer.status_code == 303
+    stored = list((web.config.upload_dir / "nov").rglob("*.csv"))
+    assert [p.relative_to(web.config.upload_dir).as_posix() for p in stored] == [
+        "nov/sheet/pay roll_1_.csv"
+    ]
+
+
+def test_with_four_eyes_on_a_browser_approval_pays_nothing(workdir: Path) -> None:
+    from tests.approvals.helpers import four_eyes, new_key, sent_requests
+
+    people = [("Alice Finance", "preparer", new_key()), ("Bob Approver", "approver", new_key())]
+    settings = four_eyes(workdir, people)
+    with web_app(settings, workdir) as served:
+        approved(served, "nov")
+        alice = served.signed_in("alice")
+        assert post_form(alice, "/batches/nov/run", "/batches/nov/run").status_code == 303
+        final = wait_for_job(alice, "nov")
+        assert final["exit_code"] == 5 and "approv" in str(final["error"])
+        assert sent_requests(settings, "nov") == 0
