@@ -328,7 +328,7 @@ def _build(values: Mapping[str, Any], origins: Mapping[str, str], env: Environme
 
         if "reporting_currency" not in changes:
             raise check.fail("rates", values["rates"], 'set reporting_currency too (e.g. "EUR")')
-        load_rates(changes["rates"])
+        load_rates(changes["rates"], changes["reporting_currency"])
     if "max_amounts" in values:
         changes["max_amounts"] = _max_amounts(check, dict(values["max_amounts"]))
     changes.update(_provider_tables(check, values))

@@ -4,6 +4,7 @@ rates file (strict: a bad line is exit 2), and ``report --format`` with the expo
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,9 @@ def test_bad_books_settings_are_config_errors(tmp_path: Path, text: str, expecte
     [
         ("day,currency,rate\n", "line 1 must be the header date,currency,rate"),
         ("date,currency,rate\n2026-11-1,USDT,0.9\n", ":2: date '2026-11-1' is not a day"),
+        # Python reads an ISO week date too; kept, it would never match a completion day
+        ("date,currency,rate\n2026-W44-7,USDT,0.9\n", ":2: date '2026-W44-7' is not a day"),
+        ("date,currency,rate\n2026-11-01T00,USDT,0.9\n", "is not a day as YYYY-MM-DD"),
         ("date,currency,rate\n2026-11-01,usdt,0.9\n", ":2: currency 'usdt' is not a code"),
         ("date,currency,rate\n2026-11-01,USDT,0,92\n", ":2: expected 3 cells"),
         ("date,currency,rate\n2026-11-01,USDT,1e3\n", ":2: rate '1e3' is not a plain positive"),
@@ -110,6 +114,22 @@ def test_the_rates_file_is_parsed_strictly(tmp_path: Path, text: str, expected: 
     with pytest.raises(ConfigError) as error:
         load_rates(path)
     assert expected in str(error.value)
+
+
+def test_a_rate_for_the_reporting_currency_itself_may_only_be_1(tmp_path: Path) -> None:
+    path = tmp_path / "rates.csv"
+    path.write_text("date,currency,rate\n2026-11-01,EUR,0.95\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"rates.csv:2: EUR is the reporting currency; its rate"):
+        load_rates(path, "EUR")
+    assert load_rates(path, "USD").rates == {("2026-11-01", "EUR"): Decimal("0.95")}
+    path.write_text("date,currency,rate\n2026-11-01,EUR,1.000\n", encoding="utf-8")
+    found = load_rates(path, "EUR").find("2026-11-01", "EUR", "EUR")
+    assert found is not None and (found.rate, found.source) == (1, "same currency")
+    path.write_text("date,currency,rate\n2026-11-01,EUR,2\n", encoding="utf-8")
+    toml = f'reporting_currency = "eur"\nrates = "{path.as_posix()}"\n'
+    (tmp_path / "batchpay.toml").write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError, match="EUR is the reporting currency"):  # at settings load
+        load_settings(environ={}, cwd=tmp_path)
 
 
 def test_a_good_rates_file_with_a_bom_and_a_repeated_line(tmp_path: Path) -> None:
