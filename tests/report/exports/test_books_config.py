@@ -182,3 +182,15 @@ def test_an_unknown_format_is_a_usage_error_naming_the_exports(paid_batch: Path)
     )
     assert result.exit_code == 2
     assert "qbo, xero, netsuite, beancount, hledger" in result.output
+
+
+def test_a_format_named_twice_or_in_capitals_is_written_once(paid_batch: Path) -> None:
+    args = ["report", "--batch", "b1", "--ledger", "ledger.sqlite", "--report-dir", "out"]
+    result = CliRunner().invoke(
+        main, [*args, "--format", "qbo, QBO ,Hledger,qbo"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        str(Path("out") / EXPORT_FILES["qbo"]),
+        str(Path("out") / EXPORT_FILES["hledger"]),
+    ]
