@@ -21,9 +21,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from batchpay.errors import ConfigError
+from batchpay.resources import load_schema_file
 
 ROLES = ("expense", "fees", "provider", "rounding")
 DEFAULT_NAMES = {
@@ -36,6 +38,21 @@ DEFAULT_TAX_RATE = "Tax Exempt"  # Xero wants a tax rate name on every manual jo
 # beancount and hledger account trees: the root each role books under unless its name has one
 LEDGER_ROOTS = {"expense": "Expenses", "fees": "Expenses", "rounding": "Expenses"}
 ROOT_NAMES = ("Assets", "Liabilities", "Equity", "Income", "Expenses")
+PLACEHOLDERS = ("provider", "network", "currency")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_FIAT = re.compile(r"[A-Z]{3}")  # an ISO 4217 code (pontis pays out fiat)
+
+
+@cache
+def known_currencies() -> frozenset[str]:
+    """Every currency batchpay knows the decimal places of (schemas/scales.toml): the only
+    ones a sheet can pay, so the only ones an ``[accounts.<CURRENCY>]`` table can be for."""
+    scales = load_schema_file("scales.toml")
+    found = set(scales.get("currency", {}))
+    for group in ("network", "provider"):
+        for table in scales.get(group, {}).values():
+            found |= {key.split("_")[0] for key in table}
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -125,15 +142,22 @@ def parse_accounts(
     """``[accounts]`` -> (the flat name map journal.csv uses, the scoped map the exports use).
 
     A table name is a provider (one of ``providers``), a network (any spelling in
-    ``networks``, upper case -> canonical name) or else a currency. Raises ConfigError naming
-    ``where`` for a key that is neither a role nor a table."""
+    ``networks``, upper case -> canonical name) or a currency (:func:`known_currencies`, or
+    three letters for fiat). Raises ConfigError naming ``where`` for a key that is neither a
+    role nor such a table (a misspelt provider is never taken for a currency), or for a name
+    with a placeholder other than {provider}, {network} and {currency}."""
 
     def classify(part: str) -> tuple[str, str]:
         if part in providers:
             return "provider", part
         if part.upper() in networks:
             return "network", networks[part.upper()]
-        return "currency", part.upper()
+        if part.upper() in known_currencies() or _FIAT.fullmatch(part.upper()):
+            return "currency", part.upper()
+        raise ConfigError(
+            f"{where}: [accounts.{part}] is not a provider ({', '.join(providers)}), a network "
+            "or a currency batchpay knows; check its spelling"
+        )
 
     scopes: dict[str, dict[str, AccountSpec]] = {}
     tax_rate = DEFAULT_TAX_RATE
@@ -171,12 +195,23 @@ def _scope(path: tuple[str, ...], classify: Callable[[str], tuple[str, str]], wh
 
 def _spec(value: Any, key: str) -> AccountSpec:
     if isinstance(value, str) and value.strip():
-        return AccountSpec(value)
+        return _placeholders(AccountSpec(value), key)
     if isinstance(value, dict) and set(value) <= {"name", "code"} and value:
         name, code = value.get("name", ""), value.get("code", "")
         if isinstance(name, str) and isinstance(code, str) and (name.strip() or code.strip()):
-            return AccountSpec(name or code, code)
+            return _placeholders(AccountSpec(name or code, code), key)
     raise ConfigError(
         f"{key} = {value!r} is not allowed; write the account name as a string, or "
         '{ name = "...", code = "..." }'
     )
+
+
+def _placeholders(spec: AccountSpec, key: str) -> AccountSpec:
+    """``spec``, if every ``{...}`` in its name is one :meth:`AccountMap.lookup` fills in."""
+    unknown = [p for p in _PLACEHOLDER.findall(spec.name) if p not in PLACEHOLDERS]
+    if unknown:
+        raise ConfigError(
+            f"{key} = {spec.name!r}: {{{unknown[0]}}} is not filled in by batchpay; a name may "
+            "hold {provider}, {network} and {currency}"
+        )
+    return spec

@@ -72,6 +72,16 @@ def test_ledger_names_are_valid_beancount_accounts() -> None:
     assert AccountMap().lookup("expense", "p", "n", "c").ledger_name == "Expenses:Payroll-expense"
 
 
+def test_table_names_that_are_currencies_fiat_codes_and_placeholders_are_kept(
+    tmp_path: Path,
+) -> None:
+    text = '[accounts.eur]\nfees = "Fees {currency} {network} {provider}"\n'
+    text += '[accounts.eth]\nfees = "E"'
+    accounts = _settings(tmp_path, text + "\n").account_map
+    assert accounts.lookup("fees", "pontis", "", "EUR").name == "Fees EUR  pontis"
+    assert accounts.lookup("fees", "oxapay", "ETHEREUM", "ETH").name == "E"
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -79,6 +89,15 @@ def test_ledger_names_are_valid_beancount_accounts() -> None:
         ("[accounts]\nexpense = 5", "accounts.expense = 5 is not allowed"),
         ('[accounts]\nfees = { colour = "x" }', "accounts.fees"),
         ('[accounts.oxapay.thedex]\nfees = "x"', "names two providers"),
+        # a misspelt provider, network or currency is never taken for a currency of that name
+        ('[accounts.oxpay]\nfees = "x"', "[accounts.oxpay] is not a provider (oxapay, thedex,"),
+        ('[accounts.oxapay.TRONN]\nfees = "x"', "[accounts.TRONN] is not a provider"),
+        ('[accounts.USDTT]\nfees = "x"', "a currency batchpay knows; check its spelling"),
+        ('[accounts]\nprovider = "Wallet {provder}"', "{provder} is not filled in by batchpay"),
+        ('[accounts.USDT]\nfees = { name = "{Currency} fees" }', "{Currency} is not filled in"),
+        ('[accounts]\nexpense = ""', "accounts.expense = '' is not allowed"),
+        ('[accounts]\nexpense = { name = "", code = " " }', "is not allowed"),
+        ('[accounts.USDT]\ntax_rate = "x"', "[accounts] has no 'tax_rate'"),
         ('rates = "r.csv"', "set reporting_currency too"),
         ('reporting_currency = "€"', "reporting_currency = '€' is not allowed"),
         ('reporting_currency = "EUR"\nrates = "nowhere.csv"', "cannot read the rates file"),
@@ -124,7 +143,7 @@ def test_a_rate_for_the_reporting_currency_itself_may_only_be_1(tmp_path: Path) 
     assert load_rates(path, "USD").rates == {("2026-11-01", "EUR"): Decimal("0.95")}
     path.write_text("date,currency,rate\n2026-11-01,EUR,1.000\n", encoding="utf-8")
     found = load_rates(path, "EUR").find("2026-11-01", "EUR", "EUR")
-    assert found is not None and (found.rate, found.source) == (1, "same currency")
+    assert found is not None and (found.rate, found.source) == (Decimal(1), "same currency")
     path.write_text("date,currency,rate\n2026-11-01,EUR,2\n", encoding="utf-8")
     toml = f'reporting_currency = "eur"\nrates = "{path.as_posix()}"\n'
     (tmp_path / "batchpay.toml").write_text(toml, encoding="utf-8")
