@@ -82,6 +82,8 @@ def line_tags(line: Line, books: Books) -> dict[str, str]:
         "memo": r.memo,
         "completed": line.booking.date,
     }
+    if r.from_currency:
+        tags["debited_from"] = r.from_currency
     if books.reporting_currency is not None:
         if rate is None or line.value is None:
             tags["value"] = "NOT VALUED"

@@ -7,6 +7,7 @@ every export."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import os
@@ -24,7 +25,14 @@ from batchpay.report.exports.csvjournal import template
 from batchpay.report.exports.formats import render_export
 from batchpay.report.exports.journal import build_books
 from batchpay.report.valuation import value_report
-from tests.report.exports.books import BATCH, NOT_BOOKED, account_map, make_ledger, valued
+from tests.report.exports.books import (
+    BATCH,
+    NOT_BOOKED,
+    _row,
+    account_map,
+    make_ledger,
+    valued,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("BATCHPAY_UPDATE_GOLDEN") == "1"
@@ -246,3 +254,30 @@ def test_without_a_reporting_currency_the_exports_book_each_payouts_currency(
     netsuite = list(csv.DictReader(io.StringIO(render_export("netsuite", books))))
     assert {r["Currency"] for r in netsuite} == {"USDC", "USDT"}
     assert "value_" not in render_export("hledger", books)
+
+
+def test_a_payout_paid_from_another_balance_credits_that_balance_and_says_so(
+    tmp_path: Path,
+) -> None:
+    """2328io ``from_currency``: the TRX payout was debited (converted) from the USDT balance,
+    so its provider line goes to the USDT balance's account, and every line says the USDT
+    amount debited must be booked by hand (the ledger does not have it)."""
+    trx = dataclasses.replace(
+        _row(2, "E-1", "30.00", "30.00", currency="TRX"), extra={"from_currency": "usdt"}
+    )
+    plain = _row(3, "E-2", "10.00", "10.00", currency="TRX")
+    with make_ledger(tmp_path, rows=[trx, plain]) as ledger:
+        report = build_report(ledger, BATCH)
+    books = build_books(report, value_report(report, None, None), account_map())
+    lines = {
+        (line.row.reference, line.account.role): line for j in books.journals for line in j.lines
+    }
+    assert lines[("E-1", "provider")].account.name == "USDT wallet"
+    assert lines[("E-2", "provider")].account.name == "Provider balance (sandbox)"
+    assert lines[("E-1", "expense")].account.name == "Payroll expense"
+    note = "paid from the USDT balance (converted by the provider): book the USDT debited by hand"
+    qbo = list(csv.DictReader(io.StringIO(render_export("qbo", books))))
+    assert [note in r["Description"] for r in qbo] == [True] * 3 + [False] * 3
+    beancount = render_export("beancount", books)
+    assert beancount.count('debited_from: "USDT"') == 3
+    assert render_export("hledger", books).count("debited_from: USDT") == 3
