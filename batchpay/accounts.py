@@ -19,6 +19,7 @@ the whole account (its name and its code)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -110,13 +111,10 @@ def _candidates(provider: str, network: str, currency: str) -> list[str]:
     return [".".join(s) for s in scopes if all(s)] + [""]
 
 
-_COMPONENT = re.compile(r"[^0-9A-Za-z]+")
-
-
 def ledger_name(role: str, name: str) -> str:
     """``name`` as a beancount/hledger account: components of letters, digits and dashes,
-    each starting upper-case, under the role's root (Assets for the provider balance) unless
-    the name starts with a root of its own ("Assets:Crypto:USDT" stays as it is)."""
+    each starting upper-case or with a digit, under the role's root (Assets for the provider
+    balance) unless the name starts with a root of its own ("Assets:Crypto:USDT" stays as it is)."""
     parts = [_component(p) for p in name.split(":")]
     parts = [p for p in parts if p]
     if not parts or parts[0] not in ROOT_NAMES:
@@ -127,10 +125,21 @@ def ledger_name(role: str, name: str) -> str:
 
 
 def _component(text: str) -> str:
-    cleaned = _COMPONENT.sub("-", text.strip()).strip("-")
+    """One account component as beancount reads it: letters (any script), digits (``Nd``)
+    and single dashes, starting with an upper-case letter or a digit ("X" is put before a
+    letter that has no upper case, such as 給)."""
+    kept = "".join(c if _in_component(c) else " " for c in text)
+    cleaned = "-".join(kept.split())
     if not cleaned:
         return ""
-    return (cleaned[0].upper() if cleaned[0].isalpha() else "X" + cleaned[0]) + cleaned[1:]
+    first = cleaned[0].upper()
+    if unicodedata.category(first[0]) not in ("Lu", "Nd"):
+        first = "X" + cleaned[0]
+    return first + cleaned[1:]
+
+
+def _in_component(char: str) -> bool:
+    return unicodedata.category(char)[0] == "L" or unicodedata.category(char) == "Nd"
 
 
 def parse_accounts(

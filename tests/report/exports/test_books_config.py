@@ -66,7 +66,12 @@ def test_accounts_are_looked_up_from_the_most_specific_table(tmp_path: Path) -> 
 
 def test_ledger_names_are_valid_beancount_accounts() -> None:
     assert ledger_name("provider", "Provider balance (oxapay)") == "Assets:Provider-balance-oxapay"
-    assert ledger_name("expense", "6100 Payroll") == "Expenses:X6100-Payroll"
+    assert ledger_name("expense", "6100 Payroll") == "Expenses:6100-Payroll"
+    # letters of any script are kept (beancount reads them), never turned into dashes
+    assert ledger_name("expense", "Gehälter & Löhne") == "Expenses:Gehälter-Löhne"
+    assert ledger_name("fees", "frais_bancaires") == "Expenses:Frais-bancaires"
+    assert ledger_name("expense", "給与") == "Expenses:X給与"
+    assert ledger_name("expense", "ßalary") == "Expenses:SSalary"
     assert ledger_name("fees", "Expenses:Crypto fees") == "Expenses:Crypto-fees"
     assert ledger_name("provider", "Liabilities") == "Liabilities:Provider"
     assert AccountMap().lookup("expense", "p", "n", "c").ledger_name == "Expenses:Payroll-expense"

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from batchpay.accounts import parse_accounts
+from batchpay.config import _network_names
 from batchpay.report.exports.formats import render_export
-from batchpay.report.exports.journal import Books
+from batchpay.report.exports.journal import Books, build_books
 from batchpay.report.model import Report
 from tests.report.exports.books import valued
 
@@ -128,3 +130,36 @@ def test_a_missing_tool_skips_outside_ci_and_fails_in_ci(monkeypatch: pytest.Mon
     with pytest.raises(pytest.fail.Exception, match="missing and CI is set"):
         _require(False, "hledger")
     _require(True, "hledger")  # present: runs, whatever CI says
+
+
+ODD_ACCOUNTS = {
+    "expense": "6100 Gehälter & Löhne",
+    "fees": {"name": "frais_bancaires: 給与", "code": "6150"},
+    "rounding": "Équité",
+    "provider": "assets:crypto:{provider} {currency}/{network}",
+}
+
+
+def test_account_names_of_any_script_and_digits_load_in_beancount_and_hledger(
+    tmp_path: Path,
+) -> None:
+    """Names from batchpay.toml in any script, starting with digits or lower case, with
+    underscores and punctuation, make accounts that both tools accept."""
+    report, valuation, _ = valued(tmp_path)
+    accounts = parse_accounts(ODD_ACCOUNTS, "test", ["sandbox"], _network_names())[1]
+    books = build_books(report, valuation, accounts)
+    names = {a.ledger_name for a in books.accounts}
+    assert "Expenses:6100-Gehälter-Löhne" in names and "Expenses:Équité" in names
+    assert "Expenses:Frais-bancaires:X給与" in names
+    assert "Assets:Crypto:Sandbox-USDT-TRON" in names
+    _require(importlib.util.find_spec("beancount") is not None, "beancount (pip)")
+    from beancount import loader
+
+    _, errors, _ = loader.load_string(render_export("beancount", books))
+    assert errors == []
+    _require(shutil.which("hledger") is not None, "hledger (Debian package hledger)")
+    path = tmp_path / "odd.hledger"
+    path.write_text(render_export("hledger", books), encoding="utf-8")
+    done = _hledger(path, "bal", "-O", "csv")
+    assert done.returncode == 0, done.stderr
+    assert list(csv.reader(io.StringIO(done.stdout)))[-1] == ["total", "0"]
