@@ -18,6 +18,7 @@ from typing import Any
 from batchpay.cells import csv_cell
 from batchpay.money import to_wire
 from batchpay.report.exports.journal import Books, Journal, Line, describe, unvalued_note
+from batchpay.report.valuation import neg
 from batchpay.resources import load_schema_file
 
 Cells = dict[str, str]
@@ -65,7 +66,7 @@ def _common(
         "date": day,
         "account": line.account.name if spec["account"] == "name" else line.account.code_or_name,
         "debit": text if amount is not None and amount > 0 else "",
-        "credit": to_wire(-amount) if amount is not None and amount < 0 else "",
+        "credit": to_wire(neg(amount)) if amount is not None and amount < 0 else "",
         "amount": text,
         "description": note,
         "name": line.row.name,
