@@ -163,3 +163,31 @@ def test_account_names_of_any_script_and_digits_load_in_beancount_and_hledger(
     done = _hledger(path, "bal", "-O", "csv")
     assert done.returncode == 0, done.stderr
     assert list(csv.reader(io.StringIO(done.stdout)))[-1] == ["total", "0"]
+
+
+def test_two_batches_beancount_files_included_in_a_ledger_that_opens_their_accounts(
+    tmp_path: Path,
+) -> None:
+    """README: ``include`` it in your ledger. With open directives in the export, a second
+    batch's file (or a ledger opening the accounts itself) gave "Duplicate open directive"."""
+    _require(importlib.util.find_spec("beancount") is not None, "beancount (pip)")
+    from beancount import loader
+
+    _, _, books = valued(tmp_path / "one")
+    text = render_export("beancount", books)
+    (tmp_path / "one.beancount").write_text(text, encoding="utf-8")
+    second = text.replace("payroll-2026-11", "payroll-2026-12")
+    (tmp_path / "two.beancount").write_text(second, encoding="utf-8")
+    opens = [line[3:] for line in text.splitlines() if " open " in line]
+    assert opens and all(
+        line.startswith(";; 2026-11-01 open ") for line in text.splitlines() if " open " in line
+    )
+    main = tmp_path / "main.beancount"
+    main.write_text(
+        "\n".join(['option "operating_currency" "EUR"', *opens])
+        + '\ninclude "one.beancount"\ninclude "two.beancount"\n',
+        encoding="utf-8",
+    )
+    entries, errors, _ = loader.load_file(str(main))
+    assert errors == []
+    assert sum(1 for e in entries if type(e).__name__ == "Transaction") == 4
