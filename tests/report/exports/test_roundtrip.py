@@ -191,3 +191,20 @@ def test_two_batches_beancount_files_included_in_a_ledger_that_opens_their_accou
     entries, errors, _ = loader.load_file(str(main))
     assert errors == []
     assert sum(1 for e in entries if type(e).__name__ == "Transaction") == 4
+
+
+def test_a_batch_with_no_completed_row_gives_files_both_tools_load(tmp_path: Path) -> None:
+    books = Books("b-0", "sandbox", True, "EUR", "rates.csv", "Tax Exempt", [])
+    for fmt in ("qbo", "xero", "netsuite"):
+        assert render_export(fmt, books).count("\r\n") == 1  # the header only
+    _require(importlib.util.find_spec("beancount") is not None, "beancount (pip)")
+    from beancount import loader
+
+    entries, errors, _ = loader.load_string(render_export("beancount", books))
+    assert errors == [] and entries == []
+    _require(shutil.which("hledger") is not None, "hledger (Debian package hledger)")
+    path = tmp_path / "empty.hledger"
+    path.write_text(render_export("hledger", books), encoding="utf-8")
+    done = _hledger(path, "bal", "-O", "csv")
+    assert done.returncode == 0, done.stderr
+    assert list(csv.reader(io.StringIO(done.stdout)))[-1] == ["total", "0"]
