@@ -24,6 +24,12 @@ from batchpay.resources import load_schema_file
 Cells = dict[str, str]
 
 
+def one_line(text: str) -> str:
+    """``text`` with each control, bidi or other unprintable character (a line break, a tab,
+    U+202E) as a space, so a cell stays on one line and reads as it is stored."""
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
 def template(fmt: str) -> dict[str, Any]:
     """The format's template: file, columns (in order), date_format, sign, account, decimals."""
     spec: dict[str, Any] = load_schema_file("exports.toml")[fmt]
@@ -62,13 +68,13 @@ def _common(
     if amount is None:
         note = unvalued_note(line.booking, books) + " | " + note
     text = "" if amount is None else to_wire(amount)
-    return {
+    return {  # free text on one line, with no control or bidi character (a provider's ref)
         "date": day,
         "account": line.account.name if spec["account"] == "name" else line.account.code_or_name,
         "debit": text if amount is not None and amount > 0 else "",
         "credit": to_wire(neg(amount)) if amount is not None and amount < 0 else "",
         "amount": text,
-        "description": note,
-        "name": line.row.name,
+        "description": one_line(note),
+        "name": one_line(line.row.name),
         "currency": books.reporting_currency or line.row.currency,
     }

@@ -320,3 +320,21 @@ def test_an_18_decimal_amount_of_29_digits_is_booked_to_the_last_digit(tmp_path:
     assert total(line.amount for line in books.journals[0].lines) == 0
     qbo = list(csv.DictReader(io.StringIO(render_export("qbo", books))))
     assert qbo[-1]["Credits"] == "12345678901.123456789012345678"
+
+
+def test_control_and_bidi_characters_from_a_provider_never_reach_a_csv_cell(
+    tmp_path: Path,
+) -> None:
+    """Names and memos are checked when the sheet is read; a provider's reference is not."""
+    report, _, _ = valued(tmp_path)
+    rows = [
+        dataclasses.replace(r, provider_ref=r.provider_ref + "\u202e\r\nx\ty") for r in report.rows
+    ]
+    report = dataclasses.replace(report, rows=rows)
+    books = build_books(report, value_report(report, "EUR", None), account_map())
+    for fmt in CSV_EXPORTS:
+        text = render_export(fmt, books)
+        assert "\u202e" not in text and "\t" not in text, fmt
+        lines = text.split("\r\n")
+        assert all("\n" not in line and "\r" not in line for line in lines), fmt
+        assert " x y" in text
