@@ -156,13 +156,16 @@ def parse_accounts(
     role nor such a table (a misspelt provider is never taken for a currency), or for a name
     with a placeholder other than {provider}, {network} and {currency}."""
 
-    def classify(part: str) -> tuple[str, str]:
+    def classify(part: str) -> tuple[str, str, str]:
+        """(kind, name, the network's name if the part is also a currency: "either")."""
+        upper = part.upper()
         if part in providers:
-            return "provider", part
-        if part.upper() in networks:
-            return "network", networks[part.upper()]
-        if part.upper() in known_currencies() or _FIAT.fullmatch(part.upper()):
-            return "currency", part.upper()
+            return "provider", part, ""
+        known = upper in known_currencies()
+        if upper in networks:
+            return ("either", upper, networks[upper]) if known else ("network", networks[upper], "")
+        if known or _FIAT.fullmatch(upper):
+            return "currency", upper, ""
         raise ConfigError(
             f"{where}: [accounts.{part}] is not a provider ({', '.join(providers)}), a network "
             "or a currency batchpay knows; check its spelling"
@@ -191,11 +194,19 @@ def parse_accounts(
     return flat, AccountMap(scopes, tax_rate)
 
 
-def _scope(path: tuple[str, ...], classify: Callable[[str], tuple[str, str]], where: str) -> str:
-    """A table path in canonical order: provider.network.currency (any of them may be left out)."""
+def _scope(
+    path: tuple[str, ...], classify: Callable[[str], tuple[str, str, str]], where: str
+) -> str:
+    """A table path in canonical order: provider.network.currency (any of them may be left
+    out). A part that is both a currency and a network's short name (ETH, BTC, TRX, TON) is
+    the currency, unless another part is the currency: [accounts.ETH] is ether, wherever it
+    is paid; [accounts.ETH.USDT] is USDT on Ethereum."""
+    found = [classify(part) for part in path]
+    has_currency = any(kind == "currency" for kind, _, _ in found)
     kinds: dict[str, str] = {}
-    for part in path:
-        kind, name = classify(part)
+    for kind, name, network in found:
+        if kind == "either":
+            kind, name = ("network", network) if has_currency else ("currency", name)
         if kind in kinds:
             raise ConfigError(f"{where}: [accounts.{'.'.join(path)}] names two {kind}s")
         kinds[kind] = name

@@ -87,6 +87,21 @@ def test_table_names_that_are_currencies_fiat_codes_and_placeholders_are_kept(
     assert accounts.lookup("fees", "oxapay", "ETHEREUM", "ETH").name == "E"
 
 
+def test_a_table_named_eth_is_the_currency_not_the_ethereum_network(tmp_path: Path) -> None:
+    """ETH, BTC, TRX ... are network aliases too: [accounts.ETH] was taken for the Ethereum
+    network, so USDT paid on Ethereum was credited to the "ETH wallet"."""
+    text = '[accounts.ETH]\nprovider = "ETH wallet"\n[accounts.USDT]\nprovider = "USDT wallet"\n'
+    text += '[accounts.ETH.USDC]\nprovider = "USDC on Ethereum"\n'
+    text += '[accounts.TRON]\nfees = "Tron fees"\n'
+    accounts = _settings(tmp_path, text).account_map
+    assert accounts.lookup("provider", "oxapay", "ETHEREUM", "ETH").name == "ETH wallet"
+    assert accounts.lookup("provider", "oxapay", "ARBITRUM", "ETH").name == "ETH wallet"
+    assert accounts.lookup("provider", "oxapay", "ETHEREUM", "USDT").name == "USDT wallet"
+    assert accounts.lookup("provider", "oxapay", "ETHEREUM", "USDC").name == "USDC on Ethereum"
+    assert accounts.lookup("provider", "oxapay", "BSC", "USDC").name == "Provider balance (oxapay)"
+    assert accounts.lookup("fees", "oxapay", "TRON", "USDT").name == "Tron fees"
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
