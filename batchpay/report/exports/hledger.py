@@ -20,8 +20,6 @@ def render_hledger(books: Books) -> str:
     if books.sandbox:
         out.append("; SANDBOX: no money moved")
     out.append("")
-    out += [f"account {a.ledger_name}" for a in books.accounts]
-    out.append("")
     prices = sorted(
         {
             (line.booking.date, line.row.currency, line.booking.rate.rate)
@@ -30,6 +28,11 @@ def render_hledger(books: Books) -> str:
             if line.booking.rate is not None and line.row.currency != books.reporting_currency
         }
     )
+    # declared, so that ``hledger check --strict`` (accounts and commodities) passes too
+    commodities = {j.currency for j in books.journals} | {books.reporting_currency or ""}
+    out += [f"commodity {c}" for c in sorted(commodities - {""}) if books.journals]
+    out += [f"account {a.ledger_name}" for a in books.accounts]
+    out.append("")
     out += [f"P {d} {c} {to_wire(r)} {books.reporting_currency}" for d, c, r in prices]
     if prices:
         out.append("")

@@ -110,6 +110,8 @@ def test_hledger_loads_the_journal_and_it_balances_to_zero(tmp_path: Path) -> No
             found[(account, currency)] = Decimal(number)
     expected = {k: v for k, v in _expected(report, books).items() if v}
     assert {k: v for k, v in found.items() if v} == expected
+    strict = _hledger(path, "check", "--strict")  # every account and commodity declared
+    assert strict.returncode == 0, strict.stderr
 
 
 def test_hledger_would_refuse_a_journal_that_does_not_balance(tmp_path: Path) -> None:
