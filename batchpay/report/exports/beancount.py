@@ -9,14 +9,14 @@ It loads with ``beancount.loader`` with no errors (tests/report/exports)."""
 from __future__ import annotations
 
 from batchpay.money import to_wire
-from batchpay.report.exports.journal import Books, Journal, Line, unvalued_note
+from batchpay.report.exports.journal import Books, Journal, Line, one_line, unvalued_note
 
 AUTO_ACCOUNTS = "beancount.plugins.auto_accounts"  # opens each account at its first use
 
 
 def quote(text: str) -> str:
     """A beancount string: quotes and backslashes escaped, control characters as spaces."""
-    cleaned = "".join(c if c.isprintable() else " " for c in text)
+    cleaned = one_line(text)
     return '"' + cleaned.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 

@@ -17,17 +17,18 @@ from typing import Any
 
 from batchpay.cells import csv_cell
 from batchpay.money import to_wire
-from batchpay.report.exports.journal import Books, Journal, Line, describe, unvalued_note
+from batchpay.report.exports.journal import (
+    Books,
+    Journal,
+    Line,
+    describe,
+    one_line,
+    unvalued_note,
+)
 from batchpay.report.valuation import neg
 from batchpay.resources import load_schema_file
 
 Cells = dict[str, str]
-
-
-def one_line(text: str) -> str:
-    """``text`` with each control, bidi or other unprintable character (a line break, a tab,
-    U+202E) as a space, so a cell stays on one line and reads as it is stored."""
-    return "".join(c if c.isprintable() else " " for c in text)
 
 
 def template(fmt: str) -> dict[str, Any]:

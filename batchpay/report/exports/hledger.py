@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from batchpay.money import to_wire
 from batchpay.report.exports.beancount import line_tags
-from batchpay.report.exports.journal import Books, Journal, unvalued_note
+from batchpay.report.exports.journal import Books, Journal, one_line, unvalued_note
 
 
 def tag_value(text: str) -> str:
     """A tag value ends at a comma or the line's end: commas and line breaks become spaces."""
-    return " ".join("".join(" " if c in ",;" or not c.isprintable() else c for c in text).split())
+    return " ".join("".join(" " if c in ",;" else c for c in one_line(text)).split())
 
 
 def render_hledger(books: Books) -> str:

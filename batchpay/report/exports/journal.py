@@ -9,6 +9,7 @@ once completed."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -138,3 +139,18 @@ def unvalued_note(booking: RowBooking, books: Books) -> str:
         f"NOT VALUED: no {books.reporting_currency} rate for {booking.row.currency} on "
         f"{booking.date} in {source}; book by hand"
     )
+
+
+# the bidirectional controls, which reorder what is shown (batchpay.validate.identity's set)
+_BIDI = frozenset({0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
+
+
+def one_line(text: str) -> str:
+    """``text`` with each control character, line or paragraph separator and bidi control
+    (a line break, a tab, U+202E) as a space, so a cell stays on one line and reads as it is
+    stored; joiners that scripts and emoji need (U+200C, U+200D) are kept."""
+    return "".join(" " if _breaks(c) else c for c in text)
+
+
+def _breaks(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or ord(char) in _BIDI

@@ -328,7 +328,8 @@ def test_control_and_bidi_characters_from_a_provider_never_reach_a_csv_cell(
     """Names and memos are checked when the sheet is read; a provider's reference is not."""
     report, _, _ = valued(tmp_path)
     rows = [
-        dataclasses.replace(r, provider_ref=r.provider_ref + "\u202e\r\nx\ty") for r in report.rows
+        dataclasses.replace(r, provider_ref=r.provider_ref + "\u202e\r\nx\ty\u2028z\u200c")
+        for r in report.rows
     ]
     report = dataclasses.replace(report, rows=rows)
     books = build_books(report, value_report(report, "EUR", None), account_map())
@@ -337,4 +338,7 @@ def test_control_and_bidi_characters_from_a_provider_never_reach_a_csv_cell(
         assert "\u202e" not in text and "\t" not in text, fmt
         lines = text.split("\r\n")
         assert all("\n" not in line and "\r" not in line for line in lines), fmt
-        assert " x y" in text
+        assert " x y z\u200c" in text  # a joiner (Persian, emoji) is kept
+    assert 'x y z\u200c"' in render_export("beancount", books)
+    hledger = render_export("hledger", books)
+    assert "x y z\u200c," in hledger and "\u202e" not in hledger
