@@ -19,12 +19,15 @@ the whole account (its name and its code)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from batchpay.errors import ConfigError
+from batchpay.resources import load_schema_file
 
 ROLES = ("expense", "fees", "provider", "rounding")
 DEFAULT_NAMES = {
@@ -37,6 +40,21 @@ DEFAULT_TAX_RATE = "Tax Exempt"  # Xero wants a tax rate name on every manual jo
 # beancount and hledger account trees: the root each role books under unless its name has one
 LEDGER_ROOTS = {"expense": "Expenses", "fees": "Expenses", "rounding": "Expenses"}
 ROOT_NAMES = ("Assets", "Liabilities", "Equity", "Income", "Expenses")
+PLACEHOLDERS = ("provider", "network", "currency")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_FIAT = re.compile(r"[A-Z]{3}")  # an ISO 4217 code (pontis pays out fiat)
+
+
+@cache
+def known_currencies() -> frozenset[str]:
+    """Every currency batchpay knows the decimal places of (schemas/scales.toml): the only
+    ones a sheet can pay, so the only ones an ``[accounts.<CURRENCY>]`` table can be for."""
+    scales = load_schema_file("scales.toml")
+    found = set(scales.get("currency", {}))
+    for group in ("network", "provider"):
+        for table in scales.get(group, {}).values():
+            found |= {key.split("_")[0] for key in table}
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -94,13 +112,10 @@ def _candidates(provider: str, network: str, currency: str) -> list[str]:
     return [".".join(s) for s in scopes if all(s)] + [""]
 
 
-_COMPONENT = re.compile(r"[^0-9A-Za-z]+")
-
-
 def ledger_name(role: str, name: str) -> str:
     """``name`` as a beancount/hledger account: components of letters, digits and dashes,
-    each starting upper-case, under the role's root (Assets for the provider balance) unless
-    the name starts with a root of its own ("Assets:Crypto:USDT" stays as it is)."""
+    each starting upper-case or with a digit, under the role's root (Assets for the provider
+    balance) unless the name starts with a root of its own ("Assets:Crypto:USDT" stays as it is)."""
     parts = [_component(p) for p in name.split(":")]
     parts = [p for p in parts if p]
     if not parts or parts[0] not in ROOT_NAMES:
@@ -111,10 +126,21 @@ def ledger_name(role: str, name: str) -> str:
 
 
 def _component(text: str) -> str:
-    cleaned = _COMPONENT.sub("-", text.strip()).strip("-")
+    """One account component as beancount reads it: letters (any script), digits (``Nd``)
+    and single dashes, starting with an upper-case letter or a digit ("X" is put before a
+    letter that has no upper case, such as 給)."""
+    kept = "".join(c if _in_component(c) else " " for c in text)
+    cleaned = "-".join(kept.split())
     if not cleaned:
         return ""
-    return (cleaned[0].upper() if cleaned[0].isalpha() else "X" + cleaned[0]) + cleaned[1:]
+    first = cleaned[0].upper()
+    if unicodedata.category(first[0]) not in ("Lu", "Nd"):
+        first = "X" + cleaned[0]
+    return first + cleaned[1:]
+
+
+def _in_component(char: str) -> bool:
+    return unicodedata.category(char)[0] == "L" or unicodedata.category(char) == "Nd"
 
 
 def parse_accounts(
@@ -126,15 +152,25 @@ def parse_accounts(
     """``[accounts]`` -> (the flat name map journal.csv uses, the scoped map the exports use).
 
     A table name is a provider (one of ``providers``), a network (any spelling in
-    ``networks``, upper case -> canonical name) or else a currency. Raises ConfigError naming
-    ``where`` for a key that is neither a role nor a table."""
+    ``networks``, upper case -> canonical name) or a currency (:func:`known_currencies`, or
+    three letters for fiat). Raises ConfigError naming ``where`` for a key that is neither a
+    role nor such a table (a misspelt provider is never taken for a currency), or for a name
+    with a placeholder other than {provider}, {network} and {currency}."""
 
-    def classify(part: str) -> tuple[str, str]:
+    def classify(part: str) -> tuple[str, str, str]:
+        """(kind, name, the network's name if the part is also a currency: "either")."""
+        upper = part.upper()
         if part in providers:
-            return "provider", part
-        if part.upper() in networks:
-            return "network", networks[part.upper()]
-        return "currency", part.upper()
+            return "provider", part, ""
+        known = upper in known_currencies()
+        if upper in networks:
+            return ("either", upper, networks[upper]) if known else ("network", networks[upper], "")
+        if known or _FIAT.fullmatch(upper):
+            return "currency", upper, ""
+        raise ConfigError(
+            f"{where}: [accounts.{part}] is not a provider ({', '.join(providers)}), a network "
+            "or a currency batchpay knows; check its spelling"
+        )
 
     scopes: dict[str, dict[str, AccountSpec]] = {}
     tax_rate = DEFAULT_TAX_RATE
@@ -159,11 +195,19 @@ def parse_accounts(
     return flat, AccountMap(scopes, tax_rate)
 
 
-def _scope(path: tuple[str, ...], classify: Callable[[str], tuple[str, str]], where: str) -> str:
-    """A table path in canonical order: provider.network.currency (any of them may be left out)."""
+def _scope(
+    path: tuple[str, ...], classify: Callable[[str], tuple[str, str, str]], where: str
+) -> str:
+    """A table path in canonical order: provider.network.currency (any of them may be left
+    out). A part that is both a currency and a network's short name (ETH, BTC, TRX, TON) is
+    the currency, unless another part is the currency: [accounts.ETH] is ether, wherever it
+    is paid; [accounts.ETH.USDT] is USDT on Ethereum."""
+    found = [classify(part) for part in path]
+    has_currency = any(kind == "currency" for kind, _, _ in found)
     kinds: dict[str, str] = {}
-    for part in path:
-        kind, name = classify(part)
+    for kind, name, network in found:
+        if kind == "either":
+            kind, name = ("network", network) if has_currency else ("currency", name)
         if kind in kinds:
             raise ConfigError(f"{where}: [accounts.{'.'.join(path)}] names two {kind}s")
         kinds[kind] = name
@@ -172,15 +216,26 @@ def _scope(path: tuple[str, ...], classify: Callable[[str], tuple[str, str]], wh
 
 def _spec(value: Any, key: str) -> AccountSpec:
     if isinstance(value, str) and value.strip():
-        return AccountSpec(value)
+        return _placeholders(AccountSpec(value), key)
     if isinstance(value, dict) and set(value) <= {"name", "code"} and value:
         name, code = value.get("name", ""), value.get("code", "")
         if isinstance(name, str) and isinstance(code, str) and (name.strip() or code.strip()):
-            return AccountSpec(name or code, code)
+            return _placeholders(AccountSpec(name or code, code), key)
     raise ConfigError(
         f"{key} = {value!r} is not allowed; write the account name as a string, or "
         '{ name = "...", code = "..." }'
     )
+
+
+def _placeholders(spec: AccountSpec, key: str) -> AccountSpec:
+    """``spec``, if every ``{...}`` in its name is one :meth:`AccountMap.lookup` fills in."""
+    unknown = [p for p in _PLACEHOLDER.findall(spec.name) if p not in PLACEHOLDERS]
+    if unknown:
+        raise ConfigError(
+            f"{key} = {spec.name!r}: {{{unknown[0]}}} is not filled in by batchpay; a name may "
+            "hold {provider}, {network} and {currency}"
+        )
+    return spec
 
 
 def valuation(
@@ -202,5 +257,5 @@ def valuation(
 
         if "reporting_currency" not in changes:
             raise fail("rates", values["rates"], 'set reporting_currency too (e.g. "EUR")')
-        load_rates(rates)
+        load_rates(rates, changes["reporting_currency"])
     return changes

@@ -243,12 +243,13 @@ def report(
 ) -> list[Path]:
     """Write the report files for a batch from the ledger alone: ``formats`` from ALL_FORMATS
     (the five of FORMATS by default; the accounting exports qbo, xero, netsuite, beancount,
-    hledger on request). UsageError (exit 2) for an unknown format, ConfigError (exit 2) for
-    a rates file that cannot be read."""
+    hledger on request; any case, each written once however often it is named). UsageError
+    (exit 2) for an unknown format, ConfigError (exit 2) for a rates file that cannot be read."""
     from batchpay.approvals.audit import record_audit
     from batchpay.report.freshness import current_reports
 
     settings = settings or load_settings()
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in formats if f.strip()))
     unknown = sorted(set(formats) - set(ALL_FORMATS))
     if unknown or not formats:
         what = f"unknown report format(s): {', '.join(unknown)}" if unknown else "no format given"

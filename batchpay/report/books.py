@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from batchpay.cells import csv_cell
-from batchpay.money import ZERO, to_wire, total
+from batchpay.money import MONEY_CONTEXT, ZERO, to_wire, total
 from batchpay.report.model import Report
 
 DEFAULT_ACCOUNTS = {
@@ -59,7 +59,7 @@ def journal_lines(report: Report, accounts: Mapping[str, str] | None = None) -> 
             continue
         sent = total(r.amount_sent or ZERO for r in done)
         fees = total(r.fee or ZERO for r in done)
-        expense = sent if add else total([sent, -fees])
+        expense = sent if add else MONEY_CONTEXT.subtract(sent, fees)  # exact, never 28 digits
         credit = total([sent, fees]) if add else sent
         memo = f"batch {report.batch.batch_id}: {len(done)} completed payout(s)"
         lines.append(JournalLine(currency, names["expense"], expense, ZERO, memo))

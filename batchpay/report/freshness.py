@@ -72,7 +72,8 @@ def valuation_for(report: Report, settings: Settings) -> Valuation:
     from batchpay.report.exports.rates import load_rates
     from batchpay.report.valuation import value_report
 
-    rates = load_rates(settings.rates) if settings.rates is not None else None
+    currency, path = settings.reporting_currency, settings.rates
+    rates = load_rates(path, currency) if path is not None else None
     return value_report(report, settings.reporting_currency, rates)
 
 

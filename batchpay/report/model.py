@@ -80,6 +80,7 @@ class ReportRow:
     description: str = ""
     memo: str = ""  # the memo or destination tag sent with the payout
     completed_at: str = ""  # the ledger's last update of a completed row (UTC), else ""
+    from_currency: str = ""  # 2328io: the balance debited (and converted), if not the currency
 
     @property
     def is_exception(self) -> bool:
@@ -265,7 +266,14 @@ def _report_row(r: LedgerRow, attempts: int) -> ReportRow:
         description=r.description or "",
         memo=r.memo or "",
         completed_at=r.updated_at if r.status == RowStatus.COMPLETED else "",
+        from_currency=_debited_from(r),
     )
+
+
+def _debited_from(r: LedgerRow) -> str:
+    """The other balance a payout was paid from (2328io's ``from_currency``), else ""."""
+    other = (r.extra.get("from_currency") or "").strip().upper()
+    return "" if other == r.currency else other
 
 
 def _summaries(rows: list[ReportRow], fee_option: str) -> list[CurrencySummary]:

@@ -17,16 +17,25 @@ not valued at all: it is listed as unvalued and counted in no total."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from batchpay.model import RowStatus
-from batchpay.money import ZERO, total
+from batchpay.money import MONEY_CONTEXT, ZERO, total
 from batchpay.report.exports.rates import Rate, RateTable
 from batchpay.report.model import Report, ReportRow
 
 CENT = Decimal("0.01")
+# amount (<= 50 digits) times rate (<= 50 digits) is exact in 120 digits, so the only rounding
+# is the one to cents (never the thread's 28-digit default, which rounds twice or raises)
+VALUE_CONTEXT = decimal.Context(
+    prec=120,
+    rounding=ROUND_HALF_UP,
+    traps=[decimal.FloatOperation, decimal.InvalidOperation, decimal.Overflow],
+)
 PARTS = ("expense", "fees", "rounding", "provider")
+neg = MONEY_CONTEXT.minus  # -x, exactly (60 digits)
 
 
 @dataclass(frozen=True)
@@ -83,23 +92,26 @@ def row_amounts(row: ReportRow, fee_option: str) -> dict[str, Decimal]:
     sent = row.amount_sent if row.amount_sent is not None else row.amount_requested
     fee = row.fee or ZERO
     add = fee_option == "add"
-    return {
-        "expense": row.amount_requested if add else total([row.amount_requested, -fee]),
+    return {  # negated exactly: ``-x`` rounds to the thread's 28 digits (18-decimal tokens)
+        "expense": row.amount_requested if add else total([row.amount_requested, neg(fee)]),
         "fees": fee,
-        "rounding": total([sent, -row.amount_requested]),
-        "provider": -(total([sent, fee]) if add else sent),
+        "rounding": total([sent, neg(row.amount_requested)]),
+        "provider": neg(total([sent, fee]) if add else sent),
     }
 
 
 def _cents(value: Decimal) -> Decimal:
-    cents = value.quantize(CENT, rounding=ROUND_HALF_UP)
-    return cents if cents else abs(cents)  # never "-0.00"
+    cents = VALUE_CONTEXT.quantize(value, CENT)
+    return cents if cents else ZERO.quantize(CENT)  # never "-0.00"
 
 
 def row_values(amounts: dict[str, Decimal], rate: Decimal) -> dict[str, Decimal]:
     """``amounts`` valued at ``rate``, to cents, balanced by the expense posting."""
-    values = {k: _cents(amounts[k] * rate) for k in ("fees", "rounding", "provider")}
-    values["expense"] = -total(values.values())
+    values = {
+        k: _cents(VALUE_CONTEXT.multiply(amounts[k], rate))
+        for k in ("fees", "rounding", "provider")
+    }
+    values["expense"] = neg(total(values.values()))
     return {k: values[k] for k in PARTS}
 
 
@@ -142,7 +154,7 @@ def _totals(bookings: list[RowBooking], reporting: str | None) -> list[ValueTota
                 part("expense"),
                 part("fees"),
                 part("rounding"),
-                -part("provider"),
+                neg(part("provider")),
             )
         )
     return result

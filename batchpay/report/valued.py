@@ -8,7 +8,7 @@ from typing import Any
 import markupsafe
 
 from batchpay.money import to_wire
-from batchpay.report.valuation import Valuation
+from batchpay.report.valuation import Valuation, neg
 
 TOTALS_HEADER = ("currency", "valued_rows", "unvalued_rows", "expense", "fees", "rounding", "paid")
 ROWS_HEADER = ("row", "reference", "currency", "completed", "rate", "rate_source", "value_paid")
@@ -29,7 +29,7 @@ def rate_rows(valuation: Valuation) -> list[list[Any]]:
         if b.rate is None or b.values is None:
             lines.append([r.row, r.reference, r.currency, b.date, "", "NOT VALUED", None])
         else:
-            paid = -b.values["provider"]
+            paid = neg(b.values["provider"])
             lines.append([r.row, r.reference, r.currency, b.date, b.rate.rate, b.rate.source, paid])
     return lines
 

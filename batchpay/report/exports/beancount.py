@@ -1,18 +1,22 @@
 """beancount: one transaction per journal, one posting per line, posting metadata leading
-back to each payout, a ``price`` directive per rate used, and comments for rows left
-unvalued. Amounts stay in the payout currency (the transaction balances exactly); the values
-in the reporting currency are the ``value`` metadata and the journal's ``value_*`` totals.
+back to each payout, accounts opened by the auto_accounts plugin (so the file can also be
+included, with other batches' files, in a ledger that opens them), a ``price`` directive
+per rate used, and comments for rows left unvalued. Amounts stay in the payout currency
+(the transaction balances exactly); the values in the reporting currency are the ``value``
+metadata and the journal's ``value_*`` totals.
 It loads with ``beancount.loader`` with no errors (tests/report/exports)."""
 
 from __future__ import annotations
 
 from batchpay.money import to_wire
-from batchpay.report.exports.journal import Books, Journal, Line, unvalued_note
+from batchpay.report.exports.journal import Books, Journal, Line, one_line, unvalued_note
+
+AUTO_ACCOUNTS = "beancount.plugins.auto_accounts"  # opens each account at its first use
 
 
 def quote(text: str) -> str:
     """A beancount string: quotes and backslashes escaped, control characters as spaces."""
-    cleaned = "".join(c if c.isprintable() else " " for c in text)
+    cleaned = one_line(text)
     return '"' + cleaned.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -23,10 +27,14 @@ def render_beancount(books: Books) -> str:
     out.append(f'option "title" {quote("batchpay " + books.batch)}')
     if books.reporting_currency:
         out.append(f'option "operating_currency" "{books.reporting_currency}"')
-    out.append("")
+    # no open directives: two batches' files included in one ledger (or a ledger that opens
+    # the accounts itself) would open them twice, an error; on its own the file opens them
+    # with this plugin, which beancount ignores in an included file
+    out += [f'plugin "{AUTO_ACCOUNTS}"', ""]
     if books.journals:
         first = min(j.date for j in books.journals)
-        out += [f"{first} open {a.ledger_name}" for a in books.accounts]
+        out.append(";; when you include this file, your ledger opens its accounts:")
+        out += [f";; {first} open {a.ledger_name}" for a in books.accounts]
         out.append("")
     out += _prices(books)
     for journal in books.journals:
@@ -82,6 +90,8 @@ def line_tags(line: Line, books: Books) -> dict[str, str]:
         "memo": r.memo,
         "completed": line.booking.date,
     }
+    if r.from_currency:
+        tags["debited_from"] = r.from_currency
     if books.reporting_currency is not None:
         if rate is None or line.value is None:
             tags["value"] = "NOT VALUED"

@@ -17,7 +17,15 @@ from typing import Any
 
 from batchpay.cells import csv_cell
 from batchpay.money import to_wire
-from batchpay.report.exports.journal import Books, Journal, Line, describe, unvalued_note
+from batchpay.report.exports.journal import (
+    Books,
+    Journal,
+    Line,
+    describe,
+    one_line,
+    unvalued_note,
+)
+from batchpay.report.valuation import neg
 from batchpay.resources import load_schema_file
 
 Cells = dict[str, str]
@@ -61,13 +69,13 @@ def _common(
     if amount is None:
         note = unvalued_note(line.booking, books) + " | " + note
     text = "" if amount is None else to_wire(amount)
-    return {
+    return {  # free text on one line, with no control or bidi character (a provider's ref)
         "date": day,
         "account": line.account.name if spec["account"] == "name" else line.account.code_or_name,
         "debit": text if amount is not None and amount > 0 else "",
-        "credit": to_wire(-amount) if amount is not None and amount < 0 else "",
+        "credit": to_wire(neg(amount)) if amount is not None and amount < 0 else "",
         "amount": text,
-        "description": note,
-        "name": line.row.name,
+        "description": one_line(note),
+        "name": one_line(line.row.name),
         "currency": books.reporting_currency or line.row.currency,
     }

@@ -7,20 +7,18 @@ from __future__ import annotations
 
 from batchpay.money import to_wire
 from batchpay.report.exports.beancount import line_tags
-from batchpay.report.exports.journal import Books, Journal, unvalued_note
+from batchpay.report.exports.journal import Books, Journal, one_line, unvalued_note
 
 
 def tag_value(text: str) -> str:
     """A tag value ends at a comma or the line's end: commas and line breaks become spaces."""
-    return " ".join("".join(" " if c in ",;" or not c.isprintable() else c for c in text).split())
+    return " ".join("".join(" " if c in ",;" else c for c in one_line(text)).split())
 
 
 def render_hledger(books: Books) -> str:
     out = [f"; batchpay journal: batch {books.batch}, provider {books.provider}"]
     if books.sandbox:
         out.append("; SANDBOX: no money moved")
-    out.append("")
-    out += [f"account {a.ledger_name}" for a in books.accounts]
     out.append("")
     prices = sorted(
         {
@@ -30,6 +28,11 @@ def render_hledger(books: Books) -> str:
             if line.booking.rate is not None and line.row.currency != books.reporting_currency
         }
     )
+    # declared, so that ``hledger check --strict`` (accounts and commodities) passes too
+    commodities = {j.currency for j in books.journals} | {books.reporting_currency or ""}
+    out += [f"commodity {c}" for c in sorted(commodities - {""}) if books.journals]
+    out += [f"account {a.ledger_name}" for a in books.accounts]
+    out.append("")
     out += [f"P {d} {c} {to_wire(r)} {books.reporting_currency}" for d, c, r in prices]
     if prices:
         out.append("")

@@ -9,6 +9,7 @@ once completed."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -72,7 +73,7 @@ def build_books(report: Report, valuation: Valuation, accounts: AccountMap) -> B
         bookings = [b for b in valuation.bookings if b.row.currency == currency]
         lines = [
             Line(
-                accounts.lookup(part, batch.provider, b.row.network, currency),
+                accounts.lookup(part, batch.provider, b.row.network, _balance(b, part)),
                 b.amounts[part],
                 None if b.values is None else b.values[part],
                 b,
@@ -98,6 +99,22 @@ def build_books(report: Report, valuation: Valuation, accounts: AccountMap) -> B
     )
 
 
+def _balance(booking: RowBooking, part: str) -> str:
+    """The currency an account is looked up by: the payout's, except for the provider
+    balance of a payout paid from another balance (2328io ``from_currency``)."""
+    row = booking.row
+    return row.from_currency if part == "provider" and row.from_currency else row.currency
+
+
+def debited_from(row: ReportRow) -> str:
+    """Said on every line of a payout paid from another balance: the amount debited from it
+    (after the provider's conversion) is not in the ledger."""
+    return (
+        f"paid from the {row.from_currency} balance (converted by the provider): "
+        f"book the {row.from_currency} debited by hand"
+    )
+
+
 def describe(line: Line) -> str:
     """What leads a line back to its payout, in one line of text."""
     r = line.row
@@ -105,6 +122,8 @@ def describe(line: Line) -> str:
     parts.append(f"provider ref {r.provider_ref}" if r.provider_ref else "no provider ref")
     if r.memo:
         parts.append(f"memo {r.memo}")
+    if r.from_currency:
+        parts.append(debited_from(r))
     parts.append(f"{to_wire(line.amount)} {r.currency}")
     rate = line.booking.rate
     if rate is not None:
@@ -120,3 +139,18 @@ def unvalued_note(booking: RowBooking, books: Books) -> str:
         f"NOT VALUED: no {books.reporting_currency} rate for {booking.row.currency} on "
         f"{booking.date} in {source}; book by hand"
     )
+
+
+# the bidirectional controls, which reorder what is shown (batchpay.validate.identity's set)
+_BIDI = frozenset({0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
+
+
+def one_line(text: str) -> str:
+    """``text`` with each control character, line or paragraph separator and bidi control
+    (a line break, a tab, U+202E) as a space, so a cell stays on one line and reads as it is
+    stored; joiners that scripts and emoji need (U+200C, U+200D) are kept."""
+    return "".join(" " if _breaks(c) else c for c in text)
+
+
+def _breaks(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or ord(char) in _BIDI

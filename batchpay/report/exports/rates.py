@@ -4,7 +4,7 @@ The file is CSV, UTF-8 (a byte order mark is allowed), with the header ``date,cu
 ``date`` is YYYY-MM-DD (a UTC day), ``currency`` the payout currency, and ``rate`` how many
 units of the reporting currency one unit of ``currency`` was worth that day, as a plain
 decimal (``0.9215``). Parsing is strict: any other line is a ConfigError (exit 2) naming the
-file and line, never a guess."""
+file and line, never a guess. A line for the reporting currency itself may only say 1."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from batchpay.errors import ConfigError
+from batchpay.money import to_wire
 
 HEADER = ("date", "currency", "rate")
 _RATE = re.compile(r"[0-9]{1,20}(\.[0-9]{1,30})?")
 _CURRENCY = re.compile(r"[A-Z][A-Z0-9]{1,11}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # not 2026-W44-7, which Python also reads
 SAME_CURRENCY = "same currency"
 
 
@@ -45,8 +47,9 @@ class RateTable:
         return None if rate is None else Rate(rate, f"{self.name} {date}")
 
 
-def load_rates(path: Path) -> RateTable:
-    """Read a rates file (format in the module docstring); ConfigError on any bad line."""
+def load_rates(path: Path, reporting: str | None = None) -> RateTable:
+    """Read a rates file (format in the module docstring); ConfigError on any bad line,
+    including a rate other than 1 for ``reporting``, the reporting currency itself."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
@@ -61,6 +64,11 @@ def load_rates(path: Path) -> RateTable:
         if not any(c.strip() for c in cells):
             continue
         date, currency, rate = _parse_line(path, number, cells)
+        if currency == reporting and rate != 1:
+            raise ConfigError(
+                f"rates file {path}:{number}: {currency} is the reporting currency; its rate is "
+                f"always 1, not {to_wire(rate)} (delete the line)"
+            )
         if rates.get((date, currency), rate) != rate:
             raise ConfigError(
                 f"rates file {path}:{number}: a second, different rate for {currency} on {date}"
@@ -75,7 +83,7 @@ def _parse_line(path: Path, number: int, cells: list[str]) -> tuple[str, str, De
         raise ConfigError(f"{where}: expected 3 cells (date,currency,rate), found {len(cells)}")
     date, currency, rate = (c.strip() for c in cells)
     try:
-        if len(date) != 10:
+        if not _DATE.fullmatch(date):
             raise ValueError(date)
         dt.date.fromisoformat(date)
     except ValueError:

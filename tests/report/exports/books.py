@@ -50,8 +50,10 @@ def _row(
     )
 
 
-def make_ledger(tmp_path: Path, fee_option: str = "deduct") -> Ledger:
-    rows = [
+def make_ledger(
+    tmp_path: Path, fee_option: str = "deduct", rows: list[PayoutRow] | None = None
+) -> Ledger:
+    rows = rows or [
         _row(2, "E-1", "100.00", "100.00", name="Sébastien, Jr.", memo="104365"),
         _row(3, "E-2", "10.1234567", "10.123456", name='Ann "Q" O\'Neil'),
         _row(4, "E-3", "20.02", "20.02"),  # failed: recipient not found

@@ -7,6 +7,7 @@ every export."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import os
@@ -18,13 +19,21 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from batchpay.money import total
 from batchpay.report import build_report, write_report
 from batchpay.report.exports import CSV_EXPORTS, EXPORT_FILES, EXPORT_FORMATS
 from batchpay.report.exports.csvjournal import template
 from batchpay.report.exports.formats import render_export
 from batchpay.report.exports.journal import build_books
-from batchpay.report.valuation import value_report
-from tests.report.exports.books import BATCH, NOT_BOOKED, account_map, make_ledger, valued
+from batchpay.report.valuation import row_values, value_report
+from tests.report.exports.books import (
+    BATCH,
+    NOT_BOOKED,
+    _row,
+    account_map,
+    make_ledger,
+    valued,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("BATCHPAY_UPDATE_GOLDEN") == "1"
@@ -246,3 +255,90 @@ def test_without_a_reporting_currency_the_exports_book_each_payouts_currency(
     netsuite = list(csv.DictReader(io.StringIO(render_export("netsuite", books))))
     assert {r["Currency"] for r in netsuite} == {"USDC", "USDT"}
     assert "value_" not in render_export("hledger", books)
+
+
+def test_a_payout_paid_from_another_balance_credits_that_balance_and_says_so(
+    tmp_path: Path,
+) -> None:
+    """2328io ``from_currency``: the TRX payout was debited (converted) from the USDT balance,
+    so its provider line goes to the USDT balance's account, and every line says the USDT
+    amount debited must be booked by hand (the ledger does not have it)."""
+    trx = dataclasses.replace(
+        _row(2, "E-1", "30.00", "30.00", currency="TRX"), extra={"from_currency": "usdt"}
+    )
+    plain = _row(3, "E-2", "10.00", "10.00", currency="TRX")
+    with make_ledger(tmp_path, rows=[trx, plain]) as ledger:
+        report = build_report(ledger, BATCH)
+    books = build_books(report, value_report(report, None, None), account_map())
+    lines = {
+        (line.row.reference, line.account.role): line for j in books.journals for line in j.lines
+    }
+    assert lines[("E-1", "provider")].account.name == "USDT wallet"
+    assert lines[("E-2", "provider")].account.name == "Provider balance (sandbox)"
+    assert lines[("E-1", "expense")].account.name == "Payroll expense"
+    note = "paid from the USDT balance (converted by the provider): book the USDT debited by hand"
+    qbo = list(csv.DictReader(io.StringIO(render_export("qbo", books))))
+    assert [note in r["Description"] for r in qbo] == [True] * 3 + [False] * 3
+    beancount = render_export("beancount", books)
+    assert beancount.count('debited_from: "USDT"') == 3
+    assert render_export("hledger", books).count("debited_from: USDT") == 3
+
+
+def test_valuing_is_exact_until_the_cents_whatever_the_digits_of_the_rate() -> None:
+    """The thread's 28-digit context rounded the product first (twice rounded) or, for a
+    product of more than 26 integer digits, raised InvalidOperation (a traceback)."""
+    amounts = {
+        "expense": Decimal("12345677.123456"),
+        "fees": Decimal("1"),
+        "rounding": Decimal("0"),
+        "provider": Decimal("-12345678.123456"),
+    }
+    huge = row_values(amounts, Decimal("99999999999999999999.000000000000000000000000000001"))
+    assert huge["provider"] == Decimal("-1234567812345599999987654321.88")
+    assert total(huge.values()) == 0
+    assert huge["expense"] == Decimal("1234567712345599999987654322.88")  # not 28 digits
+    # a fee worth 0.00499...9 (35 nines) EUR is 0.00; rounded to 28 digits first it was 0.005,
+    # and then 0.01
+    tiny = {"expense": Decimal(0), "fees": Decimal("1"), "rounding": Decimal(0)}
+    tiny["provider"] = Decimal("-1")
+    assert row_values(tiny, Decimal("0.004" + "9" * 35))["fees"] == Decimal("0.00")
+
+
+def test_an_18_decimal_amount_of_29_digits_is_booked_to_the_last_digit(tmp_path: Path) -> None:
+    """``-amount`` rounds to the thread's 28 digits: the provider line lost its last digits
+    and the journal no longer balanced."""
+    big = dataclasses.replace(
+        _row(2, "E-1", "12345678901", "12345678901", currency="DAI"),
+        amount_requested=Decimal("12345678901.123456789012345678"),
+        amount=Decimal("12345678901.123456789012345678"),
+    )
+    with make_ledger(tmp_path, rows=[big]) as ledger:
+        report = build_report(ledger, BATCH)
+    books = build_books(report, value_report(report, None, None), account_map())
+    provider = next(line for line in books.journals[0].lines if line.account.role == "provider")
+    assert provider.amount == Decimal("-12345678901.123456789012345678")
+    assert total(line.amount for line in books.journals[0].lines) == 0
+    qbo = list(csv.DictReader(io.StringIO(render_export("qbo", books))))
+    assert qbo[-1]["Credits"] == "12345678901.123456789012345678"
+
+
+def test_control_and_bidi_characters_from_a_provider_never_reach_a_csv_cell(
+    tmp_path: Path,
+) -> None:
+    """Names and memos are checked when the sheet is read; a provider's reference is not."""
+    report, _, _ = valued(tmp_path)
+    rows = [
+        dataclasses.replace(r, provider_ref=r.provider_ref + "\u202e\r\nx\ty\u2028z\u200c")
+        for r in report.rows
+    ]
+    report = dataclasses.replace(report, rows=rows)
+    books = build_books(report, value_report(report, "EUR", None), account_map())
+    for fmt in CSV_EXPORTS:
+        text = render_export(fmt, books)
+        assert "\u202e" not in text and "\t" not in text, fmt
+        lines = text.split("\r\n")
+        assert all("\n" not in line and "\r" not in line for line in lines), fmt
+        assert " x y z\u200c" in text  # a joiner (Persian, emoji) is kept
+    assert 'x y z\u200c"' in render_export("beancount", books)
+    hledger = render_export("hledger", books)
+    assert "x y z\u200c," in hledger and "\u202e" not in hledger

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from batchpay.accounts import parse_accounts
+from batchpay.config import _network_names
 from batchpay.report.exports.formats import render_export
-from batchpay.report.exports.journal import Books
+from batchpay.report.exports.journal import Books, build_books
 from batchpay.report.model import Report
 from tests.report.exports.books import valued
 
@@ -108,6 +110,8 @@ def test_hledger_loads_the_journal_and_it_balances_to_zero(tmp_path: Path) -> No
             found[(account, currency)] = Decimal(number)
     expected = {k: v for k, v in _expected(report, books).items() if v}
     assert {k: v for k, v in found.items() if v} == expected
+    strict = _hledger(path, "check", "--strict")  # every account and commodity declared
+    assert strict.returncode == 0, strict.stderr
 
 
 def test_hledger_would_refuse_a_journal_that_does_not_balance(tmp_path: Path) -> None:
@@ -128,3 +132,81 @@ def test_a_missing_tool_skips_outside_ci_and_fails_in_ci(monkeypatch: pytest.Mon
     with pytest.raises(pytest.fail.Exception, match="missing and CI is set"):
         _require(False, "hledger")
     _require(True, "hledger")  # present: runs, whatever CI says
+
+
+ODD_ACCOUNTS = {
+    "expense": "6100 Gehälter & Löhne",
+    "fees": {"name": "frais_bancaires: 給与", "code": "6150"},
+    "rounding": "Équité",
+    "provider": "assets:crypto:{provider} {currency}/{network}",
+}
+
+
+def test_account_names_of_any_script_and_digits_load_in_beancount_and_hledger(
+    tmp_path: Path,
+) -> None:
+    """Names from batchpay.toml in any script, starting with digits or lower case, with
+    underscores and punctuation, make accounts that both tools accept."""
+    report, valuation, _ = valued(tmp_path)
+    accounts = parse_accounts(ODD_ACCOUNTS, "test", ["sandbox"], _network_names())[1]
+    books = build_books(report, valuation, accounts)
+    names = {a.ledger_name for a in books.accounts}
+    assert "Expenses:6100-Gehälter-Löhne" in names and "Expenses:Équité" in names
+    assert "Expenses:Frais-bancaires:X給与" in names
+    assert "Assets:Crypto:Sandbox-USDT-TRON" in names
+    _require(importlib.util.find_spec("beancount") is not None, "beancount (pip)")
+    from beancount import loader
+
+    _, errors, _ = loader.load_string(render_export("beancount", books))
+    assert errors == []
+    _require(shutil.which("hledger") is not None, "hledger (Debian package hledger)")
+    path = tmp_path / "odd.hledger"
+    path.write_text(render_export("hledger", books), encoding="utf-8")
+    done = _hledger(path, "bal", "-O", "csv")
+    assert done.returncode == 0, done.stderr
+    assert list(csv.reader(io.StringIO(done.stdout)))[-1] == ["total", "0"]
+
+
+def test_two_batches_beancount_files_included_in_a_ledger_that_opens_their_accounts(
+    tmp_path: Path,
+) -> None:
+    """README: ``include`` it in your ledger. With open directives in the export, a second
+    batch's file (or a ledger opening the accounts itself) gave "Duplicate open directive"."""
+    _require(importlib.util.find_spec("beancount") is not None, "beancount (pip)")
+    from beancount import loader
+
+    _, _, books = valued(tmp_path / "one")
+    text = render_export("beancount", books)
+    (tmp_path / "one.beancount").write_text(text, encoding="utf-8")
+    second = text.replace("payroll-2026-11", "payroll-2026-12")
+    (tmp_path / "two.beancount").write_text(second, encoding="utf-8")
+    opens = [line[3:] for line in text.splitlines() if " open " in line]
+    assert opens and all(
+        line.startswith(";; 2026-11-01 open ") for line in text.splitlines() if " open " in line
+    )
+    main = tmp_path / "main.beancount"
+    main.write_text(
+        "\n".join(['option "operating_currency" "EUR"', *opens])
+        + '\ninclude "one.beancount"\ninclude "two.beancount"\n',
+        encoding="utf-8",
+    )
+    entries, errors, _ = loader.load_file(str(main))
+    assert errors == []
+    assert sum(1 for e in entries if type(e).__name__ == "Transaction") == 4
+
+
+def test_a_batch_with_no_completed_row_gives_files_both_tools_load(tmp_path: Path) -> None:
+    books = Books("b-0", "sandbox", True, "EUR", "rates.csv", "Tax Exempt", [])
+    for fmt in ("qbo", "xero", "netsuite"):
+        assert render_export(fmt, books).count("\r\n") == 1  # the header only
+    _require(importlib.util.find_spec("beancount") is not None, "beancount (pip)")
+    from beancount import loader
+
+    entries, errors, _ = loader.load_string(render_export("beancount", books))
+    assert errors == [] and entries == []
+    _require(shutil.which("hledger") is not None, "hledger (Debian package hledger)")
+    path = tmp_path / "empty.hledger"
+    path.write_text(render_export("hledger", books), encoding="utf-8")
+    done = _hledger(path, "bal", "-O", "csv")
+    assert done.returncode == 0, done.stderr
+    assert list(csv.reader(io.StringIO(done.stdout)))[-1] == ["total", "0"]
