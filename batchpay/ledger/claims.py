@@ -10,7 +10,7 @@ are taken by another worker once the lease expires, and settled the way a resume
 them: looked up at the provider before anything is sent again.
 
 The lease is also the fence: before a window's intents are committed the worker renews the
-leases it still owns (:meth:`Leases.renew`) and drops the rows it lost; the engine sends no
+leases it still owns (:meth:`Leases.renew_leases`) and drops the rows it lost; the engine sends no
 request after the lease's expiry on its own clock (:class:`batchpay.send.claiming.Claimer`).
 
 Every claiming transaction first locks the batch's row in ``batches`` (the triggers that keep
@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.engine import Connection
 
 from batchpay.ledger.connection import Db, records
 from batchpay.ledger.queries import _LEDGER_ROW_TYPES, _ROW_COLUMNS, LedgerRow
@@ -68,7 +70,7 @@ class Leases:
 
     _db: Db
 
-    def claim(
+    def claim_rows(
         self,
         batch_id: str,
         worker: str,
@@ -105,7 +107,7 @@ class Leases:
                 db.execute(_TAKE, {"b": batch_id, "w": worker, "until": until, "in_keys": keys})
         return rows
 
-    def renew(self, batch_id: str, worker: str, keys: list[str], *, until: str) -> set[str]:
+    def renew_leases(self, batch_id: str, worker: str, keys: list[str], *, until: str) -> set[str]:
         """Extend ``worker``'s leases on ``keys`` to ``until``; return the keys it still held
         (a row another worker claimed after the lease expired is not renewed)."""
         if not keys:
@@ -118,12 +120,17 @@ class Leases:
             )
             return {str(row[0]) for row in found}
 
-    def release(self, batch_id: str, worker: str) -> None:
+    def release_leases(self, batch_id: str, worker: str) -> None:
         """Give up every lease ``worker`` holds in the batch (at the end of its run)."""
         with self._db.transaction() as db:
             if db.dialect == "postgresql":
                 db.execute(_LOCK_BATCH + " FOR UPDATE", {"b": batch_id})
             db.execute(_RELEASE, {"b": batch_id, "w": worker})
+
+    def side_connection(self) -> Connection:
+        """A second connection to the ledger's database, in autocommit mode, for work beside
+        the ledger's own transactions (the shared rate limit); the caller closes it."""
+        return self._db.engine.connect()
 
     def leases(self, batch_id: str) -> list[Lease]:
         """Every lease held in the batch, expired or not."""

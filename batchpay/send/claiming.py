@@ -63,7 +63,7 @@ class Claimer:
         while True:
             now = self.clock()
             until = now + dt.timedelta(seconds=self.lease)
-            rows = self.ledger.claim(
+            rows = self.ledger.claim_rows(
                 self.batch,
                 self.worker,
                 wanted,
@@ -83,7 +83,7 @@ class Claimer:
         """Renew the leases on ``rows`` before their intents are committed; return the rows
         this worker still holds, in order (the others were taken over: not ours to send)."""
         until = self.clock() + dt.timedelta(seconds=self.lease)
-        kept = self.ledger.renew(
+        kept = self.ledger.renew_leases(
             self.batch, self.worker, [r.row_key for r in rows], until=_iso(until)
         )
         with self._lock:
@@ -105,6 +105,6 @@ class Claimer:
 
     def release(self) -> None:
         """Give up every lease this worker holds in the batch."""
-        self.ledger.release(self.batch, self.worker)
+        self.ledger.release_leases(self.batch, self.worker)
         with self._lock:
             self._until.clear()

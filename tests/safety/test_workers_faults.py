@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from batchpay.emulator import Fault
+from tests.pgcluster import pg_server, pg_url  # noqa: F401  (fixtures)
 from tests.safety.helpers import check_invariants, emulation, write_sheet
 from tests.safety.workers import LIMITED, Crew, busiest_window, kill_schedule, outcomes
 
@@ -37,7 +38,9 @@ def _seeds() -> list[int]:
 
 
 @pytest.mark.parametrize("seed", _seeds())
-def test_three_workers_killed_and_restarted(tmp_path: Path, pg_url: str, seed: int) -> None:
+def test_three_workers_killed_and_restarted(
+    tmp_path: Path, pg_url: str, seed: int  # noqa: F811
+) -> None:
     rng = random.Random(seed)
     provider = PROVIDERS[seed % len(PROVIDERS)]
     sheet = write_sheet(tmp_path / "s.csv", provider, ROWS)
