@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,11 +23,46 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks.cases import DATA, Timed
+from benchmarks.cases import DATA, Spec, Timed
 from benchmarks.generate import csv_sheet
 
 LATENCY = 0.2  # float-ok: seconds the emulation takes to answer each create
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _speedup(runs: list[dict[str, float]], ratio: float | None) -> tuple[bool, str]:
+    """3 workers against 1: the throughput ratio (1 / the time ratio), at least 2.5x."""
+    speedup = 1 / ratio if ratio else 0.0
+    return speedup >= 2.5, f"{speedup:.2f}x throughput"
+
+
+def _per_row(runs: list[dict[str, float]], ratio: float | None) -> tuple[bool, str]:
+    """The write-ahead pair's cost per row on PostgreSQL, and its ratio to SQLite's."""
+    ms = statistics.median(r["per_row_ms"] for r in runs)
+    return True, f"{ms:.2f} ms a row ({ratio:.2f}x SQLite)" if ratio else f"{ms:.2f} ms a row"
+
+
+SPECS = [
+    Spec(
+        "workers",
+        "3 workers vs 1 on one batch, PostgreSQL, 200 ms a request (baseline: 1 worker)",
+        "workers_three",
+        "workers_one",
+        "workers",
+        ">= 2.5x throughput",
+        _speedup,
+        runs=2,
+    ),
+    Spec(
+        "writeahead",
+        "write-ahead pair per row, PostgreSQL (baseline: SQLite)",
+        "write_ahead_pg",
+        "write_ahead_sqlite",
+        "writeahead",
+        "measured",
+        _per_row,
+    ),
+]
 
 
 @contextmanager
@@ -36,26 +72,30 @@ def database() -> Iterator[str]:
 
     with server() as admin:
         name = f"bench_{uuid.uuid4().hex[:12]}"
-        engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+        engine = sa.create_engine(
+            admin.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+        )
         with engine.connect() as db:
             db.exec_driver_sql(f"CREATE DATABASE {name}")
         try:
-            yield admin.rsplit("/", 1)[0] + "/" + name + _query(admin)
+            yield _named(admin, name)
         finally:
             with engine.connect() as db:
                 db.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             engine.dispose()
 
 
-def _query(url: str) -> str:
-    return "?" + url.split("?", 1)[1] if "?" in url else ""
+def _named(url: str, database: str) -> str:
+    """``url`` naming ``database`` instead of its own."""
+    base, mark, query = url.partition("?")
+    return base.rsplit("/", 1)[0] + "/" + database + mark + query
 
 
 @contextmanager
 def server() -> Iterator[str]:
     given = os.environ.get("BATCHPAY_BENCH_PG")
     if given:
-        yield given.split("?", 1)[0].rsplit("/", 1)[0] + "/postgres" + _query(given)
+        yield _named(given, "postgres")
         return
     sys.path.insert(0, str(ROOT))
     from tests.pgcluster import cluster
