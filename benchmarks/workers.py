@@ -139,23 +139,37 @@ def _crew(size: int, workers: int, concurrency: int = 4) -> dict[str, float]:
             _plan(url, size)
             children = [
                 subprocess.Popen(
-                    [sys.executable, "-m", "benchmarks.workers", url, "bench", f"w{i}",
-                     server.url, str(concurrency)],
+                    [
+                        sys.executable,
+                        "-m",
+                        "benchmarks.workers",
+                        url,
+                        "bench",
+                        f"w{i}",
+                        server.url,
+                        str(concurrency),
+                    ],
                     stdout=subprocess.PIPE,
                     text=True,
                     cwd=ROOT,
                 )
                 for i in range(workers)
             ]
-            ends = [json.loads(c.communicate(timeout=3600)[0].strip().splitlines()[-1])
-                    for c in children]
+            ends = [
+                json.loads(c.communicate(timeout=3600)[0].strip().splitlines()[-1])
+                for c in children
+            ]
         payouts = emulator["2328io"].count()
     finally:
         server.stop()
     assert payouts == size, f"{payouts} payouts for {size} rows"
     seconds = max(e["end"] for e in ends) - min(e["start"] for e in ends)
-    return {"seconds": seconds, "peak_mib": 0.0, "per_second": size / seconds,
-            "sent": float(sum(e["sent"] for e in ends))}
+    return {
+        "seconds": seconds,
+        "peak_mib": 0.0,
+        "per_second": size / seconds,
+        "sent": float(sum(e["sent"] for e in ends)),
+    }
 
 
 def workers_one(size: int, timed: Timed) -> dict[str, float]:
@@ -199,8 +213,9 @@ def _write_ahead(ledger_at: str | Path, size: int) -> float:  # float-ok: second
                                 response={"status": "pending"},
                             ),
                         )
-                        for r, i in zip(window[group : group + 4], ids[group : group + 4],
-                                        strict=True)
+                        for r, i in zip(
+                            window[group : group + 4], ids[group : group + 4], strict=True
+                        )
                     ],
                 )
         return (time.perf_counter() - start) / len(rows)

@@ -13,6 +13,7 @@ from tests.catalogue_check import (  # noqa: F401  (autouse: every Problem meets
     _problems_catalogued,
     _problems_checked_against_catalogue,
 )
+from tests.pgcluster import pg_server, pg_url  # noqa: F401  (a throwaway PostgreSQL)
 
 # No per-example deadline: on a loaded machine a slow example is not a failing one.
 hypothesis_settings.register_profile("batchpay", deadline=None)

@@ -46,16 +46,35 @@ def cluster() -> Iterator[str]:
     try:
         subprocess.run(
             _as_owner(
-                [str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-                 "--no-sync", "-E", "UTF8"]
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                ]
             ),
             check=True,
             capture_output=True,
         )
         subprocess.run(
             _as_owner(
-                [str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"),
-                 "-o", f"-k {root} -c listen_addresses='' -c max_connections=200", "start"]
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-w",
+                    "-l",
+                    str(root / "log"),
+                    "-o",
+                    f"-k {root} -c listen_addresses='' -c max_connections=200",
+                    "start",
+                ]
             ),
             check=True,
             capture_output=True,

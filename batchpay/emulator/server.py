@@ -7,8 +7,8 @@ from __future__ import annotations
 import select
 import threading
 import time
-from typing import Any
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import urlsplit
 
 from batchpay.emulator import Emulator

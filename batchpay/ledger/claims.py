@@ -135,4 +135,5 @@ class Leases:
     def leases(self, batch_id: str) -> list[Lease]:
         """Every lease held in the batch, expired or not."""
         found = self._db.execute(_LEASES + " ORDER BY row_key", {"b": batch_id})
-        return [Lease(str(k), str(o), str(u)) for k, o, u in found]
+        rows: list[tuple[Any, ...]] = [tuple(row) for row in found]
+        return [Lease(str(k), str(o), str(u)) for k, o, u in rows]

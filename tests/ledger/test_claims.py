@@ -16,7 +16,6 @@ from batchpay.model import PayoutRow
 from batchpay.plan import make_plan
 from batchpay.statuses import RowStatus
 from tests.conftest import TRON
-from tests.pgcluster import pg_server, pg_url  # noqa: F401  (fixtures)
 
 T0 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
 PLANNED = [RowStatus.PLANNED]
@@ -75,8 +74,11 @@ def test_two_workers_claim_disjoint_rows_in_sheet_order(ledger: Ledger) -> None:
     assert [r.sheet_row for r in first + second + rest] == list(range(2, 12))
     assert ledger.claim_rows("b", "w4", PLANNED, now=at(1), until=at(61), limit=4) == []
     held = {lease.row_key: lease.owner for lease in ledger.leases("b")}
-    assert held == {**dict.fromkeys(keys(first), "w1"), **dict.fromkeys(keys(second), "w2"),
-                    **dict.fromkeys(keys(rest), "w3")}
+    assert held == {
+        **dict.fromkeys(keys(first), "w1"),
+        **dict.fromkeys(keys(second), "w2"),
+        **dict.fromkeys(keys(rest), "w3"),
+    }
 
 
 def test_a_lease_expires_on_the_clock_given_and_the_fence_holds(ledger: Ledger) -> None:
@@ -97,7 +99,9 @@ def test_a_worker_takes_its_own_rows_back_at_once_and_release_frees_them(ledger:
     assert keys(again) == keys(mine)  # the same name after a restart: no waiting
     ledger.release_leases("b", "w1")
     assert ledger.leases("b") == []
-    assert keys(ledger.claim_rows("b", "w2", PLANNED, now=at(2), until=at(122), limit=3)) == keys(mine)
+    assert keys(ledger.claim_rows("b", "w2", PLANNED, now=at(2), until=at(122), limit=3)) == keys(
+        mine
+    )
 
 
 def test_claims_follow_the_status_and_go_on_after_a_row(ledger: Ledger) -> None:
@@ -108,7 +112,7 @@ def test_claims_follow_the_status_and_go_on_after_a_row(ledger: Ledger) -> None:
     assert [r.sheet_row for r in nxt] == [5, 6, 7]
 
 
-def test_skip_locked_passes_rows_another_claim_is_taking(pg_url: str) -> None:  # noqa: F811
+def test_skip_locked_passes_rows_another_claim_is_taking(pg_url: str) -> None:
     with Ledger(pg_url) as ledger:
         ledger.save_plan(
             make_plan("b", "2328io", "s.csv", "0" * 64, _rows(6)),

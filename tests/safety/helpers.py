@@ -111,7 +111,7 @@ def payout_refs_and_amounts(emulator: Emulator, provider: str) -> dict[str, Deci
 
 
 def check_invariants(
-    ledger_path: Path, emulator: Emulator, provider: str, settled: bool = True
+    ledger_path: Path | str, emulator: Emulator, provider: str, settled: bool = True
 ) -> dict[str, Any]:
     """At most one provider payout per row; every payout known to the ledger; amounts exact."""
     with Ledger(ledger_path) as ledger:

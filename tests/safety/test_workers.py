@@ -33,7 +33,6 @@ from batchpay.send.claiming import Claimer
 from batchpay.send.ratelimit import SharedRateLimiter
 from batchpay.statuses import RowStatus
 from tests.conftest import TRON
-from tests.pgcluster import pg_server, pg_url  # noqa: F401  (fixtures)
 
 ACCEPTED = [RowStatus.PENDING, RowStatus.PROCESSING, RowStatus.COMPLETED]
 T0 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
@@ -94,7 +93,7 @@ def _with_claims(url: str, emulator: Emulator, worker: str, clock: Clock) -> Eng
 
 
 @pytest.fixture
-def workers(pg_url: str, emulator: Emulator) -> Iterator[dict[str, Engine]]:  # noqa: F811
+def workers(pg_url: str, emulator: Emulator) -> Iterator[dict[str, Engine]]:
     clock = Clock()
     with Ledger(pg_url) as ledger:
         _plan(ledger, 60)
@@ -192,7 +191,7 @@ def test_no_request_leaves_once_the_lease_has_run_out(
     assert {r.error_code for r in rows} == {"lease_expired"}
 
 
-def test_the_shared_rate_limit_spaces_every_workers_requests(pg_url: str) -> None:  # noqa: F811
+def test_the_shared_rate_limit_spaces_every_workers_requests(pg_url: str) -> None:
     ledger = Ledger(pg_url)  # builds the schema, rate_slots included
     now = [1_000_000.0]  # float-ok: unix seconds, moved by the test
     slept: list[float] = []  # float-ok

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from batchpay.emulator import Fault
-from tests.pgcluster import pg_server, pg_url  # noqa: F401  (fixtures)
 from tests.safety.helpers import check_invariants, emulation, write_sheet
 from tests.safety.workers import LIMITED, Crew, busiest_window, kill_schedule, outcomes
 
@@ -39,7 +38,9 @@ def _seeds() -> list[int]:
 
 @pytest.mark.parametrize("seed", _seeds())
 def test_three_workers_killed_and_restarted(
-    tmp_path: Path, pg_url: str, seed: int  # noqa: F811
+    tmp_path: Path,
+    pg_url: str,
+    seed: int,
 ) -> None:
     rng = random.Random(seed)
     provider = PROVIDERS[seed % len(PROVIDERS)]
@@ -50,7 +51,9 @@ def test_three_workers_killed_and_restarted(
         faults = server.emulator.faults
         faults.seed(seed)
         for kind in ("drop_after", "5xx_after", "429"):
-            faults.add(Fault(provider, kind, times=-1, status=503, probability=0.05, retry_after="0"))
+            faults.add(
+                Fault(provider, kind, times=-1, status=503, probability=0.05, retry_after="0")
+            )
         crew = Crew(sheet, provider, pg_url, server, tmp_path, rate=RATE)
         crew.run(kill_schedule(rng, workers=3, kills=2, most=300))
         assert crew.sweep() == 0, f"seed {seed}: never settled"

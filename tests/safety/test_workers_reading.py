@@ -14,7 +14,6 @@ from batchpay.emulator import Fault, Gate
 from batchpay.emulator.keys import EmulatorKeys
 from batchpay.ledger import Ledger
 from batchpay.statuses import RowStatus
-from tests.pgcluster import pg_server, pg_url  # noqa: F401  (fixtures)
 from tests.safety.helpers import check_invariants, emulation, write_sheet
 from tests.safety.workers import HANG, Crew
 
@@ -22,7 +21,8 @@ ROWS = 40
 
 
 def test_status_and_report_read_while_a_worker_is_mid_batch(
-    tmp_path: Path, pg_url: str  # noqa: F811
+    tmp_path: Path,
+    pg_url: str,
 ) -> None:
     sheet = write_sheet(tmp_path / "s.csv", "oxapay", ROWS)
     with emulation() as server:

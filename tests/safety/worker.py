@@ -101,7 +101,9 @@ def main(argv: list[str]) -> int:
         cwd=args.work_dir,
     )
     try:
-        result = api.run(args.sheet, args.provider, args.batch, settings=settings, transport=transport)
+        result = api.run(
+            args.sheet, args.provider, args.batch, settings=settings, transport=transport
+        )
     except BatchpayError as exc:  # as the CLI does
         print(exc, file=sys.stderr)
         return exc.exit_code
