@@ -4,16 +4,21 @@ The rule that makes re-runs safe: an attempt's intent (row -> ``sending``, attem
 the key and the redacted request) is *committed before the request leaves*. After a crash the
 ledger therefore always knows which rows might have been sent, and they are resolved with the
 provider before anything is sent again.
+
+The ledger is a SQLite file (the default) or a PostgreSQL database (``postgresql://`` URL),
+through one SQLAlchemy Core code path (:mod:`.store`).
 """
 
 from __future__ import annotations
 
 from batchpay.ledger.callbacks import CallbackResult, apply_callback
+from batchpay.ledger.location import LedgerUrl, Location, parse_location
 from batchpay.ledger.lock import batch_lock
 from batchpay.ledger.outcome import Outcome
 from batchpay.ledger.store import (
     AttemptRecord,
     BatchInfo,
+    Doubt,
     Intent,
     Ledger,
     LedgerRow,
@@ -24,12 +29,16 @@ __all__ = [
     "AttemptRecord",
     "BatchInfo",
     "CallbackResult",
+    "Doubt",
     "Intent",
     "Ledger",
     "LedgerRow",
+    "LedgerUrl",
+    "Location",
     "Outcome",
     "Tries",
     "Try",
     "apply_callback",
     "batch_lock",
+    "parse_location",
 ]
