@@ -38,6 +38,16 @@ class LedgerUrl:
     def database(self) -> str:
         return unquote(urlsplit(self.url).path.lstrip("/")) or "postgres"
 
+    @property
+    def parent(self) -> Path:
+        """The folder for what batchpay keeps beside a ledger file (the sandbox's own book):
+        for a database, the working directory."""
+        return Path(".")
+
+    @property
+    def stem(self) -> str:
+        return f"batchpay-{self.database}"
+
     def exists(self) -> bool:
         """A database server decides whether the ledger exists: batchpay asks it on opening."""
         return True
