@@ -109,7 +109,7 @@ class Cluster:
         with psycopg.connect(
             host=str(self.socket), user=SUPERUSER, dbname="postgres", autocommit=True
         ) as db:
-            db.execute(statement)  # type: ignore[arg-type]  # test DDL, no user input
+            db.execute(statement.encode())  # test DDL, no user input
 
     def _migrate_template(self) -> None:
         from batchpay.ledger import Ledger
