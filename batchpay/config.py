@@ -17,6 +17,7 @@ from typing import Any
 
 from batchpay import registry
 from batchpay.errors import ConfigError
+from batchpay.ledger.location import LedgerUrl, Location, parse_location
 from batchpay.money import AmountError, RoundingPolicy, parse_amount
 from batchpay.resources import load_schema_file
 
@@ -116,7 +117,7 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Settings:
-    ledger: Path = Path("batchpay-ledger.sqlite")
+    ledger: Location = Path("batchpay-ledger.sqlite")  # a file, or a postgresql:// URL
     report_dir: Path | None = None  # None: ./reports/<batch>/
     concurrency: int = 4
     rounding: RoundingPolicy = RoundingPolicy.DOWN
@@ -242,6 +243,11 @@ class _Checker:
     def fail(self, key: str, value: object, allowed: str) -> ConfigError:
         return ConfigError(f"{self.where(key)}: {key} = {value!r} is not allowed; {allowed}")
 
+    def location(self, key: str, value: object) -> str:
+        if isinstance(value, str) and value.strip():
+            return value
+        raise self.fail(key, value, "write a file path or a postgresql:// URL as a string")
+
     def path(self, key: str, value: object) -> Path:
         if isinstance(value, Path) or (isinstance(value, str) and value.strip()):
             return Path(value)
@@ -295,9 +301,15 @@ class _Checker:
 def _build(values: Mapping[str, Any], origins: Mapping[str, str], env: Environment) -> Settings:
     check = _Checker(origins)
     changes: dict[str, Any] = {}
-    for key in ("ledger", "report_dir"):
-        if key in values:
-            changes[key] = check.path(key, values[key])
+    if "ledger" in values:
+        raw = values["ledger"]
+        changes["ledger"] = (
+            raw
+            if isinstance(raw, Path | LedgerUrl)
+            else parse_location(check.location("ledger", raw))
+        )
+    if "report_dir" in values:
+        changes["report_dir"] = check.path("report_dir", values["report_dir"])
     if "concurrency" in values:
         changes["concurrency"] = check.whole("concurrency", values["concurrency"], 1, 64)
     if "rounding" in values:

@@ -35,7 +35,8 @@ def batch_session(
     provider: None for a batch the ledger already holds (its provider and fee option come
     from the ledger; raises LedgerError when there is no ledger or no such batch); a name
     for ``run``, which may start the batch (raises UsageError if the ledger holds it under
-    another provider). Raises BatchLocked when another process holds the batch."""
+    another provider). Raises BatchLocked when another process holds the batch (SQLite; on
+    PostgreSQL several workers share it, each claiming its rows)."""
     from batchpay.guard import watch
     from batchpay.providers import open_provider
     from batchpay.send import Engine, Progress

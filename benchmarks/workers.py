@@ -2,7 +2,7 @@
 batch against a latency-bound emulation, and the write-ahead cost per row on PostgreSQL and on
 SQLite. They need a PostgreSQL server: ``BATCHPAY_BENCH_PG`` names one
 (``postgresql://user@/postgres?host=/run/postgresql``), else a throwaway cluster is started
-with the server binaries found on this machine (as tests/pgcluster.py does).
+with the server binaries found on this machine (benchmarks/pgserver.py, durable settings).
 
 ``python -m benchmarks.workers URL BATCH WORKER EMULATOR CONCURRENCY`` is one worker: it
 claims and sends rows of a planned batch until none is left, and prints when it started and
@@ -97,8 +97,7 @@ def server() -> Iterator[str]:
     if given:
         yield _named(given, "postgres")
         return
-    sys.path.insert(0, str(ROOT))
-    from tests.pgcluster import cluster
+    from benchmarks.pgserver import cluster
 
     with cluster() as url:
         yield url

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from batchpay.keys import KeyForm
+from batchpay.ledger.location import Location
 from batchpay.model import RowStatus
 from batchpay.money import MONEY_CONTEXT, ZERO, to_wire
 from batchpay.problems import Problem, Severity
@@ -325,9 +326,10 @@ def _request_view(request: PayoutRequest) -> dict[str, Any]:
     }
 
 
-def sandbox_state_path(ledger: Path) -> Path:
-    """The sandbox's own book, beside the ledger."""
-    return ledger.with_name(f"{ledger.stem}.sandbox{ledger.suffix or '.sqlite'}")
+def sandbox_state_path(ledger: Location) -> Path:
+    """The sandbox's own book, beside the ledger (a database ledger: in the working folder)."""
+    suffix = ledger.suffix if isinstance(ledger, Path) else ""
+    return ledger.parent / f"{ledger.stem}.sandbox{suffix or '.sqlite'}"
 
 
 def open_adapter(opening: Opening) -> SandboxProvider:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from batchpay.gcpause import paused_gc
-from batchpay.ledger import LedgerRow
-from batchpay.ledger.store import Doubt
+from batchpay.ledger import Doubt, LedgerRow
 from batchpay.providers.base import PayoutRequest, Quote
 from batchpay.send.lookups import batch_listing
 from batchpay.send.settle import Settling

@@ -7,8 +7,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import text
-
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
@@ -80,6 +78,9 @@ class SharedRateLimiter:
         clock: Callable[[], float] = time.time,  # float-ok: unix seconds
         sleep: Callable[[float], None] = time.sleep,  # float-ok
     ) -> None:
+        from sqlalchemy import text
+
+        self._take, self._push = text(_TAKE), text(_PUSH)
         self._interval = round(1_000_000 / (rate * HEADROOM)) if rate > 0 else 0
         self._provider = provider
         self._db = connection
@@ -106,7 +107,9 @@ class SharedRateLimiter:
             return
         with self._lock:
             now = self._now()
-            slot = self._db.execute(_TAKE, {"p": self._provider, "now": now, "i": self._interval})
+            slot = self._db.execute(
+                self._take, {"p": self._provider, "now": now, "i": self._interval}
+            )
             taken = int(slot.scalar_one())
         if taken > now:
             self._sleep((taken - now) / 1_000_000)
@@ -117,15 +120,15 @@ class SharedRateLimiter:
             return
         with self._lock:
             until = self._now() + int(seconds * 1_000_000)
-            self._db.execute(_PUSH, {"p": self._provider, "until": until})
+            self._db.execute(self._push, {"p": self._provider, "until": until})
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
 
-_TAKE = text(
+_TAKE = (
     "UPDATE rate_slots SET next_us = GREATEST(next_us, :now) + :i WHERE provider = :p"
     " RETURNING next_us - :i"
 )
-_PUSH = text("UPDATE rate_slots SET next_us = GREATEST(next_us, :until) WHERE provider = :p")
+_PUSH = "UPDATE rate_slots SET next_us = GREATEST(next_us, :until) WHERE provider = :p"

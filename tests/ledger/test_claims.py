@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -43,14 +42,9 @@ def _rows(n: int) -> list[PayoutRow]:
     ]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
-    where = (
-        str(tmp_path / "l.sqlite")
-        if request.param == "sqlite"
-        else request.getfixturevalue("pg_url")
-    )
-    with Ledger(where) as opened:
+@pytest.fixture
+def ledger(ledger_url: str) -> Iterator[Ledger]:
+    with Ledger(ledger_url) as opened:
         opened.save_plan(
             make_plan("b", "2328io", "s.csv", "0" * 64, _rows(10)),
             sandbox=False,

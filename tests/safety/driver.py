@@ -51,7 +51,7 @@ def install(step: str, n: int) -> None:
                 die()
             return begin(self, batch_id, intents)
 
-        Ledger.begin = patched_begin  # type: ignore[method-assign]
+        Ledger.begin = patched_begin  # type: ignore[method-assign, assignment]
     elif step == "after_intent":
 
         def patched_begin_after(self: Ledger, batch_id: str, intents: list[Intent]) -> list[int]:
@@ -60,7 +60,7 @@ def install(step: str, n: int) -> None:
                 die()
             return ids
 
-        Ledger.begin = patched_begin_after  # type: ignore[method-assign]
+        Ledger.begin = patched_begin_after  # type: ignore[method-assign, assignment]
     elif step == "after_request":
 
         def patched_create(self: Windows, request: PayoutRequest) -> Answer:
@@ -76,7 +76,7 @@ def install(step: str, n: int) -> None:
             if outcomes:
                 die()
 
-        Ledger.finish = patched_finish  # type: ignore[method-assign]
+        Ledger.finish = patched_finish  # type: ignore[method-assign, assignment]
     else:
         raise SystemExit(f"unknown step {step}")
 

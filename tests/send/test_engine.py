@@ -5,6 +5,7 @@ from collections import Counter
 from contextlib import AbstractContextManager
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -189,7 +190,7 @@ def test_outcomes_are_committed_in_groups(tmp_path: Path, monkeypatch: pytest.Mo
     commits = 0
     original = ledger.transaction
 
-    def counting() -> AbstractContextManager[sqlite3.Connection]:
+    def counting() -> AbstractContextManager[Any]:
         nonlocal commits
         commits += 1
         return original()

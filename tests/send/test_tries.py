@@ -154,7 +154,7 @@ def _engine_run(tmp_path: Path, script: list[Answer | Exception]) -> tuple[Ledge
         rounding="down",
         fee_option="deduct",
     )
-    provider = _Scripted(ledger.path, script)
+    provider = _Scripted(tmp_path / "l.sqlite", script)
     Engine(
         ledger=ledger,
         provider=provider,

@@ -1,9 +1,11 @@
-"""A throwaway PostgreSQL cluster for tests and benchmarks: ``initdb`` and ``pg_ctl`` in a
-temporary folder, listening only on a Unix socket there, stopped and removed at the end.
+"""A throwaway PostgreSQL cluster for the benchmarks: ``initdb`` and ``pg_ctl`` in a temporary
+folder, listening only on a Unix socket there, stopped and removed at the end. Unlike the
+tests' cluster (tests/pg.py, fsync off) it keeps PostgreSQL's durable defaults (fsync and
+synchronous commit on), so its write-ahead figures compare fairly with SQLite's
+``synchronous=FULL``.
 
 The server binaries are looked for on PATH and in Debian's /usr/lib/postgresql/<version>/bin.
-As root (a CI container), the cluster runs as the ``postgres`` user (PostgreSQL refuses
-root). ``binaries()`` is None on a machine without them: the PostgreSQL tests skip there.
+As root, the cluster runs as the ``postgres`` user (PostgreSQL refuses root).
 """
 
 from __future__ import annotations
@@ -89,42 +91,3 @@ def cluster() -> Iterator[str]:
             )
     finally:
         shutil.rmtree(root, ignore_errors=True)
-
-
-# -- pytest fixtures (imported by the test modules that use PostgreSQL) ------------------------
-
-import uuid  # noqa: E402
-
-import pytest  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[str]:
-    """One throwaway cluster for the session; skips without server binaries, unless
-    BATCHPAY_REQUIRE_PG is set (CI), where a missing server is a failure."""
-    if binaries() is None:
-        if os.environ.get("BATCHPAY_REQUIRE_PG"):
-            pytest.fail("BATCHPAY_REQUIRE_PG is set but no PostgreSQL server binaries are here")
-        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
-    with cluster() as url:
-        yield url
-
-
-@pytest.fixture
-def pg_url(pg_server: str) -> Iterator[str]:
-    """The URL of a fresh, empty database on the session's cluster."""
-    import sqlalchemy as sa
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(
-        pg_server.replace("postgresql://", "postgresql+psycopg://", 1),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as db:
-        db.exec_driver_sql(f"CREATE DATABASE {name}")
-    try:
-        yield pg_server.replace("/postgres?", f"/{name}?", 1)
-    finally:
-        with admin.connect() as db:
-            db.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.dispose()
