@@ -263,7 +263,9 @@ def _sqlite_engine(path: Path) -> Engine:
         poolclass=NullPool,
         # through the sqlite3 module's own connect (tests put faults there); the driver's
         # transaction handling off: batchpay opens its transactions itself
-        creator=lambda: sqlite3.connect(path, timeout=30, isolation_level=None),
+        creator=lambda: sqlite3.connect(
+            path, timeout=30, isolation_level=None, check_same_thread=False
+        ),
     )
 
     @event.listens_for(engine, "connect")
