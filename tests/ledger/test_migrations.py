@@ -15,11 +15,11 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from batchpay import api
+from batchpay.config import Settings
 from batchpay.errors import LedgerError
 from batchpay.ledger import Ledger, migrate
 from batchpay.ledger.tables import metadata
 from batchpay.model import RowStatus
-from tests.conftest import Settings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 OLD = "ledger-f0f87a0"  # run by f0f87a0: the sandbox sample (10 rows), then 3 rows, 2 failed
