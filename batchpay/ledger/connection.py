@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -125,6 +126,20 @@ def _statement(sql: str) -> sa.TextClause:
     return clause
 
 
+@functools.lru_cache(maxsize=256)
+def _native(sql: str, dialect: str) -> str:
+    """``sql`` with ``:name`` parameters in the driver's own style (sqlite3 reads ``:name``;
+    psycopg reads ``%(name)s``)."""
+    if dialect == "sqlite":
+        return sql
+    return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql.replace("%", "%%"))
+
+
+def _is_psycopg(exc: BaseException) -> bool:
+    module = type(exc).__module__
+    return module.startswith("psycopg")
+
+
 def _named(sql: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
     pieces = sql.split("?")
     if len(pieces) != len(values) + 1:
@@ -153,6 +168,21 @@ class Db:
         if params is not None and not isinstance(params, Mapping):
             sql, params = _named(sql, params)
         return self.connection.execute(_statement(sql), dict(params or {}))
+
+    def run(self, sql: str, params: Mapping[str, Any]) -> Any:
+        """Run ``sql`` (named ``:parameters``, no ``in_`` lists) on the driver's own cursor and
+        return it: the write-ahead pair's path, where SQLAlchemy's per-statement work would
+        cost as much as SQLite itself. Driver errors become LedgerErrors here too."""
+        raw = self.connection.connection.driver_connection
+        assert raw is not None
+        try:
+            cursor = raw.cursor()
+            cursor.execute(_native(sql, self.dialect), params)
+        except Exception as exc:
+            if isinstance(exc, sa.exc.SQLAlchemyError | sqlite3.Error) or _is_psycopg(exc):
+                raise ledger_error(self.where, exc) from None
+            raise
+        return cursor
 
     def executemany(self, sql: str, params: list[dict[str, Any]]) -> None:
         if params:
@@ -263,7 +293,9 @@ def _sqlite_engine(path: Path) -> Engine:
         poolclass=NullPool,
         # through the sqlite3 module's own connect (tests put faults there); the driver's
         # transaction handling off: batchpay opens its transactions itself
-        creator=lambda: sqlite3.connect(path, timeout=30, isolation_level=None),
+        creator=lambda: sqlite3.connect(
+            path, timeout=30, isolation_level=None, check_same_thread=False
+        ),
     )
 
     @event.listens_for(engine, "connect")

@@ -8,6 +8,13 @@ by a newer batchpay (a revision this one does not know) is refused, never downgr
 The chain: ``0005`` (the schema of the first releases; see its docstring for how a SQLite
 ledger written by them is taken over in place), then one revision per later change, in
 ``batchpay/ledger/alembic/versions``.
+
+Adding a change (the four-eyes tables, users ...): a file ``alembic/versions/r0006_name.py``
+with ``revision = "0006"``, ``down_revision = "0005"`` and an ``upgrade()`` that works on both
+backends (``op.create_table`` with the columns also added to :mod:`.tables`; a trigger needs
+a SQLite and a PostgreSQL form, as in ``r0005_baseline``), then "0006" appended to
+:data:`KNOWN` and set as :data:`HEAD`. The numbered ``.sql`` scripts end at 005: a later
+``.sql`` file there is not run by itself.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def record_tries(db: Db, attempt_id: int, tries: Tries, now: str) -> int:
     """Answer the intent record ``attempt_id`` with try 1, add a record for each later try,
     and return the id of a new record for the last try, which ``Ledger.finish`` answers
     with the attempt's outcome."""
-    intent = db.execute(
+    intent = db.run(
         "SELECT batch_id, row_key, attempt_no, idempotency_key, action, request_json"
         " FROM attempts WHERE id = :id",
         {"id": attempt_id},
@@ -62,18 +62,18 @@ def record_tries(db: Db, attempt_id: int, tries: Tries, now: str) -> int:
 def _insert_try(db: Db, intent: Sequence[Any], number: int, started: str) -> int:
     names = ("b", "r", "n", "k", "action", "request")
     return int(
-        db.execute(
+        db.run(
             "INSERT INTO attempts (batch_id, row_key, attempt_no, idempotency_key, action,"
             " request_json, try_no, started_at) VALUES (:b, :r, :n, :k, :action, :request,"
             " :try_no, :started) RETURNING id",
             {**dict(zip(names, intent, strict=True)), "try_no": number, "started": started},
-        ).scalar_one()
+        ).fetchone()[0]
     )
 
 
 def _answer_try(db: Db, attempt_id: int, t: Try) -> None:
     """A try that was retried left its row ``sending``: that is the outcome it records."""
-    db.execute(
+    db.run(
         "UPDATE attempts SET request_json = COALESCE(:request, request_json),"
         " finished_at = :finished, http_status = :http, response_json = :response,"
         " outcome = :outcome, disposition = :disposition, error_code = :code,"

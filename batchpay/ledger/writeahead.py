@@ -57,7 +57,8 @@ _INSERT_INTENT = (
 _MOVE_TO_SENDING = (
     "UPDATE payouts SET status = :sending, attempt_no = :n, idempotency_key = :k,"
     " error_code = NULL, error_message = NULL, updated_at = :now"
-    " WHERE batch_id = :b AND row_key = :r AND status IN :in_may_send"
+    " WHERE batch_id = :b AND row_key = :r"
+    f" AND status IN ({', '.join(repr(s) for s in _MAY_SEND)})"
 )
 _ANSWER = (
     "UPDATE attempts SET request_json = COALESCE(:request, request_json),"
@@ -100,17 +101,17 @@ class WriteAhead:
                 }
                 ids.append(
                     int(
-                        db.execute(
+                        db.run(
                             _INSERT_INTENT,
                             {**row, "action": intent.action, "request": as_json(intent.request)},
-                        ).scalar_one()
+                        ).fetchone()[0]
                     )
                 )
                 if intent.action != "create":
                     continue
-                moved = db.execute(
+                moved = db.run(
                     _MOVE_TO_SENDING,
-                    {**row, "sending": str(RowStatus.SENDING), "in_may_send": _MAY_SEND},
+                    {**row, "sending": str(RowStatus.SENDING)},
                 ).rowcount
                 if moved != 1:
                     raise LedgerError(
@@ -139,7 +140,7 @@ class WriteAhead:
         now = self.now()
         with self._db.transaction() as db:
             for o in outcomes:
-                db.execute(
+                db.run(
                     _ANSWER,
                     {
                         "request": None if o.request is None else as_json(o.request),
@@ -159,7 +160,7 @@ class WriteAhead:
 
 def _apply(db: Db, batch_id: str, o: Outcome, now: str) -> None:
     """Move the row as the engine's answer says, where :func:`judge` allows it."""
-    found = db.execute(
+    found = db.run(
         "SELECT p.status, p.attempt_no, a.attempt_no FROM payouts p, attempts a"
         " WHERE p.batch_id = :b AND p.row_key = :r AND a.id = :id",
         {"b": batch_id, "r": o.row_key, "id": o.attempt_id},
@@ -177,7 +178,7 @@ def _apply(db: Db, batch_id: str, o: Outcome, now: str) -> None:
     if verdict.status is None:
         return
     review = verdict.status is not o.status  # accepted after the row was failed
-    db.execute(
+    db.run(
         _MOVE,
         {
             "status": str(verdict.status),

@@ -57,7 +57,7 @@ def emulation() -> Iterator[EmulatorServer]:
         server.stop()
 
 
-def driver_args(sheet: Path, provider: str, ledger: Path, url: str, *extra: str) -> list[str]:
+def driver_args(sheet: Path, provider: str, ledger: Path | str, url: str, *extra: str) -> list[str]:
     """The command line of a real batchpay process for these tests."""
     return [
         sys.executable,
@@ -77,7 +77,7 @@ def driver_args(sheet: Path, provider: str, ledger: Path, url: str, *extra: str)
 
 
 def driver(
-    sheet: Path, provider: str, ledger: Path, url: str, *extra: str, timeout: float = 120
+    sheet: Path, provider: str, ledger: Path | str, url: str, *extra: str, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         driver_args(sheet, provider, ledger, url, *extra),
