@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -165,7 +166,7 @@ def _crew(size: int, workers: int, concurrency: int = 4) -> dict[str, float]:
     seconds = max(e["end"] for e in ends) - min(e["start"] for e in ends)
     return {
         "seconds": seconds,
-        "peak_mib": 0.0,
+        "peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,  # a worker
         "per_second": size / seconds,
         "sent": float(sum(e["sent"] for e in ends)),
     }
@@ -224,7 +225,7 @@ def write_ahead_pg(size: int, timed: Timed) -> dict[str, float]:
     with database() as url:
         _plan(url, size)
         per_row = _write_ahead(url, size)
-    return {"seconds": per_row * size, "peak_mib": 0.0, "per_row_ms": per_row * 1000}
+    return {"seconds": per_row * size, "peak_mib": _peak(), "per_row_ms": per_row * 1000}
 
 
 def write_ahead_sqlite(size: int, timed: Timed) -> dict[str, float]:
@@ -232,7 +233,11 @@ def write_ahead_sqlite(size: int, timed: Timed) -> dict[str, float]:
         path = Path(work) / "l.sqlite"
         _plan_sqlite(path, size)
         per_row = _write_ahead(path, size)
-    return {"seconds": per_row * size, "peak_mib": 0.0, "per_row_ms": per_row * 1000}
+    return {"seconds": per_row * size, "peak_mib": _peak(), "per_row_ms": per_row * 1000}
+
+
+def _peak() -> float:  # float-ok: MiB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def _plan_sqlite(path: Path, size: int) -> None:
