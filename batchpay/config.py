@@ -19,6 +19,7 @@ from batchpay import registry
 from batchpay.accounts import AccountMap, parse_accounts, valuation
 from batchpay.config_tables import EXTRA_TABLES, extra_tables
 from batchpay.errors import ConfigError
+from batchpay.ledger.location import LedgerUrl, Location, parse_location
 from batchpay.money import AmountError, RoundingPolicy, parse_amount
 from batchpay.resources import load_schema_file
 
@@ -117,7 +118,7 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Settings:
-    ledger: Path = Path("batchpay-ledger.sqlite")
+    ledger: Location = Path("batchpay-ledger.sqlite")  # a file, or a postgresql:// URL
     report_dir: Path | None = None  # None: ./reports/<batch>/
     concurrency: int = 4
     rounding: RoundingPolicy = RoundingPolicy.DOWN
@@ -258,6 +259,11 @@ class _Checker:
     def fail(self, key: str, value: object, allowed: str) -> ConfigError:
         return ConfigError(f"{self.where(key)}: {key} = {value!r} is not allowed; {allowed}")
 
+    def location(self, key: str, value: object) -> str:
+        if isinstance(value, str) and value.strip():
+            return value
+        raise self.fail(key, value, "write a file path or a postgresql:// URL as a string")
+
     def path(self, key: str, value: object) -> Path:
         if isinstance(value, Path) or (isinstance(value, str) and value.strip()):
             return Path(value)
@@ -311,7 +317,14 @@ class _Checker:
 def _build(values: Mapping[str, Any], origins: Mapping[str, str], env: Environment) -> Settings:
     check = _Checker(origins)
     changes: dict[str, Any] = {}
-    for key in ("ledger", "report_dir", "rates", "approvers"):
+    if "ledger" in values:
+        raw = values["ledger"]
+        changes["ledger"] = (
+            raw
+            if isinstance(raw, Path | LedgerUrl)
+            else parse_location(check.location("ledger", raw))
+        )
+    for key in ("report_dir", "rates", "approvers"):
         if key in values:
             changes[key] = check.path(key, values[key])
     if "concurrency" in values:

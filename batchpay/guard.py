@@ -39,7 +39,7 @@ from batchpay.errors import (
 from batchpay.model import RowStatus
 
 if TYPE_CHECKING:
-    from batchpay.ledger import LedgerRow
+    from batchpay.ledger import LedgerRow, Location
     from batchpay.providers.base import Answer, PayoutRequest, Provider
     from batchpay.report.model import BatchSummary
     from batchpay.send import Engine
@@ -195,7 +195,9 @@ def report_guard(write: Callable[[], T]) -> T:
         raise ReportUnwritable(_cause(exc)) from None
 
 
-def attention(ledger_path: Path | None, batch: str, limit: int) -> tuple[list[LedgerRow], int]:
+def attention(
+    ledger_path: Location | None, batch: str, limit: int
+) -> tuple[list[LedgerRow], int]:
     """Up to ``limit`` rows a person has to look at (not sent, unknown, failed, cancelled,
     in review), in sheet order, and how many there are in all."""
     from batchpay.ledger import Ledger

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from batchpay.ledger import Ledger
+from batchpay.ledger import Ledger, Location
 from batchpay.model import Rounding
 from batchpay.problems import Problem
 
@@ -49,7 +49,7 @@ class RunResult:
     requests_sent: int = 0
     stopped: str | None = None  # why sending stopped early (circuit breaker)
     stop_exit: int | None = None  # 2: the provider refused the credentials
-    ledger_path: Path | None = None
+    ledger_path: Location | None = None
 
     @functools.cached_property
     def report(self) -> Report | None:

@@ -4,9 +4,10 @@ whatever happens. The commands differ only in what they do inside it."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from batchpay.config import Settings
 from batchpay.errors import LedgerError, UsageError
@@ -34,7 +35,8 @@ def batch_session(
     provider: None for a batch the ledger already holds (its provider and fee option come
     from the ledger; raises LedgerError when there is no ledger or no such batch); a name
     for ``run``, which may start the batch (raises UsageError if the ledger holds it under
-    another provider). Raises BatchLocked when another process holds the batch."""
+    another provider). Raises BatchLocked when another process holds the batch (SQLite; on
+    PostgreSQL several workers share it, each claiming its rows)."""
     from batchpay.guard import watch
     from batchpay.providers import open_provider
     from batchpay.send import Engine, Progress
@@ -58,10 +60,38 @@ def batch_session(
                     rate=settings.rate_limit(opened.name),
                     fee_option=fee_option or settings.fee_option,
                     progress=progress or Progress(),
+                    **shared_work(ledger, batch, opened.name, settings.rate_limit(opened.name)),
                 )
-                yield ledger, watch(engine)  # the guard counts the payouts that left
+                with workers_done(engine):
+                    yield ledger, watch(engine)  # the guard counts the payouts that left
             finally:
                 opened.close()
+
+
+def shared_work(ledger: Ledger, batch: str, provider: str, rate: float) -> dict[str, Any]:
+    """For a ledger several workers share (PostgreSQL): the claims of this worker and the
+    rate limit all workers hold together; nothing for a SQLite ledger (one process)."""
+    if not ledger.shared:
+        return {}
+    from batchpay.send.claiming import Claimer
+    from batchpay.send.ratelimit import SharedRateLimiter
+
+    limiter = SharedRateLimiter(rate, provider, ledger.side_connection()) if rate > 0 else None
+    return {"claims": Claimer(ledger, batch), "limiter": limiter}
+
+
+@contextmanager
+def workers_done(engine: Engine) -> Iterator[None]:
+    """At the end of a session, give up this worker's leases (they would expire anyway) and
+    the shared limiter's connection; a ledger that fails here adds no second error."""
+    try:
+        yield
+    finally:
+        with contextlib.suppress(LedgerError):
+            if engine.claims is not None:
+                engine.claims.release()
+            if engine.limiter is not None:
+                engine.limiter.close()
 
 
 def existing_ledger(settings: Settings) -> Ledger:

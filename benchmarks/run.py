@@ -1,6 +1,9 @@
-"""``python -m benchmarks.run [--quick] [--repeat N]``: every measurement beside its bare-tool
-baseline, several times each, each run in its own process (so peak memory is its own), and
-the results written to benchmarks/RESULTS.md. ``--quick`` shrinks every size (CI smoke run)."""
+"""``python -m benchmarks.run [--quick] [--repeat N] [--workers]``: every measurement beside its
+bare-tool baseline, several times each, each run in its own process (so peak memory is its
+own), and the results written to benchmarks/RESULTS.md. ``--quick`` shrinks every size (CI
+smoke run). ``--workers`` adds the PostgreSQL measurements (benchmarks/workers.py): several
+workers on one batch, and the write-ahead cost per row against SQLite; they need a PostgreSQL
+server (``BATCHPAY_BENCH_PG``, or a throwaway cluster from the server binaries here)."""
 
 from __future__ import annotations
 
@@ -35,8 +38,19 @@ FULL = {
     "rate": 60,
     "resume": 100_000,
     "startup": 1,
+    "workers": 600,
+    "writeahead": 5_000,
 }
-QUICK = {"csv": 2_000, "xlsx": 500, "send": 200, "rate": 12, "resume": 500, "startup": 1}
+QUICK = {
+    "csv": 2_000,
+    "xlsx": 500,
+    "send": 200,
+    "rate": 12,
+    "resume": 500,
+    "startup": 1,
+    "workers": 60,
+    "writeahead": 500,
+}
 
 
 # -- one measurement, in a child process ---------------------------------------------------
@@ -51,10 +65,17 @@ def _timed(work: Callable[[], object]) -> dict[str, float]:
 
 
 def measure(name: str, size: int) -> dict[str, float]:
-    from benchmarks import cases
+    from benchmarks import cases, workers
 
-    case: Callable[[int, Timed], Figures] = getattr(cases, name)
+    case: Callable[[int, Timed], Figures] = getattr(cases, name, None) or getattr(workers, name)
     return case(size, _timed)
+
+
+def specs() -> list[Spec]:
+    """Every measurement, in the order of the table: the default ones, then --workers'."""
+    from benchmarks import cases, workers
+
+    return [*cases.SPECS, *workers.SPECS]
 
 
 # -- the parent: repeat, collect, write ------------------------------------------------------
@@ -85,18 +106,21 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--one", nargs=2, metavar=("NAME", "SIZE"))
     parser.add_argument("--only", default="")
+    parser.add_argument("--workers", action="store_true", help="add the PostgreSQL measurements")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure(args.one[0], int(args.one[1]))))
         return
     sizes = QUICK if args.quick else FULL
-    from benchmarks import cases
+    from benchmarks import workers
 
     # measured figures are kept, so --only can refresh some without losing the others
     store = DATA / ("results.quick.json" if args.quick else "results.json")
     kept = json.loads(store.read_text()) if store.exists() else {}
-    for spec in cases.SPECS:
+    for spec in specs():
         if args.only and spec.key not in args.only.split(","):
+            continue
+        if spec in workers.SPECS and not args.workers:
             continue
         size = sizes[spec.size]
         repeat = 1 if spec.once else spec.runs or args.repeat
@@ -108,7 +132,7 @@ def main() -> None:
         print(f"{spec.title}: done", file=sys.stderr)
     results: list[Measured] = [
         (spec, kept[spec.key]["size"], kept[spec.key]["runs"], kept[spec.key]["base"])
-        for spec in cases.SPECS
+        for spec in specs()
         if spec.key in kept
     ]
     write_results(results, quick=args.quick, earlier=_earlier_rows(quick=args.quick))
@@ -161,8 +185,6 @@ def write_results(
         "| measurement | size | batchpay | baseline | ratio | target | met | peak MiB |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    from benchmarks import cases
-
     rows = dict(earlier or {})  # rows not measured now stay as they were, in SPECS order
     for spec, size, runs, base in results:
         ours = [r["seconds"] for r in runs]
@@ -174,7 +196,7 @@ def write_results(
             f"{summary(theirs) if theirs else '-'} | {figure} | {spec.target} | "
             f"{'yes' if verdict else 'NO'} | {max(r['peak_mib'] for r in runs):.0f} |"
         )
-    lines += [rows[spec.title] for spec in cases.SPECS if spec.title in rows]
+    lines += [rows[spec.title] for spec in specs() if spec.title in rows]
     lines += ["", *floor_table(quick), ""]
     lines += [(HERE / "NOTES.md").read_text() if (HERE / "NOTES.md").exists() else ""]
     target = _target(quick)

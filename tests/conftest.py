@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -13,6 +15,7 @@ from tests.catalogue_check import (  # noqa: F401  (autouse: every Problem meets
     _problems_catalogued,
     _problems_checked_against_catalogue,
 )
+from tests.pg import Cluster, server_binaries
 
 # No per-example deadline: on a loaded machine a slow example is not a failing one.
 hypothesis_settings.register_profile("batchpay", deadline=None)
@@ -86,3 +89,55 @@ class FixedClock:
 @pytest.fixture
 def clock() -> Iterator[FixedClock]:
     yield FixedClock()
+
+
+# -- both ledger backends -------------------------------------------------------------------
+# ``ledger_url`` runs a test once on a SQLite file and once on a fresh PostgreSQL database of
+# a throwaway cluster (tests/pg.py), started once per session when a test first asks for it.
+# Without the server binaries the PostgreSQL half is skipped; with CI=1 that skip fails.
+
+PG_SKIP = "PostgreSQL server binaries are not installed"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    binaries = server_binaries()
+    if binaries is None:
+        pytest.skip(PG_SKIP)
+    cluster = Cluster(binaries)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where a test's ledger lives: a SQLite file path, or a postgresql:// URL."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "l.sqlite")
+        return
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.new_database()
+    try:
+        yield url
+    finally:
+        cluster.drop(url)
+
+
+@pytest.fixture
+def pg_url(pg_cluster: Cluster) -> Iterator[str]:
+    """A fresh PostgreSQL ledger database, for the tests of several workers on one batch."""
+    url = pg_cluster.new_database()
+    try:
+        yield url
+    finally:
+        pg_cluster.drop(url)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if os.environ.get("CI") == "1" and report.skipped and PG_SKIP in str(report.longrepr):
+        report.outcome = "failed"  # in CI, the PostgreSQL half of the suite must run
+    return report

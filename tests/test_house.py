@@ -29,9 +29,7 @@ MODULE_LIMIT = 400  # lines in a module
 FUNCTION_LIMIT = 50  # lines of a function or method, def line to end line
 
 # Modules over the limit when the check came in, with their line count then.
-ALLOWED_MODULES: dict[str, int] = {
-    "batchpay/ledger/store.py": 668,  # its split is the PostgreSQL issue's (#15)
-}
+ALLOWED_MODULES: dict[str, int] = {}  # ledger/store.py's (668) went with its split (#15)
 
 # Functions over the limit when the check came in ("file:qualified.name"), with their length.
 ALLOWED_FUNCTIONS: dict[str, int] = {}
@@ -267,7 +265,7 @@ def _write(root: Path, files: dict[str, str]) -> Path:
     return package
 
 
-STORE = ALLOWED_MODULES["batchpay/ledger/store.py"]
+STORE = 668  # ledger/store.py's allowance before its split into rooms (#15)
 CLI = 502  # cli.py's allowance before it became the package batchpay/cli/
 
 
@@ -275,6 +273,7 @@ def test_the_checker_finds_long_modules_and_functions_and_holds_the_ratchet(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(ALLOWED_MODULES, "batchpay/cli.py", CLI)
+    monkeypatch.setitem(ALLOWED_MODULES, "batchpay/ledger/store.py", STORE)
     package = _write(
         tmp_path,
         {

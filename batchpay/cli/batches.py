@@ -40,7 +40,7 @@ def _finite(value: float, name: str) -> float:  # float-ok: seconds
     help="Keep polling up to this many seconds for final states.",
 )
 @_ledger_options
-def status(batch: str, wait: float, ledger: Path | None, as_json: bool) -> None:  # float-ok
+def status(batch: str, wait: float, ledger: str | None, as_json: bool) -> None:  # float-ok
     """Ask the provider about every row that is not final and update the ledger."""
     from batchpay import api
 
@@ -56,7 +56,7 @@ def status(batch: str, wait: float, ledger: Path | None, as_json: bool) -> None:
 @click.command(epilog=_examples("batchpay retry --batch payroll-2026-11"))
 @click.option("--batch", required=True, help="The batch to retry, as given to run.")
 @_ledger_options
-def retry(batch: str, ledger: Path | None, as_json: bool) -> None:
+def retry(batch: str, ledger: str | None, as_json: bool) -> None:
     """Send again, with new keys, only the rows whose last attempt failed for good."""
     from batchpay import api
 
@@ -84,8 +84,8 @@ def retry(batch: str, ledger: Path | None, as_json: bool) -> None:
     "accounting exports qbo, xero, netsuite, beancount, hledger.",
 )
 @click.option("--report-dir", type=click.Path(path_type=Path), help=REPORT_DIR_HELP)
-@click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_HELP)
-def report(batch: str, formats: str, report_dir: Path | None, ledger: Path | None) -> None:
+@click.option("--ledger", type=str, metavar="PATH|URL", help=LEDGER_HELP)
+def report(batch: str, formats: str, report_dir: Path | None, ledger: str | None) -> None:
     """Write the reconciliation files for a batch from the ledger."""
     from batchpay import api
 

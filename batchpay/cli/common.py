@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -13,7 +12,10 @@ from batchpay.errors import BatchpayError
 from batchpay.terminal import fail
 
 PROVIDER = click.Choice(PROVIDERS)
-LEDGER_HELP = "The ledger file (default: batchpay-ledger.sqlite, or as batchpay.toml says)."
+LEDGER_HELP = (
+    "The ledger: a file (default: batchpay-ledger.sqlite, or as batchpay.toml says) or a"
+    " postgresql://user@host:port/dbname URL (password from PGPASSWORD or ~/.pgpass)."
+)
 REPORT_DIR_HELP = "Folder for the report files (default: reports/BATCH/)."
 
 
@@ -35,6 +37,6 @@ def _fail(exc: BatchpayError, as_json: bool) -> NoReturn:
 
 
 def _ledger_options(f: Any) -> Any:
-    f = click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_HELP)(f)
+    f = click.option("--ledger", type=str, metavar="PATH|URL", help=LEDGER_HELP)(f)
     f = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(f)
     return f

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -81,8 +80,8 @@ def webhooks() -> None:
     show_default=True,
     help="Listen address; put a TLS reverse proxy in front for the internet.",
 )
-@click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_HELP)
-def webhooks_serve(port: int, host: str, ledger: Path | None) -> None:
+@click.option("--ledger", type=str, metavar="PATH|URL", help=LEDGER_HELP)
+def webhooks_serve(port: int, host: str, ledger: str | None) -> None:
     """Serve POST /webhooks/<provider> until Ctrl-C."""
     from batchpay.serving import serve_until_interrupted
     from batchpay.webhooks import Receiver

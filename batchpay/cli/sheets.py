@@ -205,7 +205,7 @@ def run(
     concurrency: int | None,
     fee_option: str | None,
     sheet_name: str | None,
-    ledger: Path | None,
+    ledger: str | None,
     as_json: bool,
     **sheet_flags: Any,
 ) -> None:

@@ -1,4 +1,5 @@
-"""What the four emulated providers share: a locked book of payouts and a clock."""
+"""What the four emulated providers share: a locked book of payouts, a clock, an optional rate
+limit, and a log of every request seen (for the proofs: who asked, when, and what it got)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,38 @@ import threading
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from dataclasses import dataclass
 from typing import Any
 
-from batchpay.emulator.core import EmuRequest, EmuResponse, Faults, with_faults
+from batchpay.emulator.core import EmuRequest, EmuResponse, Faults, apply_fault
 from batchpay.emulator.keys import EmulatorKeys
 
 # What an emulated account holds in a currency nobody configured: more than any test sends.
 DEFAULT_BALANCE = Decimal("1000000000")
 LISTED = ("USDT", "USDC", "TRX", "BTC", "ETH")  # the wallets a balance answer always lists
+# A client may name itself in this header (the worker proofs do); the emulation only logs it.
+WORKER_HEADER = "x-batchpay-worker"
+LIMITED = "limited"  # the outcome logged for a 429 given for going over the rate limit
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request as the emulation saw it: ``at`` in unix seconds on the emulation's clock,
+    ``op`` (create | lookup | list | login | calc | other), the client's ``worker`` header
+    ("" if none), and ``outcome``: "ok", "limited" (a 429 for going over the rate limit)
+    or the kind of the fault injected (e.g. "429", "drop_after")."""
+
+    at: float  # float-ok: unix seconds
+    op: str
+    worker: str
+    outcome: str
 
 
 class EmuProvider:
     name = "emu"
+    # requests allowed per ``rate_window`` seconds (None: no limit); counts accepted requests
+    rate_limit: int | None = None
+    rate_window: float = 1.0  # float-ok: seconds
 
     def __init__(
         self,
@@ -38,15 +59,41 @@ class EmuProvider:
         # The account's balance per currency before any payout (tests set it; a currency
         # not set holds DEFAULT_BALANCE). What the book's payouts took is subtracted.
         self.balances: dict[str, Decimal] = {}
+        self.log: list[Seen] = []
+        self.stamps: list[float] = []  # float-ok: accepted request times, for the rate limit
+        self.limited = 0  # 429s given for going over the rate limit (never the injected ones)
 
     def next_id(self) -> int:
         return next(self._ids)
 
     def handle(self, request: EmuRequest) -> EmuResponse:
+        op, handler = self.route(request)
+        worker = request.headers.get(WORKER_HEADER, "")
         with self.lock:
             self.requests.append((request.method, request.path))
-        op, handler = self.route(request)
-        return with_faults(self.faults, self.name, op, handler, request, self.sleep)
+            now = self.clock()
+            if self._over_limit(now):
+                self.limited += 1
+                self.log.append(Seen(now, op, worker, LIMITED))
+                return EmuResponse(
+                    429,
+                    b'{"state":1,"error":"rate limit"}',
+                    {"retry-after": "1", "content-type": "application/json"},
+                )
+            fault = self.faults.take(self.name, op)
+            self.log.append(Seen(now, op, worker, fault.kind if fault else "ok"))
+        return apply_fault(fault, handler, request, self.sleep)
+
+    def _over_limit(self, now: float) -> bool:  # float-ok
+        """Whether a request at ``now`` goes over the limit; else it is counted (under lock)."""
+        if self.rate_limit is None:
+            return False
+        start = now - self.rate_window
+        self.stamps = [t for t in self.stamps if t > start]
+        if len(self.stamps) >= self.rate_limit:
+            return True
+        self.stamps.append(now)
+        return False
 
     def route(self, request: EmuRequest) -> tuple[str, Callable[[EmuRequest], EmuResponse]]:
         raise NotImplementedError

@@ -150,6 +150,11 @@ class Faults:
         return None
 
 
+# An injected 429 says so in this header; a 429 for going over the emulated rate limit does
+# not. Clients ignore it; the proofs use it to tell the two apart.
+INJECTED = "x-emulator-fault"
+
+
 def with_faults(
     faults: Faults,
     provider: str,
@@ -159,7 +164,16 @@ def with_faults(
     sleep: Callable[[float], None] = time.sleep,
 ) -> EmuResponse:
     """Run ``handler`` under whatever fault the plan holds for this provider and operation."""
-    fault = faults.take(provider, op)
+    return apply_fault(faults.take(provider, op), handler, request, sleep)
+
+
+def apply_fault(
+    fault: Fault | None,
+    handler: Handler,
+    request: EmuRequest,
+    sleep: Callable[[float], None] = time.sleep,
+) -> EmuResponse:
+    """Run ``handler`` under ``fault`` (None: untouched)."""
     if fault is None:
         return handler(request)
     if fault.kind == "latency":
@@ -173,7 +187,11 @@ def with_faults(
         return EmuResponse(
             429,
             b'{"error":"too many requests"}',
-            {"retry-after": fault.retry_after, "content-type": "application/json"},
+            {
+                "retry-after": fault.retry_after,
+                "content-type": "application/json",
+                INJECTED: "429",
+            },
         )
     response = handler(request)
     if fault.kind == "5xx_after":

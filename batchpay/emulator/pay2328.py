@@ -36,27 +36,7 @@ def _error(status: int, message: str) -> EmuResponse:
 
 class Emu2328(EmuProvider):
     name = "2328io"
-    rate_limit: int | None = None  # requests per second per project, like the live API (10)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.stamps: list[float] = []  # float-ok: request times, for the rate limit
-        self.limited = 0  # 429s given
-
-    def handle(self, request: EmuRequest) -> EmuResponse:
-        if self.rate_limit is not None:
-            with self.lock:
-                now = self.clock()
-                self.stamps = [t for t in self.stamps if now - t < 1.0]
-                if len(self.stamps) >= self.rate_limit:
-                    self.limited += 1
-                    return EmuResponse(
-                        429,
-                        b'{"state":1,"error":"rate limit"}',
-                        {"retry-after": "1", "content-type": "application/json"},
-                    )
-                self.stamps.append(now)
-        return super().handle(request)
+    # the live API allows 10 requests per second per project; set ``rate_limit`` to emulate it
 
     def route(self, request: EmuRequest) -> tuple[str, Callable[[EmuRequest], EmuResponse]]:
         if request.method == "POST" and request.path == "/v1/payout":

@@ -4,8 +4,11 @@ that leaves before its answer (it timed out) is routine here and prints nothing.
 
 from __future__ import annotations
 
+import select
 import threading
+import time
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import urlsplit
 
 from batchpay.emulator import Emulator
@@ -23,6 +26,8 @@ class EmulatorServer(QuietHTTPServer):
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the emulation only listens on loopback")
         self.emulator = emulator
+        self._open = 0  # client connections being served
+        self._changed = threading.Condition()
         super().__init__((host, port), _Handler)
 
     @property
@@ -33,6 +38,41 @@ class EmulatorServer(QuietHTTPServer):
         thread = threading.Thread(target=self.serve_forever, name="batchpay-emulator", daemon=True)
         thread.start()
         return thread
+
+    def connected(self, change: int) -> None:
+        with self._changed:
+            self._open += change
+            self._changed.notify_all()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.connected(+1)  # counted from the accept, before its thread starts
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.connected(-1)
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.connected(-1)
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:  # float-ok
+        """Block until no client connection is open or waiting to be accepted: once every
+        client process has exited, every request that reached the emulation has then been
+        processed (``timeout`` only guards a broken test)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while time.monotonic() < deadline:
+                left = deadline - time.monotonic()
+                if not self._changed.wait_for(lambda: self._open == 0, left):
+                    return False
+                waiting, _, _ = select.select([self.socket], [], [], 0)
+                if not waiting:
+                    return True
+                self._changed.wait(0.05)  # a connection in the backlog: let it be accepted
+        return False
 
     def stop(self) -> None:
         self.emulator.faults.open_gates()  # nothing stays held once the test is done

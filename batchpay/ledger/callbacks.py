@@ -3,9 +3,9 @@ whose payout it names, under the same rules as the engine's answers (:mod:`.rule
 
 from __future__ import annotations
 
-import sqlite3
 from enum import StrEnum
 
+from batchpay.ledger.connection import Db
 from batchpay.ledger.rules import Verdict, judge
 from batchpay.ledger.store import Ledger
 from batchpay.model import ACCEPTED, RowStatus
@@ -27,17 +27,16 @@ _NOT_APPLIED = {
 }
 
 
-def _attempt_named(
-    db: sqlite3.Connection, provider: str, provider_ref: str
-) -> tuple[str, str, int, str] | None:
+def _attempt_named(db: Db, provider: str, provider_ref: str) -> tuple[str, str, int, str] | None:
     """(batch, row, attempt number, key) of the attempt the provider gave this payout ref to:
     matched on the attempts, never on the row's current ref, which a retry replaces."""
     found = db.execute(
         "SELECT a.batch_id, a.row_key, a.attempt_no, a.idempotency_key FROM attempts a"
         " JOIN batches b ON b.batch_id = a.batch_id"
-        " WHERE a.provider_ref = ? AND b.provider = ? AND a.action IN ('create', 'lookup')"
-        " ORDER BY a.action = 'create' DESC, a.id LIMIT 1",
-        (provider_ref, provider),
+        " WHERE a.provider_ref = :ref AND b.provider = :provider"
+        " AND a.action IN ('create', 'lookup')"
+        " ORDER BY CASE WHEN a.action = 'create' THEN 0 ELSE 1 END, a.id LIMIT 1",
+        {"ref": provider_ref, "provider": provider},
     ).fetchone()
     return None if found is None else (found[0], found[1], int(found[2]), found[3])
 
@@ -83,17 +82,18 @@ def apply_callback(
         return CallbackResult.UPDATED
 
 
-def _first_delivery(db: sqlite3.Connection, provider: str, event_id: str, now: str) -> bool:
+def _first_delivery(db: Db, provider: str, event_id: str, now: str) -> bool:
     """Note the event as received; False when it was received before."""
     inserted = db.execute(
-        "INSERT OR IGNORE INTO webhook_events (provider, event_id, received_at) VALUES (?,?,?)",
-        (provider, event_id, now),
+        "INSERT INTO webhook_events (provider, event_id, received_at)"
+        " VALUES (:provider, :event, :now) ON CONFLICT DO NOTHING",
+        {"provider": provider, "event": event_id, "now": now},
     ).rowcount
     return bool(inserted != 0)
 
 
 def _judge_row(
-    db: sqlite3.Connection,
+    db: Db,
     named: tuple[str, str, int, str],
     provider_ref: str,
     status: RowStatus,
@@ -101,9 +101,9 @@ def _judge_row(
     """(the row's current status, what the callback does to it)."""
     batch_id, row_key, attempt_no, _key = named
     current, row_attempt = db.execute(
-        "SELECT status, attempt_no FROM payouts WHERE batch_id = ? AND row_key = ?",
-        (batch_id, row_key),
-    ).fetchone()
+        "SELECT status, attempt_no FROM payouts WHERE batch_id = :b AND row_key = :r",
+        {"b": batch_id, "r": row_key},
+    ).one()
     verdict = judge(
         RowStatus(current),
         row_attempt,
@@ -116,7 +116,7 @@ def _judge_row(
 
 
 def _record(
-    db: sqlite3.Connection,
+    db: Db,
     attempt: tuple[str, str, int, str],
     provider_ref: str,
     status: RowStatus,
@@ -132,25 +132,25 @@ def _record(
     db.execute(
         "INSERT INTO attempts (batch_id, row_key, attempt_no, idempotency_key, action,"
         " started_at, finished_at, outcome, disposition, provider_ref, error_code,"
-        " error_message) VALUES (?,?,?,?,'webhook',?,?,?,?,?,?,?)",
-        (
-            batch_id,
-            row_key,
-            attempt_no,
-            key or "",
-            now,
-            now,
-            status,
-            "applied" if applied else ("flagged" if moved else "not_applied"),
-            provider_ref,
-            None if applied else verdict.code,
-            said or None,
-        ),
+        " error_message) VALUES (:b, :r, :n, :k, 'webhook', :now, :now, :outcome,"
+        " :disposition, :ref, :code, :message)",
+        {
+            "b": batch_id,
+            "r": row_key,
+            "n": attempt_no,
+            "k": key or "",
+            "now": now,
+            "outcome": str(status),
+            "disposition": "applied" if applied else ("flagged" if moved else "not_applied"),
+            "ref": provider_ref,
+            "code": None if applied else verdict.code,
+            "message": said or None,
+        },
     )
 
 
 def _move(
-    db: sqlite3.Connection,
+    db: Db,
     batch_id: str,
     row_key: str,
     provider_ref: str,
@@ -167,18 +167,21 @@ def _move(
     else:
         code, text = None, None
     db.execute(
-        "UPDATE payouts SET status = ?, provider_ref = ?, tx_hash = COALESCE(?, tx_hash),"
-        " amount_sent = CASE WHEN ? THEN COALESCE(amount_sent, amount) ELSE amount_sent END,"
-        " error_code = ?, error_message = ?, updated_at = ? WHERE batch_id = ? AND row_key = ?",
-        (
-            verdict.status,
-            provider_ref,
-            tx_hash,
-            status in ACCEPTED,
-            code,
-            text,
-            now,
-            batch_id,
-            row_key,
-        ),
+        "UPDATE payouts SET status = :status, provider_ref = :ref,"
+        " tx_hash = COALESCE(:tx, tx_hash),"
+        " amount_sent = CASE WHEN :accepted = 1 THEN COALESCE(amount_sent, amount)"
+        " ELSE amount_sent END,"
+        " error_code = :code, error_message = :message, updated_at = :now"
+        " WHERE batch_id = :b AND row_key = :r",
+        {
+            "status": str(verdict.status),
+            "ref": provider_ref,
+            "tx": tx_hash,
+            "accepted": int(status in ACCEPTED),
+            "code": code,
+            "message": text,
+            "now": now,
+            "b": batch_id,
+            "r": row_key,
+        },
     )

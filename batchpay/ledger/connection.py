@@ -1,24 +1,44 @@
-"""The one boundary between SQLite and batchpay: every sqlite error becomes a LedgerError.
+"""The one boundary between the database and batchpay: every database error becomes a LedgerError.
 
-The ledger's connection and its cursors translate ``sqlite3.Error`` wherever it is raised (opening,
-a statement, a commit, a row fetched later), so a full disk, a read-only file or a corrupted page
-gives the user a sentence that names the file and the fix, and exit code 2, never a traceback.
+The ledger talks to SQLite or PostgreSQL through one SQLAlchemy Core engine. An error raised by
+the driver (sqlite3 or psycopg), wherever it is raised (connecting, a statement, a commit, a
+row fetched later), is translated by the engine's ``handle_error`` hook, so a full disk, a
+read-only file, a corrupted page, a server that refuses the connection or a wrong password
+gives the user a sentence that names the ledger (its URL without the password) and the fix,
+and exit code 2, never a traceback.
+
+Both backends run in the driver's autocommit mode, and the ledger opens its transactions
+itself (:meth:`Db.begin`): ``BEGIN IMMEDIATE`` on SQLite, so a transaction that will write
+holds SQLite's one write lock before it reads (as the pysqlite notes of SQLAlchemy advise,
+the driver's own transaction handling is switched off), and ``BEGIN`` on PostgreSQL. Reads
+outside a transaction hold no snapshot open between statements.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import re
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, ExceptionContext
+from sqlalchemy.pool import NullPool
+
 from batchpay.errors import LedgerError
+from batchpay.ledger.location import LedgerUrl, Location
 
 T = TypeVar("T")
+# An executed statement: a SQLAlchemy CursorResult (typed differently by SQLAlchemy 2.0 and
+# 2.1, so named loosely here).
+Rows = Any
 
-# sqlite's message -> what it means for the person at the keyboard
+# the driver's message -> what it means for the person at the keyboard
 _CAUSES = (
     ("disk is full", "the disk holding the ledger {path} is full; free some space"),
     ("disk i/o error", "the disk holding the ledger {path} failed to read or write"),
@@ -45,114 +65,196 @@ _CAUSES = (
         "database is locked",
         "the ledger {path} stayed locked by another process; try again when it has finished",
     ),
+    (
+        "password authentication failed",
+        "the PostgreSQL server refused the password for the ledger {path}; set PGPASSWORD "
+        "or add the password to ~/.pgpass",
+    ),
+    (
+        "no password supplied",
+        "the PostgreSQL server asks a password for the ledger {path}; set PGPASSWORD or "
+        "add it to ~/.pgpass (never in the URL you type)",
+    ),
+    (
+        "connection refused",
+        "cannot reach the PostgreSQL server of the ledger {path}; check that it runs and "
+        "the host and port in the URL",
+    ),
+    (
+        "no such file or directory",
+        "cannot reach the PostgreSQL server of the ledger {path}; check that it runs and "
+        "the host and port in the URL",
+    ),
+    (
+        "does not exist",
+        "the ledger {path} names a database or role the server does not have; create it "
+        "(createdb) or fix the URL",
+    ),
+    (
+        "permission denied",
+        "the database role of the ledger {path} may not do this; grant it the ledger's "
+        "tables (see the README, Running batchpay for a team)",
+    ),
 )
 
 
-def ledger_error(path: Path | str, exc: sqlite3.Error | OSError) -> LedgerError:
-    """A clear LedgerError for a sqlite (or file system) failure on the ledger at ``path``."""
+def ledger_error(path: Location | str, exc: BaseException) -> LedgerError:
+    """A clear LedgerError for a database (or file system) failure on the ledger at ``path``
+    (shown without its password)."""
     if isinstance(exc, OSError):
         return LedgerError(f"cannot use the ledger {path}: {exc.strerror or exc}")
-    text = str(exc)
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(path, LedgerUrl):
+        text = text.replace(path.url, str(path))
+    driver = "sqlite" if isinstance(exc, sqlite3.Error) else "database"
     for needle, message in _CAUSES:
         if needle in text.lower():
-            return LedgerError(f"{message.format(path=path)} (sqlite: {text})")
+            return LedgerError(f"{message.format(path=path)} ({driver}: {text})")
     return LedgerError(f"the ledger {path} failed: {text}")
 
 
-class LedgerCursor(sqlite3.Cursor):
-    """A cursor whose every call translates sqlite errors (rows are fetched lazily, so a
-    corrupted page can surface while iterating, long after ``execute`` returned)."""
+@functools.lru_cache(maxsize=512)
+def _statement(sql: str) -> sa.TextClause:
+    """``sql`` (named ``:parameters``) as a Core text clause, built once per statement; a
+    parameter named ``in_...`` takes a list (``status IN :in_statuses``)."""
+    clause = sa.text(sql)
+    wanted = [name for name in clause._bindparams if name.startswith("in_")]
+    if wanted:
+        clause = clause.bindparams(*(sa.bindparam(name, expanding=True) for name in wanted))
+    return clause
 
-    connection: LedgerConnection
 
-    def _error(self, exc: sqlite3.Error) -> LedgerError:
-        return ledger_error(self.connection.ledger_path, exc)
+@functools.lru_cache(maxsize=256)
+def _native(sql: str, dialect: str) -> str:
+    """``sql`` with ``:name`` parameters in the driver's own style (sqlite3 reads ``:name``;
+    psycopg reads ``%(name)s``)."""
+    if dialect == "sqlite":
+        return sql
+    return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql.replace("%", "%%"))
 
-    def execute(self, sql: str, parameters: Any = (), /) -> LedgerCursor:
+
+def _is_psycopg(exc: BaseException) -> bool:
+    module = type(exc).__module__
+    return module.startswith("psycopg")
+
+
+def _named(sql: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    pieces = sql.split("?")
+    if len(pieces) != len(values) + 1:
+        raise TypeError(f"{len(values)} values for {len(pieces) - 1} parameters in {sql!r}")
+    named = pieces[0] + "".join(f":p{i}{piece}" for i, piece in enumerate(pieces[1:]))
+    return named, {f"p{i}": value for i, value in enumerate(values)}
+
+
+class Db:
+    """The ledger's one connection: statements with named parameters, and transactions the
+    ledger opens itself. ``dialect`` is ``"sqlite"`` or ``"postgresql"``."""
+
+    def __init__(self, engine: Engine, where: Location) -> None:
+        self.engine = engine
+        self.where = where
+        self.dialect = engine.dialect.name
         try:
-            super().execute(sql, parameters)
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-        return self
+            self.connection: Connection = engine.connect()
+        except sa.exc.SQLAlchemyError as exc:
+            raise ledger_error(where, exc) from None
+        self.in_transaction = False
 
-    def executemany(self, sql: str, seq_of_parameters: Iterable[Any], /) -> LedgerCursor:
+    def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> Rows:
+        """Run ``sql`` with named ``:parameters`` (or, for tests and tools, ``?`` ones and a
+        sequence of values)."""
+        if params is not None and not isinstance(params, Mapping):
+            sql, params = _named(sql, params)
+        return self.connection.execute(_statement(sql), dict(params or {}))
+
+    def run(self, sql: str, params: Mapping[str, Any]) -> Any:
+        """Run ``sql`` (named ``:parameters``, no ``in_`` lists) on the driver's own cursor and
+        return it: the write-ahead pair's path, where SQLAlchemy's per-statement work would
+        cost as much as SQLite itself. Driver errors become LedgerErrors here too."""
+        raw = self.connection.connection.driver_connection
+        assert raw is not None
         try:
-            super().executemany(sql, seq_of_parameters)
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-        return self
+            cursor = raw.cursor()
+            cursor.execute(_native(sql, self.dialect), params)
+        except Exception as exc:
+            if isinstance(exc, sa.exc.SQLAlchemyError | sqlite3.Error) or _is_psycopg(exc):
+                raise ledger_error(self.where, exc) from None
+            raise
+        return cursor
 
-    def executescript(self, sql_script: str, /) -> LedgerCursor:
+    def executemany(self, sql: str, params: list[dict[str, Any]]) -> None:
+        if params:
+            self.connection.execute(_statement(sql), params)
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def begin(self) -> None:
+        self.connection.exec_driver_sql("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+        self.in_transaction = True
+
+    def commit(self) -> None:
+        self.connection.exec_driver_sql("COMMIT")
+        self.in_transaction = False
+
+    def rollback(self) -> None:
+        """Undo the open transaction, if any. A failed rollback (the disk or the server went
+        away) is not a second error to report: the database undoes an uncommitted
+        transaction by itself."""
+        if not self.in_transaction:
+            return
+        self.in_transaction = False
+        with contextlib.suppress(LedgerError, sa.exc.SQLAlchemyError, sqlite3.Error):
+            self.connection.exec_driver_sql("ROLLBACK")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Db]:
+        """All or nothing, whatever interrupts it (an error, Ctrl-C, SIGTERM)."""
         try:
-            super().executescript(sql_script)
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-        return self
-
-    def fetchone(self) -> Any:
-        try:
-            return super().fetchone()
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-
-    def fetchmany(self, size: int | None = 1) -> list[Any]:
-        try:
-            return super().fetchmany(size)
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-
-    def fetchall(self) -> list[Any]:
-        try:
-            return super().fetchall()
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-
-    def __next__(self) -> Any:
-        try:
-            return super().__next__()
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
-
-
-class LedgerConnection(sqlite3.Connection):
-    """``sqlite3.connect(..., factory=LedgerConnection)``: statements run on LedgerCursors."""
-
-    ledger_path: Path = Path("?")
-
-    def execute(self, sql: str, parameters: Any = (), /) -> LedgerCursor:
-        return self.cursor(LedgerCursor).execute(sql, parameters)
-
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> LedgerCursor:
-        return self.cursor(LedgerCursor).executemany(sql, parameters)
-
-    def executescript(self, sql_script: str, /) -> LedgerCursor:
-        return self.cursor(LedgerCursor).executescript(sql_script)
+            self.begin()
+            yield self
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
 
     def close(self) -> None:
         try:
-            super().close()
-        except sqlite3.Error as exc:
-            raise ledger_error(self.ledger_path, exc) from None
+            self.connection.close()
+        except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
+            raise ledger_error(self.where, exc) from None
+        finally:
+            self.engine.dispose()
+
+    def sqlite_connection(self) -> sqlite3.Connection:
+        """The driver's own connection (SQLite only: tests install faults through it)."""
+        raw = self.connection.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        return raw
 
 
 def records(
     kind: type[T],
-    cursor: sqlite3.Cursor,
+    result: Rows,
     convert: Mapping[str, Callable[[Any], Any]] | None = None,
 ) -> list[T]:
-    """The rows of an executed ``cursor`` as dataclasses ``kind``, mapped by column name: the
+    """The rows of an executed ``result`` as dataclasses ``kind``, mapped by column name: the
     columns must name ``kind``'s fields (checked once per query), and the value of a column
     named in ``convert`` is passed through its function. No dictionary is built per row, so a
     100k-row read costs what reading by position did."""
-    names = [d[0] for d in cursor.description]
+    names = list(result.keys())
     fields = [f.name for f in dataclasses.fields(kind)]  # type: ignore[arg-type]
     if names != fields[: len(names)]:
         raise TypeError(f"columns {names} do not name the fields of {kind.__name__}")
     steps = [(i, convert[name]) for i, name in enumerate(names) if convert and name in convert]
+    rows = result.fetchall()
     if not steps:
-        return [kind(*row) for row in cursor]
+        return [kind(*row) for row in rows]
     out = []
-    for row in cursor:
+    for row in rows:
         values = list(row)
         for i, function in steps:
             values[i] = function(values[i])
@@ -160,32 +262,46 @@ def records(
     return out
 
 
-def connect(path: Path) -> LedgerConnection:
-    """Open (creating if needed) the SQLite file at ``path`` in autocommit mode, WAL, synchronous
-    writes and foreign keys on; any failure is a LedgerError."""
+def open_engine(where: Location) -> Engine:
+    """An engine for the ledger at ``where`` (nothing is connected yet): SQLite with WAL,
+    synchronous writes, foreign keys and a 30 s busy timeout; PostgreSQL through psycopg 3.
+    Every driver error it raises later is a LedgerError."""
+    try:
+        if isinstance(where, LedgerUrl):
+            engine = sa.create_engine(
+                where.driver_url(), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+            )
+        else:
+            engine = _sqlite_engine(where)
+    except (sa.exc.SQLAlchemyError, ValueError) as exc:  # a malformed URL
+        raise LedgerError(f"cannot use the ledger {where}: {exc}") from None
+
+    @event.listens_for(engine, "handle_error")
+    def translate(context: ExceptionContext) -> None:
+        raise ledger_error(where, context.original_exception) from None
+
+    return engine
+
+
+def _sqlite_engine(path: Path) -> Engine:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, isolation_level=None, timeout=30, factory=LedgerConnection)
     except OSError as exc:
         raise ledger_error(path, exc) from None
-    except sqlite3.Error as exc:
-        raise ledger_error(path, exc) from None
-    db.ledger_path = path
-    try:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA foreign_keys=ON")
-    except LedgerError:
-        db.close()
-        raise
-    return db
+    engine = sa.create_engine(
+        "sqlite://",
+        poolclass=NullPool,
+        # through the sqlite3 module's own connect (tests put faults there); the driver's
+        # transaction handling off: batchpay opens its transactions itself
+        creator=lambda: sqlite3.connect(
+            path, timeout=30, isolation_level=None, check_same_thread=False
+        ),
+    )
 
+    @event.listens_for(engine, "connect")
+    def configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA synchronous=FULL")
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
-def rollback(db: sqlite3.Connection) -> None:
-    """Undo the open transaction, if any. A failed rollback (the disk went away) is not a
-    second error to report: sqlite undoes an uncommitted transaction when the file is next
-    opened."""
-    if not db.in_transaction:
-        return
-    with contextlib.suppress(LedgerError, sqlite3.Error):
-        db.execute("ROLLBACK")
+    return engine

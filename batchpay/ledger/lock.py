@@ -1,4 +1,6 @@
-"""One process per batch and ledger: an OS file lock, released by the OS if the process dies."""
+"""One process per batch and SQLite ledger: an OS file lock, released by the OS if the process
+dies. A PostgreSQL ledger is shared: several processes work one batch (rows are claimed in the
+database), so no file lock is taken for it."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from batchpay.errors import BatchLocked, LedgerError
+from batchpay.ledger.location import LedgerUrl, Location
 
 
 def lock_path(ledger: Path, batch: str) -> Path:
@@ -18,7 +21,12 @@ def lock_path(ledger: Path, batch: str) -> Path:
 
 
 @contextmanager
-def batch_lock(ledger: Path, batch: str) -> Iterator[None]:
+def batch_lock(ledger: Location, batch: str) -> Iterator[None]:
+    """Hold ``batch`` in the SQLite ledger ``ledger`` for this process; raises BatchLocked
+    when another process holds it. Takes nothing for a PostgreSQL ledger."""
+    if isinstance(ledger, LedgerUrl):
+        yield
+        return
     path = lock_path(ledger, batch)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,16 +4,16 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 
+from batchpay.ledger.connection import Db
 from batchpay.model import RowStatus
 from batchpay.money import to_wire
 from batchpay.records import Existing, Plan
 
 
 def upsert_batch(
-    db: sqlite3.Connection,
+    db: Db,
     plan: Plan,
     *,
     sandbox: bool,
@@ -26,65 +26,81 @@ def upsert_batch(
     db.execute(
         "INSERT INTO batches (batch_id, provider, sandbox, sheet_name, sheet_sha256,"
         " rounding, fee_option, created_at, last_run_at, plan_digest)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?)"
+        " VALUES (:b, :provider, :sandbox, :sheet, :sha, :rounding, :fee_option, :now, :now,"
+        " :digest)"
         " ON CONFLICT(batch_id) DO UPDATE SET last_run_at = excluded.last_run_at,"
         " sheet_name = excluded.sheet_name, sheet_sha256 = excluded.sheet_sha256,"
         " plan_digest = excluded.plan_digest",
-        (
-            plan.batch,
-            plan.provider,
-            int(sandbox),
-            plan.sheet_name,
-            plan.sheet_sha256,
-            rounding,
-            fee_option,
-            now,
-            now,
-            digest,
-        ),
+        {
+            "b": plan.batch,
+            "provider": plan.provider,
+            "sandbox": int(sandbox),
+            "sheet": plan.sheet_name,
+            "sha": plan.sheet_sha256,
+            "rounding": rounding,
+            "fee_option": fee_option,
+            "now": now,
+            "digest": digest,
+        },
     )
 
 
-def save_rows(
-    db: sqlite3.Connection, plan: Plan, existing: Mapping[str, Existing], now: str
-) -> int:
-    """Write the plan's rows that were never sent; the number of new ones."""
-    new = 0
+_COLUMNS = (
+    "sheet_row",
+    "reference",
+    "name",
+    "description",
+    "currency",
+    "network",
+    "address",
+    "memo",
+    "extra_json",
+    "amount_requested",
+    "amount",
+    "rounding_delta",
+    "updated_at",
+)
+_INSERT = (
+    f"INSERT INTO payouts ({', '.join(_COLUMNS)}, batch_id, row_key, status)"
+    f" VALUES ({', '.join(':' + c for c in _COLUMNS)}, :batch_id, :row_key, :status)"
+)
+_UPDATE = (
+    f"UPDATE payouts SET {', '.join(f'{c} = :{c}' for c in _COLUMNS)}"
+    " WHERE batch_id = :batch_id AND row_key = :row_key"
+)
+
+
+def save_rows(db: Db, plan: Plan, existing: Mapping[str, Existing], now: str) -> int:
+    """Write the plan's rows that were never sent (new ones inserted in one statement);
+    the number of new ones."""
+    inserts: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
     for item in plan.items:
         p = item.payout
         old = existing.get(item.row_key)
         if old is not None and old.sent_before:
             continue
-        values = (
-            p.row,
-            p.reference,
-            p.name,
-            p.description,
-            p.currency,
-            p.network,
-            p.address,
-            p.memo,
-            json.dumps(dict(p.extra), sort_keys=True),
-            to_wire(p.amount_requested),
-            to_wire(p.amount),
-            to_wire(p.rounding_delta),
-            now,
-        )
+        values: dict[str, object] = {
+            "sheet_row": p.row,
+            "reference": p.reference,
+            "name": p.name,
+            "description": p.description,
+            "currency": p.currency,
+            "network": p.network,
+            "address": p.address,
+            "memo": p.memo,
+            "extra_json": json.dumps(dict(p.extra), sort_keys=True),
+            "amount_requested": to_wire(p.amount_requested),
+            "amount": to_wire(p.amount),
+            "rounding_delta": to_wire(p.rounding_delta),
+            "updated_at": now,
+            "batch_id": plan.batch,
+            "row_key": item.row_key,
+        }
         if old is None:
-            new += 1
-            db.execute(
-                "INSERT INTO payouts (sheet_row, reference, name, description, currency,"
-                " network, address, memo, extra_json, amount_requested, amount,"
-                " rounding_delta, updated_at, batch_id, row_key, status)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (*values, plan.batch, item.row_key, RowStatus.PLANNED),
-            )
+            inserts.append({**values, "status": str(RowStatus.PLANNED)})
         else:
-            db.execute(
-                "UPDATE payouts SET sheet_row=?, reference=?, name=?, description=?,"
-                " currency=?, network=?, address=?, memo=?, extra_json=?,"
-                " amount_requested=?, amount=?, rounding_delta=?, updated_at=?"
-                " WHERE batch_id=? AND row_key=?",
-                (*values, plan.batch, item.row_key),
-            )
-    return new
+            updates.append(values)
+    db.executemany(_INSERT, inserts)
+    db.executemany(_UPDATE, updates)
+    return len(inserts)

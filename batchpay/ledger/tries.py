@@ -10,11 +10,11 @@ of their own (``try_no`` 2, 3 ...), and the outcome goes to the record of the la
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from batchpay.ledger.connection import Db
 from batchpay.model import RowStatus
 
 
@@ -42,14 +42,14 @@ class Tries:
     last_started: str | None  # when try n left; None: the outcome came without a request
 
 
-def record_tries(db: sqlite3.Connection, attempt_id: int, tries: Tries, now: str) -> int:
+def record_tries(db: Db, attempt_id: int, tries: Tries, now: str) -> int:
     """Answer the intent record ``attempt_id`` with try 1, add a record for each later try,
     and return the id of a new record for the last try, which ``Ledger.finish`` answers
     with the attempt's outcome."""
-    intent = db.execute(
+    intent = db.run(
         "SELECT batch_id, row_key, attempt_no, idempotency_key, action, request_json"
-        " FROM attempts WHERE id = ?",
-        (attempt_id,),
+        " FROM attempts WHERE id = :id",
+        {"id": attempt_id},
     ).fetchone()
     assert intent is not None, f"no attempt record {attempt_id}"
     first, *rest = tries.earlier
@@ -59,34 +59,37 @@ def record_tries(db: sqlite3.Connection, attempt_id: int, tries: Tries, now: str
     return _insert_try(db, intent, len(tries.earlier) + 1, tries.last_started or now)
 
 
-def _insert_try(db: sqlite3.Connection, intent: tuple[Any, ...], number: int, started: str) -> int:
-    cursor = db.execute(
-        "INSERT INTO attempts (batch_id, row_key, attempt_no, idempotency_key, action,"
-        " request_json, try_no, started_at) VALUES (?,?,?,?,?,?,?,?)",
-        (*intent, number, started),
+def _insert_try(db: Db, intent: Sequence[Any], number: int, started: str) -> int:
+    names = ("b", "r", "n", "k", "action", "request")
+    return int(
+        db.run(
+            "INSERT INTO attempts (batch_id, row_key, attempt_no, idempotency_key, action,"
+            " request_json, try_no, started_at) VALUES (:b, :r, :n, :k, :action, :request,"
+            " :try_no, :started) RETURNING id",
+            {**dict(zip(names, intent, strict=True)), "try_no": number, "started": started},
+        ).fetchone()[0]
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
 
 
-def _answer_try(db: sqlite3.Connection, attempt_id: int, t: Try) -> None:
+def _answer_try(db: Db, attempt_id: int, t: Try) -> None:
     """A try that was retried left its row ``sending``: that is the outcome it records."""
-    db.execute(
-        "UPDATE attempts SET request_json = COALESCE(?, request_json), finished_at = ?,"
-        " http_status = ?, response_json = ?, outcome = ?, disposition = ?, error_code = ?,"
-        " error_message = ?, provider_ref = ? WHERE id = ?",
-        (
-            None if t.request is None else _json(t.request),
-            t.finished_at,
-            t.http_status,
-            None if t.response is None else _json(t.response),
-            RowStatus.SENDING,
-            t.disposition,
-            t.error_code,
-            t.error_message,
-            t.provider_ref,
-            attempt_id,
-        ),
+    db.run(
+        "UPDATE attempts SET request_json = COALESCE(:request, request_json),"
+        " finished_at = :finished, http_status = :http, response_json = :response,"
+        " outcome = :outcome, disposition = :disposition, error_code = :code,"
+        " error_message = :message, provider_ref = :ref WHERE id = :id",
+        {
+            "request": None if t.request is None else _json(t.request),
+            "finished": t.finished_at,
+            "http": t.http_status,
+            "response": None if t.response is None else _json(t.response),
+            "outcome": str(RowStatus.SENDING),
+            "disposition": t.disposition,
+            "code": t.error_code,
+            "message": t.error_message,
+            "ref": t.provider_ref,
+            "id": attempt_id,
+        },
     )
 
 

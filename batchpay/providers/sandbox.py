@@ -31,6 +31,7 @@ from typing import Any
 from batchpay.config import Environment
 from batchpay.errors import ConfigError
 from batchpay.keys import KeyForm
+from batchpay.ledger.location import Location
 from batchpay.model import RowStatus
 from batchpay.money import MONEY_CONTEXT, ZERO, to_wire
 from batchpay.problems import Problem, Severity
@@ -366,9 +367,10 @@ def _request_view(request: PayoutRequest) -> dict[str, Any]:
     }
 
 
-def sandbox_state_path(ledger: Path) -> Path:
-    """The sandbox's own book, beside the ledger."""
-    return ledger.with_name(f"{ledger.stem}.sandbox{ledger.suffix or '.sqlite'}")
+def sandbox_state_path(ledger: Location) -> Path:
+    """The sandbox's own book, beside the ledger (a database ledger: in the working folder)."""
+    suffix = ledger.suffix if isinstance(ledger, Path) else ""
+    return ledger.parent / f"{ledger.stem}.sandbox{suffix or '.sqlite'}"
 
 
 def configured_balance(env: Environment) -> dict[str, Decimal] | None:

@@ -16,8 +16,10 @@ from batchpay.model import PayoutDetails
 from batchpay.progress import Progress
 from batchpay.providers.base import PayoutRequest, Provider
 from batchpay.send.breaker import CircuitBreaker
-from batchpay.send.ratelimit import RateLimiter
+from batchpay.send.claiming import Claimer
+from batchpay.send.ratelimit import Limiter, RateLimiter
 from batchpay.send.retry import RetryPolicy
+from batchpay.statuses import RowStatus
 
 T = TypeVar("T")
 
@@ -40,15 +42,27 @@ class EngineCore:
     # retries only: row key -> why not, for rows another batch has claimed, asked after the
     # window's intents are committed and before any request leaves (see api.retry)
     hold: Callable[[list[LedgerRow]], dict[str, str]] | None = None
+    # several workers on one batch (PostgreSQL): the rows this worker claims, and the rate
+    # limit all workers share; None: this process has the batch to itself (SQLite)
+    claims: Claimer | None = None
+    limiter: Limiter | None = None
 
     def __post_init__(self) -> None:
-        self._limiter = RateLimiter(self.rate, sleep=self.sleep)
+        self._limiter = self.limiter or RateLimiter(self.rate, sleep=self.sleep)
         self._count_lock = threading.Lock()
         self._tries: dict[str, Tries] = {}  # row key -> its retried requests, until finished
 
     @property
     def _window(self) -> int:
         return max(16, self.concurrency * 8)
+
+    def _share(self, statuses: list[RowStatus]) -> Iterable[list[LedgerRow]]:
+        """The rows in ``statuses`` this process works on: all of them at once when it has
+        the batch to itself, else window by window as it claims them."""
+        if self.claims is not None:
+            return self.claims.windows(statuses, self._window)
+        rows = self.ledger.rows(self.batch, statuses)
+        return [rows] if rows else []
 
     def _limited(self, call: Callable[[], T]) -> T:
         self._limiter.acquire()

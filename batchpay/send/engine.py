@@ -11,8 +11,7 @@ import datetime as dt
 from collections.abc import Collection
 
 from batchpay.gcpause import paused_gc
-from batchpay.ledger import LedgerRow
-from batchpay.ledger.store import Doubt
+from batchpay.ledger import Doubt, LedgerRow
 from batchpay.providers.balances import balances_of
 from batchpay.providers.base import Balances, PayoutRequest, Quote
 from batchpay.send.lookups import batch_listing
@@ -21,35 +20,41 @@ from batchpay.send.windows import Windows
 from batchpay.statuses import DEAD, RowStatus
 
 
+def retryable(rows: list[LedgerRow]) -> list[LedgerRow]:
+    """The rows ``retry`` sends: those that failed for good, and those an earlier retry
+    left ``planned`` when it stopped before their request left (a refused credential, an
+    unreachable provider). A row a stopped *run* left planned is the run's to send."""
+    return [r for r in rows if r.status is RowStatus.FAILED or r.attempt_no > 1]
+
+
 class Engine(Settling, Windows):
     def settle(self, *, send: bool = True) -> None:
         """Resolve every ``sending``/``unknown`` row before anything new is sent.
 
         ``send=False`` (``status``) only asks: a row the provider provably does not have
         stays ``unknown``, marked ``not_sent``, for ``run`` or ``retry`` to send."""
-        rows = self.ledger.rows(self.batch, [RowStatus.SENDING, RowStatus.UNKNOWN])
-        if not rows:
-            return
-        resend = self._settle_rows(rows, send=send)
-        if resend:
-            self._send(resend, new_attempt=False, label="resending after lookup")
+        for rows in self._share([RowStatus.SENDING, RowStatus.UNKNOWN]):
+            resend = self._settle_rows(rows, send=send)
+            if resend:
+                self._send(resend, new_attempt=False, label="resending after lookup")
 
     def send_planned(self) -> None:
-        self._send(
-            self.ledger.rows(self.batch, [RowStatus.PLANNED]), new_attempt=False, label="sending"
-        )
+        for rows in self._share([RowStatus.PLANNED]):
+            self._send(rows, new_attempt=False, label="sending")
+            if self.breaker.open:
+                break  # the rest stay planned (and unclaimed once this worker ends)
 
     def retry_failed(self, only: Collection[str] | None = None) -> None:
         """Retry the retryable rows (with ``only``: those whose row key is in it)."""
-        rows = [r for r in self.retryable() if only is None or r.row_key in only]
-        self._send(rows, new_attempt=True, label="retrying failed rows")
+        for rows in self._share([RowStatus.FAILED, RowStatus.PLANNED]):
+            chosen = [r for r in retryable(rows) if only is None or r.row_key in only]
+            self._send(chosen, new_attempt=True, label="retrying failed rows")
+            if self.breaker.open:
+                break
 
     def retryable(self) -> list[LedgerRow]:
-        """The rows ``retry`` sends: those that failed for good, and those an earlier retry
-        left ``planned`` when it stopped before their request left (a refused credential, an
-        unreachable provider). A row a stopped *run* left planned is the run's to send."""
-        rows = self.ledger.rows(self.batch, [RowStatus.FAILED, RowStatus.PLANNED])
-        return [r for r in rows if r.status is RowStatus.FAILED or r.attempt_no > 1]
+        """The rows ``retry`` sends (see :func:`retryable`)."""
+        return retryable(self.ledger.rows(self.batch, [RowStatus.FAILED, RowStatus.PLANNED]))
 
     def balances(self) -> Balances | None:
         """The provider's balances, under the rate limit; None where it has no balance call."""

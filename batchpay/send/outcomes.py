@@ -126,3 +126,15 @@ def intent_view(request: PayoutRequest) -> dict[str, str | None]:
         "address": request.address,
         "memo": request.memo,
     }
+
+
+def lease_ran_out(worker: str) -> Answer:
+    """A request held back because this worker's lease on the row ran out before it could
+    leave (another worker may have taken the row over): unknown, so whoever settles the row
+    looks it up before anything is sent again."""
+    return Answer(
+        RowStatus.UNKNOWN,
+        Disposition.UNKNOWN,
+        error_code="lease_expired",
+        error_message=f"worker {worker}'s lease on the row ran out before its request left",
+    )

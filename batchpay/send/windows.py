@@ -13,7 +13,13 @@ from batchpay.model import RowStatus
 from batchpay.providers.base import Answer, Disposition, PayoutRequest
 from batchpay.send.breaker import explain, is_trouble
 from batchpay.send.core import EngineCore, chunks
-from batchpay.send.outcomes import intent_view, outcome, paid_elsewhere, result
+from batchpay.send.outcomes import (
+    intent_view,
+    lease_ran_out,
+    outcome,
+    paid_elsewhere,
+    result,
+)
 from batchpay.send.retry import TryLog, call_with_retries
 
 
@@ -78,6 +84,10 @@ class Windows(EngineCore):
     def _send_window(
         self, pool: ThreadPoolExecutor, rows: list[LedgerRow], new_attempt: bool
     ) -> None:
+        if self.claims is not None:  # renew the leases; a row taken over is not ours to send
+            rows = self.claims.hold(rows)
+            if not rows:
+                return
         requests = [
             self._request(r, r.attempt_no + 1 if new_attempt or r.attempt_no == 0 else r.attempt_no)
             for r in rows
@@ -133,6 +143,8 @@ class Windows(EngineCore):
         log = TryLog(self.ledger.now)
 
         def once() -> Answer:
+            if self.claims is not None and not self.claims.may_send(request.row_key):
+                return lease_ran_out(self.claims.worker)
             if self.breaker.open:  # do not start a payout while the provider is failing
                 return Answer(
                     RowStatus.PLANNED,

@@ -9,12 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from batchpay import registry
 from batchpay.config import Environment
 from batchpay.errors import ConfigError
-from batchpay.ledger import CallbackResult, Ledger, apply_callback
+from batchpay.ledger import CallbackResult, Ledger, Location, apply_callback
 from batchpay.webhooks.verify import Event, Rejected, Verifier, digest, verifier
 
 __all__ = ["Receiver", "Reply"]
@@ -35,7 +34,7 @@ class Receiver:
     """Verifies and applies callbacks for every provider whose credentials are set."""
 
     def __init__(
-        self, ledger_path: Path, env: Environment, clock: Callable[[], float] = time.time
+        self, ledger_path: Location, env: Environment, clock: Callable[[], float] = time.time
     ) -> None:  # float-ok: unix seconds
         self.ledger_path = ledger_path
         self.clock = clock

@@ -228,7 +228,7 @@ def test_a_failed_row_claimed_by_another_batch_during_retry_is_not_paid_twice(
     still failed), so both paid. The gate: the other batch runs right after retry's check."""
     line = f"E-1,Ada,10,USDT,TRON,{TRON[0]},,pay"
     api.run(_csv(workdir / "a.csv", [line]), "sandbox", "nov-a", settings=settings)
-    with sqlite3.connect(settings.ledger) as db:  # the provider rejected it after all
+    with sqlite3.connect(str(settings.ledger)) as db:  # the provider rejected it after all
         db.execute("UPDATE payouts SET status = 'failed' WHERE batch_id = 'nov-a'")
     other = _csv(workdir / "b.csv", [line])
     check = preflight.claimed_since

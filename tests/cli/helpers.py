@@ -50,7 +50,7 @@ class DiskFull:
 
         def migrated(ledger: store.Ledger) -> None:
             migrate(ledger)
-            self.install(ledger._db)
+            self.install(ledger._db.sqlite_connection())
 
         monkeypatch.setattr(store.Ledger, "_migrate", migrated)
 

@@ -12,7 +12,7 @@ import pytest
 
 from batchpay.config import Environment
 from batchpay.emulator import Emulator
-from batchpay.ledger import Intent, Ledger, Outcome
+from batchpay.ledger import Intent, Ledger, Outcome, parse_location
 from batchpay.model import RowStatus
 from batchpay.providers.base import Answer, Disposition
 from batchpay.providers.sandbox import SandboxBank, SandboxProvider
@@ -31,10 +31,10 @@ def _sent(ledger: Ledger) -> tuple[list[Decimal | None], list[RowStatus], Decima
     return [r.amount_sent for r in rows], [r.status for r in rows], usdt.sent, usdt.identity_holds
 
 
-def test_pontis_payouts_that_fail_at_status_count_as_not_sent(tmp_path: Path) -> None:
+def test_pontis_payouts_that_fail_at_status_count_as_not_sent(ledger_url: str) -> None:
     """PontisGlobe accepts .01/.02/.04 and fails them only when their status is read."""
     emulator = Emulator()
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+    with Ledger(ledger_url) as ledger:
         rows = [payout_row("pontis", i, a) for i, a in enumerate(["10.01", *AMOUNTS])]
         plan_rows(ledger, "pontis", rows)
         run = engine(ledger, "pontis", emulator)
@@ -47,7 +47,7 @@ def test_pontis_payouts_that_fail_at_status_count_as_not_sent(tmp_path: Path) ->
     assert (total, holds) == (Decimal("10.00"), True)
 
 
-def test_the_sandbox_and_pontis_agree_on_what_was_sent(tmp_path: Path) -> None:
+def test_the_sandbox_and_pontis_agree_on_what_was_sent(tmp_path: Path, ledger_url: str) -> None:
     """The sandbox fails .02/.04 at once, PontisGlobe later: the summary is the same."""
     bank = SandboxBank()
     try:
@@ -60,7 +60,7 @@ def test_the_sandbox_and_pontis_agree_on_what_was_sent(tmp_path: Path) -> None:
     finally:
         bank.close()
     emulator = Emulator()
-    with Ledger(tmp_path / "pontis.sqlite") as ledger:
+    with Ledger(ledger_url) as ledger:
         plan_rows(ledger, "pontis", [payout_row("pontis", i, a) for i, a in enumerate(AMOUNTS)])
         run = engine(ledger, "pontis", emulator)
         run.send_planned()
@@ -70,19 +70,19 @@ def test_the_sandbox_and_pontis_agree_on_what_was_sent(tmp_path: Path) -> None:
     assert pontis[0] == [Decimal("10.00"), None, None]
 
 
-def test_a_failed_callback_clears_what_the_row_claimed_was_sent(tmp_path: Path) -> None:
+def test_a_failed_callback_clears_what_the_row_claimed_was_sent(ledger_url: str) -> None:
     emulator = Emulator()
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+    with Ledger(ledger_url) as ledger:
         plan_rows(ledger, "pontis", [payout_row("pontis")])
         engine(ledger, "pontis", emulator).send_planned()
         ref = ledger.rows("b")[0].provider_ref
     assert ref
     set_status(emulator, "pontis", ref, "cancelled")
-    reply = Receiver(tmp_path / "l.sqlite", Environment(emulator.env())).handle(
+    reply = Receiver(parse_location(ledger_url), Environment(emulator.env())).handle(
         "pontis", *signed("pontis", ref, "cancelled", emulator, "1")
     )
     assert reply.text == "updated"
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+    with Ledger(ledger_url) as ledger:
         sent, statuses, total, holds = _sent(ledger)
     assert (sent, statuses, total, holds) == ([None], [RowStatus.CANCELLED], Decimal(0), True)
 
@@ -90,10 +90,10 @@ def test_a_failed_callback_clears_what_the_row_claimed_was_sent(tmp_path: Path) 
 @pytest.mark.parametrize("end", [RowStatus.FAILED, RowStatus.CANCELLED])
 @pytest.mark.parametrize("action", ["create", "lookup"])
 def test_every_answer_that_ends_a_row_dead_clears_its_money(
-    tmp_path: Path, end: RowStatus, action: str
+    ledger_url: str, end: RowStatus, action: str
 ) -> None:
     """Even an answer that itself claims an amount and a fee for a dead row."""
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+    with Ledger(ledger_url) as ledger:
         plan_rows(ledger, "sandbox", [payout_row("sandbox")])
         key = ledger.rows("b")[0].row_key
         (aid,) = ledger.begin("b", [Intent(key, 1, "k-1")])

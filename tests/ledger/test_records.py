@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
-from batchpay.ledger.connection import records
+from batchpay.ledger.connection import Rows, records
 
 
 @dataclass(frozen=True)
@@ -17,11 +17,11 @@ class Pair:
     amount: Decimal
 
 
-def _cursor(sql: str) -> sqlite3.Cursor:
-    db = sqlite3.connect(":memory:")
-    db.execute("CREATE TABLE t (name TEXT, amount TEXT)")
-    db.execute("INSERT INTO t VALUES ('a', '1.10')")
-    return db.execute(sql)
+def _cursor(sql: str) -> Rows:
+    db = sa.create_engine("sqlite://").connect()
+    db.exec_driver_sql("CREATE TABLE t (name TEXT, amount TEXT)")
+    db.exec_driver_sql("INSERT INTO t VALUES ('a', '1.10')")
+    return db.exec_driver_sql(sql)
 
 
 def test_columns_named_as_the_fields_are_read_and_converted_by_name() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -60,9 +59,9 @@ def _failed_row(ledger: Ledger) -> str:
     return key
 
 
-def test_the_engines_accepted_answer_for_a_failed_row_is_kept_for_review(tmp_path: Path) -> None:
+def test_the_engines_accepted_answer_for_a_failed_row_is_kept_for_review(ledger_url: str) -> None:
     """A lookup finds the failed row's payout accepted after all: never dropped."""
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+    with Ledger(ledger_url) as ledger:
         key = _failed_row(ledger)
         (aid,) = ledger.begin("b", [Intent(key, 1, "k-1", "lookup")])
         ledger.finish(
@@ -86,8 +85,8 @@ def test_the_engines_accepted_answer_for_a_failed_row_is_kept_for_review(tmp_pat
     )
 
 
-def test_an_answer_about_an_older_attempt_never_moves_the_row(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+def test_an_answer_about_an_older_attempt_never_moves_the_row(ledger_url: str) -> None:
+    with Ledger(ledger_url) as ledger:
         key = _failed_row(ledger)
         (old_lookup,) = ledger.begin("b", [Intent(key, 1, "k-1", "lookup")])
         (retry,) = ledger.begin("b", [Intent(key, 2, "k-2")])

@@ -23,12 +23,12 @@ def _plan(amounts: list[str]) -> Plan:
     return make_plan("b1", "sandbox", "s.csv", "ab" * 32, rows)
 
 
-def _ledger(tmp_path: Path) -> Ledger:
-    return Ledger(tmp_path / "l.sqlite", clock=FixedClock())
+def _ledger(where: Path | str) -> Ledger:
+    return Ledger(where, clock=FixedClock())
 
 
 def test_pragmas_and_schema_version(tmp_path: Path) -> None:
-    with _ledger(tmp_path) as ledger:
+    with _ledger(tmp_path / "l.sqlite") as ledger:
         db = ledger._db
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
@@ -75,9 +75,9 @@ def test_a_newer_ledger_is_refused(tmp_path: Path) -> None:
         Ledger(garbage)
 
 
-def test_plan_is_saved_once_and_amounts_stay_exact(tmp_path: Path) -> None:
+def test_plan_is_saved_once_and_amounts_stay_exact(ledger_url: str) -> None:
     plan = _plan(["1.10", "0.000000000000000001"])
-    with _ledger(tmp_path) as ledger:
+    with _ledger(ledger_url) as ledger:
         assert ledger.save_plan(plan, sandbox=True, rounding="down", fee_option="deduct") == 2
         assert ledger.save_plan(plan, sandbox=True, rounding="down", fee_option="deduct") == 0
         rows = ledger.rows("b1")
@@ -88,19 +88,19 @@ def test_plan_is_saved_once_and_amounts_stay_exact(tmp_path: Path) -> None:
             ledger.require_batch("other")
 
 
-def test_intent_is_durable_before_the_answer(tmp_path: Path) -> None:
+def test_intent_is_durable_before_the_answer(ledger_url: str) -> None:
     plan = _plan(["5"])
     key = plan.items[0].row_key
-    with _ledger(tmp_path) as ledger:
+    with _ledger(ledger_url) as ledger:
         ledger.save_plan(plan, sandbox=True, rounding="down", fee_option="deduct")
         (attempt_id,) = ledger.begin("b1", [Intent(key, 1, "k-1", "create", {"amount": "5"})])
         # a second connection (another process after a crash) sees the intent already
-        other = sqlite3.connect(tmp_path / "l.sqlite")
-        assert other.execute("SELECT status, idempotency_key FROM payouts").fetchone() == (
+        other = Ledger(ledger_url)._db
+        assert other.execute("SELECT status, idempotency_key FROM payouts").one() == (
             "sending",
             "k-1",
         )
-        assert other.execute("SELECT outcome FROM attempts").fetchone() == (None,)
+        assert other.execute("SELECT outcome FROM attempts").one() == (None,)
         ledger.finish(
             "b1",
             [
@@ -114,17 +114,17 @@ def test_intent_is_durable_before_the_answer(tmp_path: Path) -> None:
                 )
             ],
         )
-        assert other.execute("SELECT status, provider_ref FROM payouts").fetchone() == (
+        assert other.execute("SELECT status, provider_ref FROM payouts").one() == (
             "completed",
             "p1",
         )
         other.close()
 
 
-def test_sending_is_refused_for_rows_that_are_paid_or_in_flight(tmp_path: Path) -> None:
+def test_sending_is_refused_for_rows_that_are_paid_or_in_flight(ledger_url: str) -> None:
     plan = _plan(["5"])
     key = plan.items[0].row_key
-    with _ledger(tmp_path) as ledger:
+    with _ledger(ledger_url) as ledger:
         ledger.save_plan(plan, sandbox=True, rounding="down", fee_option="deduct")
         (aid,) = ledger.begin("b1", [Intent(key, 1, "k-1")])
         ledger.finish("b1", [Outcome(aid, key, RowStatus.PENDING)])
@@ -133,10 +133,10 @@ def test_sending_is_refused_for_rows_that_are_paid_or_in_flight(tmp_path: Path) 
         assert ledger.rows("b1")[0].status is RowStatus.PENDING
 
 
-def test_final_states_are_never_left_through_an_outcome(tmp_path: Path) -> None:
+def test_final_states_are_never_left_through_an_outcome(ledger_url: str) -> None:
     plan = _plan(["5"])
     key = plan.items[0].row_key
-    with _ledger(tmp_path) as ledger:
+    with _ledger(ledger_url) as ledger:
         ledger.save_plan(plan, sandbox=True, rounding="down", fee_option="deduct")
         (aid,) = ledger.begin("b1", [Intent(key, 1, "k-1")])
         ledger.finish("b1", [Outcome(aid, key, RowStatus.COMPLETED)])

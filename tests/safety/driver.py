@@ -51,7 +51,7 @@ def install(step: str, n: int) -> None:
                 die()
             return begin(self, batch_id, intents)
 
-        Ledger.begin = patched_begin  # type: ignore[method-assign]
+        Ledger.begin = patched_begin  # type: ignore[method-assign, assignment]
     elif step == "after_intent":
 
         def patched_begin_after(self: Ledger, batch_id: str, intents: list[Intent]) -> list[int]:
@@ -60,7 +60,7 @@ def install(step: str, n: int) -> None:
                 die()
             return ids
 
-        Ledger.begin = patched_begin_after  # type: ignore[method-assign]
+        Ledger.begin = patched_begin_after  # type: ignore[method-assign, assignment]
     elif step == "after_request":
 
         def patched_create(self: Windows, request: PayoutRequest) -> Answer:
@@ -76,7 +76,7 @@ def install(step: str, n: int) -> None:
             if outcomes:
                 die()
 
-        Ledger.finish = patched_finish  # type: ignore[method-assign]
+        Ledger.finish = patched_finish  # type: ignore[method-assign, assignment]
     else:
         raise SystemExit(f"unknown step {step}")
 
@@ -86,7 +86,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sheet", type=Path, required=True)
     parser.add_argument("--provider", required=True)
     parser.add_argument("--batch", required=True)
-    parser.add_argument("--ledger", type=Path, required=True)
+    parser.add_argument("--ledger", required=True)  # a file path or a postgresql:// URL
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--crash", default="")
     parser.add_argument("--concurrency", type=int, default=1)
@@ -100,14 +100,14 @@ def main(argv: list[str]) -> int:
     settings = load_settings(
         {
             "ledger": args.ledger,
-            "report_dir": args.ledger.parent / "reports",
+            "report_dir": args.sheet.parent / "reports",
             "concurrency": args.concurrency,
             "rate_limits": {args.provider: 0},
             "grace_seconds": {args.provider: args.grace},
             "read_timeout": args.read_timeout,
         },
         environ=env,
-        cwd=args.ledger.parent,
+        cwd=args.sheet.parent,
     )
     try:
         result = api.run(args.sheet, args.provider, args.batch, settings=settings)

@@ -57,7 +57,7 @@ def emulation() -> Iterator[EmulatorServer]:
         server.stop()
 
 
-def driver_args(sheet: Path, provider: str, ledger: Path, url: str, *extra: str) -> list[str]:
+def driver_args(sheet: Path, provider: str, ledger: Path | str, url: str, *extra: str) -> list[str]:
     """The command line of a real batchpay process for these tests."""
     return [
         sys.executable,
@@ -77,7 +77,7 @@ def driver_args(sheet: Path, provider: str, ledger: Path, url: str, *extra: str)
 
 
 def driver(
-    sheet: Path, provider: str, ledger: Path, url: str, *extra: str, timeout: float = 120
+    sheet: Path, provider: str, ledger: Path | str, url: str, *extra: str, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         driver_args(sheet, provider, ledger, url, *extra),
@@ -111,7 +111,7 @@ def payout_refs_and_amounts(emulator: Emulator, provider: str) -> dict[str, Deci
 
 
 def check_invariants(
-    ledger_path: Path, emulator: Emulator, provider: str, settled: bool = True
+    ledger_path: Path | str, emulator: Emulator, provider: str, settled: bool = True
 ) -> dict[str, Any]:
     """At most one provider payout per row; every payout known to the ledger; amounts exact."""
     with Ledger(ledger_path) as ledger:

@@ -15,7 +15,7 @@ from batchpay.send import Engine, RetryPolicy
 from tests.conftest import TRON, FixedClock
 
 
-def _ledger(tmp_path: Path, provider: str, n: int) -> Ledger:
+def _ledger(ledger_url: str, provider: str, n: int) -> Ledger:
     rows = [
         PayoutRow(
             i + 2,
@@ -29,7 +29,7 @@ def _ledger(tmp_path: Path, provider: str, n: int) -> Ledger:
         )
         for i in range(n)
     ]
-    ledger = Ledger(tmp_path / "l.sqlite", clock=FixedClock())
+    ledger = Ledger(ledger_url, clock=FixedClock())
     ledger.save_plan(
         make_plan("b", provider, "s.csv", "", rows),
         sandbox=False,
@@ -53,9 +53,9 @@ def _engine(ledger: Ledger, emulator: Emulator, provider: str) -> Engine:
     )
 
 
-def test_refused_credentials_stop_at_the_first_answer(tmp_path: Path) -> None:
+def test_refused_credentials_stop_at_the_first_answer(tmp_path: Path, ledger_url: str) -> None:
     emulator = Emulator()
-    ledger = _ledger(tmp_path, "2328io", 40)
+    ledger = _ledger(ledger_url, "2328io", 40)
     emulator.faults.add(Fault("2328io", "5xx_before", times=-1, status=401))
     engine = _engine(ledger, emulator, "2328io")
     engine.send_planned()
@@ -70,9 +70,9 @@ def test_refused_credentials_stop_at_the_first_answer(tmp_path: Path) -> None:
     assert emulator["2328io"].count() == 0
 
 
-def test_repeated_provider_errors_stop_new_payouts(tmp_path: Path) -> None:
+def test_repeated_provider_errors_stop_new_payouts(tmp_path: Path, ledger_url: str) -> None:
     emulator = Emulator()
-    ledger = _ledger(tmp_path, "2328io", 40)
+    ledger = _ledger(ledger_url, "2328io", 40)
     emulator.faults.add(Fault("2328io", "5xx_before", times=-1, status=503))
     engine = _engine(ledger, emulator, "2328io")
     engine.send_planned()
@@ -82,9 +82,11 @@ def test_repeated_provider_errors_stop_new_payouts(tmp_path: Path) -> None:
     assert emulator["2328io"].count() == 0
 
 
-def test_the_probe_is_a_lookup_and_sending_resumes_when_it_passes(tmp_path: Path) -> None:
+def test_the_probe_is_a_lookup_and_sending_resumes_when_it_passes(
+    tmp_path: Path, ledger_url: str
+) -> None:
     emulator = Emulator()
-    ledger = _ledger(tmp_path, "oxapay", 40)
+    ledger = _ledger(ledger_url, "oxapay", 40)
     emulator.faults.add(Fault("oxapay", "5xx_before", times=5, status=503))
     engine = _engine(ledger, emulator, "oxapay")
     engine.send_planned()
@@ -96,9 +98,11 @@ def test_the_probe_is_a_lookup_and_sending_resumes_when_it_passes(tmp_path: Path
     assert statuses.count(RowStatus.PENDING) >= 24
 
 
-def test_reconcile_flags_a_second_payout_and_an_unknown_one(tmp_path: Path) -> None:
+def test_reconcile_flags_a_second_payout_and_an_unknown_one(
+    tmp_path: Path, ledger_url: str
+) -> None:
     bank = SandboxBank()
-    ledger = _ledger(tmp_path, "sandbox", 3)
+    ledger = _ledger(ledger_url, "sandbox", 3)
     engine = Engine(ledger=ledger, provider=SandboxProvider(bank), batch="b", sleep=lambda s: None)
     engine.send_planned()
     assert engine.reconcile() == 0

@@ -39,8 +39,8 @@ LOOKUP_PATHS = {
 }
 
 
-def _ledger(tmp_path: Path, provider: str) -> Ledger:
-    ledger = Ledger(tmp_path / "l.sqlite")  # real time, as in use
+def _ledger(ledger_url: str, provider: str) -> Ledger:
+    ledger = Ledger(ledger_url)  # real time, as in use
     ledger.save_plan(
         make_plan("b", provider, "s.csv", "", [_row(provider)]),
         sandbox=False,
@@ -103,12 +103,12 @@ def test_a_lookup_that_cannot_tell_is_unknown(provider: str, spoil: str) -> None
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_a_lookup_error_never_marks_a_payout_failed_for_retry_to_pay_again(
-    tmp_path: Path, provider: str
+    tmp_path: Path, provider: str, ledger_url: str
 ) -> None:
     """A 400 with an unreadable body on a status lookup used to read as "failed for good":
     `retry` then paid the row a second time."""
     emulator = Emulator()
-    ledger = _ledger(tmp_path, provider)
+    ledger = _ledger(ledger_url, provider)
     engine = _engine(ledger, emulator, provider)
     engine.send_planned()
     assert ledger.rows("b")[0].status is RowStatus.PENDING
@@ -122,10 +122,10 @@ def test_a_lookup_error_never_marks_a_payout_failed_for_retry_to_pay_again(
 
 
 def test_an_adapter_that_raises_on_lookup_leaves_the_row_unknown(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ledger_url: str
 ) -> None:
     bank = SandboxBank()
-    ledger = _ledger(tmp_path, "sandbox")
+    ledger = _ledger(ledger_url, "sandbox")
     engine = _engine_on(ledger, SandboxProvider(bank, faults=lambda a, r: "drop_after"))
     engine.send_planned()
     assert ledger.rows("b")[0].status is RowStatus.UNKNOWN
@@ -147,9 +147,9 @@ def _engine_on(ledger: Ledger, provider: SandboxProvider) -> Engine:
 # -- listings used in reconciliation --------------------------------------------------------
 
 
-def _paid_oxapay(tmp_path: Path, lookalikes: int) -> tuple[Ledger, Emulator, Engine]:
+def _paid_oxapay(ledger_url: str, lookalikes: int) -> tuple[Ledger, Emulator, Engine]:
     emulator = Emulator()
-    ledger = _ledger(tmp_path, "oxapay")
+    ledger = _ledger(ledger_url, "oxapay")
     engine = _engine(ledger, emulator, "oxapay")
     engine.send_planned()
     assert ledger.rows("b")[0].status is RowStatus.PENDING
@@ -165,12 +165,10 @@ def _paid_oxapay(tmp_path: Path, lookalikes: int) -> tuple[Ledger, Emulator, Eng
     return ledger, emulator, engine
 
 
-def test_reconcile_reads_the_whole_window_and_finds_a_hidden_second_payout(
-    tmp_path: Path,
-) -> None:
+def test_reconcile_reads_the_whole_window_and_finds_a_hidden_second_payout(ledger_url: str) -> None:
     """A second payout with the row's tag behind 10,000 look-alikes: the old 50-page listing
     never saw it and called the batch clean."""
-    ledger, emulator, engine = _paid_oxapay(tmp_path, 10_000)
+    ledger, emulator, engine = _paid_oxapay(ledger_url, 10_000)
     book = emulator["oxapay"]
     assert isinstance(book, EmuOxaPay)
     ours = book.payouts[0]
@@ -183,8 +181,8 @@ def test_reconcile_reads_the_whole_window_and_finds_a_hidden_second_payout(
     assert ledger.reconciled_revision("b") is None
 
 
-def test_a_listing_past_its_page_cap_is_reported_never_called_clean(tmp_path: Path) -> None:
-    ledger, _, engine = _paid_oxapay(tmp_path, 1_500)
+def test_a_listing_past_its_page_cap_is_reported_never_called_clean(ledger_url: str) -> None:
+    ledger, _, engine = _paid_oxapay(ledger_url, 1_500)
     assert isinstance(engine.provider, OxaPayAdapter)
     engine.provider.listing_pages = 5
     assert engine.reconcile() == 0
@@ -198,9 +196,9 @@ def test_a_listing_past_its_page_cap_is_reported_never_called_clean(tmp_path: Pa
     assert ledger.reconciled_revision("b") == ledger.revision("b")
 
 
-def test_a_failing_listing_is_reported_not_silent(tmp_path: Path) -> None:
+def test_a_failing_listing_is_reported_not_silent(tmp_path: Path, ledger_url: str) -> None:
     emulator = Emulator()
-    ledger = _ledger(tmp_path, "thedex")
+    ledger = _ledger(ledger_url, "thedex")
     engine = _engine(ledger, emulator, "thedex")
     engine.send_planned()
     emulator.faults.add(Fault("thedex", "5xx_before", op="list", times=-1, status=503))
@@ -210,10 +208,10 @@ def test_a_failing_listing_is_reported_not_silent(tmp_path: Path) -> None:
 
 
 def test_a_listing_that_raises_is_reported_not_a_crash(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ledger_url: str
 ) -> None:
     bank = SandboxBank()
-    ledger = _ledger(tmp_path, "sandbox")
+    ledger = _ledger(ledger_url, "sandbox")
     engine = _engine_on(ledger, SandboxProvider(bank))
     engine.send_planned()
 
@@ -226,10 +224,12 @@ def test_a_listing_that_raises_is_reported_not_a_crash(
     assert engine.stopped is not None and "OperationalError" in engine.stopped
 
 
-def test_the_reconcile_listing_is_narrowed_to_the_batch_send_time(tmp_path: Path) -> None:
+def test_the_reconcile_listing_is_narrowed_to_the_batch_send_time(
+    tmp_path: Path, ledger_url: str
+) -> None:
     """10,000 payouts from two days before the batch are not read again: one page."""
     emulator = Emulator()
-    ledger = _ledger(tmp_path, "oxapay")
+    ledger = _ledger(ledger_url, "oxapay")
     book = emulator["oxapay"]
     assert isinstance(book, EmuOxaPay)
     old = int(time.time()) - 2 * 86_400

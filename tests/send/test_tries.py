@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from pathlib import Path
 
 import httpx
@@ -25,10 +24,10 @@ from tests.conftest import FixedClock
 from tests.providers.test_fault_matrix import KEYED, PROVIDERS, Action, Scripted, _row, respond
 
 
-def _pay(tmp_path: Path, provider: str, script: list[Action]) -> Ledger:
+def _pay(tmp_path: Path, ledger_url: str, provider: str, script: list[Action]) -> Ledger:
     emulator = Emulator()
     settings = load_settings({"grace_seconds": {provider: 0}}, environ=emulator.env(), cwd=tmp_path)
-    ledger = Ledger(tmp_path / "l.sqlite", clock=FixedClock())
+    ledger = Ledger(ledger_url, clock=FixedClock())
     ledger.save_plan(
         make_plan("b", provider, "s.csv", "", [_row(provider)]),
         sandbox=False,
@@ -61,8 +60,12 @@ def _passes(request: httpx.Request, inner: httpx.MockTransport) -> httpx.Respons
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_a_429_then_a_success_leaves_two_records(tmp_path: Path, provider: str) -> None:
-    ledger = _pay(tmp_path, provider, [respond(429, {"error": "slow down"}, {"Retry-After": "1"})])
+def test_a_429_then_a_success_leaves_two_records(
+    tmp_path: Path, provider: str, ledger_url: str
+) -> None:
+    ledger = _pay(
+        tmp_path, ledger_url, provider, [respond(429, {"error": "slow down"}, {"Retry-After": "1"})]
+    )
     first, second = _creates(ledger)
     assert (first.try_no, first.http_status, first.outcome) == (1, 429, "sending")
     assert first.disposition in ("not_sent", "retry")
@@ -82,9 +85,11 @@ def test_a_429_then_a_success_leaves_two_records(tmp_path: Path, provider: str) 
 
 @pytest.mark.parametrize("provider", sorted(KEYED))
 def test_a_5xx_retried_with_the_same_key_leaves_every_request(
-    tmp_path: Path, provider: str
+    tmp_path: Path, provider: str, ledger_url: str
 ) -> None:
-    ledger = _pay(tmp_path, provider, [respond(503), respond(502, "bad gateway"), _passes])
+    ledger = _pay(
+        tmp_path, ledger_url, provider, [respond(503), respond(502, "bad gateway"), _passes]
+    )
     records = _creates(ledger)
     assert [(a.try_no, a.http_status) for a in records][:2] == [(1, 503), (2, 502)]
     assert records[2].try_no == 3 and records[2].outcome in {str(s) for s in ACCEPTED}
@@ -92,11 +97,11 @@ def test_a_5xx_retried_with_the_same_key_leaves_every_request(
     assert [r["try"] for r in _csv_tries(ledger)] == ["1", "2", "3"]
 
 
-def test_a_refused_connection_then_a_success(tmp_path: Path) -> None:
+def test_a_refused_connection_then_a_success(tmp_path: Path, ledger_url: str) -> None:
     def refuse(request: httpx.Request, inner: httpx.MockTransport) -> httpx.Response:
         raise httpx.ConnectError("injected", request=request)
 
-    ledger = _pay(tmp_path, "2328io", [refuse])
+    ledger = _pay(tmp_path, ledger_url, "2328io", [refuse])
     first, second = _creates(ledger)
     assert (first.try_no, first.disposition, first.error_code) == (1, "not_sent", "connect_error")
     assert second.try_no == 2 and ledger.rows("b")[0].status is RowStatus.PENDING
@@ -111,7 +116,7 @@ class _Scripted:
     is_sandbox = True
     grace_seconds = 0.0  # float-ok: seconds
 
-    def __init__(self, path: Path, script: list[Answer | Exception]) -> None:
+    def __init__(self, path: str, script: list[Answer | Exception]) -> None:
         self.inner = SandboxProvider(SandboxBank())
         self.key_form = self.inner.key_form
         self.path = path
@@ -120,10 +125,13 @@ class _Scripted:
 
     def create(self, request: PayoutRequest) -> Answer:
         if not self.seen_before_first:
-            with sqlite3.connect(self.path) as other:
-                self.seen_before_first = other.execute(
-                    "SELECT try_no, finished_at FROM attempts WHERE action = 'create'"
-                ).fetchall()
+            with Ledger(self.path) as other:  # SQLite or PostgreSQL: another connection
+                self.seen_before_first = [
+                    tuple(row)
+                    for row in other._db.execute(
+                        "SELECT try_no, finished_at FROM attempts WHERE action = 'create'"
+                    )
+                ]
         if self.script:
             step = self.script.pop(0)
             if isinstance(step, Exception):
@@ -144,17 +152,17 @@ class _Scripted:
         self.inner.close()
 
 
-def _engine_run(tmp_path: Path, script: list[Answer | Exception]) -> tuple[Ledger, _Scripted]:
+def _engine_run(ledger_url: str, script: list[Answer | Exception]) -> tuple[Ledger, _Scripted]:
     from tests.report.test_report import _row as report_row
 
-    ledger = Ledger(tmp_path / "l.sqlite", clock=FixedClock())
+    ledger = Ledger(ledger_url, clock=FixedClock())
     ledger.save_plan(
         make_plan("b", "sandbox", "s.csv", "", [report_row(2, "E-1", "5.00", "5.00")]),
         sandbox=True,
         rounding="down",
         fee_option="deduct",
     )
-    provider = _Scripted(ledger.path, script)
+    provider = _Scripted(ledger_url, script)
     Engine(
         ledger=ledger,
         provider=provider,
@@ -170,15 +178,15 @@ RATE_LIMITED = Answer(
 )
 
 
-def test_the_intent_is_committed_before_the_first_try_leaves(tmp_path: Path) -> None:
-    ledger, provider = _engine_run(tmp_path, [RATE_LIMITED])
+def test_the_intent_is_committed_before_the_first_try_leaves(ledger_url: str) -> None:
+    ledger, provider = _engine_run(ledger_url, [RATE_LIMITED])
     assert provider.seen_before_first == [(1, None)]  # try 1, unanswered, already on disk
     assert [(a.try_no, a.http_status) for a in _creates(ledger)] == [(1, 429), (2, 201)]
     assert ledger.rows("b")[0].status is RowStatus.COMPLETED
 
 
-def test_an_adapter_that_raises_after_a_retry_keeps_both_requests(tmp_path: Path) -> None:
-    ledger, _ = _engine_run(tmp_path, [RATE_LIMITED, RuntimeError("adapter bug")])
+def test_an_adapter_that_raises_after_a_retry_keeps_both_requests(ledger_url: str) -> None:
+    ledger, _ = _engine_run(ledger_url, [RATE_LIMITED, RuntimeError("adapter bug")])
     records = _creates(ledger)
     assert [(a.try_no, a.http_status, a.error_code) for a in records] == [
         (1, 429, "rate_limited"),
@@ -187,11 +195,11 @@ def test_an_adapter_that_raises_after_a_retry_keeps_both_requests(tmp_path: Path
     assert records[1].outcome == "unknown" and ledger.rows("b")[0].status is RowStatus.UNKNOWN
 
 
-def test_the_ledger_writes_each_try_and_the_outcome_on_the_last(tmp_path: Path) -> None:
+def test_the_ledger_writes_each_try_and_the_outcome_on_the_last(ledger_url: str) -> None:
     from batchpay.ledger import Intent, Outcome, Tries, Try
     from batchpay.providers.base import Answer, Disposition
 
-    ledger, _ = _engine_run(tmp_path, [])
+    ledger, _ = _engine_run(ledger_url, [])
     row = ledger.rows("b")[0]
     ledger._db.execute("UPDATE payouts SET status = 'failed'")  # as if failed, for `retry`
     [intent] = ledger.begin("b", [Intent(row.row_key, 2, "k2", request={"key": "k2"})])

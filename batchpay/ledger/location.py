@@ -1,0 +1,95 @@
+"""Where the ledger lives: a SQLite file (a path, the default) or a PostgreSQL database (a URL).
+
+``--ledger``, ``ledger =`` in batchpay.toml and ``BATCHPAY_LEDGER`` all go through
+:func:`parse_location`. A URL's password is never printed: :class:`LedgerUrl` shows itself
+with the password masked (``str``, ``repr``, every message), and the password is best left out
+of the URL altogether: libpq reads it from ``PGPASSWORD`` or ``~/.pgpass``.
+
+This module does not import SQLAlchemy (reading the settings stays cheap); the URL is parsed
+by SQLAlchemy only when a ledger is opened.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from batchpay.errors import ConfigError
+
+# postgresql://, postgresql+psycopg://, postgres:// (libpq's short form)
+_SCHEME = re.compile(r"^(postgres|postgresql)(\+psycopg)?://", re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(r"((?:^|&)password=)[^&]*", re.IGNORECASE)
+_ANY_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LedgerUrl:
+    """A PostgreSQL ledger. ``str()`` and ``repr()`` mask the password."""
+
+    url: str = field(repr=False)  # as given, password and all: only the driver sees it
+
+    def driver_url(self) -> str:
+        """The SQLAlchemy URL for the psycopg 3 driver (``postgresql+psycopg://...``)."""
+        return _SCHEME.sub("postgresql+psycopg://", self.url, count=1)
+
+    @property
+    def database(self) -> str:
+        return unquote(urlsplit(self.url).path.lstrip("/")) or "postgres"
+
+    @property
+    def parent(self) -> Path:
+        """The folder for what batchpay keeps beside a ledger file (the sandbox's own book):
+        for a database, the working directory."""
+        return Path(".")
+
+    @property
+    def stem(self) -> str:
+        return f"batchpay-{self.database}"
+
+    def exists(self) -> bool:
+        """A database server decides whether the ledger exists: batchpay asks it on opening."""
+        return True
+
+    def __str__(self) -> str:
+        return mask(self.url)
+
+    def __repr__(self) -> str:
+        return f"LedgerUrl({mask(self.url)!r})"
+
+
+Location = Path | LedgerUrl
+
+
+def parse_location(value: str | Path | LedgerUrl) -> Location:
+    """A ledger path or URL from a flag, the config file or the environment.
+
+    Raises ConfigError for a URL of another kind (``mysql://``, ``sqlite://``): a path is a
+    file name, a URL names a PostgreSQL database."""
+    if isinstance(value, LedgerUrl | Path):
+        return value
+    text = value.strip()
+    if _SCHEME.match(text):
+        return LedgerUrl(text)
+    if _ANY_SCHEME.match(text):
+        raise ConfigError(
+            f"the ledger {mask(text)} is neither a file path nor a postgresql:// URL; "
+            "write a path (SQLite) or postgresql://user@host:port/dbname"
+        )
+    return Path(text)
+
+
+def mask(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (the user name and host are kept)."""
+    parts = urlsplit(url)
+    query = _QUERY_PASSWORD.sub(r"\1***", parts.query)
+    user_info, at, host = parts.netloc.rpartition("@")
+    if ":" in user_info:
+        parts = parts._replace(netloc=f"{user_info.partition(':')[0]}:***{at}{host}")
+    return parts._replace(query=query).geturl()
+
+
+def shown(location: Location) -> str:
+    """How the ledger is named to a person: the path, or the URL without its password."""
+    return str(location)

@@ -1,0 +1,160 @@
+"""The ledger's records: its tables, as SQLAlchemy Core metadata.
+
+Amounts are exact decimal TEXT and times UTC ISO-8601 TEXT, on both backends, so a value
+reads back as written, digit for digit. The same tables exist in a SQLite ledger built by the
+numbered scripts in ``migrations/`` (the schema of batchpay's first releases, at
+``PRAGMA user_version`` 5) and in a PostgreSQL ledger built from this metadata by the Alembic
+baseline revision; ``tests/ledger/test_migrations.py`` holds the two to the same columns.
+Later changes are Alembic revisions (``batchpay/ledger/alembic/versions``), for both.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("batch_id", sa.Text, primary_key=True),
+    sa.Column("provider", sa.Text, nullable=False),
+    sa.Column("sandbox", sa.Integer, nullable=False),
+    sa.Column("sheet_name", sa.Text, nullable=False),
+    sa.Column("sheet_sha256", sa.Text, nullable=False),
+    sa.Column("rounding", sa.Text, nullable=False),
+    sa.Column("fee_option", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("last_run_at", sa.Text, nullable=False),
+    sa.Column("refreshed_at", sa.Text),
+    # bumped by every change to the batch's rows or attempts (a trigger keeps it)
+    sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("plan_digest", sa.Text),
+    sa.Column("reconciled_revision", sa.Integer),
+)
+
+payouts = sa.Table(
+    "payouts",
+    metadata,
+    sa.Column("batch_id", sa.Text, sa.ForeignKey(batches.c.batch_id), primary_key=True),
+    sa.Column("row_key", sa.Text, primary_key=True),
+    sa.Column("sheet_row", sa.Integer, nullable=False),
+    sa.Column("reference", sa.Text, nullable=False),
+    sa.Column("name", sa.Text),
+    sa.Column("description", sa.Text),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("network", sa.Text),
+    sa.Column("address", sa.Text),
+    sa.Column("memo", sa.Text),
+    sa.Column("extra_json", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("amount_requested", sa.Text, nullable=False),
+    sa.Column("amount", sa.Text, nullable=False),
+    sa.Column("rounding_delta", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("attempt_no", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("idempotency_key", sa.Text),
+    sa.Column("provider_ref", sa.Text),
+    sa.Column("fee", sa.Text),
+    sa.Column("amount_sent", sa.Text),
+    sa.Column("tx_hash", sa.Text),
+    sa.Column("error_code", sa.Text),
+    sa.Column("error_message", sa.Text),
+    sa.Column("updated_at", sa.Text, nullable=False),
+    # several workers on one batch (revision 0006, batchpay.ledger.claims): who holds the
+    # row and until when
+    sa.Column("lease_owner", sa.Text),
+    sa.Column("lease_until", sa.Text),
+    sa.Index("payouts_status", "batch_id", "status"),
+    sa.Index("payouts_provider_ref", "provider_ref"),
+)
+
+# One record per request to the provider: creates (each try of each attempt), lookups,
+# callbacks (webhook) and reconciliation flags.
+attempts = sa.Table(
+    "attempts",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("batch_id", sa.Text, nullable=False),
+    sa.Column("row_key", sa.Text, nullable=False),
+    sa.Column("attempt_no", sa.Integer, nullable=False),
+    sa.Column("idempotency_key", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("started_at", sa.Text, nullable=False),
+    sa.Column("finished_at", sa.Text),
+    sa.Column("request_json", sa.Text),  # redacted
+    sa.Column("http_status", sa.Integer),
+    sa.Column("response_json", sa.Text),  # redacted
+    sa.Column("outcome", sa.Text),  # row status it led to; NULL while in flight
+    sa.Column("disposition", sa.Text),
+    sa.Column("error_code", sa.Text),
+    sa.Column("error_message", sa.Text),
+    sa.Column("provider_ref", sa.Text),
+    sa.Column("try_no", sa.Integer, nullable=False, server_default="1"),
+    sa.ForeignKeyConstraint(["batch_id", "row_key"], [payouts.c.batch_id, payouts.c.row_key]),
+    sa.Index("attempts_row", "batch_id", "row_key"),
+    sa.Index("attempts_keys", "batch_id", "action", "idempotency_key", "row_key"),
+    sa.Index(
+        "attempts_provider_ref",
+        "provider_ref",
+        postgresql_where=sa.text("provider_ref IS NOT NULL"),
+        sqlite_where=sa.text("provider_ref IS NOT NULL"),
+    ),
+)
+
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    sa.Column("provider", sa.Text, primary_key=True),
+    sa.Column("event_id", sa.Text, primary_key=True),
+    sa.Column("received_at", sa.Text, nullable=False),
+)
+
+report_stamps = sa.Table(
+    "report_stamps",
+    metadata,
+    sa.Column("directory", sa.Text, primary_key=True),
+    sa.Column("stamp", sa.Text, nullable=False),
+    sa.Column("files_json", sa.Text, nullable=False),
+    sa.Column("summary_json", sa.Text, nullable=False),
+)
+
+# The shared rate limit (revision 0006, batchpay.send.ratelimit.SharedRateLimiter): per
+# provider, the next free request slot in microseconds since the epoch.
+rate_slots = sa.Table(
+    "rate_slots",
+    metadata,
+    sa.Column("provider", sa.Text, primary_key=True),
+    sa.Column("next_us", sa.BigInteger, nullable=False),
+)
+
+# PostgreSQL's form of the rules the SQLite scripts keep with triggers (migrations 003, 005):
+# a revision per batch that every change to its rows or attempts bumps; a new attempt forgets
+# the old attempt's payout; a failed or cancelled row claims no money sent and no fee.
+POSTGRESQL_TRIGGERS = (
+    """
+    CREATE FUNCTION batchpay_bump_revision() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE batches SET revision = revision + 1 WHERE batch_id = NEW.batch_id;
+        RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE FUNCTION batchpay_payout_rules() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'UPDATE' AND NEW.attempt_no IS DISTINCT FROM OLD.attempt_no THEN
+            NEW.provider_ref := NULL; NEW.fee := NULL;
+            NEW.amount_sent := NULL; NEW.tx_hash := NULL;
+        END IF;
+        IF NEW.status IN ('failed', 'cancelled') THEN
+            NEW.amount_sent := NULL; NEW.fee := NULL;
+        END IF;
+        RETURN NEW;
+    END $$
+    """,
+    "CREATE TRIGGER payouts_rules BEFORE UPDATE ON payouts"
+    " FOR EACH ROW EXECUTE FUNCTION batchpay_payout_rules()",
+    "CREATE TRIGGER payouts_revision AFTER INSERT OR UPDATE ON payouts"
+    " FOR EACH ROW EXECUTE FUNCTION batchpay_bump_revision()",
+    "CREATE TRIGGER attempts_revision AFTER INSERT OR UPDATE ON attempts"
+    " FOR EACH ROW EXECUTE FUNCTION batchpay_bump_revision()",
+)
