@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 
 from batchpay.config import Settings
 from batchpay.errors import LedgerError, UsageError
-from batchpay.ledger import Ledger, batch_lock
+from batchpay.ledger.lock import batch_lock
 
 if TYPE_CHECKING:
     import httpx
 
+    from batchpay.ledger import Ledger  # loaded when a ledger is opened (SQLAlchemy)
     from batchpay.providers.sandbox import FaultHook
     from batchpay.send import Engine, Progress
 
@@ -36,6 +37,7 @@ def batch_session(
     for ``run``, which may start the batch (raises UsageError if the ledger holds it under
     another provider). Raises BatchLocked when another process holds the batch."""
     from batchpay.guard import watch
+    from batchpay.ledger import Ledger
     from batchpay.providers import open_provider
     from batchpay.send import Engine, Progress
 
@@ -68,6 +70,8 @@ def existing_ledger(settings: Settings) -> Ledger:
     """The ledger a command that reads a batch needs; raises LedgerError if there is none."""
     if not settings.ledger.exists():
         raise LedgerError(f"no ledger at {settings.ledger}; run a batch first (or pass --ledger)")
+    from batchpay.ledger import Ledger
+
     return Ledger(settings.ledger, create=False)
 
 
