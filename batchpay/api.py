@@ -21,7 +21,6 @@ from batchpay.config import Settings, load_settings
 from batchpay.errors import UsageError
 from batchpay.gcpause import gc_paused, paused_gc
 from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard
-from batchpay.ledger import Ledger
 from batchpay.model import RowStatus
 from batchpay.planning import check_provider, dry_run, plan_sheet, preflight_check, sheet_options
 from batchpay.problems import Problem, sort_key
@@ -42,6 +41,7 @@ _sheet_options = sheet_options
 if TYPE_CHECKING:
     import httpx
 
+    from batchpay.ledger import Ledger  # loaded by the commands that open one (SQLAlchemy)
     from batchpay.plan import Plan
     from batchpay.providers import Quote
     from batchpay.providers.sandbox import FaultHook

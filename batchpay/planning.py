@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from batchpay.config import Settings
 from batchpay.errors import SheetRejected
 from batchpay.gcpause import paused_gc
-from batchpay.ledger import Ledger
 from batchpay.problems import Problem
 from batchpay.results import RunResult
 from batchpay.session import same_provider
@@ -103,6 +102,8 @@ def preflight_as_is(
     check = preflight_check(plan, settings, options, quotes)
     if not settings.ledger.exists():
         return check(LedgerView(existing={}))
+    from batchpay.ledger import Ledger  # SQLAlchemy: only once a ledger is there to read
+
     with Ledger(settings.ledger, create=False) as ledger:
         same_provider(ledger, plan.batch, plan.provider)
         return check(ledger.view(plan))

@@ -7,8 +7,8 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from batchpay.emulator.core import EmuRequest, EmuResponse, Faults, apply_fault

@@ -68,7 +68,7 @@ def test_a_tampered_audit_entry_fails_verification(
     workdir: Path, write_sheet: Callable[..., Path]
 ) -> None:
     settings, _ = _paid(workdir, write_sheet)
-    with sqlite3.connect(settings.ledger) as db:
+    with sqlite3.connect(str(settings.ledger)) as db:
         db.execute(
             "UPDATE audit_entries SET payload_json = ? WHERE batch_id = 'nov' AND seq = 5",
             ('{"counts":{"completed":1},"requests_sent":1}',),
@@ -81,7 +81,7 @@ def test_a_removed_audit_entry_fails_verification(
     workdir: Path, write_sheet: Callable[..., Path]
 ) -> None:
     settings, _ = _paid(workdir, write_sheet)
-    with sqlite3.connect(settings.ledger) as db:
+    with sqlite3.connect(str(settings.ledger)) as db:
         db.execute("DELETE FROM audit_entries WHERE batch_id = 'nov' AND seq = 3")
     db.close()
     problems = _verify(settings)
@@ -138,7 +138,7 @@ def test_an_altered_submitted_plan_fails_verification(
     workdir: Path, write_sheet: Callable[..., Path]
 ) -> None:
     settings, _ = _paid(workdir, write_sheet)
-    with sqlite3.connect(settings.ledger) as db:
+    with sqlite3.connect(str(settings.ledger)) as db:
         text = db.execute("SELECT plan_json FROM submissions").fetchone()[0]
         db.execute("UPDATE submissions SET plan_json = ?", (text.replace("200", "900"),))
     db.close()
