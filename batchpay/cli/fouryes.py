@@ -65,7 +65,7 @@ def _ask_passphrase() -> str | None:
     help="2328io: as run will be given it (it enters the plan and its digest).",
 )
 @click.option("--sheet", "sheet_name", help="XLSX: the worksheet to read.")
-@click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_HELP)
+@click.option("--ledger", type=str, metavar="PATH|URL", help=LEDGER_HELP)
 @_sheet_flags
 def submit(
     sheet: Path,
@@ -73,7 +73,7 @@ def submit(
     batch: str,
     fee_option: str | None,
     sheet_name: str | None,
-    ledger: Path | None,
+    ledger: str | None,
     **sheet_flags: Any,
 ) -> None:
     """Plan a sheet as run would and record it for approval, signed by you (the preparer)."""
@@ -117,9 +117,9 @@ def submit(
     help="A new or changed payee you checked; repeatable.",
 )
 @click.option("--yes", is_flag=True, help="Show the summary and sign without asking.")
-@click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_HELP)
+@click.option("--ledger", type=str, metavar="PATH|URL", help=LEDGER_HELP)
 def approve(
-    batch: str, digest: str | None, acks: tuple[str, ...], yes: bool, ledger: Path | None
+    batch: str, digest: str | None, acks: tuple[str, ...], yes: bool, ledger: str | None
 ) -> None:
     """Sign the submitted plan of a batch as an approver (shows it and its changes first)."""
     from batchpay import fouryes_api
@@ -176,8 +176,8 @@ def audit() -> None:
 
 @audit.command(epilog=_examples("batchpay audit verify --batch payroll-2026-11"))
 @click.option("--batch", required=True, help="The batch whose trail to check.")
-@click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_HELP)
-def verify(batch: str, ledger: Path | None) -> None:
+@click.option("--ledger", type=str, metavar="PATH|URL", help=LEDGER_HELP)
+def verify(batch: str, ledger: str | None) -> None:
     """Check the audit chain and every signature offline (exit 0 valid, 1 not)."""
     from batchpay import fouryes_api
 

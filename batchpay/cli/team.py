@@ -9,14 +9,11 @@ from pathlib import Path
 
 import click
 
-from batchpay.cli.common import _examples, _fail, _settings
+from batchpay.cli.common import LEDGER_HELP, _examples, _fail, _settings
 from batchpay.errors import BatchpayError, UsageError
 from batchpay.terminal import err, say
 
-ROLES = ("preparer", "approver", "viewer", "admin")  # batchpay.ledger.users.ROLES
-LEDGER_URL_HELP = (
-    "The ledger (a file path; default: batchpay-ledger.sqlite, or as batchpay.toml says)."
-)
+ROLES = ("preparer", "approver", "viewer", "admin")  # batchpay.ledger.tables.ROLES
 
 
 @click.group(epilog=_examples("batchpay users add alice --role preparer"))
@@ -49,8 +46,8 @@ def _read_password(from_stdin: bool) -> str:
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
 )
-@click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_URL_HELP)
-def users_add(name: str, role: str, password_stdin: bool, ledger: Path | None) -> None:
+@click.option("--ledger", type=str, metavar="PATH|URL", help=LEDGER_HELP)
+def users_add(name: str, role: str, password_stdin: bool, ledger: str | None) -> None:
     """Add an account; the password is asked twice on a terminal and stored hashed (argon2id)."""
     from batchpay.ledger import Ledger
     from batchpay.ledger.users import add_user
@@ -79,13 +76,13 @@ def users_add(name: str, role: str, password_stdin: bool, ledger: Path | None) -
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8330, show_default=True, help="Port."
 )
-@click.option("--ledger", type=click.Path(path_type=Path), help=LEDGER_URL_HELP)
+@click.option("--ledger", type=str, metavar="PATH|URL", help=LEDGER_HELP)
 @click.option(
     "--secure-cookies",
     is_flag=True,
     help="Mark session cookies Secure even without X-Forwarded-Proto: https.",
 )
-def serve(host: str, port: int, ledger: Path | None, secure_cookies: bool) -> None:
+def serve(host: str, port: int, ledger: str | None, secure_cookies: bool) -> None:
     """Serve the web app until Ctrl-C (put a TLS reverse proxy in front for a network)."""
     import uvicorn
 

@@ -162,9 +162,15 @@ class Db:
             raise ledger_error(where, exc) from None
         self.in_transaction = False
 
-    def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> Rows:
+    def execute(
+        self,
+        sql: str | sa.Executable,
+        params: Mapping[str, Any] | Sequence[Any] | None = None,
+    ) -> Rows:
         """Run ``sql`` with named ``:parameters`` (or, for tests and tools, ``?`` ones and a
-        sequence of values)."""
+        sequence of values), or a Core statement built on :mod:`.tables`."""
+        if not isinstance(sql, str):
+            return self.connection.execute(sql, dict(params or {}))
         if params is not None and not isinstance(params, Mapping):
             sql, params = _named(sql, params)
         return self.connection.execute(_statement(sql), dict(params or {}))
@@ -188,7 +194,7 @@ class Db:
         if params:
             self.connection.execute(_statement(sql), params)
 
-    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+    def scalar(self, sql: str | sa.Executable, params: Mapping[str, Any] | None = None) -> Any:
         row = self.execute(sql, params).fetchone()
         return None if row is None else row[0]
 

@@ -1,24 +1,37 @@
-"""Four eyes in the ledger (migration 006): a batch's submitted plan, the approvals signed over
+"""Four eyes in the ledger (revision 0007): a batch's submitted plan, the approvals signed over
 its digest, and the batch's hash-chained audit log.
 
-Plain records and writes, each in the ledger's own transaction. What a signature means and
-who may sign is :mod:`batchpay.approvals`; this module only stores and reads.
+Plain records and writes, each in the ledger's own transaction, as SQLAlchemy Core statements
+on :mod:`.tables` (one code path for SQLite and PostgreSQL). What a signature means and who
+may sign is :mod:`batchpay.approvals`; this module only stores and reads.
 
 The audit chain: entry ``seq`` of a batch stores ``hash = SHA-256(prev_hash + canonical)``,
 where ``canonical`` is the UTF-8 JSON (sorted keys, no whitespace) of its batch, seq, time,
 actor, action and payload, and ``prev_hash`` is the hash of entry ``seq - 1`` (64 zeros for the
 first). Changing, removing or reordering an entry breaks every hash after it.
+
+Several writers (processes, hosts) append to one chain without forking it: the writes of a
+batch's four-eyes records run one at a time (SQLite: the transaction holds the one write lock
+from its start; PostgreSQL: a transaction-scoped advisory lock per batch, taken before the
+chain's head is read), and ``(batch_id, seq)`` is the table's primary key besides.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
+
+from batchpay.ledger.connection import Db, records
 from batchpay.ledger.store import Ledger
+from batchpay.ledger.tables import approvals as approvals_table
+from batchpay.ledger.tables import audit_entries as audit_table
+from batchpay.ledger.tables import submissions as submissions_table
 from batchpay.model import PayoutRow, Rounding
 from batchpay.money import to_wire
 from batchpay.records import Plan, PlannedPayout
@@ -147,105 +160,89 @@ def plan_from_json(text: str) -> Plan:
 # -- writes -------------------------------------------------------------------------------
 
 
+def hold_batch(db: Db, batch: str) -> None:
+    """Inside a write transaction on ``db``: wait until no other transaction writes ``batch``'s
+    four-eyes records, and keep them to this one until it ends (PostgreSQL: an advisory lock
+    on the batch's name; SQLite's ``BEGIN IMMEDIATE`` has taken the one write lock already)."""
+    if db.dialect == "postgresql":
+        db.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('batchpay four eyes'), hashtext(:b))",
+            {"b": batch},
+        )
+
+
 def save_submission(ledger: Ledger, s: Submission) -> int:
     """Record ``s`` as the batch's submission, replacing an earlier one; approvals of any
     other digest become void. Returns how many approvals were voided."""
+    a = approvals_table.c
     with ledger.transaction() as db:
+        hold_batch(db, s.batch_id)
         voided = db.execute(
-            "UPDATE approvals SET void = 1 WHERE batch_id = ? AND digest != ? AND void = 0",
-            (s.batch_id, s.digest),
+            sa.update(approvals_table)
+            .where(a.batch_id == s.batch_id, a.digest != s.digest, a.void == 0)
+            .values(void=1)
         ).rowcount
-        db.execute("DELETE FROM submissions WHERE batch_id = ?", (s.batch_id,))
-        db.execute(
-            "INSERT INTO submissions (batch_id, digest, provider, fee_option, canonical,"
-            " plan_json, preparer, fingerprint, statement, signature, submitted_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                s.batch_id,
-                s.digest,
-                s.provider,
-                s.fee_option,
-                s.canonical,
-                s.plan_json,
-                s.preparer,
-                s.fingerprint,
-                s.statement,
-                s.signature,
-                s.submitted_at,
-            ),
-        )
+        db.execute(sa.delete(submissions_table).where(submissions_table.c.batch_id == s.batch_id))
+        db.execute(sa.insert(submissions_table).values(**dataclasses.asdict(s)))
     return int(voided)
 
 
 def save_approval(ledger: Ledger, a: Approval) -> None:
+    values = {k: v for k, v in dataclasses.asdict(a).items() if k not in ("id", "void")}
     with ledger.transaction() as db:
-        db.execute(
-            "INSERT INTO approvals (batch_id, digest, approver, fingerprint, statement,"
-            " signature, acks_json, via, approved_at, void) VALUES (?,?,?,?,?,?,?,?,?,0)",
-            (
-                a.batch_id,
-                a.digest,
-                a.approver,
-                a.fingerprint,
-                a.statement,
-                a.signature,
-                a.acks_json,
-                a.via,
-                a.approved_at,
-            ),
-        )
+        hold_batch(db, a.batch_id)
+        db.execute(sa.insert(approvals_table).values(**values, void=0))
 
 
 def append_audit(
     ledger: Ledger, batch: str, actor: str, action: str, payload: dict[str, Any]
 ) -> AuditEntry:
-    """Append one entry to the batch's chain (in one transaction: two writers never fork it)."""
+    """Append one entry to the batch's chain, in one transaction that holds the batch
+    (:func:`hold_batch`), so two writers never fork it."""
     payload_json = canonical_json(payload)
     at = ledger.now()
+    t = audit_table.c
     with ledger.transaction() as db:
+        hold_batch(db, batch)
         last = db.execute(
-            "SELECT seq, hash FROM audit_entries WHERE batch_id = ? ORDER BY seq DESC LIMIT 1",
-            (batch,),
+            sa.select(t.seq, t.hash).where(t.batch_id == batch).order_by(t.seq.desc()).limit(1)
         ).fetchone()
         seq, prev = (1, GENESIS) if last is None else (int(last[0]) + 1, str(last[1]))
-        digest = entry_hash(prev, batch, seq, at, actor, action, payload_json)
-        db.execute(
-            "INSERT INTO audit_entries (batch_id, seq, at, actor, action, payload_json,"
-            " prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)",
-            (batch, seq, at, actor, action, payload_json, prev, digest),
+        entry = AuditEntry(
+            batch,
+            seq,
+            at,
+            actor,
+            action,
+            payload_json,
+            prev,
+            entry_hash(prev, batch, seq, at, actor, action, payload_json),
         )
-    return AuditEntry(batch, seq, at, actor, action, payload_json, prev, digest)
+        db.execute(sa.insert(audit_table).values(**dataclasses.asdict(entry)))
+    return entry
 
 
-# -- reads --------------------------------------------------------------------------------
+# -- reads (outside any transaction: each is one statement) -------------------------------
 
 
 def submission(ledger: Ledger, batch: str) -> Submission | None:
-    cursor = ledger._db.execute(  # the ledger package's own connection
-        "SELECT batch_id, digest, provider, fee_option, canonical, plan_json, preparer,"
-        " fingerprint, statement, signature, submitted_at FROM submissions WHERE batch_id = ?",
-        (batch,),
+    result = ledger._db.execute(  # the ledger package's own connection
+        sa.select(submissions_table).where(submissions_table.c.batch_id == batch)
     )
-    row = cursor.fetchone()
-    return None if row is None else Submission(*row)
+    found = records(Submission, result)
+    return found[0] if found else None
 
 
 def approvals(ledger: Ledger, batch: str, digest: str | None = None) -> list[Approval]:
     """The batch's approvals that are not void, of ``digest`` when given, oldest first."""
-    sql = (
-        "SELECT id, batch_id, digest, approver, fingerprint, statement, signature, acks_json,"
-        " via, approved_at, void FROM approvals WHERE batch_id = ? AND void = 0"
-    )
-    args: tuple[str, ...] = (batch,)
+    a = approvals_table.c
+    query = sa.select(approvals_table).where(a.batch_id == batch, a.void == 0)
     if digest is not None:
-        sql, args = sql + " AND digest = ?", (batch, digest)
-    return [Approval(*row) for row in ledger._db.execute(sql + " ORDER BY id", args)]
+        query = query.where(a.digest == digest)
+    return records(Approval, ledger._db.execute(query.order_by(a.id)))
 
 
 def audit_entries(ledger: Ledger, batch: str) -> list[AuditEntry]:
-    cursor = ledger._db.execute(
-        "SELECT batch_id, seq, at, actor, action, payload_json, prev_hash, hash"
-        " FROM audit_entries WHERE batch_id = ? ORDER BY seq",
-        (batch,),
-    )
-    return [AuditEntry(*row) for row in cursor]
+    t = audit_table.c
+    query = sa.select(audit_table).where(t.batch_id == batch).order_by(t.seq)
+    return records(AuditEntry, ledger._db.execute(query))

@@ -9,12 +9,17 @@ The chain: ``0005`` (the schema of the first releases; see its docstring for how
 ledger written by them is taken over in place), then one revision per later change, in
 ``batchpay/ledger/alembic/versions``.
 
-Adding a change (the four-eyes tables, users ...): a file ``alembic/versions/r0006_name.py``
-with ``revision = "0006"``, ``down_revision = "0005"`` and an ``upgrade()`` that works on both
-backends (``op.create_table`` with the columns also added to :mod:`.tables`; a trigger needs
-a SQLite and a PostgreSQL form, as in ``r0005_baseline``), then "0006" appended to
-:data:`KNOWN` and set as :data:`HEAD`. The numbered ``.sql`` scripts end at 005: a later
-``.sql`` file there is not run by itself.
+Adding a change: a file ``alembic/versions/r0009_name.py`` with ``revision = "0009"``,
+``down_revision = "0008"`` and an ``upgrade()`` that works on both backends (``op.create_table``
+with the columns also added to :mod:`.tables`, skipped when the table exists, since the
+baseline builds a PostgreSQL ledger from the current metadata; a trigger needs a SQLite and a
+PostgreSQL form, as in ``r0005_baseline``), then "0009" appended to :data:`KNOWN` and set as
+:data:`HEAD`, as ``r0007_four_eyes`` and ``r0008_users`` did. The numbered ``.sql`` scripts end
+at 005: a later ``.sql`` file there is not run by itself.
+
+A SQLite ledger written between the four-eyes and web changes and their port to Alembic (never
+released) carries ``PRAGMA user_version`` 6 or 7 and those tables already; it is taken over as
+well (:data:`PRE_ALEMBIC`).
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from pathlib import Path
 from batchpay.errors import LedgerError
 from batchpay.ledger.connection import Db
 
-HEAD = "0006"  # the newest revision in alembic/versions (tests/ledger/test_migrations.py)
-KNOWN = ("0005", "0006")  # every revision, oldest first
+HEAD = "0008"  # the newest revision in alembic/versions (tests/ledger/test_migrations.py)
+KNOWN = ("0005", "0006", "0007", "0008")  # every revision, oldest first
 LEGACY = 5  # SQLite ledgers of the first releases: PRAGMA user_version 1..5
+PRE_ALEMBIC = 7  # ... and 6, 7: four eyes (submissions ...) and users, before revisions 0007-8
 _LOCK = 0x6261746368706179  # "batchpay": the advisory lock key of a PostgreSQL upgrade
 SCRIPTS = Path(__file__).resolve().parent / "alembic"
 
@@ -69,7 +75,7 @@ def _refuse_newer(db: Db, found: str | None) -> None:
         )
     if db.dialect == "sqlite":  # a first release's ledger, or a newer one they refuse
         version = int(db.scalar("PRAGMA user_version"))
-        if version > LEGACY:
+        if version > PRE_ALEMBIC:
             raise LedgerError(
                 f"{db.where} was written by a newer batchpay (schema {version}); upgrade batchpay"
             )

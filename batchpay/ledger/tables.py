@@ -127,6 +127,80 @@ rate_slots = sa.Table(
     sa.Column("next_us", sa.BigInteger, nullable=False),
 )
 
+# Four eyes (revision 0007, batchpay.ledger.fouryes): the plan a preparer submitted (one per
+# batch; a new submission replaces it), every approval signed over a digest (one counts only
+# while its digest is the submitted one and it is not void), and each batch's hash-chained
+# audit log (hash = SHA-256(prev_hash + canonical entry); (batch_id, seq) is unique, so two
+# writers can never fork a chain). Signatures are base64 Ed25519 text, hashes hex text.
+submissions = sa.Table(
+    "submissions",
+    metadata,
+    sa.Column("batch_id", sa.Text, primary_key=True),
+    sa.Column("digest", sa.Text, nullable=False),  # SHA-256 of canonical
+    sa.Column("provider", sa.Text, nullable=False),
+    sa.Column("fee_option", sa.Text, nullable=False),
+    sa.Column("canonical", sa.Text, nullable=False),  # the exact UTF-8 JSON hashed
+    sa.Column("plan_json", sa.Text, nullable=False),  # the plan's rows, to pay it
+    sa.Column("preparer", sa.Text, nullable=False),
+    sa.Column("fingerprint", sa.Text, nullable=False),  # SHA256:... of the preparer's key
+    sa.Column("statement", sa.Text, nullable=False),  # what the preparer signed
+    sa.Column("signature", sa.Text, nullable=False),
+    sa.Column("submitted_at", sa.Text, nullable=False),
+)
+
+approvals = sa.Table(
+    "approvals",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("batch_id", sa.Text, nullable=False),
+    sa.Column("digest", sa.Text, nullable=False),
+    sa.Column("approver", sa.Text, nullable=False),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("statement", sa.Text, nullable=False),  # digest, batch, acknowledged refs, time
+    sa.Column("signature", sa.Text, nullable=False),
+    sa.Column("acks_json", sa.Text, nullable=False),
+    sa.Column("via", sa.Text, nullable=False),  # cli | web
+    sa.Column("approved_at", sa.Text, nullable=False),
+    sa.Column("void", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("approvals_batch", "batch_id", "digest"),
+)
+
+audit_entries = sa.Table(
+    "audit_entries",
+    metadata,
+    sa.Column("batch_id", sa.Text, primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("payload_json", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.Text, nullable=False),
+    sa.Column("hash", sa.Text, nullable=False),
+)
+
+# The web app (revision 0008, batchpay.ledger.users): its accounts (passwords arrive hashed
+# with argon2id) and its settings (the secret that signs session cookies).
+ROLES = ("preparer", "approver", "viewer", "admin")
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.CheckConstraint(
+        "role IN ('preparer', 'approver', 'viewer', 'admin')", name="users_role"
+    ),
+)
+
+web_settings = sa.Table(
+    "web_settings",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
 # PostgreSQL's form of the rules the SQLite scripts keep with triggers (migrations 003, 005):
 # a revision per batch that every change to its rows or attempts bumps; a new attempt forgets
 # the old attempt's payout; a failed or cancelled row claims no money sent and no fee.

@@ -1,16 +1,26 @@
-"""The web app's accounts and settings in the ledger (migration 007): who may sign in, with
+"""The web app's accounts and settings in the ledger (revision 0008): who may sign in, with
 which role, and the secret that signs session cookies. Passwords arrive here already hashed
-(argon2id, :mod:`batchpay.web.accounts`); this module never sees one in clear."""
+(argon2id, :mod:`batchpay.web.accounts`); this module never sees one in clear.
+
+SQLAlchemy Core statements on :mod:`.tables`, one code path for SQLite and PostgreSQL. Two
+writers racing for one name (an account, the secret) are settled by the primary key: the
+insert does nothing when the row exists (``ON CONFLICT DO NOTHING``), and the loser is told.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
 
 from batchpay.errors import UsageError
+from batchpay.ledger.connection import Db, records
 from batchpay.ledger.store import Ledger
+from batchpay.ledger.tables import ROLES, batches, users, web_settings
 
-ROLES = ("preparer", "approver", "viewer", "admin")
+__all__ = ["ROLES", "User", "add_user", "batch_ids", "get_user", "set_password_hash"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +29,16 @@ class User:
     role: str
     password_hash: str
     created_at: str
+
+
+def _insert_new(db: Db, table: sa.Table, values: dict[str, Any]) -> bool:
+    """Insert ``values`` unless a row with its primary key exists; True when inserted."""
+    if db.dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    result = db.execute(insert(table).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount)
 
 
 def add_user(ledger: Ledger, name: str, role: str, password_hash: str) -> User:
@@ -30,44 +50,39 @@ def add_user(ledger: Ledger, name: str, role: str, password_hash: str) -> User:
         raise UsageError("a user name is 1 to 100 printable characters")
     user = User(name, role, password_hash, ledger.now())
     with ledger.transaction() as db:
-        if db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-            raise UsageError(f"user {name!r} already exists in the ledger {ledger.path}")
-        db.execute(
-            "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
-            (user.name, user.role, user.password_hash, user.created_at),
-        )
+        added = _insert_new(db, users, {f: getattr(user, f) for f in User.__slots__})
+    if not added:
+        raise UsageError(f"user {name!r} already exists in the ledger {ledger.path}")
     return user
 
 
 def get_user(ledger: Ledger, name: str) -> User | None:
     """The account called ``name``, or None."""
-    with ledger.transaction() as db:
-        row = db.execute(
-            "SELECT name, role, password_hash, created_at FROM users WHERE name = ?", (name,)
-        ).fetchone()
-    return None if row is None else User(*row)
+    found = records(User, ledger._db.execute(sa.select(users).where(users.c.name == name)))
+    return found[0] if found else None
 
 
 def set_password_hash(ledger: Ledger, name: str, password_hash: str) -> None:
     """Store a re-hashed password (argon2 parameters raised since the account was made)."""
     with ledger.transaction() as db:
-        db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name))
+        db.execute(sa.update(users).where(users.c.name == name).values(password_hash=password_hash))
 
 
 def web_secret(ledger: Ledger, make: Callable[[], str]) -> str:
-    """The session-signing secret stored in the ledger, made with ``make`` on first use
-    (in one transaction, so two servers starting at once agree on one secret)."""
+    """The session-signing secret stored in the ledger, made with ``make`` on first use (two
+    servers starting at once agree on one secret: the first insert wins, both read it)."""
+    query = sa.select(web_settings.c.value).where(web_settings.c.name == "session_secret")
+    found = ledger._db.scalar(query)
+    if found is not None:
+        return str(found)
     with ledger.transaction() as db:
-        row = db.execute("SELECT value FROM web_settings WHERE name = 'session_secret'").fetchone()
-        if row is not None:
-            return str(row[0])
-        secret = make()
-        db.execute("INSERT INTO web_settings (name, value) VALUES ('session_secret', ?)", (secret,))
-    return secret
+        _insert_new(db, web_settings, {"name": "session_secret", "value": make()})
+    return str(ledger._db.scalar(query))
 
 
 def batch_ids(ledger: Ledger) -> list[str]:
     """Every batch in the ledger, the newest first."""
-    with ledger.transaction() as db:
-        rows = db.execute("SELECT batch_id FROM batches ORDER BY created_at DESC").fetchall()
+    rows = ledger._db.execute(
+        sa.select(batches.c.batch_id).order_by(batches.c.created_at.desc())
+    ).fetchall()
     return [str(r[0]) for r in rows]
