@@ -189,9 +189,7 @@ users = sa.Table(
     sa.Column("role", sa.Text, nullable=False),
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("created_at", sa.Text, nullable=False),
-    sa.CheckConstraint(
-        "role IN ('preparer', 'approver', 'viewer', 'admin')", name="users_role"
-    ),
+    sa.CheckConstraint("role IN ('preparer', 'approver', 'viewer', 'admin')", name="users_role"),
 )
 
 web_settings = sa.Table(

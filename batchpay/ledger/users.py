@@ -37,8 +37,9 @@ def _insert_new(db: Db, table: sa.Table, values: dict[str, Any]) -> bool:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    result = db.execute(insert(table).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)
+    key = next(iter(table.primary_key.columns))
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    return db.execute(statement).fetchone() is not None  # (psycopg reports no rowcount)
 
 
 def add_user(ledger: Ledger, name: str, role: str, password_hash: str) -> User:

@@ -26,9 +26,11 @@ from tests.approvals.helpers import approvers_toml, four_eyes, new_key
 from tests.approvals.test_gate import ALICE, BOB, CAROL, SMALL, TEAM
 
 
-def _paid(workdir: Path, write_sheet: Callable[..., Path]) -> tuple[Settings, str]:
+def _paid(
+    workdir: Path, write_sheet: Callable[..., Path], ledger: str | None = None
+) -> tuple[Settings, str]:
     """A batch submitted, approved, dry-run, run, refreshed and reported, all under four eyes."""
-    settings = four_eyes(workdir, TEAM)
+    settings = four_eyes(workdir, TEAM, ledger=ledger or workdir / "ledger.sqlite")
     sheet = write_sheet(SMALL)
     done = fouryes_api.submit(sheet, "sandbox", "nov", settings=settings, key=ALICE)
     fouryes_api.approve("nov", settings=settings, key=BOB, digest=done.digest)
@@ -45,9 +47,9 @@ def _verify(settings: Settings) -> list[str]:
 
 
 def test_every_command_appends_a_chained_entry_and_the_trail_verifies(
-    workdir: Path, write_sheet: Callable[..., Path]
+    workdir: Path, write_sheet: Callable[..., Path], ledger_url: str
 ) -> None:
-    settings, digest = _paid(workdir, write_sheet)
+    settings, digest = _paid(workdir, write_sheet, ledger=ledger_url)  # SQLite and PostgreSQL
     with Ledger(settings.ledger) as ledger:
         entries = audit_entries(ledger, "nov")
     actions = [e.action for e in entries]
@@ -157,3 +159,28 @@ def test_audit_verify_needs_no_provider_and_no_network(
     monkeypatch.setattr(batchpay.providers, "open_provider", no_provider)
     monkeypatch.setattr("socket.socket.connect", no_provider)
     assert _verify(settings) == []
+
+
+def test_approve_and_audit_verify_take_a_postgresql_ledger_url(
+    workdir: Path, write_sheet: Callable[..., Path], pg_url: str
+) -> None:
+    from click.testing import CliRunner
+
+    from batchpay.approvals.keys import generate_key
+    from batchpay.cli import main
+
+    bob = generate_key(workdir / "bob_ed25519", "bob@example")
+    settings = four_eyes(workdir, [TEAM[0], ("Bob Controller", "approver", bob)], ledger=pg_url)
+    (workdir / "batchpay.toml").write_text('approvers = "approvers.toml"\n', encoding="utf-8")
+    done = fouryes_api.submit(write_sheet(SMALL), "sandbox", "nov", settings=settings, key=ALICE)
+    cli = CliRunner(env={"BATCHPAY_SIGNING_KEY": str(workdir / "bob_ed25519")})
+    approved = cli.invoke(
+        main, ["approve", "--batch", "nov", "--digest", done.digest, "--ledger", pg_url]
+    )
+    assert approved.exit_code == 0, approved.output
+    verified = cli.invoke(main, ["audit", "verify", "--batch", "nov", "--ledger", pg_url])
+    assert verified.exit_code == 0, verified.output
+    with Ledger(pg_url) as ledger:
+        assert [e.action for e in audit_entries(ledger, "nov")] == ["submit", "approve"]
+        found = standing(ledger, load_roster(workdir / "approvers.toml"), "nov")
+        assert [p.name for _, p in found.counted] == ["Bob Controller"]

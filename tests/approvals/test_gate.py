@@ -28,9 +28,9 @@ SMALL = [("E-1", "100.00"), ("E-2", "200.00")]
 
 
 def test_an_unapproved_batch_is_refused_with_exit_5_and_nothing_sent(
-    workdir: Path, write_sheet: Callable[..., Path]
+    workdir: Path, write_sheet: Callable[..., Path], ledger_url: str
 ) -> None:
-    settings = four_eyes(workdir, TEAM)
+    settings = four_eyes(workdir, TEAM, ledger=ledger_url)  # SQLite and PostgreSQL
     sheet = write_sheet(SMALL)
     with pytest.raises(ApprovalError, match="has not been submitted") as refused:
         api.run(sheet, "sandbox", "nov", settings=settings)

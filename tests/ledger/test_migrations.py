@@ -104,3 +104,45 @@ def test_a_ledger_of_an_unknown_newer_revision_is_refused(ledger_url: str) -> No
         ledger._db.execute("UPDATE alembic_version SET version_num = '9999'")
     with pytest.raises(LedgerError, match="newer batchpay"):
         Ledger(ledger_url)
+
+
+FOUR_EYES_AND_USERS = ("submissions", "approvals", "audit_entries", "users", "web_settings")
+
+
+def test_the_old_ledger_gains_the_four_eyes_and_users_tables(tmp_path: Path) -> None:
+    from batchpay.ledger.fouryes import append_audit, audit_entries
+    from batchpay.ledger.users import add_user, get_user
+
+    path = _old_ledger(tmp_path)
+    with Ledger(path) as ledger:
+        names = set(sa.inspect(ledger._db.connection).get_table_names())
+        assert names >= set(FOUR_EYES_AND_USERS)
+        entry = append_audit(ledger, "payroll-2026-11", "Alice", "report", {})
+        add_user(ledger, "alice", "preparer", "$argon2id$x")
+    with Ledger(path) as ledger:
+        assert audit_entries(ledger, "payroll-2026-11") == [entry]
+        assert get_user(ledger, "alice") is not None
+
+
+def test_a_ledger_written_before_the_alembic_port_at_user_version_7_is_taken_over(
+    tmp_path: Path,
+) -> None:
+    """The four-eyes and web changes first shipped as scripts 006 and 007 (never released):
+    a SQLite ledger they wrote has those tables at user_version 7, and keeps their rows."""
+    path = _old_ledger(tmp_path)
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as db:
+        wanted = [metadata.tables[name] for name in FOUR_EYES_AND_USERS]
+        metadata.create_all(db, tables=wanted)
+        db.exec_driver_sql(
+            "INSERT INTO users VALUES ('bob', 'approver', '$argon2id$y', '2026-11-01')"
+        )
+        db.exec_driver_sql("PRAGMA user_version = 7")
+    engine.dispose()
+    from batchpay.ledger.users import get_user
+
+    with Ledger(path) as ledger:
+        assert migrate.current(ledger._db) == migrate.HEAD
+        user = get_user(ledger, "bob")
+        assert user is not None and user.role == "approver"
+    assert _dump(path, "pragma_user_version") == [(7,)]

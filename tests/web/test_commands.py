@@ -21,7 +21,7 @@ from tests.web.conftest import serving
 BATCHPAY = str(Path(sys.executable).parent / "batchpay")
 
 
-def _add(ledger: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def _add(ledger: Path | str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [BATCHPAY, "users", "add", *args, "--ledger", str(ledger)],
         input=stdin,
@@ -147,3 +147,29 @@ def test_with_four_eyes_on_web_actions_join_the_batchs_audit_chain(
     off("dec", "alice", "upload", {})
     with Ledger(settings.ledger) as ledger:
         assert audit_entries(ledger, "dec") == []
+
+
+def test_users_add_and_serve_take_a_postgresql_ledger(
+    pg_url: str, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.web.conftest import login
+
+    done = _add(pg_url, "alice", "--role", "preparer", "--password-stdin", stdin="a long one!!\n")
+    assert done.returncode == 0, done.stderr
+    assert "alice added as preparer in postgresql://" in done.stdout
+    again = _add(pg_url, "alice", "--role", "viewer", "--password-stdin", stdin="a long one!!\n")
+    assert again.returncode == 2 and "already exists" in again.stderr
+    with Ledger(pg_url) as opened:
+        user = get_user(opened, "alice")
+    assert user is not None and verify_password(user.password_hash, "a long one!!")
+    started: list[Any] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: started.append(app))
+    result = CliRunner().invoke(main, ["serve", "--port", "0", "--ledger", pg_url])
+    assert result.exit_code == 0, result.output
+    assert "(ledger postgresql://" in result.output
+    config = started[0].state.web.config
+    with serving(config) as url, httpx.Client(base_url=url) as client:
+        assert login(client, "alice", "a long one!!") == 303
+        assert client.get("/").status_code == 200
+    with Ledger(pg_url) as opened:  # the session secret is kept in the database
+        assert opened._db.scalar("SELECT count(*) FROM web_settings") == 1

@@ -48,9 +48,7 @@ def upgrade() -> None:
     if not inspector.has_table("approvals"):
         op.create_table(
             "approvals",
-            sa.Column(
-                "id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
-            ),
+            sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
             sa.Column("batch_id", sa.Text, nullable=False),
             sa.Column("digest", sa.Text, nullable=False),
             sa.Column("approver", sa.Text, nullable=False),
