@@ -21,7 +21,6 @@ from batchpay.config import Settings, load_settings
 from batchpay.errors import SheetRejected, UsageError
 from batchpay.gcpause import gc_paused, paused_gc
 from batchpay.guard import check_batch_id, check_report_dir, guarded, report_guard
-from batchpay.ledger import Ledger
 from batchpay.model import RowStatus
 from batchpay.problems import Problem, sort_key
 from batchpay.report.render import FORMATS
@@ -32,6 +31,7 @@ from batchpay.session import existing_ledger, same_provider
 if TYPE_CHECKING:
     import httpx
 
+    from batchpay.ledger import Ledger  # loaded by the commands that open one (SQLAlchemy)
     from batchpay.plan import Plan
     from batchpay.plan.preflight import Check
     from batchpay.providers import Quote
@@ -331,6 +331,8 @@ def _dry_run(
     quotes, sandbox = dry_run_quotes(plan, settings, transport)
     check = _preflight_check(plan, settings, options, quotes)
     if settings.ledger.exists():
+        from batchpay.ledger import Ledger
+
         with Ledger(settings.ledger, create=False) as ledger:
             same_provider(ledger, plan.batch, plan.provider)
             found = check(ledger.view(plan))

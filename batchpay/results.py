@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from batchpay.ledger import Ledger, Location
 from batchpay.model import Rounding
 from batchpay.problems import Problem
 
 if TYPE_CHECKING:
+    from batchpay.ledger import Location
     from batchpay.plan import Plan
     from batchpay.providers import Quote
     from batchpay.report import Report
@@ -57,6 +57,7 @@ class RunResult:
         100k-row batch that changed nothing needs only the summary."""
         if self.dry_run or self.ledger_path is None:
             return None
+        from batchpay.ledger import Ledger
         from batchpay.report import build_report
 
         with Ledger(self.ledger_path, create=False) as ledger:

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from batchpay.config import Settings
 from batchpay.errors import LedgerError, UsageError
-from batchpay.ledger import Ledger, batch_lock
+from batchpay.ledger.lock import batch_lock
 
 if TYPE_CHECKING:
     import httpx
 
+    from batchpay.ledger import Ledger  # loaded when a ledger is opened (SQLAlchemy)
     from batchpay.providers.sandbox import FaultHook
     from batchpay.send import Engine, Progress
 
@@ -40,6 +41,7 @@ def batch_session(
     holds it under this worker's name (PostgreSQL, where workers of different names share
     it, each claiming its rows). ``role``: "worker" (run, retry) or "status"."""
     from batchpay.guard import watch
+    from batchpay.ledger import Ledger
     from batchpay.providers import open_provider
     from batchpay.send import Engine, Progress
 
@@ -115,6 +117,8 @@ def existing_ledger(settings: Settings) -> Ledger:
     """The ledger a command that reads a batch needs; raises LedgerError if there is none."""
     if not settings.ledger.exists():
         raise LedgerError(f"no ledger at {settings.ledger}; run a batch first (or pass --ledger)")
+    from batchpay.ledger import Ledger
+
     return Ledger(settings.ledger, create=False)
 
 

@@ -95,7 +95,10 @@ def test_malformed_env_file_is_a_config_error(tmp_path: Path) -> None:
         ('read_timeout = "soon"', "read_timeout = 'soon' is not allowed; use a number of seconds"),
         ('connect_timeout = "nan"', "connect_timeout = 'nan' is not allowed"),
         ("connect_timeout = 0", "connect_timeout = 0 is not allowed; use a number of seconds"),
-        ("ledger = 5", "ledger = 5 is not allowed; write a file or folder path as a string"),
+        (
+            "ledger = 5",
+            "ledger = 5 is not allowed; write a file path or a postgresql:// URL as a string",
+        ),
         ('report_dir = ""', "report_dir = '' is not allowed"),
         ('fee_option = "x"', "fee_option = 'x' is not allowed; use one of: deduct, add"),
         ('locale = "xx_XX"', "locale = 'xx_XX' is not allowed; use one of: de_CH, de_DE"),

@@ -21,14 +21,8 @@ if TYPE_CHECKING:
     from batchpay.ledger.callbacks import CallbackResult, apply_callback
     from batchpay.ledger.lock import batch_lock
     from batchpay.ledger.outcome import Outcome
-    from batchpay.ledger.store import (
-        AttemptRecord,
-        BatchInfo,
-        Doubt,
-        Intent,
-        Ledger,
-        LedgerRow,
-    )
+    from batchpay.ledger.rows import AttemptRecord, BatchInfo, Doubt, LedgerRow
+    from batchpay.ledger.store import Intent, Ledger
     from batchpay.ledger.tries import Tries, Try
 
 _WHERE = {
@@ -36,12 +30,12 @@ _WHERE = {
     "apply_callback": "callbacks",
     "batch_lock": "lock",
     "Outcome": "outcome",
-    "AttemptRecord": "store",
-    "BatchInfo": "store",
-    "Doubt": "store",
+    "AttemptRecord": "rows",
+    "BatchInfo": "rows",
+    "Doubt": "rows",
     "Intent": "store",
     "Ledger": "store",
-    "LedgerRow": "store",
+    "LedgerRow": "rows",
     "Tries": "tries",
     "Try": "tries",
 }

@@ -22,7 +22,8 @@ from batchpay.ledger.claims import Leases
 from batchpay.ledger.connection import Db, open_engine
 from batchpay.ledger.location import LedgerUrl, Location, parse_location
 from batchpay.ledger.planrows import save_rows, upsert_batch
-from batchpay.ledger.queries import AttemptRecord, BatchInfo, Doubt, LedgerRow, Queries
+from batchpay.ledger.queries import Queries
+from batchpay.ledger.rows import AttemptRecord, BatchInfo, Doubt, LedgerRow
 from batchpay.ledger.writeahead import Intent, WriteAhead
 from batchpay.problems import Problem
 from batchpay.records import Check, Existing, LedgerView, Plan, recent_since

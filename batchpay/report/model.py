@@ -6,10 +6,14 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from batchpay.ledger import AttemptRecord, BatchInfo, Ledger, LedgerRow
+from batchpay.ledger import AttemptRecord, BatchInfo, LedgerRow
 from batchpay.model import ACCEPTED, RowStatus
 from batchpay.money import MONEY_CONTEXT, ZERO, to_wire, total
+
+if TYPE_CHECKING:
+    from batchpay.ledger import Ledger  # opened by the caller (SQLAlchemy)
 
 # Every row is in exactly one bucket; the control identity is requested == sum of buckets.
 BUCKETS: dict[str, frozenset[RowStatus]] = {
