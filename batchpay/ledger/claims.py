@@ -31,7 +31,8 @@ from sqlalchemy.engine import Connection
 
 from batchpay.errors import BatchLocked
 from batchpay.ledger.connection import Db, records
-from batchpay.ledger.queries import _LEDGER_ROW_TYPES, _ROW_COLUMNS, LedgerRow
+from batchpay.ledger.queries import _LEDGER_ROW_TYPES, _ROW_COLUMNS
+from batchpay.ledger.rows import LedgerRow
 from batchpay.statuses import RowStatus
 
 _LOCK_BATCH = "SELECT batch_id FROM batches WHERE batch_id = :b"
