@@ -171,10 +171,9 @@ def status(
 
     settings = settings or load_settings()
     deadline = time.monotonic() + wait
-    with batch_session(settings, batch, progress=progress, faults=faults, transport=transport) as (
-        ledger,
-        engine,
-    ):
+    with batch_session(
+        settings, batch, progress=progress, faults=faults, transport=transport, role="status"
+    ) as (ledger, engine):
         while True:
             engine.settle(send=False)  # only run and retry may create a payout
             engine.refresh()

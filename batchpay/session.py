@@ -30,14 +30,16 @@ def batch_session(
     progress: Progress | None = None,
     faults: FaultHook | None = None,
     transport: httpx.BaseTransport | None = None,
+    role: str = "worker",
 ) -> Iterator[tuple[Ledger, Engine]]:
     """Yield (ledger, engine) for ``batch`` under its lock.
 
     provider: None for a batch the ledger already holds (its provider and fee option come
     from the ledger; raises LedgerError when there is no ledger or no such batch); a name
     for ``run``, which may start the batch (raises UsageError if the ledger holds it under
-    another provider). Raises BatchLocked when another process holds the batch (SQLite; on
-    PostgreSQL several workers share it, each claiming its rows)."""
+    another provider). Raises BatchLocked when another process holds the batch (SQLite), or
+    holds it under this worker's name (PostgreSQL, where workers of different names share
+    it, each claiming its rows). ``role``: "worker" (run, retry) or "status"."""
     from batchpay.guard import watch
     from batchpay.ledger import Ledger
     from batchpay.providers import open_provider
@@ -62,7 +64,9 @@ def batch_session(
                     rate=settings.rate_limit(opened.name),
                     fee_option=fee_option or settings.fee_option,
                     progress=progress or Progress(),
-                    **shared_work(ledger, batch, opened.name, settings.rate_limit(opened.name)),
+                    **shared_work(
+                        ledger, batch, opened.name, settings.rate_limit(opened.name), role
+                    ),
                 )
                 with workers_done(engine):
                     yield ledger, watch(engine)  # the guard counts the payouts that left
@@ -70,16 +74,29 @@ def batch_session(
                 opened.close()
 
 
-def shared_work(ledger: Ledger, batch: str, provider: str, rate: float) -> dict[str, Any]:
-    """For a ledger several workers share (PostgreSQL): the claims of this worker and the
-    rate limit all workers hold together; nothing for a SQLite ledger (one process)."""
+def shared_work(
+    ledger: Ledger,
+    batch: str,
+    provider: str,
+    rate: float,  # float-ok: requests per second
+    role: str = "worker",
+) -> dict[str, Any]:
+    """For a ledger several workers share (PostgreSQL): the claims of this worker (holding
+    its name's lock on the batch; BatchLocked if another live process has it) and the rate
+    limit all workers hold together; nothing for a SQLite ledger (one process, file lock)."""
     if not ledger.shared:
         return {}
-    from batchpay.send.claiming import Claimer
+    from batchpay.send.claiming import Claimer, worker_id
     from batchpay.send.ratelimit import SharedRateLimiter
 
-    limiter = SharedRateLimiter(rate, provider, ledger.side_connection()) if rate > 0 else None
-    return {"claims": Claimer(ledger, batch), "limiter": limiter}
+    name = worker_id(role)
+    claims = Claimer(ledger, batch, name, holding=ledger.worker_lock(batch, name))
+    try:
+        limiter = SharedRateLimiter(rate, provider, ledger.side_connection()) if rate > 0 else None
+    except BaseException:
+        claims.release()
+        raise
+    return {"claims": claims, "limiter": limiter}
 
 
 @contextmanager

@@ -21,12 +21,15 @@ not claim; the statements still run there (without the row locks), for the tests
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from batchpay.errors import BatchLocked
 from batchpay.ledger.connection import Db, records
 from batchpay.ledger.queries import _LEDGER_ROW_TYPES, _ROW_COLUMNS
 from batchpay.ledger.rows import LedgerRow
@@ -51,6 +54,7 @@ _RELEASE = (
     "UPDATE payouts SET lease_owner = NULL, lease_until = NULL"
     " WHERE batch_id = :b AND lease_owner = :w"
 )
+_TRY_LOCK = sa.text("SELECT pg_try_advisory_lock(hashtext(:b), hashtext(:w))")
 _LEASES = (
     "SELECT row_key, lease_owner, lease_until FROM payouts"
     " WHERE batch_id = :b AND lease_owner IS NOT NULL"
@@ -127,6 +131,30 @@ class Leases:
             if db.dialect == "postgresql":
                 db.execute(_LOCK_BATCH + " FOR UPDATE", {"b": batch_id})
             db.execute(_RELEASE, {"b": batch_id, "w": worker})
+
+    def worker_lock(self, batch_id: str, worker: str, *, tries: int = 50) -> Connection:
+        """Hold ``batch_id`` for the worker named ``worker``: one process per name and batch,
+        as the file lock holds one process per batch on SQLite. The lock is a PostgreSQL
+        session advisory lock on a connection of its own, returned to the caller, who keeps
+        it open while it works; the server releases it when that connection closes, or when
+        the process dies. A dead holder's connection may take a moment to be noticed, so a
+        held lock is asked again (``tries`` times, a tenth of a second apart) before
+        BatchLocked is raised."""
+        connection = self.side_connection()
+        try:
+            for attempt in range(tries):
+                if connection.execute(_TRY_LOCK, {"b": batch_id, "w": worker}).scalar():
+                    return connection
+                if attempt + 1 < tries:
+                    time.sleep(0.1)
+        except BaseException:
+            connection.close()
+            raise
+        connection.close()
+        raise BatchLocked(
+            f"another batchpay process is working on batch {batch_id!r} as worker {worker!r}; "
+            f"wait for it to finish, or give each worker its own name in BATCHPAY_WORKER"
+        )
 
     def side_connection(self) -> Connection:
         """A second connection to the ledger's database, in autocommit mode, for work beside

@@ -17,8 +17,12 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from batchpay.ledger import Ledger, LedgerRow
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 from batchpay.statuses import RowStatus
 
 LEASE_SECONDS = 120.0  # float-ok: how long a claimed row stays a worker's without news
@@ -26,12 +30,14 @@ MARGIN_SECONDS = 10.0  # float-ok: no request leaves this close to the lease's e
 WORKER_VARIABLE = "BATCHPAY_WORKER"
 
 
-def worker_id() -> str:
-    """This process's name among the workers: ``BATCHPAY_WORKER`` if set (a name that
-    outlives restarts, e.g. ``host-a/payroll``: a restarted worker takes its own rows back at
-    once), else host name and process id (its rows wait for their leases to expire)."""
-    named = os.environ.get(WORKER_VARIABLE, "").strip()
-    return named or f"{socket.gethostname()}:{os.getpid()}"
+def worker_id(role: str = "worker") -> str:
+    """This process's name among the workers: ``BATCHPAY_WORKER`` if set, else the host's
+    name. A name outlives restarts: a worker restarted after a crash takes its own rows back
+    at once, and one process at a time works a batch under one name (``worker_lock``), so
+    two workers on one host need names of their own. ``status`` (``role="status"``) goes by
+    a name of its own for each process: it only settles rows whose lease has expired."""
+    named = os.environ.get(WORKER_VARIABLE, "").strip() or socket.gethostname()
+    return named if role == "worker" else f"{named}/{role}/{os.getpid()}"
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -49,6 +55,9 @@ class Claimer:
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     lease: float = LEASE_SECONDS  # float-ok: seconds
     margin: float = MARGIN_SECONDS  # float-ok: seconds
+
+    # the connection holding this worker's lock on the batch (Leases.worker_lock), if any
+    holding: Connection | None = None
 
     def __post_init__(self) -> None:
         self._until: dict[str, dt.datetime] = {}
@@ -104,7 +113,12 @@ class Claimer:
         return self.clock() < until - dt.timedelta(seconds=self.margin)
 
     def release(self) -> None:
-        """Give up every lease this worker holds in the batch."""
-        self.ledger.release_leases(self.batch, self.worker)
-        with self._lock:
-            self._until.clear()
+        """Give up every lease this worker holds in the batch, then its lock on the batch."""
+        try:
+            self.ledger.release_leases(self.batch, self.worker)
+            with self._lock:
+                self._until.clear()
+        finally:
+            if self.holding is not None:
+                self.holding.close()
+                self.holding = None

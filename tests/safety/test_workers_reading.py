@@ -1,7 +1,8 @@
 """``status`` and ``report`` read a PostgreSQL batch while a worker writes it: a gate in the
 emulation holds the worker's 11th payout mid-batch; status and report run to their ends
-meanwhile, leave the worker's rows alone (they are its, under its lease), and the worker then
-finishes the batch. On SQLite a second process on the batch still exits 4."""
+meanwhile, leave the worker's rows alone (they are its, under its lease), a second process
+under the worker's name exits 4, and the worker then finishes the batch. (On SQLite a second
+process on the batch exits 4: tests/safety/test_concurrency_and_latency.py.)"""
 
 from __future__ import annotations
 
@@ -56,6 +57,10 @@ def test_status_and_report_read_while_a_worker_is_mid_batch(
                 a for a in ledger.attempts("b") if a.row_key in in_flight and a.action == "lookup"
             ]  # status did not touch the worker's rows in flight
         assert {k for k, s in after.items() if s is RowStatus.SENDING} == in_flight
+        # a second process under the same worker name exits 4, as a second run does on SQLite
+        twin = subprocess.run(crew.args("w1"), capture_output=True, text=True, timeout=HANG)
+        assert twin.returncode == 4, twin.stderr
+        assert "as worker 'w1'" in twin.stderr and "BATCHPAY_WORKER" in twin.stderr
         gate.open()
         _, err = worker.communicate(timeout=HANG)
         assert worker.returncode == 0, err
