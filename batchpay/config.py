@@ -17,7 +17,7 @@ from typing import Any
 
 from batchpay import registry
 from batchpay.accounts import AccountMap, parse_accounts, valuation
-from batchpay.config_tables import EXTRA_TABLES, extra_tables
+from batchpay.config_tables import EXTRA_TABLES, extra_tables, network_names
 from batchpay.errors import ConfigError
 from batchpay.ledger.location import LedgerUrl, Location, parse_location
 from batchpay.money import AmountError, RoundingPolicy, parse_amount
@@ -342,7 +342,7 @@ def _build(values: Mapping[str, Any], origins: Mapping[str, str], env: Environme
         changes["locale"] = check.choice("locale", values["locale"], locales)
     if "accounts" in values:
         changes["accounts"], changes["account_map"] = parse_accounts(
-            dict(values["accounts"]), check.where("accounts"), registry.names(), _network_names()
+            dict(values["accounts"]), check.where("accounts"), registry.names(), network_names()
         )
     changes.update(valuation(values, changes.get("rates"), check.fail))
     if "max_amounts" in values:
@@ -377,7 +377,7 @@ def _provider_tables(check: _Checker, values: Mapping[str, Any]) -> dict[str, An
         )
         for name, value in dict(values.get("grace_seconds", {})).items()
     }
-    known = _network_names()
+    known = network_names()
     networks: dict[str, dict[str, str]] = {}
     for name, table in dict(values.get("networks", {})).items():
         codes = networks.setdefault(check.provider("networks", name), {})
@@ -394,12 +394,3 @@ def _provider_tables(check: _Checker, values: Mapping[str, Any]) -> dict[str, An
             codes[canonical] = check.text(key, code, "write the provider's code as a string")
     return {"rate_limits": rate_limits, "grace_seconds": grace, "networks": networks}
 
-
-def _network_names() -> dict[str, str]:
-    """Every spelling of a network (upper case) -> its canonical name (schemas/networks.toml)."""
-    names: dict[str, str] = {}
-    for name, spec in load_schema_file("networks.toml").items():
-        names[name.upper()] = name
-        for alias in spec.get("aliases", []):
-            names[str(alias).upper()] = name
-    return names

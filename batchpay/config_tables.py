@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from batchpay import registry
+from batchpay.resources import load_schema_file
 
 EXTRA_TABLES = ("review", "balance")
 
@@ -71,3 +72,13 @@ def _flag(key: str, value: object, fail: Fail) -> bool:
     if isinstance(value, bool):
         return value
     raise fail(key, value, "write true or false")
+
+
+def network_names() -> dict[str, str]:
+    """Every spelling of a network (upper case) -> its canonical name (schemas/networks.toml)."""
+    names: dict[str, str] = {}
+    for name, spec in load_schema_file("networks.toml").items():
+        names[name.upper()] = name
+        for alias in spec.get("aliases", []):
+            names[str(alias).upper()] = name
+    return names

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from batchpay.accounts import AccountMap, parse_accounts
-from batchpay.config import _network_names
+from batchpay.config_tables import network_names
 from batchpay.ledger import Ledger
 from batchpay.model import PayoutRow
 from batchpay.plan import make_plan
@@ -77,7 +77,7 @@ def make_ledger(
 
 
 def account_map() -> AccountMap:
-    return parse_accounts(ACCOUNTS, "test", ["sandbox", "oxapay"], _network_names())[1]
+    return parse_accounts(ACCOUNTS, "test", ["sandbox", "oxapay"], network_names())[1]
 
 
 def valued(tmp_path: Path, fee_option: str = "deduct") -> tuple[Report, Valuation, Books]:

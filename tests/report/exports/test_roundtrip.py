@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from batchpay.accounts import parse_accounts
-from batchpay.config import _network_names
+from batchpay.config_tables import network_names
 from batchpay.report.exports.formats import render_export
 from batchpay.report.exports.journal import Books, build_books
 from batchpay.report.model import Report
@@ -148,7 +148,7 @@ def test_account_names_of_any_script_and_digits_load_in_beancount_and_hledger(
     """Names from batchpay.toml in any script, starting with digits or lower case, with
     underscores and punctuation, make accounts that both tools accept."""
     report, valuation, _ = valued(tmp_path)
-    accounts = parse_accounts(ODD_ACCOUNTS, "test", ["sandbox"], _network_names())[1]
+    accounts = parse_accounts(ODD_ACCOUNTS, "test", ["sandbox"], network_names())[1]
     books = build_books(report, valuation, accounts)
     names = {a.ledger_name for a in books.accounts}
     assert "Expenses:6100-Gehälter-Löhne" in names and "Expenses:Équité" in names
