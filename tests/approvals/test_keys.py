@@ -45,6 +45,15 @@ def test_keygen_writes_a_private_key_0600_and_its_pub_and_never_overwrites(
     assert path.read_bytes() == before
 
 
+def test_keygen_makes_a_missing_folder_private(tmp_path: Path) -> None:
+    # README: `batchpay keygen keys/alice` in a folder with no keys/ yet
+    path = tmp_path / "keys" / "alice"
+    key = fouryes_api.keygen(path)
+    assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_signing_key({KEY_VAR: str(path)}).fingerprint == key.fingerprint
+
+
 def test_a_passphrase_comes_from_the_environment_or_a_prompt_and_is_never_shown(
     tmp_path: Path,
 ) -> None:

@@ -21,6 +21,7 @@ from batchpay.providers import sandbox_state_path
 from batchpay.providers.sandbox import SandboxBank
 from batchpay.send.balance import needs
 from batchpay.statuses import RowStatus
+from tests.conftest import SAMPLES
 from tests.review.helpers import payout, plan_of
 
 Write = Callable[..., Path]
@@ -196,3 +197,19 @@ def _bank_count(workdir: Path) -> int:
         return bank.count()
     finally:
         bank.close()
+
+
+def test_the_sample_sheet_pays_through_the_emulated_oxapay(workdir: Path) -> None:
+    # README, "Trying the real adapters locally": the sample against `batchpay sandbox`'s
+    # default accounts is covered in every currency it holds (SOL, TON and XRP included)
+    emulator = Emulator()
+    settings = _emulated(workdir, emulator)
+    result = api.run(
+        SAMPLES / "payroll-2026-11.csv",
+        "oxapay",
+        "try-1",
+        settings=settings,
+        transport=emulator.transport(),
+    )
+    assert result.exit_code == 0 and emulator["oxapay"].count() == 10
+    assert ("GET", "/general/account/balance") in emulator["oxapay"].requests
