@@ -123,6 +123,7 @@ def run(
     before the first payout to a live provider (batchpay.review.confirm)."""
     from batchpay.approvals.audit import audit_result
     from batchpay.approvals.plans import run_plan
+    from batchpay.approvals.policy import gate_batch
     from batchpay.session import batch_session
 
     settings = settings or load_settings()
@@ -146,6 +147,8 @@ def run(
                 rounding=settings.rounding,
                 fee_option=settings.fee_option,
             )
+        if ok is not None:  # four eyes: what is sent from is the approved plan
+            ok = gate_batch(settings, ledger, batch, engine.fee_option)
         engine.settle()
         engine.send_planned()
         engine.reconcile(trust_clean=True)

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from batchpay.approvals.audit import record_audit, verify_batch
 from batchpay.approvals.keys import KEY_VAR, PASSPHRASE_VAR, SigningKey, load_signing_key
-from batchpay.approvals.policy import Standing, plan_totals, require_roster, standing
+from batchpay.approvals.policy import (
+    Standing,
+    plan_totals,
+    require_roster,
+    standing,
+    submission_problem,
+)
 from batchpay.approvals.roster import Approver, Roster
 from batchpay.config import Settings, load_settings
 from batchpay.errors import ApprovalError, LedgerError, UsageError
@@ -237,6 +243,9 @@ def approval_view(ledger: Ledger, roster: Roster, settings: Settings, batch: str
         raise ApprovalError(
             f"batch {batch!r} has not been submitted; the preparer runs `batchpay submit` first"
         )
+    forged = submission_problem(roster, sub)
+    if forged is not None:
+        raise ApprovalError(f"batch {batch!r} cannot be approved: {forged}")
     plan = sub.plan()
     changes = payee_changes(ledger, plan, amount_share=settings.review_amount_change)
     totals = {c: to_wire(t) for c, t in plan_totals(plan).items()}

@@ -10,7 +10,13 @@ import hashlib
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from batchpay.approvals.keys import KEY_VAR, public_fingerprint, verify
-from batchpay.approvals.policy import Standing, roster_of, statement_names, why_not
+from batchpay.approvals.policy import (
+    Standing,
+    roster_of,
+    statement_names,
+    submission_problem,
+    why_not,
+)
 from batchpay.errors import ConfigError
 from batchpay.ledger.fouryes import (
     GENESIS,
@@ -161,7 +167,7 @@ def _signed_problems(e: AuditEntry, roster: Roster, action: str) -> list[str]:
     if action == "approve" and not person.may_approve:
         return [f"{where}: {person.name} is a {person.role}, not an approver"]
     statement = str(p.get("statement"))
-    if not statement_names(statement, e.batch_id, str(p.get("digest"))):
+    if not statement_names(statement, e.batch_id, str(p.get("digest")), action):
         return [f"{where}: the signed statement names another batch or digest"]
     if not verify(person.key, statement.encode("utf-8"), str(p.get("signature"))):
         return [f"{where}: the signature is not valid (forged or altered)"]
@@ -177,13 +183,9 @@ def _submission_problems(sub: Submission, roster: Roster, signed: set[Any]) -> l
     rebuilt = canonical_plan(plan_from_json(sub.plan_json), fee_option=sub.fee_option)
     if rebuilt.decode("utf-8") != sub.canonical:
         problems.append("the stored plan to pay is not the plan that was submitted")
-    person = roster.by_fingerprint(sub.fingerprint)
-    if person is None:
-        problems.append(f"the preparer's key {sub.fingerprint} is not in the approvers file")
-    elif not verify(person.key, sub.statement.encode("utf-8"), sub.signature) or not (
-        statement_names(sub.statement, sub.batch_id, sub.digest)
-    ):
-        problems.append(f"the submission's signature ({sub.preparer}) is not valid")
+    forged = submission_problem(roster, sub)
+    if forged is not None:
+        problems.append(forged)
     if sub.signature not in signed:
         problems.append("the submission is not in the audit log")
     return problems
