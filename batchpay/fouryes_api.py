@@ -24,6 +24,7 @@ from batchpay.approvals.policy import (
     plan_totals,
     require_roster,
     standing,
+    stored_plan,
     submission_problem,
 )
 from batchpay.approvals.roster import Approver, Roster
@@ -177,10 +178,16 @@ def submit(
 def _signed(
     ledger: Ledger, key: SigningKey, person: Approver, fields: dict[str, Any]
 ) -> tuple[str, dict[str, Any]]:
-    """Sign ``fields`` and the time as a statement: (the time, the audit entry's payload
-    with the statement and its signature)."""
-    at = ledger.now()
-    statement = canonical_json({**fields, "at": at})
+    """Sign ``fields``, the time and the hash of the batch's last audit entry as a statement:
+    (the time, the audit entry's payload with the statement and its signature). Signing the
+    head anchors the whole trail before it: rewriting an earlier entry, even with every
+    later hash recomputed, no longer matches what was signed."""
+    from batchpay.ledger.fouryes import audit_head
+
+    at = ledger.now()  # the chain's head so far is signed too: a rewritten trail shows
+    statement = canonical_json(
+        {**fields, "at": at, "audit_head": audit_head(ledger, fields["batch"])}
+    )
     signature = key.sign(statement.encode("utf-8"))
     payload = {"digest": fields["digest"], "name": person.name, "fingerprint": key.fingerprint,
                "statement": statement, "signature": signature}  # fmt: skip
@@ -246,7 +253,7 @@ def approval_view(ledger: Ledger, roster: Roster, settings: Settings, batch: str
     forged = submission_problem(roster, sub)
     if forged is not None:
         raise ApprovalError(f"batch {batch!r} cannot be approved: {forged}")
-    plan = sub.plan()
+    plan = stored_plan(sub)
     changes = payee_changes(ledger, plan, amount_share=settings.review_amount_change)
     totals = {c: to_wire(t) for c, t in plan_totals(plan).items()}
     return ApprovalView(

@@ -127,7 +127,7 @@ def standing(ledger: Ledger, roster: Roster, batch: str) -> Standing:
                 counted.append((a, person))
         else:
             ignored.append((a, reason or "not counted"))
-    required = roster.policy.required(plan_totals(sub.plan()))
+    required = roster.policy.required(plan_totals(stored_plan(sub)))
     return Standing(batch, sub, required, counted, ignored)
 
 
@@ -227,4 +227,16 @@ def submitted_plan(settings: Settings, batch: str, provider: str | None) -> Plan
         )
     if provider is not None and provider != found.provider:
         raise UsageError(f"batch {batch!r} was submitted for {found.provider}, not {provider}")
-    return found.plan()
+    return stored_plan(found)
+
+
+def stored_plan(sub: Submission) -> Plan:
+    """The submitted plan; ApprovalError (exit 5, nothing sent) when the ledger holds one
+    that cannot be read (edited by hand)."""
+    try:
+        return sub.plan()
+    except ValueError as exc:
+        raise ApprovalError(
+            f"the submitted plan of batch {sub.batch_id!r} cannot be read ({exc}); nothing "
+            "was sent. Run `batchpay audit verify`, then submit the batch again"
+        ) from None
