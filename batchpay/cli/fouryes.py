@@ -165,8 +165,13 @@ def _confirm_yes(view: ApprovalView) -> bool:
 
 
 def _confirm_prompt(view: ApprovalView) -> bool:
+    """On a terminal: y or yes signs; anything else, or the end of input, declines (exit 5);
+    Ctrl-C exits 130 with nothing signed."""
+    from batchpay.cli.confirm import ask_line
+
     _show_view(view)
-    return click.confirm(f"Sign the approval of batch {view.batch}?", default=False)
+    typed = ask_line(f"Sign the approval of batch {view.batch}? [y/N]: ")
+    return typed is not None and typed.strip().lower() in ("y", "yes")
 
 
 @click.group(epilog=_examples("batchpay audit verify --batch payroll-2026-11"))
