@@ -170,7 +170,7 @@ def submit(
         record_audit(ledger, batch, "submit", payload, actor=person.name)
     totals = plan_totals(plan)
     sums = {c: to_wire(t) for c, t in totals.items()}
-    required = roster.policy.required(totals)
+    required = roster.required(totals)
     return Submitted(batch, provider, digest, person.name, key.fingerprint, len(plan.items),
                      sums, required, payload["voided"], found)  # fmt: skip
 

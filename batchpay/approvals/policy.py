@@ -11,7 +11,7 @@ Each person counts once. A batch needs :meth:`Policy.required` approvals for its
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -43,8 +43,21 @@ class Standing:
 
 
 def roster_of(settings: Settings) -> Roster | None:
-    """The approvers file named in batchpay.toml, or None when four eyes are off."""
-    return None if settings.approvers is None else load_roster(settings.approvers)
+    """The approvers file named in batchpay.toml, or None when four eyes are off. With a
+    ``reporting_currency``, thresholds in it value the batch at the latest rate per currency
+    of the ``rates`` file (none: such a threshold always applies)."""
+    if settings.approvers is None:
+        return None
+    roster = load_roster(settings.approvers)
+    if settings.reporting_currency is None:
+        return roster
+    rates: dict[str, Decimal] = {}
+    if settings.rates is not None:
+        from batchpay.report.exports.rates import load_rates
+
+        for (_, currency), rate in sorted(load_rates(settings.rates).rates.items()):
+            rates[currency] = rate  # sorted by date: the latest wins
+    return replace(roster, reporting=settings.reporting_currency, rates=rates)
 
 
 def require_roster(settings: Settings) -> Roster:
@@ -127,7 +140,7 @@ def standing(ledger: Ledger, roster: Roster, batch: str) -> Standing:
                 counted.append((a, person))
         else:
             ignored.append((a, reason or "not counted"))
-    required = roster.policy.required(plan_totals(stored_plan(sub)))
+    required = roster.required(plan_totals(stored_plan(sub)))
     return Standing(batch, sub, required, counted, ignored)
 
 

@@ -103,3 +103,32 @@ def test_a_preparers_signature_is_never_replayed_as_an_approval(
     with pytest.raises(ApprovalError, match="signs another batch or digest"):
         api.run(sheet, "sandbox", "nov", settings=settings)
     assert sent_requests(settings, "nov") == 0
+
+
+def test_a_threshold_in_the_reporting_currency_values_the_batch(
+    workdir: Path, write_sheet: Callable[..., Path]
+) -> None:
+    from decimal import Decimal
+
+    from batchpay.approvals.roster import Policy, Threshold
+
+    policy = Policy(1, (Threshold("EUR", Decimal("250"), 2),))
+    usdt = {"USDT": Decimal("300")}
+    assert policy.required(usdt) == 1  # no reporting currency: EUR is just another currency
+    assert policy.required(usdt, "EUR", {"USDT": Decimal("0.9")}) == 2  # 270 EUR
+    assert policy.required(usdt, "EUR", {"USDT": Decimal("0.8")}) == 1  # 240 EUR
+    assert policy.required(usdt, "EUR", {}) == 2  # no rate: the threshold applies
+    assert policy.required({"EUR": Decimal("240")}, "EUR", {}) == 1
+
+    rates = workdir / "rates.csv"
+    rates.write_text("date,currency,rate\n2026-10-01,USDT,0.5\n2026-11-01,USDT,0.9\n")
+    settings = four_eyes(
+        workdir, TEAM, above=[("EUR", "250", 2)], reporting_currency="EUR", rates=rates
+    )
+    sheet = write_sheet(SMALL)  # 300 USDT = 270 EUR at the latest rate
+    done = fouryes_api.submit(sheet, "sandbox", "nov", settings=settings, key=ALICE)
+    assert done.required == 2
+    fouryes_api.approve("nov", settings=settings, key=BOB, digest=done.digest)
+    with pytest.raises(ApprovalError, match="needs 2 approval\\(s\\) and has 1"):
+        api.run(sheet, "sandbox", "nov", settings=settings)
+    assert sent_requests(settings, "nov") == 0
