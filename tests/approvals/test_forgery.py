@@ -132,3 +132,26 @@ def test_a_threshold_in_the_reporting_currency_values_the_batch(
     with pytest.raises(ApprovalError, match="needs 2 approval\\(s\\) and has 1"):
         api.run(sheet, "sandbox", "nov", settings=settings)
     assert sent_requests(settings, "nov") == 0
+
+
+@pytest.mark.parametrize("change", ["removed", "preparer", "renamed"])
+def test_an_approval_stops_counting_when_the_approvers_file_changes(
+    workdir: Path, write_sheet: Callable[..., Path], change: str
+) -> None:
+    from tests.approvals.helpers import approvers_toml
+
+    settings = four_eyes(workdir, TEAM)
+    sheet = write_sheet(SMALL)
+    done = fouryes_api.submit(sheet, "sandbox", "nov", settings=settings, key=ALICE)
+    fouryes_api.approve("nov", settings=settings, key=BOB, digest=done.digest)
+    people = {
+        "removed": [TEAM[0], TEAM[2]],
+        "preparer": [TEAM[0], ("Bob Controller", "preparer", BOB), TEAM[2]],
+        "renamed": [TEAM[0], ("Robert Controller", "approver", BOB), TEAM[2]],
+    }[change]
+    (workdir / "approvers.toml").write_text(approvers_toml(people), encoding="utf-8")
+    with pytest.raises(ApprovalError, match="has 0; not counted") as refused:
+        api.run(sheet, "sandbox", "nov", settings=settings)
+    assert refused.value.exit_code == 5
+    assert sent_requests(settings, "nov") == 0
+    assert not fouryes_api.audit_verify("nov", settings=settings).ok

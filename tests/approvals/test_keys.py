@@ -164,3 +164,13 @@ def test_the_approvers_path_is_relative_to_batchpay_toml(tmp_path: Path) -> None
     )
     assert settings.approvers == tmp_path / "conf" / "team" / "approvers.toml"
     assert load_settings(environ={}, cwd=tmp_path).approvers is None
+
+
+def test_keygen_makes_a_missing_folder_private_to_its_owner(tmp_path: Path) -> None:
+    import stat
+
+    path = tmp_path / "keys" / "alice"  # the README's `batchpay keygen keys/alice`
+    fouryes_api.keygen(path)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.with_name("alice.pub").read_text(encoding="utf-8").startswith("ssh-ed25519 ")
