@@ -157,7 +157,9 @@ def submit(
     options = sheet_options(settings, options)
     plan, warnings = plan_sheet(Path(sheet), sheet_name, provider, batch, settings, options)
     found = dry_run(plan, settings, options, warnings, None).problems
-    canonical = canonical_plan(plan, fee_option=settings.fee_option).decode("utf-8")
+    overrides = settings.networks.get(provider)
+    form = canonical_plan(plan, fee_option=settings.fee_option, networks=overrides)
+    canonical = form.decode("utf-8")
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     with Ledger(settings.ledger) as ledger:
         _not_run_yet(ledger, batch, provider)

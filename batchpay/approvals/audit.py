@@ -232,8 +232,11 @@ def _submission_problems(sub: Submission, roster: Roster, signed: set[Any]) -> l
     if hashlib.sha256(sub.canonical.encode("utf-8")).hexdigest() != sub.digest:
         problems.append("the submitted plan does not hash to its digest")
     try:
-        rebuilt = canonical_plan(plan_from_json(sub.plan_json), fee_option=sub.fee_option)
-    except ValueError as exc:
+        codes = json.loads(sub.canonical).get("network_codes")  # as submitted
+        rebuilt = canonical_plan(
+            plan_from_json(sub.plan_json), fee_option=sub.fee_option, networks=codes
+        )
+    except (AttributeError, ValueError) as exc:
         rebuilt = f"({exc})".encode()
     if rebuilt.decode("utf-8") != sub.canonical:
         problems.append("the stored plan to pay is not the plan that was submitted")

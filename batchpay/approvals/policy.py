@@ -193,7 +193,8 @@ def gate_plan(settings: Settings, plan: Plan) -> Standing | None:
     roster = roster_of(settings)
     if roster is None:
         return None
-    digest = approval_digest(plan, fee_option=settings.fee_option)
+    overrides = settings.networks.get(plan.provider)
+    digest = approval_digest(plan, fee_option=settings.fee_option, networks=overrides)
     if not settings.ledger.exists():
         raise ApprovalError(
             f"batch {plan.batch!r} has not been submitted for approval (no ledger at "
@@ -220,7 +221,11 @@ def gate_batch(
     info = ledger.require_batch(batch)
     items = [PlannedPayout(r.row_key, r.as_payout()) for r in ledger.rows(batch)]
     plan = Plan(batch, info.provider, info.sheet_name, info.sheet_sha256, items)
-    digest = approval_digest(plan, fee_option=fee_option or info.fee_option)
+    digest = approval_digest(
+        plan,
+        fee_option=fee_option or info.fee_option,
+        networks=settings.networks.get(info.provider),
+    )
     return require_approved(ledger, roster, batch, digest, "the batch's rows in the ledger give")
 
 

@@ -155,3 +155,36 @@ def test_an_approval_stops_counting_when_the_approvers_file_changes(
     assert refused.value.exit_code == 5
     assert sent_requests(settings, "nov") == 0
     assert not fouryes_api.audit_verify("nov", settings=settings).ok
+
+
+def test_a_network_code_override_after_the_approval_is_a_change(
+    workdir: Path, write_sheet: Callable[..., Path]
+) -> None:
+    # [networks.<provider>] decides on which chain the money goes: it enters the digest
+    settings = four_eyes(workdir, TEAM)
+    sheet = write_sheet(SMALL)
+    done = fouryes_api.submit(sheet, "sandbox", "nov", settings=settings, key=ALICE)
+    fouryes_api.approve("nov", settings=settings, key=BOB, digest=done.digest)
+    unused = four_eyes(workdir, TEAM, networks={"sandbox": {"ETHEREUM": "ERC20"}})
+    remapped = four_eyes(workdir, TEAM, networks={"sandbox": {"TRON": "TRC20"}})
+    for sheet_or_none in (sheet, None):
+        provider = "sandbox" if sheet_or_none else None
+        with pytest.raises(ApprovalError, match="no longer matches"):
+            api.run(sheet_or_none, provider, "nov", settings=remapped)
+    assert sent_requests(settings, "nov") == 0
+    # an override for a network the plan does not pay on changes nothing
+    assert api.run(sheet, "sandbox", "nov", settings=unused).requests_sent == 2
+
+
+def test_a_submission_under_an_override_verifies(
+    workdir: Path, write_sheet: Callable[..., Path]
+) -> None:
+    settings = four_eyes(workdir, TEAM, networks={"sandbox": {"TRON": "TRC20"}})
+    sheet = write_sheet(SMALL)
+    done = fouryes_api.submit(sheet, "sandbox", "nov", settings=settings, key=ALICE)
+    with Ledger(settings.ledger) as ledger:
+        found = submission(ledger, "nov")
+    assert found is not None and '"network_codes":{"TRON":"TRC20"}' in found.canonical
+    fouryes_api.approve("nov", settings=settings, key=BOB, digest=done.digest)
+    assert api.run(None, None, "nov", settings=settings).requests_sent == 2
+    assert fouryes_api.audit_verify("nov", settings=settings).problems == []
