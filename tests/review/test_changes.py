@@ -188,3 +188,18 @@ def test_a_switch_of_provider_never_hides_a_changed_wallet(settings: Settings) -
         assert last_paid(ledger, plan_of("s", [payout(2, "A", "1")], provider="sandbox")) is None
     assert [(c.reference, c.kind) for c in changes] == [("A", "destination")]
     assert must_acknowledge(changes) == ["A"]
+
+
+def test_a_batch_already_run_is_compared_with_the_one_before_it_never_a_later_one(
+    settings: Settings, write_sheet: Write
+) -> None:
+    september = _sheet(write_sheet, "september.csv", [("B", "150", TRON[0])])
+    api.run(september, "sandbox", "2026-09", settings=settings)
+    october = _sheet(write_sheet, "october.csv", [("B", "160", TRON[1])])
+    api.run(october, "sandbox", "2026-10", settings=settings)
+    november = _sheet(write_sheet, "november.csv", [("B", "170", TRON[2])])
+    api.run(november, "sandbox", "2026-11", settings=settings)
+    with Ledger(settings.ledger) as ledger:
+        again = plan_of("2026-10", [payout(2, "B", "160", address=TRON[1])])
+        found = last_paid(ledger, again)
+    assert found is not None and found[0] == "2026-09"
