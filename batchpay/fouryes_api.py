@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from batchpay.approvals.audit import record_audit, verify_batch
 from batchpay.approvals.keys import KEY_VAR, PASSPHRASE_VAR, SigningKey, load_signing_key
-from batchpay.approvals.policy import Standing, plan_totals, require_roster, standing
+from batchpay.approvals.policy import (
+    Standing,
+    plan_totals,
+    require_roster,
+    standing,
+    stored_plan,
+    submission_problem,
+)
 from batchpay.approvals.roster import Approver, Roster
 from batchpay.config import Settings, load_settings
 from batchpay.errors import ApprovalError, LedgerError, UsageError
@@ -150,7 +157,9 @@ def submit(
     options = sheet_options(settings, options)
     plan, warnings = plan_sheet(Path(sheet), sheet_name, provider, batch, settings, options)
     found = dry_run(plan, settings, options, warnings, None).problems
-    canonical = canonical_plan(plan, fee_option=settings.fee_option).decode("utf-8")
+    overrides = settings.networks.get(provider)
+    form = canonical_plan(plan, fee_option=settings.fee_option, networks=overrides)
+    canonical = form.decode("utf-8")
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     with Ledger(settings.ledger) as ledger:
         _not_run_yet(ledger, batch, provider)
@@ -163,7 +172,7 @@ def submit(
         record_audit(ledger, batch, "submit", payload, actor=person.name)
     totals = plan_totals(plan)
     sums = {c: to_wire(t) for c, t in totals.items()}
-    required = roster.policy.required(totals)
+    required = roster.required(totals)
     return Submitted(batch, provider, digest, person.name, key.fingerprint, len(plan.items),
                      sums, required, payload["voided"], found)  # fmt: skip
 
@@ -171,10 +180,16 @@ def submit(
 def _signed(
     ledger: Ledger, key: SigningKey, person: Approver, fields: dict[str, Any]
 ) -> tuple[str, dict[str, Any]]:
-    """Sign ``fields`` and the time as a statement: (the time, the audit entry's payload
-    with the statement and its signature)."""
-    at = ledger.now()
-    statement = canonical_json({**fields, "at": at})
+    """Sign ``fields``, the time and the hash of the batch's last audit entry as a statement:
+    (the time, the audit entry's payload with the statement and its signature). Signing the
+    head anchors the whole trail before it: rewriting an earlier entry, even with every
+    later hash recomputed, no longer matches what was signed."""
+    from batchpay.ledger.fouryes import audit_head
+
+    at = ledger.now()  # the chain's head so far is signed too: a rewritten trail shows
+    statement = canonical_json(
+        {**fields, "at": at, "audit_head": audit_head(ledger, fields["batch"])}
+    )
     signature = key.sign(statement.encode("utf-8"))
     payload = {"digest": fields["digest"], "name": person.name, "fingerprint": key.fingerprint,
                "statement": statement, "signature": signature}  # fmt: skip
@@ -237,7 +252,10 @@ def approval_view(ledger: Ledger, roster: Roster, settings: Settings, batch: str
         raise ApprovalError(
             f"batch {batch!r} has not been submitted; the preparer runs `batchpay submit` first"
         )
-    plan = sub.plan()
+    forged = submission_problem(roster, sub)
+    if forged is not None:
+        raise ApprovalError(f"batch {batch!r} cannot be approved: {forged}")
+    plan = stored_plan(sub)
     changes = payee_changes(ledger, plan, amount_share=settings.review_amount_change)
     totals = {c: to_wire(t) for c, t in plan_totals(plan).items()}
     return ApprovalView(

@@ -60,12 +60,39 @@ class Policy:
     approvals: int = 1
     above: tuple[Threshold, ...] = ()
 
-    def required(self, totals: Mapping[str, Decimal]) -> int:
+    def required(
+        self,
+        totals: Mapping[str, Decimal],
+        reporting: str | None = None,
+        rates: Mapping[str, Decimal] | None = None,
+    ) -> int:
         """Approvals a batch needs: the largest over the base rule and every threshold its
-        total (to send, per currency) is above."""
+        total (to send, per currency) is above. A threshold in the ``reporting`` currency
+        compares the whole batch valued in it at ``rates`` (units of reporting currency per
+        unit); a currency without a rate makes such a threshold apply (never fewer
+        approvals for want of a rate)."""
         needed = [self.approvals]
-        needed += [t.approvals for t in self.above if totals.get(t.currency, Decimal(0)) > t.total]
+        for t in self.above:
+            if t.currency == reporting and set(totals) - {t.currency}:
+                value = _valued(totals, t.currency, rates or {})
+                if value is None or value > t.total:
+                    needed.append(t.approvals)
+            elif totals.get(t.currency, Decimal(0)) > t.total:
+                needed.append(t.approvals)
         return max(needed)
+
+
+def _valued(
+    totals: Mapping[str, Decimal], reporting: str, rates: Mapping[str, Decimal]
+) -> Decimal | None:
+    """The totals in ``reporting`` currency; None when a currency has no rate."""
+    value = Decimal(0)
+    for currency, amount in totals.items():
+        rate = Decimal(1) if currency == reporting else rates.get(currency)
+        if rate is None:
+            return None
+        value += amount * rate
+    return value
 
 
 @dataclass(frozen=True)
@@ -73,6 +100,12 @@ class Roster:
     path: Path
     approvers: tuple[Approver, ...]
     policy: Policy
+    reporting: str | None = None  # batchpay.toml's reporting_currency
+    rates: Mapping[str, Decimal] | None = None  # its latest rate per currency, if a rates file
+
+    def required(self, totals: Mapping[str, Decimal]) -> int:
+        """Approvals a batch with ``totals`` (to send, per currency) needs."""
+        return self.policy.required(totals, self.reporting, self.rates)
 
     def by_fingerprint(self, fp: str) -> Approver | None:
         return next((a for a in self.approvers if a.fingerprint == fp), None)

@@ -96,7 +96,9 @@ def build_pack(
     )
     pack = ReviewPack(
         plan,
-        approval_digest(plan, fee_option=settings.fee_option),
+        approval_digest(
+            plan, fee_option=settings.fee_option, networks=settings.networks.get(plan.provider)
+        ),
         settings.fee_option,
         view.sandbox,
         view.quotes,

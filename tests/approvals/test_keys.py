@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import stat
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,36 @@ def test_the_approvers_path_is_relative_to_batchpay_toml(tmp_path: Path) -> None
     )
     assert settings.approvers == tmp_path / "conf" / "team" / "approvers.toml"
     assert load_settings(environ={}, cwd=tmp_path).approvers is None
+
+
+def test_keygen_makes_a_missing_folder_private_to_its_owner(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "alice"  # the README's `batchpay keygen keys/alice`
+    fouryes_api.keygen(path)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.with_name("alice.pub").read_text(encoding="utf-8").startswith("ssh-ed25519 ")
+
+
+def test_a_signing_key_others_can_read_is_warned_about_on_stderr(
+    workdir: Path, write_sheet: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from batchpay.cli import main
+
+    alice = fouryes_api.keygen(workdir / "alice")
+    (workdir / "approvers.toml").write_text(
+        approvers_toml([("Alice Finance", "preparer", alice)]), encoding="utf-8"
+    )
+    (workdir / "batchpay.toml").write_text('approvers = "approvers.toml"\n', encoding="utf-8")
+    monkeypatch.setenv("BATCHPAY_SIGNING_KEY", str(workdir / "alice"))
+    sheet = str(write_sheet([("E-1", "10")]))
+    (workdir / "alice").chmod(0o644)
+    args = ["submit", sheet, "--provider", "sandbox", "--batch", "b"]
+    loose = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert loose.exit_code == 0, loose.stderr
+    assert "can be read by others (mode 0644)" in loose.stderr
+    assert "can be read" not in loose.stdout
+    (workdir / "alice").chmod(0o600)
+    tight = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert tight.exit_code == 0 and "can be read by others" not in tight.stderr

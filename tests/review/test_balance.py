@@ -213,3 +213,39 @@ def test_the_sample_sheet_pays_through_the_emulated_oxapay(workdir: Path) -> Non
     )
     assert result.exit_code == 0 and emulator["oxapay"].count() == 10
     assert ("GET", "/general/account/balance") in emulator["oxapay"].requests
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"USDT": "NaN"},
+        {"USDT": "Infinity"},
+        {"USDT": "-5"},
+        {"USDT": -5},
+        {"USDT": None},
+        {"USDT": [100]},
+        {"USDT": True},
+        {"USDT": "1O0"},
+        ["USDT", "100"],
+        "100",
+        None,
+    ],
+)
+def test_a_garbage_balance_is_not_known_never_enough(data: object) -> None:
+    from batchpay.providers.balances import oxapay_balances
+    from batchpay.providers.boundary import Reply
+
+    found = oxapay_balances(Reply(200, b"", {"status": 200, "data": data}, None, {}))
+    assert found.amounts is None and found.of("USDT") is None and found.reason
+
+
+def test_a_balance_exactly_equal_to_the_need_passes() -> None:
+    from batchpay.providers.balances import oxapay_balances
+    from batchpay.providers.boundary import Reply
+    from batchpay.send.balance import BalanceCheck
+
+    held = oxapay_balances(Reply(200, b"", {"status": 200, "data": {"usdt": "60.000"}}, None, {}))
+    wanted = needs(plan_of("b", [payout(2, "A", "10"), payout(3, "B", "50")]).items, {}, "deduct")
+    assert BalanceCheck(wanted, held, True).short() == []
+    less = oxapay_balances(Reply(200, b"", {"status": 200, "data": {"USDT": "59.999"}}, None, {}))
+    assert [h for _, h in BalanceCheck(wanted, less, True).short()] == [Decimal("59.999")]
