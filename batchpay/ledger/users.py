@@ -1,7 +1,8 @@
 """The web app's accounts and settings in the ledger (migrations 007, 008): who may sign in,
 with which role, each account's signing key (the public line, and the private key sealed
-under the password: :mod:`batchpay.web.signing`), and the secret that signs session cookies. Passwords arrive here already hashed
-(argon2id, :mod:`batchpay.web.accounts`); this module never sees one in clear."""
+under the password: :mod:`batchpay.web.signing`), and the secret that signs session cookies.
+Passwords arrive here already hashed (argon2id, :mod:`batchpay.web.accounts`) and keys
+already sealed; this module never sees either in clear."""
 
 from __future__ import annotations
 

@@ -32,9 +32,7 @@ async def unlock(ctx: Ctx, batch: str) -> SigningKey | Refusal:
     limiter = ctx.state.config.limiter
     wait = limiter.blocked(user.name, address)
     if wait is not None:
-        return Refusal(
-            f"too many wrong passwords; try again in {int(wait) // 60 + 1} minutes", 429
-        )
+        return Refusal(f"too many wrong passwords; try again in {int(wait) // 60 + 1} minutes", 429)
     if not user.sealed_key:
         return Refusal(
             "your account has no signing key yet: sign out and in again to make one, then "
@@ -48,6 +46,10 @@ async def unlock(ctx: Ctx, batch: str) -> SigningKey | Refusal:
     if key is None:
         limiter.failed(user.name, address)
         ctx.audit(batch, "step-up refused")
-        return Refusal("that password does not unlock your signing key; nothing was signed", 401)
+        return Refusal(
+            "that password does not unlock your signing key; nothing was signed "
+            "(go back and type it again)",
+            401,
+        )
     limiter.succeeded(user.name, address)
     return key

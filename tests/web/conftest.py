@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from batchpay.approvals.keys import SigningKey, public_line

@@ -139,7 +139,9 @@ def test_users_add_makes_a_web_signing_key_sealed_under_the_password(workdir: Pa
     from batchpay.web.signing import unseal
 
     ledger = workdir / "ledger.sqlite"
-    done = _add(ledger, "bob", "--role", "approver", "--password-stdin", stdin="a long passphrase\n")
+    done = _add(
+        ledger, "bob", "--role", "approver", "--password-stdin", stdin="a long passphrase\n"
+    )
     assert done.returncode == 0, done.stderr
     with Ledger(ledger) as opened:
         user = get_user(opened, "bob")

@@ -26,7 +26,6 @@ from tests.web.helpers import (
     zip_bomb,
 )
 
-
 CLI_KEYS: dict[str, SigningKey] = {"bob": new_key()}  # a person's command-line key
 
 
