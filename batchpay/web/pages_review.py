@@ -96,7 +96,7 @@ async def _signed_submit(ctx: Ctx, draft: Draft, digest: str) -> Refusal | None:
             ctx.user.name,
         )  # fmt: skip
     except BatchpayError as exc:
-        return Refusal(str(exc).replace(str(sheet), draft.sheet), 409)
+        return Refusal(_said(exc, ctx.user.name).replace(str(sheet), draft.sheet), 409)
     if done.digest != digest:  # the sheet is the reviewed one; settings changed meanwhile
         return Refusal("the plan changed since you reviewed it; review it again", 409)
     return None
@@ -178,8 +178,16 @@ async def _signed_approve(ctx: Ctx, draft: Draft, acked: list[str]) -> Refusal |
             ctx.user.name,
         )  # fmt: skip
     except BatchpayError as exc:
-        return Refusal(str(exc), 409)
+        return Refusal(_said(exc, ctx.user.name), 409)
     return None
+
+
+def _said(exc: BatchpayError, account: str) -> str:
+    """The library's refusal, with where a web user's key line comes from."""
+    text = str(exc)
+    if "not in the approvers file" in text:
+        text += f" (an admin prints this account's key line with `batchpay users key {account}`)"
+    return text
 
 
 def _approval_error(ctx: Ctx, draft: Draft, pack: dict[str, Any]) -> str | None:

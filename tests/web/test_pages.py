@@ -329,6 +329,7 @@ def test_a_web_key_not_in_the_approvers_file_counts_for_nothing(workdir: Path) -
         fields = {"csrf": csrf_of(form), "digest": digest_on(form), "password": PASSWORD}
         refused = bob.post("/batches/nov/approve", data=fields)
         assert refused.status_code == 409 and "not in the approvers file" in refused.text
+        assert "batchpay users key bob" in refused.text
         with Ledger(settings.ledger) as ledger:
             assert approvals(ledger, "nov") == []
         run = subprocess.run(
@@ -351,3 +352,18 @@ def test_the_preparer_may_not_approve_through_another_web_account(workdir: Path)
         fields = {"csrf": csrf_of(form), "digest": digest_on(form), "password": PASSWORD}
         mine = adam.post("/batches/nov/approve", data=fields)
         assert mine.status_code == 409 and "Alice Finance prepared batch" in mine.text
+
+
+def test_an_account_without_a_key_gets_one_at_its_next_log_in(web: Web) -> None:
+    from batchpay.ledger.users import add_user, get_user
+    from batchpay.web.accounts import hash_password
+    from batchpay.web.signing import unseal
+
+    with Ledger(web.settings.ledger) as ledger:  # as made before schema 8
+        add_user(ledger, "olga", "approver", hash_password(PASSWORD))
+    assert login(web.client(), "olga") == 303
+    with Ledger(web.settings.ledger) as ledger:
+        user = get_user(ledger, "olga")
+    assert user is not None and user.public_key and user.sealed_key
+    assert user.public_key.endswith(" olga (batchpay web)")
+    assert unseal(user.sealed_key, "olga", PASSWORD) is not None
