@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 
 from batchpay import api
 from batchpay.config import Settings
+from batchpay.ledger import Ledger
 from batchpay.progress import Progress
 
 if TYPE_CHECKING:
     from batchpay.approvals.keys import SigningKey
+    from batchpay.approvals.policy import Standing
     from batchpay.fouryes_api import Approved, Submitted
     from batchpay.report import Report
     from batchpay.results import RunResult, ValidationResult
@@ -67,6 +69,20 @@ def approve(
     return fouryes_api.approve(
         batch, settings=settings, digest=digest, acks=acks, key=key, via="web", account=account
     )
+
+
+def standing(settings: Settings, batch: str) -> Standing | None:
+    """With four eyes on, where ``batch`` stands (its submission, the signed approvals that
+    count, how many it needs: what ``run``'s gate checks); None when they are off or there
+    is no ledger. Raises ConfigError for a broken approvers file."""
+    from batchpay.approvals.policy import roster_of
+    from batchpay.approvals.policy import standing as where
+
+    roster = roster_of(settings)
+    if roster is None or not settings.ledger.exists():
+        return None
+    with Ledger(settings.ledger, create=False) as ledger:
+        return where(ledger, roster, batch)
 
 
 def run(

@@ -367,3 +367,28 @@ def test_an_account_without_a_key_gets_one_at_its_next_log_in(web: Web) -> None:
     assert user is not None and user.public_key and user.sealed_key
     assert user.public_key.endswith(" olga (batchpay web)")
     assert unseal(user.sealed_key, "olga", PASSWORD) is not None
+
+
+def test_with_four_eyes_the_run_page_counts_the_ledgers_signed_approvals(workdir: Path) -> None:
+    """Two approvals needed: bob's in the browser is one; carol's from the command line is
+    the second, and the page then offers to pay."""
+    from batchpay import fouryes_api
+    from tests.approvals.helpers import four_eyes
+
+    carol = new_key()
+    settings = four_eyes(workdir, [("Alice Finance", "preparer", web_key("alice")[0]),
+                                   ("Bob Approver", "approver", web_key("bob")[0]),
+                                   ("Carol Audit", "approver", carol)], approvals=2)  # fmt: skip
+    with web_app(settings, workdir, ledger_audit=True) as served:
+        approved(served, "nov")
+        alice = served.signed_in("alice")
+        page = alice.get("/batches/nov/run").text
+        assert "Pay this batch" not in page
+        assert "1 of the 2 signed approvals it needs: Bob Approver" in page
+        refused = post_form(alice, "/batches/nov/run", "/batches/nov/run")
+        assert refused.status_code == 403
+        fouryes_api.approve("nov", settings=settings, acks=(), key=carol, confirm=lambda v: True)
+        page = alice.get("/batches/nov/run").text
+        assert "Approved by Bob Approver, Carol Audit." in page and "Pay this batch" in page
+        assert post_form(alice, "/batches/nov/run", "/batches/nov/run").status_code == 303
+        assert wait_for_job(alice, "nov")["exit_code"] == 0
