@@ -48,6 +48,7 @@ from batchpay.problems import Problem
 from batchpay.session import existing_ledger, same_provider
 
 if TYPE_CHECKING:
+    from batchpay.ledger.fouryes import AuditEntry
     from batchpay.records import Plan
     from batchpay.review.changes import PayeeChange
     from batchpay.validate import SheetOptions
@@ -97,6 +98,7 @@ class AuditVerdict:
     batch: str
     entries: int
     problems: list[str]
+    trail: list[AuditEntry] = field(default_factory=list)  # the chain, oldest first
 
     @property
     def ok(self) -> bool:
@@ -140,12 +142,15 @@ def submit(
     sheet_name: str | None = None,
     options: SheetOptions | None = None,
     key: SigningKey | None = None,
+    via: str = "cli",
+    account: str | None = None,
 ) -> Submitted:
     """Plan ``sheet`` exactly as ``run`` does (the same checks as a dry run: SheetRejected,
     exit 1, on errors) and record the plan, its digest and the preparer's signature in the
     ledger. A new submission replaces the batch's earlier one and voids approvals of another
     digest. Raises ConfigError when approvals are off or the key is unusable, ApprovalError
-    when the key is not in the approvers file, UsageError for a batch already run."""
+    when the key is not in the approvers file, UsageError for a batch already run.
+    ``via`` (cli | web) and ``account`` (the web account that signed) go into the audit entry."""
     from batchpay.review.digest import canonical_plan
 
     settings = settings or load_settings()
@@ -169,6 +174,7 @@ def submit(
                             plan_to_json(plan), person.name, key.fingerprint,
                             payload["statement"], payload["signature"], at)  # fmt: skip
         payload["voided"] = save_submission(ledger, record)
+        payload.update(_how(via, account))
         record_audit(ledger, batch, "submit", payload, actor=person.name)
     totals = plan_totals(plan)
     sums = {c: to_wire(t) for c, t in totals.items()}
@@ -196,6 +202,11 @@ def _signed(
     return at, payload
 
 
+def _how(via: str, account: str | None) -> dict[str, str]:
+    """How a signature was made, for its audit entry: ``via`` and the web account."""
+    return {"via": via} if account is None else {"via": via, "account": account}
+
+
 def _not_run_yet(ledger: Ledger, batch: str, provider: str) -> None:
     same_provider(ledger, batch, provider)
     if ledger.batch(batch) is not None:
@@ -214,6 +225,7 @@ def approve(
     confirm: Callable[[ApprovalView], bool] | None = None,
     key: SigningKey | None = None,
     via: str = "cli",
+    account: str | None = None,
 ) -> Approved:
     """Sign the digest of ``batch``'s submitted plan as an approver.
 
@@ -222,7 +234,9 @@ def approve(
     yes (UsageError when there is no ``confirm``: no terminal). Every reference in
     ``must_acknowledge`` must be in ``acks``, else ApprovalError listing them. The preparer
     may not approve their own batch; a key not in the approvers file, or whose role is
-    preparer, may not approve (ApprovalError, exit 5)."""
+    preparer, may not approve (ApprovalError, exit 5): the preparer is a person of the
+    approvers file, whichever of their keys (CLI or web) signed. ``via`` (cli | web) and
+    ``account`` (the web account that signed) go into the approval and its audit entry."""
     settings = settings or load_settings()
     check_batch_id(batch)
     roster = require_roster(settings)
@@ -241,7 +255,7 @@ def approve(
                     "--digest D (as `batchpay review` prints it) or --yes"
                 )
             raise ApprovalError(f"batch {batch!r} was not approved (declined); nothing was signed")
-        return _sign(ledger, roster, view, person, key, named, via)
+        return _sign(ledger, roster, view, person, key, named, _how(via, account))
 
 
 def approval_view(ledger: Ledger, roster: Roster, settings: Settings, batch: str) -> ApprovalView:
@@ -307,7 +321,7 @@ def _sign(
     person: Approver,
     key: SigningKey,
     acks: list[str],
-    via: str,
+    how: dict[str, str],
 ) -> Approved:
     sub = view.submission
     mine = [
@@ -318,8 +332,8 @@ def _sign(
         at, payload = _signed(ledger, key, person, fields)
         save_approval(ledger, Approval(0, view.batch, sub.digest, person.name, key.fingerprint,
                                        payload["statement"], payload["signature"],
-                                       canonical_json(acks), via, at, 0))  # fmt: skip
-        payload.update(acks=acks, via=via)
+                                       canonical_json(acks), how["via"], at, 0))  # fmt: skip
+        payload.update(acks=acks, **how)
         record_audit(ledger, view.batch, "approve", payload, actor=person.name)
     now = standing(ledger, roster, view.batch)
     counted = [p.name for _, p in now.counted]
@@ -341,4 +355,5 @@ def audit_verify(batch: str, *, settings: Settings | None = None) -> AuditVerdic
         raise LedgerError(f"no ledger at {settings.ledger} (pass --ledger)")
     with Ledger(settings.ledger, create=False) as ledger:
         problems = verify_batch(ledger, roster, batch)
-        return AuditVerdict(batch, len(audit_entries(ledger, batch)), problems)
+        trail = audit_entries(ledger, batch)
+        return AuditVerdict(batch, len(trail), problems, trail)

@@ -1,6 +1,7 @@
 """The approvers file: who may prepare and approve a batch, their public keys, and how many
 approvals a batch needs (CONTRACT.md, "Approvals"). In the spirit of OpenSSH's allowed-signers
-file: a key not in it counts for nothing.
+file: a key not in it counts for nothing. A person may be listed once per key (for example a
+command-line key and a web key, under the same name and role); they still count once.
 
     [[approver]]
     name = "Alice Finance"
@@ -129,13 +130,17 @@ def load_roster(path: Path) -> Roster:
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{path}: list each person as an [[approver]] table")
     approvers = tuple(_approver(path, i, e) for i, e in enumerate(entries, start=1))
-    for kind, values in (
-        ("name", [a.name for a in approvers]),
-        ("key", [a.fingerprint for a in approvers]),
-    ):
-        twice = sorted({v for v in values if values.count(v) > 1})
-        if twice:
-            raise ConfigError(f"{path}: the same {kind} is listed twice: {', '.join(twice)}")
+    keys = [a.fingerprint for a in approvers]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise ConfigError(f"{path}: the same key is listed twice: {', '.join(twice)}")
+    roles: dict[str, str] = {}
+    for a in approvers:  # one person may list several keys (say, a CLI key and a web key)
+        if roles.setdefault(a.name, a.role) != a.role:
+            raise ConfigError(
+                f"{path}: {a.name} is listed as both {roles[a.name]} and {a.role}; "
+                "give each of a person's keys the same role"
+            )
     return Roster(path, approvers, _policy(path, data.get("policy", {})))
 
 

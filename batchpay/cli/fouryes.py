@@ -17,6 +17,7 @@ from batchpay.terminal import err, print_problems, say
 if TYPE_CHECKING:
     from batchpay.config import Settings
     from batchpay.fouryes_api import ApprovalView
+    from batchpay.ledger.fouryes import AuditEntry
 
 
 @click.command(epilog=_examples("batchpay keygen ~/.ssh/batchpay_ed25519"))
@@ -215,6 +216,8 @@ def verify(batch: str, ledger: Path | None) -> None:
         verdict = fouryes_api.audit_verify(batch, settings=_settings(ledger=ledger))
     except BatchpayError as exc:
         _fail(exc, False)
+    for entry in verdict.trail:
+        say(_trail_line(entry))
     for problem in verdict.problems:
         say(("problem: ", "bold red"), problem)
     if verdict.ok:
@@ -225,3 +228,13 @@ def verify(batch: str, ledger: Path | None) -> None:
     else:
         say(f"batch {batch}: ", ("INVALID", "bold red"), f" ({len(verdict.problems)} problem(s))")
     sys.exit(0 if verdict.ok else 1)
+
+
+def _trail_line(entry: AuditEntry) -> str:
+    """One audit entry as ``audit verify`` lists it: seq, time, who, what, and how."""
+    payload = entry.payload
+    how = f" via {payload['via']}" if isinstance(payload.get("via"), str) else ""
+    account = payload.get("account")
+    if isinstance(account, str):
+        how += f" (web account {account})"
+    return f"  {entry.seq:>3} {entry.at} {entry.actor}: {entry.action}{how}"

@@ -151,6 +151,21 @@ def test_the_same_key_twice_is_refused(tmp_path: Path) -> None:
         load_roster(path)
 
 
+def test_one_person_may_list_several_keys_with_one_role(tmp_path: Path) -> None:
+    cli, web = new_key(), new_key()
+    path = tmp_path / "approvers.toml"
+    path.write_text(approvers_toml([("Bob B", "approver", cli), ("Bob B", "approver", web)]))
+    roster = load_roster(path)
+    assert [(a.name, a.fingerprint) for a in roster.approvers] == [
+        ("Bob B", cli.fingerprint),
+        ("Bob B", web.fingerprint),
+    ]
+    assert roster.by_fingerprint(web.fingerprint) == roster.approvers[1]
+    path.write_text(approvers_toml([("Bob B", "approver", cli), ("Bob B", "preparer", web)]))
+    with pytest.raises(ConfigError, match="Bob B is listed as both approver and preparer"):
+        load_roster(path)
+
+
 def test_required_approvals_are_the_largest_rule_that_applies(tmp_path: Path) -> None:
     from decimal import Decimal
 

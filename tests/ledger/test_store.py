@@ -32,7 +32,7 @@ def test_pragmas_and_schema_version(tmp_path: Path) -> None:
         db = ledger._db
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 7  # 007_users.sql
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 8  # 008_web_keys.sql
 
 
 def test_an_older_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
@@ -52,7 +52,7 @@ def test_an_older_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
     db.commit()
     db.close()
     with Ledger(path) as ledger:
-        assert ledger._db.execute("PRAGMA user_version").fetchone()[0] == 7
+        assert ledger._db.execute("PRAGMA user_version").fetchone()[0] == 8
         assert ledger.require_batch("b").provider == "sandbox"  # nothing lost
         assert [a.try_no for a in ledger.attempts("b")] == [1]  # a record from before tries
         assert ledger._db.execute("SELECT COUNT(*) FROM webhook_events").fetchone() == (0,)
