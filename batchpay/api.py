@@ -121,7 +121,7 @@ def run(
     """Validate, plan and pay a sheet, or with none the batch's submitted plan (four eyes:
     approvals.plans); resume the batch if the ledger already has it. ``confirm``: asked
     before the first payout to a live provider (batchpay.review.confirm)."""
-    from batchpay.approvals.audit import audit_result
+    from batchpay.approvals.audit import audit_result, gate_run
     from batchpay.approvals.plans import run_plan
     from batchpay.session import batch_session
 
@@ -146,6 +146,8 @@ def run(
                 rounding=settings.rounding,
                 fee_option=settings.fee_option,
             )
+        if ok is not None:  # four eyes: what is sent from is the approved plan
+            ok = gate_run(settings, ledger, batch, engine.fee_option)
         engine.settle()
         engine.send_planned()
         engine.reconcile(trust_clean=True)

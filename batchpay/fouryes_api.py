@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from batchpay.approvals.audit import record_audit, verify_batch
 from batchpay.approvals.keys import KEY_VAR, PASSPHRASE_VAR, SigningKey, load_signing_key
-from batchpay.approvals.policy import Standing, plan_totals, require_roster, standing
+from batchpay.approvals.policy import (
+    Standing,
+    plan_totals,
+    require_roster,
+    standing,
+    stored_plan,
+    submission_problem,
+)
 from batchpay.approvals.roster import Approver, Roster
 from batchpay.config import Settings, load_settings
 from batchpay.errors import ApprovalError, LedgerError, UsageError
@@ -41,6 +48,7 @@ from batchpay.problems import Problem
 from batchpay.session import existing_ledger, same_provider
 
 if TYPE_CHECKING:
+    from batchpay.ledger.fouryes import AuditEntry
     from batchpay.records import Plan
     from batchpay.review.changes import PayeeChange
     from batchpay.validate import SheetOptions
@@ -90,6 +98,7 @@ class AuditVerdict:
     batch: str
     entries: int
     problems: list[str]
+    trail: list[AuditEntry] = field(default_factory=list)  # the chain, oldest first
 
     @property
     def ok(self) -> bool:
@@ -133,12 +142,15 @@ def submit(
     sheet_name: str | None = None,
     options: SheetOptions | None = None,
     key: SigningKey | None = None,
+    via: str = "cli",
+    account: str | None = None,
 ) -> Submitted:
     """Plan ``sheet`` exactly as ``run`` does (the same checks as a dry run: SheetRejected,
     exit 1, on errors) and record the plan, its digest and the preparer's signature in the
     ledger. A new submission replaces the batch's earlier one and voids approvals of another
     digest. Raises ConfigError when approvals are off or the key is unusable, ApprovalError
-    when the key is not in the approvers file, UsageError for a batch already run."""
+    when the key is not in the approvers file, UsageError for a batch already run.
+    ``via`` (cli | web) and ``account`` (the web account that signed) go into the audit entry."""
     from batchpay.review.digest import canonical_plan
 
     settings = settings or load_settings()
@@ -150,7 +162,9 @@ def submit(
     options = sheet_options(settings, options)
     plan, warnings = plan_sheet(Path(sheet), sheet_name, provider, batch, settings, options)
     found = dry_run(plan, settings, options, warnings, None).problems
-    canonical = canonical_plan(plan, fee_option=settings.fee_option).decode("utf-8")
+    overrides = settings.networks.get(provider)
+    form = canonical_plan(plan, fee_option=settings.fee_option, networks=overrides)
+    canonical = form.decode("utf-8")
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     with Ledger(settings.ledger) as ledger:
         _not_run_yet(ledger, batch, provider)
@@ -160,10 +174,11 @@ def submit(
                             plan_to_json(plan), person.name, key.fingerprint,
                             payload["statement"], payload["signature"], at)  # fmt: skip
         payload["voided"] = save_submission(ledger, record)
+        payload.update(_how(via, account))
         record_audit(ledger, batch, "submit", payload, actor=person.name)
     totals = plan_totals(plan)
     sums = {c: to_wire(t) for c, t in totals.items()}
-    required = roster.policy.required(totals)
+    required = roster.required(totals)
     return Submitted(batch, provider, digest, person.name, key.fingerprint, len(plan.items),
                      sums, required, payload["voided"], found)  # fmt: skip
 
@@ -171,14 +186,25 @@ def submit(
 def _signed(
     ledger: Ledger, key: SigningKey, person: Approver, fields: dict[str, Any]
 ) -> tuple[str, dict[str, Any]]:
-    """Sign ``fields`` and the time as a statement: (the time, the audit entry's payload
-    with the statement and its signature)."""
-    at = ledger.now()
-    statement = canonical_json({**fields, "at": at})
+    """Sign ``fields``, the time and the hash of the batch's last audit entry as a statement:
+    (the time, the audit entry's payload with the statement and its signature). Signing the
+    head anchors the whole trail before it: rewriting an earlier entry, even with every
+    later hash recomputed, no longer matches what was signed."""
+    from batchpay.ledger.fouryes import audit_head
+
+    at = ledger.now()  # the chain's head so far is signed too: a rewritten trail shows
+    statement = canonical_json(
+        {**fields, "at": at, "audit_head": audit_head(ledger, fields["batch"])}
+    )
     signature = key.sign(statement.encode("utf-8"))
     payload = {"digest": fields["digest"], "name": person.name, "fingerprint": key.fingerprint,
                "statement": statement, "signature": signature}  # fmt: skip
     return at, payload
+
+
+def _how(via: str, account: str | None) -> dict[str, str]:
+    """How a signature was made, for its audit entry: ``via`` and the web account."""
+    return {"via": via} if account is None else {"via": via, "account": account}
 
 
 def _not_run_yet(ledger: Ledger, batch: str, provider: str) -> None:
@@ -199,6 +225,7 @@ def approve(
     confirm: Callable[[ApprovalView], bool] | None = None,
     key: SigningKey | None = None,
     via: str = "cli",
+    account: str | None = None,
 ) -> Approved:
     """Sign the digest of ``batch``'s submitted plan as an approver.
 
@@ -207,7 +234,9 @@ def approve(
     yes (UsageError when there is no ``confirm``: no terminal). Every reference in
     ``must_acknowledge`` must be in ``acks``, else ApprovalError listing them. The preparer
     may not approve their own batch; a key not in the approvers file, or whose role is
-    preparer, may not approve (ApprovalError, exit 5)."""
+    preparer, may not approve (ApprovalError, exit 5): the preparer is a person of the
+    approvers file, whichever of their keys (CLI or web) signed. ``via`` (cli | web) and
+    ``account`` (the web account that signed) go into the approval and its audit entry."""
     settings = settings or load_settings()
     check_batch_id(batch)
     roster = require_roster(settings)
@@ -226,7 +255,7 @@ def approve(
                     "--digest D (as `batchpay review` prints it) or --yes"
                 )
             raise ApprovalError(f"batch {batch!r} was not approved (declined); nothing was signed")
-        return _sign(ledger, roster, view, person, key, named, via)
+        return _sign(ledger, roster, view, person, key, named, _how(via, account))
 
 
 def approval_view(ledger: Ledger, roster: Roster, settings: Settings, batch: str) -> ApprovalView:
@@ -237,7 +266,10 @@ def approval_view(ledger: Ledger, roster: Roster, settings: Settings, batch: str
         raise ApprovalError(
             f"batch {batch!r} has not been submitted; the preparer runs `batchpay submit` first"
         )
-    plan = sub.plan()
+    forged = submission_problem(roster, sub)
+    if forged is not None:
+        raise ApprovalError(f"batch {batch!r} cannot be approved: {forged}")
+    plan = stored_plan(sub)
     changes = payee_changes(ledger, plan, amount_share=settings.review_amount_change)
     totals = {c: to_wire(t) for c, t in plan_totals(plan).items()}
     return ApprovalView(
@@ -289,7 +321,7 @@ def _sign(
     person: Approver,
     key: SigningKey,
     acks: list[str],
-    via: str,
+    how: dict[str, str],
 ) -> Approved:
     sub = view.submission
     mine = [
@@ -300,8 +332,8 @@ def _sign(
         at, payload = _signed(ledger, key, person, fields)
         save_approval(ledger, Approval(0, view.batch, sub.digest, person.name, key.fingerprint,
                                        payload["statement"], payload["signature"],
-                                       canonical_json(acks), via, at, 0))  # fmt: skip
-        payload.update(acks=acks, via=via)
+                                       canonical_json(acks), how["via"], at, 0))  # fmt: skip
+        payload.update(acks=acks, **how)
         record_audit(ledger, view.batch, "approve", payload, actor=person.name)
     now = standing(ledger, roster, view.batch)
     counted = [p.name for _, p in now.counted]
@@ -323,4 +355,5 @@ def audit_verify(batch: str, *, settings: Settings | None = None) -> AuditVerdic
         raise LedgerError(f"no ledger at {settings.ledger} (pass --ledger)")
     with Ledger(settings.ledger, create=False) as ledger:
         problems = verify_batch(ledger, roster, batch)
-        return AuditVerdict(batch, len(audit_entries(ledger, batch)), problems)
+        trail = audit_entries(ledger, batch)
+        return AuditVerdict(batch, len(trail), problems, trail)

@@ -7,10 +7,17 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import json
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from batchpay.approvals.keys import KEY_VAR, public_fingerprint, verify
-from batchpay.approvals.policy import Standing, roster_of, statement_names, why_not
+from batchpay.approvals.policy import (
+    Standing,
+    roster_of,
+    statement_names,
+    submission_problem,
+    why_not,
+)
 from batchpay.errors import ConfigError
 from batchpay.ledger.fouryes import (
     GENESIS,
@@ -98,6 +105,29 @@ def audit_result(settings: Settings, action: str, result: R, approved: Standing 
     return result
 
 
+def gate_run(settings: Settings, ledger: Ledger, batch: str, fee_option: str) -> Standing | None:
+    """``run``'s last gate, after it saved its plan and before its first payout: the batch's
+    rows in the ledger must be the approved plan (:func:`~batchpay.approvals.policy.gate_batch`,
+    ApprovalError, exit 5). With four eyes on, the run is logged here, passed or refused, so
+    the log reaches every run the ledger knows of (``audit verify`` checks that)."""
+    from batchpay.approvals.policy import gate_batch
+    from batchpay.errors import ApprovalError
+
+    try:
+        approved = gate_batch(settings, ledger, batch, fee_option)
+    except ApprovalError as exc:
+        record_audit(ledger, batch, "run", {"phase": "refused", "reason": str(exc)}, settings)
+        raise
+    if approved is not None and approved.submission is not None:
+        payload = {
+            "phase": "start",
+            "digest": approved.submission.digest,
+            "approvers": [p.name for _, p in approved.counted],
+        }
+        record_audit(ledger, batch, "run", payload, settings)
+    return approved
+
+
 # -- audit verify ---------------------------------------------------------------------------
 
 
@@ -108,13 +138,13 @@ def verify_batch(ledger: Ledger, roster: Roster, batch: str) -> list[str]:
     entries = audit_entries(ledger, batch)
     if not entries:
         return [f"batch {batch!r} has no audit entries in {ledger.path}"]
-    problems = chain_problems(entries)
+    problems = chain_problems(entries) + _tail_problems(ledger, batch, entries)
     signed = {e.payload.get("signature") for e in entries if e.action in ("submit", "approve")}
+    before = {GENESIS}
     for e in entries:
-        if e.action == "submit":
-            problems += _signed_problems(e, roster, "submit")
-        elif e.action == "approve":
-            problems += _signed_problems(e, roster, "approve")
+        if e.action in ("submit", "approve"):
+            problems += _signed_problems(e, roster, e.action, before)
+        before.add(e.hash)
     sub = submission(ledger, batch)
     if sub is not None:
         problems += _submission_problems(sub, roster, signed)
@@ -139,7 +169,7 @@ def chain_problems(entries: list[AuditEntry]) -> list[str]:
             again = entry_hash(
                 e.prev_hash, e.batch_id, e.seq, e.at, e.actor, e.action, e.payload_json
             )
-        except ValueError:
+        except (TypeError, ValueError):  # a payload that is not JSON, a NULL written by hand
             again = ""
         if again != e.hash:
             problems.append(f"entry {e.seq} ({e.action}) was altered: its hash does not match")
@@ -147,9 +177,26 @@ def chain_problems(entries: list[AuditEntry]) -> list[str]:
     return problems
 
 
-def _signed_problems(e: AuditEntry, roster: Roster, action: str) -> list[str]:
-    """A submit or approve entry: its signer is listed with a role that may do it, and the
-    signature over its statement is valid."""
+def _tail_problems(ledger: Ledger, batch: str, entries: list[AuditEntry]) -> list[str]:
+    """The log must reach the batch's last run: ``run`` writes an entry after it saves its
+    plan and before its first payout, so a log whose last ``run`` entry is older than the
+    ledger's last run of the batch lost entries at its end."""
+    info = ledger.batch(batch)
+    if info is None:
+        return []
+    runs = [e.at for e in entries if e.action == "run" and isinstance(e.at, str)]
+    if not runs or max(runs) < info.last_run_at:
+        return [
+            f"the audit log ends before the batch's last run (at {info.last_run_at}): "
+            "entries are missing at its end"
+        ]
+    return []
+
+
+def _signed_problems(e: AuditEntry, roster: Roster, action: str, before: set[str]) -> list[str]:
+    """A submit or approve entry: its signer is listed with a role that may do it, the
+    signature over its statement is valid, and the chain head it signed (``audit_head``) is
+    an entry before it (``before``: their hashes, and GENESIS)."""
     p = e.payload
     fp, name = str(p.get("fingerprint")), str(p.get("name"))
     where = f"entry {e.seq} ({action} by {name})"
@@ -161,11 +208,21 @@ def _signed_problems(e: AuditEntry, roster: Roster, action: str) -> list[str]:
     if action == "approve" and not person.may_approve:
         return [f"{where}: {person.name} is a {person.role}, not an approver"]
     statement = str(p.get("statement"))
-    if not statement_names(statement, e.batch_id, str(p.get("digest"))):
+    if not statement_names(statement, e.batch_id, str(p.get("digest")), action):
         return [f"{where}: the signed statement names another batch or digest"]
     if not verify(person.key, statement.encode("utf-8"), str(p.get("signature"))):
         return [f"{where}: the signature is not valid (forged or altered)"]
+    if _signed_head(statement) not in before:
+        return [f"{where}: the entries before it were rewritten (its signed chain head is gone)"]
     return []
+
+
+def _signed_head(statement: str) -> str | None:
+    try:
+        head = json.loads(statement).get("audit_head")
+    except (AttributeError, ValueError):
+        return None
+    return head if isinstance(head, str) else None
 
 
 def _submission_problems(sub: Submission, roster: Roster, signed: set[Any]) -> list[str]:
@@ -174,16 +231,18 @@ def _submission_problems(sub: Submission, roster: Roster, signed: set[Any]) -> l
     problems = []
     if hashlib.sha256(sub.canonical.encode("utf-8")).hexdigest() != sub.digest:
         problems.append("the submitted plan does not hash to its digest")
-    rebuilt = canonical_plan(plan_from_json(sub.plan_json), fee_option=sub.fee_option)
+    try:
+        codes = json.loads(sub.canonical).get("network_codes")  # as submitted
+        rebuilt = canonical_plan(
+            plan_from_json(sub.plan_json), fee_option=sub.fee_option, networks=codes
+        )
+    except (AttributeError, ValueError) as exc:
+        rebuilt = f"({exc})".encode()
     if rebuilt.decode("utf-8") != sub.canonical:
         problems.append("the stored plan to pay is not the plan that was submitted")
-    person = roster.by_fingerprint(sub.fingerprint)
-    if person is None:
-        problems.append(f"the preparer's key {sub.fingerprint} is not in the approvers file")
-    elif not verify(person.key, sub.statement.encode("utf-8"), sub.signature) or not (
-        statement_names(sub.statement, sub.batch_id, sub.digest)
-    ):
-        problems.append(f"the submission's signature ({sub.preparer}) is not valid")
+    forged = submission_problem(roster, sub)
+    if forged is not None:
+        problems.append(forged)
     if sub.signature not in signed:
         problems.append("the submission is not in the audit log")
     return problems

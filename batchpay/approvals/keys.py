@@ -164,12 +164,17 @@ def _load(data: bytes, path: Path, passphrase: bytes | None) -> Ed25519PrivateKe
 
 def generate_key(path: Path, comment: str, passphrase: str | None = None) -> SigningKey:
     """Write a new Ed25519 private key to ``path`` (OpenSSH format, mode 0600, encrypted when
-    a passphrase is given) and its public line to ``path.pub``. Raises UsageError if either
-    file exists (a key is never overwritten) or cannot be written."""
+    a passphrase is given) and its public line to ``path.pub``; a missing folder is made
+    (mode 0700). Raises UsageError if either file exists (a key is never overwritten) or
+    cannot be written."""
     public_path = path.with_name(path.name + ".pub")
     for target in (path, public_path):
         if target.exists():
             raise UsageError(f"{target} exists; batchpay keygen never overwrites a key")
+    try:  # `batchpay keygen keys/alice` with no keys/ yet: made, private to its owner
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot make the folder {path.parent}: {exc.strerror or exc}") from None
     key = Ed25519PrivateKey.generate()
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(passphrase.encode())
@@ -180,6 +185,7 @@ def generate_key(path: Path, comment: str, passphrase: str | None = None) -> Sig
         serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, encryption
     )
     try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # `keygen keys/alice`
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(data)

@@ -11,7 +11,7 @@ Each person counts once. A batch needs :meth:`Policy.required` approvals for its
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -43,8 +43,21 @@ class Standing:
 
 
 def roster_of(settings: Settings) -> Roster | None:
-    """The approvers file named in batchpay.toml, or None when four eyes are off."""
-    return None if settings.approvers is None else load_roster(settings.approvers)
+    """The approvers file named in batchpay.toml, or None when four eyes are off. With a
+    ``reporting_currency``, thresholds in it value the batch at the latest rate per currency
+    of the ``rates`` file (none: such a threshold always applies)."""
+    if settings.approvers is None:
+        return None
+    roster = load_roster(settings.approvers)
+    if settings.reporting_currency is None:
+        return roster
+    rates: dict[str, Decimal] = {}
+    if settings.rates is not None:
+        from batchpay.report.exports.rates import load_rates
+
+        for (_, currency), rate in sorted(load_rates(settings.rates).rates.items()):
+            rates[currency] = rate  # sorted by date: the latest wins
+    return replace(roster, reporting=settings.reporting_currency, rates=rates)
 
 
 def require_roster(settings: Settings) -> Roster:
@@ -62,13 +75,37 @@ def plan_totals(plan: Plan) -> dict[str, Decimal]:
     return {currency: t.to_send for currency, t in plan.totals().items()}
 
 
-def statement_names(text: str, batch: str, digest: str) -> bool:
-    """Whether a signed statement names this batch and digest."""
+def statement_names(text: str, batch: str, digest: str, action: str) -> bool:
+    """Whether a signed statement is an ``action`` ("submit" or "approve") of this batch and
+    digest: a preparer's signature can never be replayed as an approval, nor one batch's as
+    another's."""
     try:
         data = json.loads(text)
     except ValueError:
         return False
-    return isinstance(data, dict) and data.get("batch") == batch and data.get("digest") == digest
+    return (
+        isinstance(data, dict)
+        and data.get("action") == action
+        and data.get("batch") == batch
+        and data.get("digest") == digest
+    )
+
+
+def submission_problem(roster: Roster, sub: Submission) -> str | None:
+    """Why the submission's preparer signature is not to be trusted, or None: the key must be
+    in the approvers file under the preparer's name, and sign a submit statement of this batch
+    and digest. ``run`` checks it, so a preparer named in the ledger by hand never lets the
+    real preparer approve their own batch."""
+    person = roster.by_fingerprint(sub.fingerprint)
+    if person is None:
+        return f"the preparer's key {sub.fingerprint} is not in the approvers file"
+    if person.name != sub.preparer:
+        return f"the preparer's key {sub.fingerprint} belongs to {person.name}, not {sub.preparer}"
+    if not statement_names(sub.statement, sub.batch_id, sub.digest, "submit") or not verify(
+        person.key, sub.statement.encode("utf-8"), sub.signature
+    ):
+        return f"the submission's signature ({sub.preparer}) is not valid"
+    return None
 
 
 def why_not(roster: Roster, sub: Submission, a: Approval) -> tuple[Approver | None, str | None]:
@@ -82,7 +119,7 @@ def why_not(roster: Roster, sub: Submission, a: Approval) -> tuple[Approver | No
         return person, f"{person.name} is a {person.role}, not an approver"
     if person.name == sub.preparer or a.fingerprint == sub.fingerprint:
         return person, f"{person.name} prepared this batch: the preparer's approval never counts"
-    if not statement_names(a.statement, a.batch_id, a.digest):
+    if not statement_names(a.statement, a.batch_id, a.digest, "approve"):
         return person, f"{person.name}'s approval signs another batch or digest"
     if not verify(person.key, a.statement.encode("utf-8"), a.signature):
         return person, f"{person.name}'s signature is not valid (forged or altered)"
@@ -103,11 +140,17 @@ def standing(ledger: Ledger, roster: Roster, batch: str) -> Standing:
                 counted.append((a, person))
         else:
             ignored.append((a, reason or "not counted"))
-    required = roster.policy.required(plan_totals(sub.plan()))
+    required = roster.required(plan_totals(stored_plan(sub)))
     return Standing(batch, sub, required, counted, ignored)
 
 
-def require_approved(ledger: Ledger, roster: Roster, batch: str, digest: str) -> Standing:
+def require_approved(
+    ledger: Ledger,
+    roster: Roster,
+    batch: str,
+    digest: str,
+    source: str = "this sheet and configuration give",
+) -> Standing:
     """The gate: raises ApprovalError (exit 5, nothing sent) unless ``batch`` was submitted
     with plan ``digest`` and has the approvals its policy requires."""
     found = standing(ledger, roster, batch)
@@ -118,11 +161,17 @@ def require_approved(ledger: Ledger, roster: Roster, batch: str, digest: str) ->
             f"({roster.path}); nothing was sent. The preparer runs `batchpay submit SHEET "
             f"--provider P --batch {batch}`, then an approver `batchpay approve --batch {batch}`"
         )
+    forged = submission_problem(roster, sub)
+    if forged is not None:
+        raise ApprovalError(
+            f"the submission of batch {batch!r} cannot be trusted: {forged}; nothing was sent. "
+            "Run `batchpay audit verify`, then submit the batch again and have it approved"
+        )
     if sub.digest != digest:
         raise ApprovalError(
             f"the plan of batch {batch!r} no longer matches the submitted plan (submitted "
-            f"digest {sub.digest}, this sheet and configuration give {digest}): the sheet or a "
-            "setting that enters the plan changed; nothing was sent. Submit it again and have "
+            f"digest {sub.digest}, {source} {digest}): the sheet, a setting that enters the "
+            "plan or the ledger's rows changed; nothing was sent. Submit it again and have "
             "it approved"
         )
     if not found.approved:
@@ -144,7 +193,8 @@ def gate_plan(settings: Settings, plan: Plan) -> Standing | None:
     roster = roster_of(settings)
     if roster is None:
         return None
-    digest = approval_digest(plan, fee_option=settings.fee_option)
+    overrides = settings.networks.get(plan.provider)
+    digest = approval_digest(plan, fee_option=settings.fee_option, networks=overrides)
     if not settings.ledger.exists():
         raise ApprovalError(
             f"batch {plan.batch!r} has not been submitted for approval (no ledger at "
@@ -154,8 +204,14 @@ def gate_plan(settings: Settings, plan: Plan) -> Standing | None:
         return require_approved(ledger, roster, plan.batch, digest)
 
 
-def gate_batch(settings: Settings, ledger: Ledger, batch: str) -> Standing | None:
-    """``retry``'s gate: the batch's rows in the ledger must be the approved plan."""
+def gate_batch(
+    settings: Settings, ledger: Ledger, batch: str, fee_option: str | None = None
+) -> Standing | None:
+    """The gate on what the engine sends from: the batch's rows in the ledger, under
+    ``fee_option`` (default: the batch's), must be the approved plan. ``retry`` passes it
+    before anything is sent, and ``run`` after saving its plan and before its first payout
+    (rows edited in the ledger after the approval are never paid). None when approvals are
+    off; else the standing, or ApprovalError (exit 5)."""
     from batchpay.records import Plan, PlannedPayout
     from batchpay.review.digest import approval_digest
 
@@ -165,9 +221,12 @@ def gate_batch(settings: Settings, ledger: Ledger, batch: str) -> Standing | Non
     info = ledger.require_batch(batch)
     items = [PlannedPayout(r.row_key, r.as_payout()) for r in ledger.rows(batch)]
     plan = Plan(batch, info.provider, info.sheet_name, info.sheet_sha256, items)
-    return require_approved(
-        ledger, roster, batch, approval_digest(plan, fee_option=info.fee_option)
+    digest = approval_digest(
+        plan,
+        fee_option=fee_option or info.fee_option,
+        networks=settings.networks.get(info.provider),
     )
+    return require_approved(ledger, roster, batch, digest, "the batch's rows in the ledger give")
 
 
 def submitted_plan(settings: Settings, batch: str, provider: str | None) -> Plan:
@@ -186,4 +245,16 @@ def submitted_plan(settings: Settings, batch: str, provider: str | None) -> Plan
         )
     if provider is not None and provider != found.provider:
         raise UsageError(f"batch {batch!r} was submitted for {found.provider}, not {provider}")
-    return found.plan()
+    return stored_plan(found)
+
+
+def stored_plan(sub: Submission) -> Plan:
+    """The submitted plan; ApprovalError (exit 5, nothing sent) when the ledger holds one
+    that cannot be read (edited by hand)."""
+    try:
+        return sub.plan()
+    except ValueError as exc:
+        raise ApprovalError(
+            f"the submitted plan of batch {sub.batch_id!r} cannot be read ({exc}); nothing "
+            "was sent. Run `batchpay audit verify`, then submit the batch again"
+        ) from None

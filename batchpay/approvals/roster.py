@@ -1,6 +1,7 @@
 """The approvers file: who may prepare and approve a batch, their public keys, and how many
 approvals a batch needs (CONTRACT.md, "Approvals"). In the spirit of OpenSSH's allowed-signers
-file: a key not in it counts for nothing.
+file: a key not in it counts for nothing. A person may be listed once per key (for example a
+command-line key and a web key, under the same name and role); they still count once.
 
     [[approver]]
     name = "Alice Finance"
@@ -60,12 +61,39 @@ class Policy:
     approvals: int = 1
     above: tuple[Threshold, ...] = ()
 
-    def required(self, totals: Mapping[str, Decimal]) -> int:
+    def required(
+        self,
+        totals: Mapping[str, Decimal],
+        reporting: str | None = None,
+        rates: Mapping[str, Decimal] | None = None,
+    ) -> int:
         """Approvals a batch needs: the largest over the base rule and every threshold its
-        total (to send, per currency) is above."""
+        total (to send, per currency) is above. A threshold in the ``reporting`` currency
+        compares the whole batch valued in it at ``rates`` (units of reporting currency per
+        unit); a currency without a rate makes such a threshold apply (never fewer
+        approvals for want of a rate)."""
         needed = [self.approvals]
-        needed += [t.approvals for t in self.above if totals.get(t.currency, Decimal(0)) > t.total]
+        for t in self.above:
+            if t.currency == reporting and set(totals) - {t.currency}:
+                value = _valued(totals, t.currency, rates or {})
+                if value is None or value > t.total:
+                    needed.append(t.approvals)
+            elif totals.get(t.currency, Decimal(0)) > t.total:
+                needed.append(t.approvals)
         return max(needed)
+
+
+def _valued(
+    totals: Mapping[str, Decimal], reporting: str, rates: Mapping[str, Decimal]
+) -> Decimal | None:
+    """The totals in ``reporting`` currency; None when a currency has no rate."""
+    value = Decimal(0)
+    for currency, amount in totals.items():
+        rate = Decimal(1) if currency == reporting else rates.get(currency)
+        if rate is None:
+            return None
+        value += amount * rate
+    return value
 
 
 @dataclass(frozen=True)
@@ -73,6 +101,12 @@ class Roster:
     path: Path
     approvers: tuple[Approver, ...]
     policy: Policy
+    reporting: str | None = None  # batchpay.toml's reporting_currency
+    rates: Mapping[str, Decimal] | None = None  # its latest rate per currency, if a rates file
+
+    def required(self, totals: Mapping[str, Decimal]) -> int:
+        """Approvals a batch with ``totals`` (to send, per currency) needs."""
+        return self.policy.required(totals, self.reporting, self.rates)
 
     def by_fingerprint(self, fp: str) -> Approver | None:
         return next((a for a in self.approvers if a.fingerprint == fp), None)
@@ -96,13 +130,17 @@ def load_roster(path: Path) -> Roster:
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{path}: list each person as an [[approver]] table")
     approvers = tuple(_approver(path, i, e) for i, e in enumerate(entries, start=1))
-    for kind, values in (
-        ("name", [a.name for a in approvers]),
-        ("key", [a.fingerprint for a in approvers]),
-    ):
-        twice = sorted({v for v in values if values.count(v) > 1})
-        if twice:
-            raise ConfigError(f"{path}: the same {kind} is listed twice: {', '.join(twice)}")
+    keys = [a.fingerprint for a in approvers]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise ConfigError(f"{path}: the same key is listed twice: {', '.join(twice)}")
+    roles: dict[str, str] = {}
+    for a in approvers:  # one person may list several keys (say, a CLI key and a web key)
+        if roles.setdefault(a.name, a.role) != a.role:
+            raise ConfigError(
+                f"{path}: {a.name} is listed as both {roles[a.name]} and {a.role}; "
+                "give each of a person's keys the same role"
+            )
     return Roster(path, approvers, _policy(path, data.get("policy", {})))
 
 

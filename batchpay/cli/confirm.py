@@ -6,8 +6,6 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-import click
-
 from batchpay.money import to_wire
 from batchpay.terminal import TerminalProgress, err, say
 
@@ -37,13 +35,15 @@ def confirm_on_terminal(what: ToConfirm) -> bool:
     for (currency, network), amount in what.networks.items():
         say(f"  {to_wire(amount)} {currency}" + (f" on {network}" if network else ""), console=err)
     say(f"  plan digest {what.digest}", console=err)
-    try:
-        typed = click.prompt(
-            f"Type the batch id ({what.batch}) to send, anything else stops",
-            default="",
-            show_default=False,
-            err=True,
-        )
-    except (click.Abort, EOFError):
-        return False
-    return str(typed).strip() == what.batch
+    typed = ask_line(f"Type the batch id ({what.batch}) to send, anything else stops: ")
+    return typed is not None and typed.strip() == what.batch
+
+
+def ask_line(question: str) -> str | None:
+    """Ask on stderr (stdout stays clean for --json) and read one line from stdin; None at
+    the end of input. Ctrl-C is not an answer: its KeyboardInterrupt goes on, so the command
+    exits 130 with nothing sent (click.prompt would turn it into a refusal, exit 2)."""
+    sys.stderr.write(question)
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n") if line else None

@@ -15,7 +15,9 @@ from batchpay.errors import BatchpayError
 from batchpay.terminal import err, print_problems, say
 
 if TYPE_CHECKING:
+    from batchpay.config import Settings
     from batchpay.fouryes_api import ApprovalView
+    from batchpay.ledger.fouryes import AuditEntry
 
 
 @click.command(epilog=_examples("batchpay keygen ~/.ssh/batchpay_ed25519"))
@@ -80,11 +82,13 @@ def submit(
     from batchpay import fouryes_api
 
     try:
+        settings = _settings(ledger=ledger, fee_option=fee_option)
+        _warn_open_key(settings)
         done = fouryes_api.submit(
             sheet,
             provider,
             batch,
-            settings=_settings(ledger=ledger, fee_option=fee_option),
+            settings=settings,
             sheet_name=sheet_name,
             options=_sheet_options(**sheet_flags),
         )
@@ -128,8 +132,10 @@ def approve(
     if digest is None and (yes or sys.stdin.isatty()):
         confirm = _confirm_yes if yes else _confirm_prompt
     try:
+        settings = _settings(ledger=ledger)
+        _warn_open_key(settings)
         done = fouryes_api.approve(
-            batch, settings=_settings(ledger=ledger), digest=digest, acks=acks, confirm=confirm
+            batch, settings=settings, digest=digest, acks=acks, confirm=confirm
         )
     except BatchpayError as exc:
         _fail(exc, False)
@@ -139,6 +145,26 @@ def approve(
         say(f"acknowledged: {', '.join(done.acks)}")
     names = ", ".join(done.counted) or "none"
     say(f"approvals that count: {len(done.counted)} of {done.required} needed ({names})")
+
+
+def _warn_open_key(settings: Settings) -> None:
+    """On stderr: the signing key can be read by others (as OpenSSH warns; it still signs)."""
+    import stat
+
+    from batchpay.approvals.keys import KEY_VAR
+
+    named = settings.env.get(KEY_VAR)
+    try:
+        mode = Path(named).expanduser().stat().st_mode if named else 0
+    except OSError:  # the key loader says what is wrong with it
+        return
+    if os.name == "posix" and stat.S_ISREG(mode) and mode & 0o077:
+        say(
+            ("warning: ", "bold yellow"),
+            f"the signing key {named} can be read by others (mode {stat.S_IMODE(mode):04o}); "
+            f"chmod 600 {named}",
+            console=err,
+        )
 
 
 def _show_view(view: ApprovalView) -> None:
@@ -165,8 +191,13 @@ def _confirm_yes(view: ApprovalView) -> bool:
 
 
 def _confirm_prompt(view: ApprovalView) -> bool:
+    """On a terminal: y or yes signs; anything else, or the end of input, declines (exit 5);
+    Ctrl-C exits 130 with nothing signed."""
+    from batchpay.cli.confirm import ask_line
+
     _show_view(view)
-    return click.confirm(f"Sign the approval of batch {view.batch}?", default=False)
+    typed = ask_line(f"Sign the approval of batch {view.batch}? [y/N]: ")
+    return typed is not None and typed.strip().lower() in ("y", "yes")
 
 
 @click.group(epilog=_examples("batchpay audit verify --batch payroll-2026-11"))
@@ -185,6 +216,8 @@ def verify(batch: str, ledger: str | None) -> None:
         verdict = fouryes_api.audit_verify(batch, settings=_settings(ledger=ledger))
     except BatchpayError as exc:
         _fail(exc, False)
+    for entry in verdict.trail:
+        say(_trail_line(entry))
     for problem in verdict.problems:
         say(("problem: ", "bold red"), problem)
     if verdict.ok:
@@ -195,3 +228,13 @@ def verify(batch: str, ledger: str | None) -> None:
     else:
         say(f"batch {batch}: ", ("INVALID", "bold red"), f" ({len(verdict.problems)} problem(s))")
     sys.exit(0 if verdict.ok else 1)
+
+
+def _trail_line(entry: AuditEntry) -> str:
+    """One audit entry as ``audit verify`` lists it: seq, time, who, what, and how."""
+    payload = entry.payload
+    how = f" via {payload['via']}" if isinstance(payload.get("via"), str) else ""
+    account = payload.get("account")
+    if isinstance(account, str):
+        how += f" (web account {account})"
+    return f"  {entry.seq:>3} {entry.at} {entry.actor}: {entry.action}{how}"

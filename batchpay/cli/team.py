@@ -48,10 +48,13 @@ def _read_password(from_stdin: bool) -> str:
 )
 @click.option("--ledger", type=str, metavar="PATH|URL", help=LEDGER_HELP)
 def users_add(name: str, role: str, password_stdin: bool, ledger: str | None) -> None:
-    """Add an account; the password is asked twice on a terminal and stored hashed (argon2id)."""
+    """Add an account; the password is asked twice on a terminal and stored hashed (argon2id).
+    A preparer, approver or admin also gets a signing key for the web (printed, for the
+    approvers file), its private half sealed under the password."""
     from batchpay.ledger import Ledger
     from batchpay.ledger.users import add_user
     from batchpay.web.accounts import check_new_password, hash_password
+    from batchpay.web.signing import new_web_key
 
     try:
         settings = _settings(ledger=ledger)
@@ -59,11 +62,56 @@ def users_add(name: str, role: str, password_stdin: bool, ledger: str | None) ->
         problem = check_new_password(password)
         if problem:
             raise UsageError(problem)
+        key = None if role == "viewer" else new_web_key(name.strip(), password)
         with Ledger(settings.ledger) as opened:
-            add_user(opened, name, role, hash_password(password))
+            add_user(opened, name, role, hash_password(password),
+                     key.public_line if key else None, key.sealed if key else None)  # fmt: skip
     except BatchpayError as exc:
         _fail(exc, False)
     say(f"user {name.strip()} added as {role} in {settings.ledger}")
+    if key is not None:
+        _show_key(name.strip(), role, key.public_line)
+
+
+def _show_key(name: str, role: str, line: str) -> None:
+    """The account's public key and what to do with it (nothing secret is printed)."""
+    from batchpay.web.signing import approvers_entry, fingerprint_of, roster_role
+
+    say(f"web signing key of {name} ({fingerprint_of(line)}):")
+    click.echo(line)
+    say(
+        "With four eyes on, its submit and approve in the browser count only once an admin "
+        "adds this key to the approvers file, under the person's name and role (a person may "
+        "list several keys, e.g. a CLI key and this one, under the same name):"
+    )
+    click.echo(approvers_entry(name, roster_role(role), line))
+
+
+@users.command(
+    "key",
+    epilog=_examples("batchpay users key alice", "batchpay users key alice --ledger L.sqlite"),
+)
+@click.argument("name")
+@click.option("--ledger", type=str, metavar="PATH|URL", help=LEDGER_HELP)
+def users_key(name: str, ledger: str | None) -> None:
+    """Print an account's public signing key again (for the approvers file)."""
+    from batchpay.ledger.users import get_user
+    from batchpay.session import existing_ledger
+
+    try:
+        settings = _settings(ledger=ledger)
+        with existing_ledger(settings) as opened:
+            user = get_user(opened, name.strip())
+        if user is None:
+            raise UsageError(f"no user {name.strip()!r} in the ledger {settings.ledger}")
+        if user.public_key is None:
+            raise UsageError(
+                f"{user.name} has no signing key yet ({user.role}s made before this version "
+                "get one at their next log-in; a viewer has none)"
+            )
+    except BatchpayError as exc:
+        _fail(exc, False)
+    _show_key(user.name, user.role, user.public_key)
 
 
 @click.command(

@@ -16,7 +16,9 @@ from batchpay.emulator.keys import EmulatorKeys
 
 # What an emulated account holds in a currency nobody configured: more than any test sends.
 DEFAULT_BALANCE = Decimal("1000000000")
-LISTED = ("USDT", "USDC", "TRX", "BTC", "ETH")  # the wallets a balance answer always lists
+# The wallets a balance answer always lists: at least every currency of samples/ (an
+# account's wallet missing from the answer reads as a zero balance).
+LISTED = ("USDT", "USDC", "TRX", "BTC", "ETH", "SOL", "TON", "XRP")
 # A client may name itself in this header (the worker proofs do); the emulation only logs it.
 WORKER_HEADER = "x-batchpay-worker"
 LIMITED = "limited"  # the outcome logged for a 429 given for going over the rate limit

@@ -73,7 +73,12 @@ class Approval:
 
     @property
     def acks(self) -> list[str]:
-        return [str(a) for a in json.loads(self.acks_json)]
+        """The references named (from the signed statement; empty when unreadable)."""
+        try:
+            data = json.loads(self.statement).get("acks", [])
+        except (AttributeError, TypeError, ValueError):
+            return []
+        return [str(a) for a in data] if isinstance(data, list) else []
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,13 @@ class AuditEntry:
 
     @property
     def payload(self) -> dict[str, Any]:
-        return dict(json.loads(self.payload_json))
+        """The payload; empty when it is not a JSON object (a tampered entry, which the
+        chain check reports)."""
+        try:
+            data = json.loads(self.payload_json)
+        except (TypeError, ValueError):
+            return {}
+        return dict(data) if isinstance(data, dict) else {}
 
 
 def canonical_json(data: Any) -> str:
@@ -146,6 +157,14 @@ def _typed(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def plan_from_json(text: str) -> Plan:
+    """The plan :func:`plan_to_json` stored; ValueError when the text is not one."""
+    try:
+        return _plan_from_json(text)
+    except (ArithmeticError, AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"the stored plan is unreadable ({type(exc).__name__})") from None
+
+
+def _plan_from_json(text: str) -> Plan:
     data = json.loads(text)
     items = []
     for row in data["rows"]:
@@ -240,6 +259,14 @@ def approvals(ledger: Ledger, batch: str, digest: str | None = None) -> list[App
     if digest is not None:
         query = query.where(a.digest == digest)
     return records(Approval, ledger._db.execute(query.order_by(a.id)))
+
+
+def audit_head(ledger: Ledger, batch: str) -> str:
+    """The hash of the batch's last audit entry (GENESIS for none)."""
+    row = ledger._db.execute(
+        "SELECT hash FROM audit_entries WHERE batch_id = ? ORDER BY seq DESC LIMIT 1", (batch,)
+    ).fetchone()
+    return GENESIS if row is None else str(row[0])
 
 
 def audit_entries(ledger: Ledger, batch: str) -> list[AuditEntry]:

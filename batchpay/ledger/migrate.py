@@ -9,16 +9,16 @@ The chain: ``0005`` (the schema of the first releases; see its docstring for how
 ledger written by them is taken over in place), then one revision per later change, in
 ``batchpay/ledger/alembic/versions``.
 
-Adding a change: a file ``alembic/versions/r0009_name.py`` with ``revision = "0009"``,
-``down_revision = "0008"`` and an ``upgrade()`` that works on both backends (``op.create_table``
+Adding a change: a file ``alembic/versions/r0010_name.py`` with ``revision = "0010"``,
+``down_revision = "0009"`` and an ``upgrade()`` that works on both backends (``op.create_table``
 with the columns also added to :mod:`.tables`, skipped when the table exists, since the
 baseline builds a PostgreSQL ledger from the current metadata; a trigger needs a SQLite and a
-PostgreSQL form, as in ``r0005_baseline``), then "0009" appended to :data:`KNOWN` and set as
-:data:`HEAD`, as ``r0007_four_eyes`` and ``r0008_users`` did. The numbered ``.sql`` scripts end
+PostgreSQL form, as in ``r0005_baseline``), then "0010" appended to :data:`KNOWN` and set as
+:data:`HEAD`, as ``r0007_four_eyes`` to ``r0009_web_keys`` did. The numbered ``.sql`` scripts end
 at 005: a later ``.sql`` file there is not run by itself.
 
 A SQLite ledger written between the four-eyes and web changes and their port to Alembic (never
-released) carries ``PRAGMA user_version`` 6 or 7 and those tables already; it is taken over as
+released) carries ``PRAGMA user_version`` 6, 7 or 8 and those tables already; it is taken over as
 well (:data:`PRE_ALEMBIC`).
 """
 
@@ -29,10 +29,10 @@ from pathlib import Path
 from batchpay.errors import LedgerError
 from batchpay.ledger.connection import Db
 
-HEAD = "0008"  # the newest revision in alembic/versions (tests/ledger/test_migrations.py)
-KNOWN = ("0005", "0006", "0007", "0008")  # every revision, oldest first
+HEAD = "0009"  # the newest revision in alembic/versions (tests/ledger/test_migrations.py)
+KNOWN = ("0005", "0006", "0007", "0008", "0009")  # every revision, oldest first
 LEGACY = 5  # SQLite ledgers of the first releases: PRAGMA user_version 1..5
-PRE_ALEMBIC = 7  # ... and 6, 7: four eyes (submissions ...) and users, before revisions 0007-8
+PRE_ALEMBIC = 8  # ... and 6-8: four eyes, users, web keys, before revisions 0007-9
 _LOCK = 0x6261746368706179  # "batchpay": the advisory lock key of a PostgreSQL upgrade
 SCRIPTS = Path(__file__).resolve().parent / "alembic"
 

@@ -189,6 +189,8 @@ users = sa.Table(
     sa.Column("role", sa.Text, nullable=False),
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("public_key", sa.Text),  # "ssh-ed25519 AAAA... NAME (batchpay web)" (0009)
+    sa.Column("sealed_key", sa.Text),  # the private key sealed under the password (0009)
     sa.CheckConstraint("role IN ('preparer', 'approver', 'viewer', 'admin')", name="users_role"),
 )
 

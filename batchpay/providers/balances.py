@@ -42,8 +42,8 @@ def balances_of(provider: object, limited: Callable[[Callable[[], Any]], Any]) -
 
 
 def amounts(entries: Iterable[tuple[object, object]]) -> dict[str, Decimal] | None:
-    """currency -> amount from (currency, amount) pairs; None if any amount is not a number
-    (an answer half understood is not known)."""
+    """currency -> amount from (currency, amount) pairs; None if any amount is not a finite
+    number of zero or more (an answer half understood is not known: never "enough")."""
     found: dict[str, Decimal] = {}
     for currency, value in entries:
         if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
@@ -52,7 +52,7 @@ def amounts(entries: Iterable[tuple[object, object]]) -> dict[str, Decimal] | No
             amount = Decimal(str(value).strip())
         except InvalidOperation:
             return None
-        if not amount.is_finite():
+        if not amount.is_finite() or amount < 0:  # NaN, Infinity, a negative: not understood
             return None
         key = str(currency).strip().upper()
         found[key] = found.get(key, Decimal(0)) + amount

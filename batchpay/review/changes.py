@@ -89,8 +89,12 @@ class _Payee:
 
 def last_paid(ledger: Ledger, plan: Plan) -> tuple[str, dict[str, Recent]] | None:
     """The last paid batch to compare ``plan`` with, and its paid rows by reference: the most
-    recently created other batch of this ledger, same provider and kind (sandbox or live),
-    with at least one row pending, processing or completed. None when there is none."""
+    recently created other batch of this ledger, of the same kind (sandbox or live) through
+    any provider (a payroll moved to another provider is compared with the last one it was
+    paid through: a switch never hides a changed wallet), with at least one row pending,
+    processing or completed; for a batch the ledger already holds (a review again after its
+    run), one created before it, never a later month. None when there is none."""
+    this = ledger.batch(plan.batch)
     claimed = ledger.recent_payments(plan.batch, "", sandbox=plan.provider == "sandbox")
     paid: dict[str, dict[str, Recent]] = {}
     for r in claimed:
@@ -99,7 +103,7 @@ def last_paid(ledger: Ledger, plan: Plan) -> tuple[str, dict[str, Recent]] | Non
     candidates = []
     for batch_id in paid:
         info = ledger.batch(batch_id)
-        if info is not None and info.provider == plan.provider:
+        if info is not None and (this is None or info.created_at < this.created_at):
             candidates.append((info.created_at, batch_id))
     if not candidates:
         return None

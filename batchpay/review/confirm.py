@@ -10,7 +10,7 @@ are never asked anything.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,7 +35,12 @@ class ToConfirm:
 Confirm = Callable[[ToConfirm], bool]
 
 
-def to_confirm(plan: Plan, items: Iterable[PlannedPayout], fee_option: str) -> ToConfirm:
+def to_confirm(
+    plan: Plan,
+    items: Iterable[PlannedPayout],
+    fee_option: str,
+    networks: Mapping[str, str] | None = None,
+) -> ToConfirm:
     from batchpay.review.digest import approval_digest
 
     items = list(items)
@@ -51,7 +56,7 @@ def to_confirm(plan: Plan, items: Iterable[PlannedPayout], fee_option: str) -> T
             g: total(i.payout.amount for i in items if (i.payout.currency, i.payout.network) == g)
             for g in groups
         },
-        approval_digest(plan, fee_option=fee_option),
+        approval_digest(plan, fee_option=fee_option, networks=networks),
     )
 
 

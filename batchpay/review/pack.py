@@ -96,7 +96,9 @@ def build_pack(
     )
     pack = ReviewPack(
         plan,
-        approval_digest(plan, fee_option=settings.fee_option),
+        approval_digest(
+            plan, fee_option=settings.fee_option, networks=settings.networks.get(plan.provider)
+        ),
         settings.fee_option,
         view.sandbox,
         view.quotes,
@@ -121,8 +123,9 @@ def write_pack(pack: ReviewPack, directory: Path) -> list[Path]:
     from batchpay.review.render import render_review
 
     directory.mkdir(parents=True, exist_ok=True)
-    data = pack_json(pack)
     json_path, html_path = directory / JSON_FILE, directory / HTML_FILE
+    pack.files = [html_path, json_path]  # review.json lists them as `review --json` does
+    data = pack_json(pack)
     json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     html_path.write_text(render_review(data), encoding="utf-8")
     return [html_path, json_path]

@@ -225,5 +225,6 @@ def last_checks(
     live = not engine.provider.is_sandbox
     if confirm is not None and live and items:
         preflight()
-        ask(confirm, live, to_confirm(plan, items, settings.fee_option))
+        codes = settings.networks.get(plan.provider)
+        ask(confirm, live, to_confirm(plan, items, settings.fee_option, codes))
     return warnings

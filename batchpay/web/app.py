@@ -55,9 +55,9 @@ def create_app(config: WebConfig) -> Starlette:
         with Ledger(config.settings.ledger) as ledger:
             secret = web_secret(ledger, new_secret)
     if config.audit is None:
-        from batchpay.web.audit import WebAudit
+        from batchpay.web.audit import LedgerAudit
 
-        config.audit = WebAudit(config.upload_dir / "web-audit.jsonl", config.settings)
+        config.audit = LedgerAudit(config.settings)
     app = Starlette(routes=ROUTES, middleware=[Middleware(BodyLimit, limit=config.max_body)])
     app.state.web = WebState(
         config,

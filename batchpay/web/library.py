@@ -2,10 +2,10 @@
 ``batchpay.api`` function as the matching command, with the same settings. No money logic
 lives in the web layer; what it shows comes from these results.
 
-Four eyes (issue 14): the review page shows ``api.review``'s pack. Submitting and approving
-from the browser are recorded in the drafts folder (who submitted and approved which digest)
-until a web signing identity exists for ``submit``/``approve`` (WIRE: marks the calls); with
-an approvers file, ``run`` still refuses (exit 5) a batch without its signed approvals."""
+Four eyes (issue 14): the review page shows ``api.review``'s pack. With an approvers file,
+submitting and approving call ``batchpay submit`` and ``batchpay approve``'s functions with
+the user's web signing key and ``via="web"``; ``run`` refuses (exit 5) a batch without the
+signed approvals its policy needs, whichever way they were made."""
 
 from __future__ import annotations
 
@@ -15,9 +15,13 @@ from typing import TYPE_CHECKING
 
 from batchpay import api
 from batchpay.config import Settings
+from batchpay.ledger import Ledger
 from batchpay.progress import Progress
 
 if TYPE_CHECKING:
+    from batchpay.approvals.keys import SigningKey
+    from batchpay.approvals.policy import Standing
+    from batchpay.fouryes_api import Approved, Submitted
     from batchpay.report import Report
     from batchpay.results import RunResult, ValidationResult
     from batchpay.review.pack import ReviewPack
@@ -36,11 +40,56 @@ def review(settings: Settings, sheet: Path, provider: str, batch: str) -> Review
     return api.review(sheet, provider, batch, settings=settings)
 
 
+def submit(
+    settings: Settings, sheet: Path, provider: str, batch: str, key: SigningKey, account: str
+) -> Submitted:
+    """``batchpay submit SHEET --provider P --batch ID`` signed with ``key`` (the web
+    account ``account``'s), recorded ``via="web"``. Raises the command's BatchpayErrors
+    (ApprovalError: the key is not in the approvers file)."""
+    from batchpay import fouryes_api
+
+    return fouryes_api.submit(
+        sheet, provider, batch, settings=settings, key=key, via="web", account=account
+    )
+
+
+def approve(
+    settings: Settings,
+    batch: str,
+    digest: str | None,
+    acks: list[str],
+    key: SigningKey,
+    account: str,
+) -> Approved:
+    """``batchpay approve --batch ID --digest D --ack R...`` signed with ``key``, recorded
+    ``via="web"``. Raises ApprovalError (the preparer, by person; a key not in the approvers
+    file or not an approver's; a changed or new payee not ticked; another digest)."""
+    from batchpay import fouryes_api
+
+    return fouryes_api.approve(
+        batch, settings=settings, digest=digest, acks=acks, key=key, via="web", account=account
+    )
+
+
+def standing(settings: Settings, batch: str) -> Standing | None:
+    """With four eyes on, where ``batch`` stands (its submission, the signed approvals that
+    count, how many it needs: what ``run``'s gate checks); None when they are off or there
+    is no ledger. Raises ConfigError for a broken approvers file."""
+    from batchpay.approvals.policy import roster_of
+    from batchpay.approvals.policy import standing as where
+
+    roster = roster_of(settings)
+    if roster is None or not settings.ledger.exists():
+        return None
+    with Ledger(settings.ledger, create=False) as ledger:
+        return where(ledger, roster, batch)
+
+
 def run(
     settings: Settings, sheet: Path, provider: str, batch: str, progress: Progress
 ) -> RunResult:
-    """``batchpay run SHEET --provider P --batch ID``. WIRE: ``run --batch ID`` (pay the
-    submitted plan, exit 5 without its approvals) once h-eyes is merged."""
+    """``batchpay run SHEET --provider P --batch ID`` (with four eyes on: exit 5, nothing
+    sent, unless the sheet's plan is the submitted one with the approvals it needs)."""
     return api.run(sheet, provider, batch, settings=settings, progress=progress)
 
 

@@ -47,6 +47,9 @@ async def login(ctx: Ctx) -> Response:
     user = await ctx.call(_check, ctx, name, password if isinstance(password, str) else "")
     if user is None:
         limiter.failed(name, address)
+        if ctx.state.config.audit is not None:
+            details = {"name": name[:100], "address": address}
+            ctx.state.config.audit("-", "(not signed in)", "login failed", details)
         return ctx.render(
             "login.html.j2",
             status_code=401,
@@ -75,6 +78,12 @@ def _check(ctx: Ctx, name: str, password: str) -> str | None:
             return None
         if needs_rehash(user.password_hash):
             set_password_hash(ledger, user.name, hash_password(password))
+        if user.sealed_key is None and user.role != "viewer":  # an account older than 008
+            from batchpay.ledger.users import set_web_key
+            from batchpay.web.signing import new_web_key
+
+            made = new_web_key(user.name, password)
+            set_web_key(ledger, user.name, made.public_line, made.sealed)
     return user.name
 
 

@@ -5,18 +5,45 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
-from batchpay.errors import LedgerError, UsageError
+from batchpay.errors import BatchpayError, LedgerError, UsageError
 from batchpay.guard import check_batch_id
 from batchpay.model import RowStatus
 from batchpay.web import library
 from batchpay.web.core import PAY, Ctx, page, refuse
+from batchpay.web.drafts import Draft
 from batchpay.web.jobs import Job
 
 STATUSES = [str(s) for s in RowStatus]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Whether the page offers to pay: who approved, and (four eyes on) how many it needs."""
+
+    payable: bool
+    by: list[str] = field(default_factory=list)
+    required: int = 0  # signed approvals needed (0: four eyes off)
+
+
+def _standing(ctx: Ctx, draft: Draft | None) -> Standing:
+    """With four eyes on, the ledger's signed approvals decide (made in the browser or with
+    ``batchpay approve``); without, the draft's (another person approved this digest)."""
+    if draft is None:
+        return Standing(False)
+    if ctx.state.settings.approvers is None:
+        return Standing(draft.state == "approved", [a.by for a in draft.approvals])
+    try:
+        found = library.standing(ctx.state.settings, draft.batch)
+    except BatchpayError:  # a broken approvers file: the run says why
+        return Standing(False)
+    if found is None or found.submission is None or found.submission.digest != draft.digest:
+        return Standing(False)
+    return Standing(found.approved, [p.name for _, p in found.counted], found.required)
 
 
 def _batch(ctx: Ctx) -> str | None:
@@ -42,6 +69,7 @@ async def run_page(ctx: Ctx) -> Response:
         report = None
     rows = [] if report is None else [r for r in report.rows if not wanted or r.status == wanted]
     draft = ctx.state.drafts.get(batch)
+    approval = await ctx.call(_standing, ctx, draft)
     return ctx.render(
         "run.html.j2",
         title=f"Run {batch}",
@@ -52,6 +80,7 @@ async def run_page(ctx: Ctx) -> Response:
         wanted=wanted,
         statuses=STATUSES,
         draft=draft,
+        approval=approval,
         may_pay=ctx.user is not None and ctx.user.role in PAY,
         refresh=state is not None and not state.finished,
     )
@@ -63,7 +92,7 @@ async def start_run(ctx: Ctx) -> Response:
     draft = ctx.state.drafts.get(batch) if batch else None
     if batch is None or draft is None:
         return refuse(ctx, "no uploaded sheet for this batch", 404)
-    if draft.state != "approved":  # WIRE: api.run refuses it (exit 5) once h-eyes is merged
+    if not (await ctx.call(_standing, ctx, draft)).payable:  # api.run's gate checks again
         return refuse(ctx, "this batch needs its approval before it can be paid", 403)
     settings, sheet = ctx.state.settings, ctx.state.drafts.sheet_path(draft)
 

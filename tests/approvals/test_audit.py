@@ -53,17 +53,23 @@ def test_every_command_appends_a_chained_entry_and_the_trail_verifies(
     with Ledger(settings.ledger) as ledger:
         entries = audit_entries(ledger, "nov")
     actions = [e.action for e in entries]
-    assert actions == ["submit", "approve", "review", "plan", "run", "status", "report"]
-    assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6, 7]
+    # a run is logged before its first payout (phase start) and when it ends
+    assert actions == ["submit", "approve", "review", "plan", "run", "run", "status", "report"]
+    assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert entries[0].prev_hash == "0" * 64
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
     assert entries[0].actor == "Alice Finance" and entries[1].actor == "Bob Controller"
     assert entries[2].payload == {"digest": digest}  # the review saw the submitted plan
-    assert entries[4].payload["digest"] == digest
-    assert entries[4].payload["approvers"] == ["Bob Controller"]
-    assert entries[4].payload["counts"] == {"completed": 2}
+    assert entries[4].payload == {
+        "phase": "start",
+        "digest": digest,
+        "approvers": ["Bob Controller"],
+    }
+    assert entries[5].payload["digest"] == digest
+    assert entries[5].payload["approvers"] == ["Bob Controller"]
+    assert entries[5].payload["counts"] == {"completed": 2}
     verdict = fouryes_api.audit_verify("nov", settings=settings)
-    assert verdict.ok and verdict.entries == 7 and verdict.problems == []
+    assert verdict.ok and verdict.entries == 8 and verdict.problems == []
 
 
 def test_a_tampered_audit_entry_fails_verification(
@@ -72,11 +78,11 @@ def test_a_tampered_audit_entry_fails_verification(
     settings, _ = _paid(workdir, write_sheet)
     with sqlite3.connect(str(settings.ledger)) as db:
         db.execute(
-            "UPDATE audit_entries SET payload_json = ? WHERE batch_id = 'nov' AND seq = 5",
+            "UPDATE audit_entries SET payload_json = ? WHERE batch_id = 'nov' AND seq = 6",
             ('{"counts":{"completed":1},"requests_sent":1}',),
         )
     db.close()
-    assert _verify(settings) == ["entry 5 (run) was altered: its hash does not match"]
+    assert _verify(settings) == ["entry 6 (run) was altered: its hash does not match"]
 
 
 def test_a_removed_audit_entry_fails_verification(
@@ -115,7 +121,7 @@ def test_a_forged_signature_fails_verification(
         append_audit(ledger, "nov", "Carol Audit", "approve", payload)
     problems = _verify(settings)
     assert problems == [
-        "entry 8 (approve by Carol Audit): the signature is not valid (forged or altered)",
+        "entry 9 (approve by Carol Audit): the signature is not valid (forged or altered)",
         "approval 2: Carol Audit's signature is not valid (forged or altered)",
     ]
     with Ledger(settings.ledger) as ledger:  # and the forged approval never counts
@@ -184,3 +190,79 @@ def test_approve_and_audit_verify_take_a_postgresql_ledger_url(
         assert [e.action for e in audit_entries(ledger, "nov")] == ["submit", "approve"]
         found = standing(ledger, load_roster(workdir / "approvers.toml"), "nov")
         assert [p.name for _, p in found.counted] == ["Bob Controller"]
+
+
+def _rechain(db: sqlite3.Connection) -> None:
+    """Recompute every hash of batch nov's chain, as someone who rewrote an entry would."""
+    from batchpay.ledger.fouryes import GENESIS, entry_hash
+
+    prev = GENESIS
+    rows = db.execute(
+        "SELECT seq, at, actor, action, payload_json FROM audit_entries"
+        " WHERE batch_id = 'nov' ORDER BY seq"
+    ).fetchall()
+    for number, (_, at, actor, action, payload) in enumerate(rows, start=1):
+        new = entry_hash(prev, "nov", number, at, actor, action, payload)
+        db.execute(
+            "UPDATE audit_entries SET seq = ?, prev_hash = ?, hash = ? WHERE batch_id = 'nov'"
+            " AND at = ? AND action = ? AND payload_json = ?",
+            (number, prev, new, at, action, payload),
+        )
+        prev = new
+
+
+def test_entries_cut_from_the_end_of_the_log_fail_verification(
+    workdir: Path, write_sheet: Callable[..., Path]
+) -> None:
+    settings, _ = _paid(workdir, write_sheet)
+    with sqlite3.connect(str(settings.ledger)) as db:  # the run, status and report entries go
+        db.execute("DELETE FROM audit_entries WHERE batch_id = 'nov' AND seq >= 5")
+    db.close()
+    problems = _verify(settings)
+    assert len(problems) == 1
+    assert problems[0].startswith("the audit log ends before the batch's last run (at ")
+    assert problems[0].endswith("): entries are missing at its end")
+
+
+def test_an_entry_rewritten_with_every_hash_recomputed_fails_verification(
+    workdir: Path, write_sheet: Callable[..., Path]
+) -> None:
+    # the chain is plain SHA-256: anyone can recompute it; the approval signed the head
+    settings, _ = _paid(workdir, write_sheet)
+    with sqlite3.connect(str(settings.ledger)) as db:
+        db.execute("UPDATE audit_entries SET actor = 'Mallory' WHERE batch_id = 'nov' AND seq = 1")
+        _rechain(db)
+    db.close()
+    problems = _verify(settings)
+    assert problems == [
+        "entry 2 (approve by Bob Controller): the entries before it were rewritten "
+        "(its signed chain head is gone)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value"),
+    [
+        ("audit_entries", "payload_json", "garbage"),
+        ("audit_entries", "payload_json", "[1]"),
+        ("submissions", "plan_json", "{}"),
+        ("submissions", "plan_json", "not json"),
+        ("submissions", "statement", "[]"),
+        ("approvals", "statement", "null"),
+        ("approvals", "acks_json", "garbage"),
+    ],
+)
+def test_garbage_in_the_tables_is_a_problem_not_a_crash(
+    workdir: Path, write_sheet: Callable[..., Path], table: str, column: str, value: str
+) -> None:
+    from batchpay.errors import ApprovalError
+
+    settings, _ = _paid(workdir, write_sheet)
+    with sqlite3.connect(str(settings.ledger)) as db:
+        db.execute(f"UPDATE {table} SET {column} = ?", (value,))
+    db.close()
+    if column != "acks_json":  # display only: the signed statement holds the acks
+        assert _verify(settings) != []
+    with pytest.raises(ApprovalError) as refused:  # a changed sheet: not paid, whatever the tables
+        api.run(write_sheet([("E-1", "100.01")]), "sandbox", "nov", settings=settings)
+    assert refused.value.exit_code == 5

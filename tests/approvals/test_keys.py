@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import stat
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,15 @@ def test_keygen_writes_a_private_key_0600_and_its_pub_and_never_overwrites(
     with pytest.raises(UsageError, match="never overwrites"):
         fouryes_api.keygen(path)
     assert path.read_bytes() == before
+
+
+def test_keygen_makes_a_missing_folder_private(tmp_path: Path) -> None:
+    # README: `batchpay keygen keys/alice` in a folder with no keys/ yet
+    path = tmp_path / "keys" / "alice"
+    key = fouryes_api.keygen(path)
+    assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_signing_key({KEY_VAR: str(path)}).fingerprint == key.fingerprint
 
 
 def test_a_passphrase_comes_from_the_environment_or_a_prompt_and_is_never_shown(
@@ -141,6 +151,21 @@ def test_the_same_key_twice_is_refused(tmp_path: Path) -> None:
         load_roster(path)
 
 
+def test_one_person_may_list_several_keys_with_one_role(tmp_path: Path) -> None:
+    cli, web = new_key(), new_key()
+    path = tmp_path / "approvers.toml"
+    path.write_text(approvers_toml([("Bob B", "approver", cli), ("Bob B", "approver", web)]))
+    roster = load_roster(path)
+    assert [(a.name, a.fingerprint) for a in roster.approvers] == [
+        ("Bob B", cli.fingerprint),
+        ("Bob B", web.fingerprint),
+    ]
+    assert roster.by_fingerprint(web.fingerprint) == roster.approvers[1]
+    path.write_text(approvers_toml([("Bob B", "approver", cli), ("Bob B", "preparer", web)]))
+    with pytest.raises(ConfigError, match="Bob B is listed as both approver and preparer"):
+        load_roster(path)
+
+
 def test_required_approvals_are_the_largest_rule_that_applies(tmp_path: Path) -> None:
     from decimal import Decimal
 
@@ -164,3 +189,36 @@ def test_the_approvers_path_is_relative_to_batchpay_toml(tmp_path: Path) -> None
     )
     assert settings.approvers == tmp_path / "conf" / "team" / "approvers.toml"
     assert load_settings(environ={}, cwd=tmp_path).approvers is None
+
+
+def test_keygen_makes_a_missing_folder_private_to_its_owner(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "alice"  # the README's `batchpay keygen keys/alice`
+    fouryes_api.keygen(path)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.with_name("alice.pub").read_text(encoding="utf-8").startswith("ssh-ed25519 ")
+
+
+def test_a_signing_key_others_can_read_is_warned_about_on_stderr(
+    workdir: Path, write_sheet: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from batchpay.cli import main
+
+    alice = fouryes_api.keygen(workdir / "alice")
+    (workdir / "approvers.toml").write_text(
+        approvers_toml([("Alice Finance", "preparer", alice)]), encoding="utf-8"
+    )
+    (workdir / "batchpay.toml").write_text('approvers = "approvers.toml"\n', encoding="utf-8")
+    monkeypatch.setenv("BATCHPAY_SIGNING_KEY", str(workdir / "alice"))
+    sheet = str(write_sheet([("E-1", "10")]))
+    (workdir / "alice").chmod(0o644)
+    args = ["submit", sheet, "--provider", "sandbox", "--batch", "b"]
+    loose = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert loose.exit_code == 0, loose.stderr
+    assert "can be read by others (mode 0644)" in loose.stderr
+    assert "can be read" not in loose.stdout
+    (workdir / "alice").chmod(0o600)
+    tight = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert tight.exit_code == 0 and "can be read by others" not in tight.stderr

@@ -87,7 +87,6 @@ def test_a_month_with_two_people_as_the_readme_tells_it(tmp_path: Path) -> None:
                                              ("E-0003", "910", TRON[3])])  # fmt: skip
 
     keys, toml, month = blocks("sh")[0], blocks("toml"), blocks("sh")[1]
-    (tmp_path / "keys").mkdir()
     for line in keys.strip().splitlines():
         run.ok(line)
     approvers = toml[0]

@@ -21,6 +21,7 @@ from batchpay.providers import sandbox_state_path
 from batchpay.providers.sandbox import SandboxBank
 from batchpay.send.balance import needs
 from batchpay.statuses import RowStatus
+from tests.conftest import SAMPLES
 from tests.review.helpers import payout, plan_of
 
 Write = Callable[..., Path]
@@ -196,3 +197,55 @@ def _bank_count(workdir: Path) -> int:
         return bank.count()
     finally:
         bank.close()
+
+
+def test_the_sample_sheet_pays_through_the_emulated_oxapay(workdir: Path) -> None:
+    # README, "Trying the real adapters locally": the sample against `batchpay sandbox`'s
+    # default accounts is covered in every currency it holds (SOL, TON and XRP included)
+    emulator = Emulator()
+    settings = _emulated(workdir, emulator)
+    result = api.run(
+        SAMPLES / "payroll-2026-11.csv",
+        "oxapay",
+        "try-1",
+        settings=settings,
+        transport=emulator.transport(),
+    )
+    assert result.exit_code == 0 and emulator["oxapay"].count() == 10
+    assert ("GET", "/general/account/balance") in emulator["oxapay"].requests
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"USDT": "NaN"},
+        {"USDT": "Infinity"},
+        {"USDT": "-5"},
+        {"USDT": -5},
+        {"USDT": None},
+        {"USDT": [100]},
+        {"USDT": True},
+        {"USDT": "1O0"},
+        ["USDT", "100"],
+        "100",
+        None,
+    ],
+)
+def test_a_garbage_balance_is_not_known_never_enough(data: object) -> None:
+    from batchpay.providers.balances import oxapay_balances
+    from batchpay.providers.boundary import Reply
+
+    found = oxapay_balances(Reply(200, b"", {"status": 200, "data": data}, None, {}))
+    assert found.amounts is None and found.of("USDT") is None and found.reason
+
+
+def test_a_balance_exactly_equal_to_the_need_passes() -> None:
+    from batchpay.providers.balances import oxapay_balances
+    from batchpay.providers.boundary import Reply
+    from batchpay.send.balance import BalanceCheck
+
+    held = oxapay_balances(Reply(200, b"", {"status": 200, "data": {"usdt": "60.000"}}, None, {}))
+    wanted = needs(plan_of("b", [payout(2, "A", "10"), payout(3, "B", "50")]).items, {}, "deduct")
+    assert BalanceCheck(wanted, held, True).short() == []
+    less = oxapay_balances(Reply(200, b"", {"status": 200, "data": {"USDT": "59.999"}}, None, {}))
+    assert [h for _, h in BalanceCheck(wanted, less, True).short()] == [Decimal("59.999")]

@@ -10,7 +10,13 @@ from batchpay import api
 from batchpay.config import Settings
 from batchpay.ledger import Ledger
 from batchpay.records import Recent
-from batchpay.review.changes import PayeeChange, compare, must_acknowledge, payee_changes
+from batchpay.review.changes import (
+    PayeeChange,
+    compare,
+    last_paid,
+    must_acknowledge,
+    payee_changes,
+)
 from batchpay.statuses import RowStatus
 from tests.conftest import TRON
 from tests.review.helpers import payout, plan_of
@@ -162,3 +168,38 @@ def test_a_ton_account_in_another_spelling_is_the_same_destination() -> None:
     old = _recent("T", network="TON", address=raw, currency="TON")
     plan = plan_of("new", [payout(2, "T", "100", network="TON", address=friendly, currency="TON")])
     assert compare(plan, "old", {"T": old}, Decimal("0.2")) == []
+
+
+def test_a_switch_of_provider_never_hides_a_changed_wallet(settings: Settings) -> None:
+    import sqlite3
+
+    october = plan_of("oct", [payout(2, "A", "100", address=TRON[0])], provider="oxapay")
+    with Ledger(settings.ledger) as ledger:
+        ledger.save_plan(october, sandbox=False, rounding="down", fee_option="deduct")
+    db = sqlite3.connect(str(settings.ledger))
+    with db:
+        db.execute("UPDATE payouts SET status = 'completed' WHERE batch_id = 'oct'")
+    db.close()
+    november = plan_of("nov", [payout(2, "A", "100", address=TRON[1])], provider="thedex")
+    with Ledger(settings.ledger) as ledger:
+        changes = payee_changes(ledger, november)
+        assert last_paid(ledger, november) is not None
+        # a sandbox rehearsal is still never the base of a live batch, nor the other way
+        assert last_paid(ledger, plan_of("s", [payout(2, "A", "1")], provider="sandbox")) is None
+    assert [(c.reference, c.kind) for c in changes] == [("A", "destination")]
+    assert must_acknowledge(changes) == ["A"]
+
+
+def test_a_batch_already_run_is_compared_with_the_one_before_it_never_a_later_one(
+    settings: Settings, write_sheet: Write
+) -> None:
+    september = _sheet(write_sheet, "september.csv", [("B", "150", TRON[0])])
+    api.run(september, "sandbox", "2026-09", settings=settings)
+    october = _sheet(write_sheet, "october.csv", [("B", "160", TRON[1])])
+    api.run(october, "sandbox", "2026-10", settings=settings)
+    november = _sheet(write_sheet, "november.csv", [("B", "170", TRON[2])])
+    api.run(november, "sandbox", "2026-11", settings=settings)
+    with Ledger(settings.ledger) as ledger:
+        again = plan_of("2026-10", [payout(2, "B", "160", address=TRON[1])])
+        found = last_paid(ledger, again)
+    assert found is not None and found[0] == "2026-09"

@@ -173,3 +173,43 @@ def test_the_library_hook(workdir: Path, write_sheet: Write) -> None:
     assert what.totals == {"USDT": Decimal("60.5")}
     assert what.networks == {("USDT", "TRON"): Decimal("60.5")}
     assert len(what.digest) == 64
+
+
+class _CtrlC:
+    def readline(self) -> str:
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_at_the_prompt_exits_130_with_nothing_sent(
+    server: EmulatorServer, write_sheet: Write, monkeypatch: pytest.MonkeyPatch, workdir: Path
+) -> None:
+    with monkeypatch.context() as patched, pytest.raises(KeyboardInterrupt):
+        patched.setattr(sys, "stdin", _CtrlC())
+        confirm_cli.ask_line("Type the batch id: ")  # not an answer: it is not swallowed
+    _terminal(monkeypatch, True)
+
+    def ctrl_c(question: str) -> str | None:
+        assert question.startswith("Type the batch id (b)")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(confirm_cli, "ask_line", ctrl_c)
+    result = _run(write_sheet(ROWS), "--provider", "oxapay", "--batch", "b")
+    assert result.exit_code == 130, result.stderr
+    assert "interrupted" in result.stderr and "Traceback" not in result.output
+    assert server.emulator["oxapay"].count() == 0
+    with Ledger(workdir / "batchpay-ledger.sqlite") as ledger:
+        assert ledger.rows("b") == []
+
+
+def test_the_question_goes_to_stderr_and_json_stays_clean(
+    server: EmulatorServer, write_sheet: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    _terminal(monkeypatch, True)
+    sheet = write_sheet(ROWS)
+    result = _run(sheet, "--provider", "oxapay", "--batch", "b", "--json", input=" b \n")
+    assert result.exit_code == 0, result.stderr
+    assert "Type the batch id (b)" in result.stderr and "LIVE" in result.stderr
+    assert json.loads(result.stdout)["batch"] == "b"  # stdout is the JSON object alone
+    assert server.emulator["oxapay"].count() == 3  # the id typed with spaces around it

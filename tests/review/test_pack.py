@@ -81,6 +81,10 @@ def test_review_json_fields(workdir: Path) -> None:
     # the digest is the plan's, as approval_digest computes it
     plan, _ = plan_sheet(SAMPLE, None, "sandbox", "payroll-2026-11", _settings(workdir), _options())
     assert data["digest"] == approval_digest(plan, fee_option="deduct")
+    # README: `review --json` prints the same object as review.json (its files too)
+    written = workdir / "reports" / "payroll-2026-11" / "review.json"
+    assert json.loads(written.read_text(encoding="utf-8")) == data
+    assert [Path(f).name for f in data["files"]] == ["review.html", "review.json"]
 
 
 def _settings(workdir: Path, **overrides: Any) -> Settings:

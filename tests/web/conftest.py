@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import socket
 import threading
@@ -13,17 +14,30 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from batchpay.approvals.keys import SigningKey, public_line
 from batchpay.config import Settings
 from batchpay.ledger import Ledger
 from batchpay.ledger.users import add_user
 from batchpay.web.accounts import LoginLimiter, hash_password
 from batchpay.web.app import WebConfig, create_app
+from batchpay.web.audit import Audit
+from batchpay.web.signing import comment, seal
 
 PASSWORD = "correct horse battery"
 PEOPLE = {"alice": "preparer", "bob": "approver", "vera": "viewer", "adam": "admin"}
 MAX_BODY = 4 * 1024 * 1024  # the upload cap in these tests (the CLI's is 200 MB)
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@functools.cache
+def web_key(name: str) -> tuple[SigningKey, str, str]:
+    """The web signing key of account ``name`` (made once per test session: sealing costs an
+    argon2id derivation): the key, its public line, and the key sealed under PASSWORD."""
+    private = Ed25519PrivateKey.generate()
+    line = public_line(private.public_key(), comment(name))
+    return SigningKey(private), line, seal(private, name, PASSWORD)
 
 
 class FakeClock:
@@ -87,19 +101,23 @@ def login(client: httpx.Client, name: str, password: str = PASSWORD) -> int:
 
 
 @contextlib.contextmanager
-def web_app(settings: Settings, workdir: Path) -> Iterator[Web]:
-    """The app over ``settings``' ledger, with the four accounts of PEOPLE, served."""
+def web_app(settings: Settings, workdir: Path, *, ledger_audit: bool = False) -> Iterator[Web]:
+    """The app over ``settings``' ledger, with the four accounts of PEOPLE (each but the
+    viewer with its web signing key, :func:`web_key`), served. Its audit goes to the list
+    ``audited``, or with ``ledger_audit`` to the ledger's audit log as ``serve`` does."""
     with Ledger(settings.ledger) as ledger:
         hashed = hash_password(PASSWORD)
         for name, role in PEOPLE.items():
-            add_user(ledger, name, role, hashed)
+            _, line, sealed = web_key(name) if role != "viewer" else (None, None, None)
+            add_user(ledger, name, role, hashed, line, sealed)
     clock = FakeClock()
     audited: list[tuple[str, str, str]] = []
+    listed: Audit = lambda batch, user, action, details: audited.append((batch, user, action))  # noqa: E731
     config = WebConfig(
         settings=settings,
         upload_dir=workdir / "uploads",
         limiter=LoginLimiter(attempts=5, window=900.0, clock=clock),
-        audit=lambda batch, user, action, details: audited.append((batch, user, action)),
+        audit=None if ledger_audit else listed,
         max_body=MAX_BODY,
     )
     with serving(config) as url:

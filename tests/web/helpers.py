@@ -9,7 +9,7 @@ import zipfile
 import httpx
 
 from tests.conftest import TRON
-from tests.web.conftest import Web, csrf_of
+from tests.web.conftest import PASSWORD, Web, csrf_of
 
 HEADER = "reference,name,amount,currency,network,address,memo,description"
 
@@ -89,9 +89,13 @@ def submitted(web: Web, batch: str, sheet: bytes) -> None:
     assert upload(alice, batch, sheet).status_code == 303
     review = alice.get(f"/batches/{batch}/review").text
     answer = post_form(
-        alice, f"/batches/{batch}/review", f"/batches/{batch}/submit", digest=digest_on(review)
+        alice,
+        f"/batches/{batch}/review",
+        f"/batches/{batch}/submit",
+        digest=digest_on(review),
+        password=PASSWORD,  # the step-up, read only with four eyes on
     )
-    assert answer.status_code == 303
+    assert answer.status_code == 303, answer.text
 
 
 def approved(web: Web, batch: str, amounts: tuple[str, ...] = ("100.00", "250.50")) -> None:
@@ -99,7 +103,6 @@ def approved(web: Web, batch: str, amounts: tuple[str, ...] = ("100.00", "250.50
     submitted(web, batch, good_sheet(amounts))
     bob = web.signed_in("bob")
     form = bob.get(f"/batches/{batch}/approve").text
-    answer = bob.post(
-        f"/batches/{batch}/approve", data={"csrf": csrf_of(form), "digest": digest_on(form)}
-    )
-    assert answer.status_code == 303
+    fields = {"csrf": csrf_of(form), "digest": digest_on(form), "password": PASSWORD}
+    answer = bob.post(f"/batches/{batch}/approve", data=fields)
+    assert answer.status_code == 303, answer.text

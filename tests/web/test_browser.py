@@ -280,3 +280,63 @@ def test_with_javascript_off_every_page_reads_and_the_run_page_refreshes_itself(
     page.locator("#outcome").filter(has_text="Finished").wait_for(timeout=60_000)
     assert page.locator("table.rows tbody tr").count() == 2
     context.close()
+
+
+def test_four_eyes_in_the_browser_signed_submit_and_approve_then_audit_verify(
+    browser: Any, workdir: Path
+) -> None:
+    """With an approvers file listing each person's web key: the preparer submits and the
+    approver approves in the browser (typing their password to sign), with a tick per
+    changed payee the next month; each run pays and `audit verify` accepts the web
+    signatures. A wrong password signs nothing."""
+    from tests.approvals.helpers import four_eyes, sent_requests
+    from tests.web.conftest import web_app, web_key
+
+    people = [("Alice Finance", "preparer", web_key("alice")[0]),
+              ("Bob Approver", "approver", web_key("bob")[0])]  # fmt: skip
+    settings = four_eyes(workdir, people)
+    (workdir / "batchpay.toml").write_text('approvers = "approvers.toml"\n', encoding="utf-8")
+    (workdir / "nov.csv").write_bytes(good_sheet(("100.00", "250.50", "75.25")))
+    wallets = (TRON[0], TRON[3], TRON[2], TRON[1])  # E-002 moves; E-004 is new
+    (workdir / "dec.csv").write_bytes(good_sheet(("110.00", "260.50", "80.25", "55.00"), wallets))
+    with web_app(settings, workdir, ledger_audit=True) as web:
+        alice, bob = Person(browser, web, "alice"), Person(browser, web, "bob")
+        for month, acks in (("nov", ()), ("dec", ("E-002", "E-004"))):
+            alice.page.goto("/batches/new")
+            alice.upload(month, workdir / f"{month}.csv")
+            alice.page.wait_for_url(f"**/batches/{month}/review")
+            if month == "dec":  # a wrong password signs nothing
+                alice.page.get_by_label("Your password, to sign with your key").fill("wrong one!")
+                alice.page.get_by_role("button", name="Submit for approval").click()
+                assert "nothing was signed" in alice.page.locator(".alert").inner_text()
+                alice.shot("16-step-up-refused")
+                alice.page.goto(f"/batches/{month}/review")
+            alice.page.get_by_label("Your password, to sign with your key").fill(PASSWORD)
+            alice.page.get_by_role("button", name="Submit for approval").click()
+            alice.page.wait_for_url(f"**/batches/{month}/review")
+            assert "submitted" in alice.page.locator(".state").inner_text()
+            bob.page.goto(f"/batches/{month}/approve")
+            for reference in acks:
+                bob.page.get_by_label(reference).check()
+            bob.page.get_by_label("Your password, to sign with your key").fill(PASSWORD)
+            if month == "dec":
+                bob.shot("17-approve-signed")
+            bob.page.get_by_role("button", name="Approve this plan").click()
+            bob.page.wait_for_url(f"**/batches/{month}/run")
+            bob.page.get_by_role("button", name="Pay this batch").click()
+            outcome = bob.page.locator("#outcome")
+            outcome.filter(has_text="Finished").wait_for(timeout=60_000)
+            assert "every row was accepted or completed" in outcome.inner_text()
+        bob.shot("18-run-four-eyes")
+        alice.close()
+        bob.close()
+    assert (sent_requests(settings, "nov"), sent_requests(settings, "dec")) == (3, 4)
+    for month in ("nov", "dec"):
+        verified = subprocess.run(
+            [Path(sys.executable).parent / "batchpay", "audit", "verify", "--batch", month,
+             "--ledger", str(settings.ledger)],
+            capture_output=True, text=True, check=False, cwd=workdir,
+        )  # fmt: skip
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert "Alice Finance: submit via web (web account alice)" in verified.stdout
+        assert "Bob Approver: approve via web (web account bob)" in verified.stdout

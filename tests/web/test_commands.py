@@ -105,48 +105,33 @@ def test_help_lists_users_and_serve() -> None:
     assert "users" in result.output and "serve" in result.output
 
 
-def test_the_default_audit_is_one_json_line_per_action(tmp_path: Path) -> None:
-    import json
-
-    from batchpay.web.audit import FileAudit
-
-    audit = FileAudit(tmp_path / "audit.jsonl")
-    audit("nov", "bob", "approve", {"digest": "ab" * 32})
-    audit("nov", "alice", "run", {})
-    lines = [json.loads(x) for x in (tmp_path / "audit.jsonl").read_text().splitlines()]
-    assert [(e["user"], e["action"], e["via"]) for e in lines] == [
-        ("bob", "approve", "web"),
-        ("alice", "run", "web"),
-    ]
-
-
-def test_with_four_eyes_on_web_actions_join_the_batchs_audit_chain(
-    settings: Settings, workdir: Path
+def test_web_actions_go_to_the_ledgers_audit_log_one_chain_per_batch(
+    settings: Settings,
 ) -> None:
-    import dataclasses
-
     from batchpay.approvals.audit import chain_problems
     from batchpay.ledger.fouryes import audit_entries
-    from batchpay.web.audit import WebAudit
+    from batchpay.web.audit import NO_BATCH, LedgerAudit
 
     Ledger(settings.ledger).close()
-    on = dataclasses.replace(settings, approvers=workdir / "approvers.toml")
-    audit = WebAudit(workdir / "web-audit.jsonl", on)
+    audit = LedgerAudit(settings)  # with four eyes off too: one trail for the team
     audit("nov", "alice", "upload", {"sheet": "payroll.csv"})
-    audit("nov", "bob", "approve", {"digest": "ab" * 32, "acked": ["E-002"]})
-    audit("-", "bob", "login", {})  # not about a batch: the file only
+    audit("nov", "bob", "run", {})
+    audit("-", "bob", "login", {})  # not about a batch: the chain of its own
+    audit("-", "(not signed in)", "login failed", {"name": "bob", "address": "10.0.0.9"})
     with Ledger(settings.ledger) as ledger:
         entries = audit_entries(ledger, "nov")
+        other = audit_entries(ledger, NO_BATCH)
     assert [(e.actor, e.action, e.payload["via"]) for e in entries] == [
         ("alice", "web:upload", "web"),
-        ("bob", "web:approve", "web"),
+        ("bob", "web:run", "web"),
     ]
-    assert chain_problems(entries) == []
-    assert len((workdir / "web-audit.jsonl").read_text().splitlines()) == 3
-    off = WebAudit(workdir / "off.jsonl", settings)  # four eyes off: nothing in the ledger
-    off("dec", "alice", "upload", {})
-    with Ledger(settings.ledger) as ledger:
-        assert audit_entries(ledger, "dec") == []
+    assert [(e.actor, e.action) for e in other] == [
+        ("bob", "web:login"),
+        ("(not signed in)", "web:login failed"),
+    ]
+    assert other[1].payload == {"name": "bob", "address": "10.0.0.9", "via": "web"}
+    assert chain_problems(entries) == [] and chain_problems(other) == []
+    assert not list(settings.ledger.parent.rglob("*.jsonl"))  # no separate file
 
 
 def test_users_add_and_serve_take_a_postgresql_ledger(
@@ -173,3 +158,40 @@ def test_users_add_and_serve_take_a_postgresql_ledger(
         assert client.get("/").status_code == 200
     with Ledger(pg_url) as opened:  # the session secret is kept in the database
         assert opened._db.scalar("SELECT count(*) FROM web_settings") == 1
+
+
+def test_users_add_makes_a_web_signing_key_sealed_under_the_password(workdir: Path) -> None:
+    from batchpay.approvals.keys import fingerprint, parse_public_key
+    from batchpay.web.signing import unseal
+
+    ledger = workdir / "ledger.sqlite"
+    done = _add(
+        ledger, "bob", "--role", "approver", "--password-stdin", stdin="a long passphrase\n"
+    )
+    assert done.returncode == 0, done.stderr
+    with Ledger(ledger) as opened:
+        user = get_user(opened, "bob")
+    assert user is not None and user.public_key and user.sealed_key
+    assert user.public_key.endswith(" bob (batchpay web)")
+    fp = fingerprint(parse_public_key(user.public_key))
+    lines = done.stdout.splitlines()
+    assert user.public_key in lines and fp in done.stdout  # the line, and its fingerprint
+    assert 'role = "approver"' in done.stdout and "approvers file" in done.stdout
+    key = unseal(user.sealed_key, "bob", "a long passphrase")
+    assert key is not None and key.fingerprint == fp
+    assert unseal(user.sealed_key, "bob", "a wrong passphrase") is None
+    assert unseal(user.sealed_key, "mallory", "a long passphrase") is None  # bound to bob
+    raw = ledger.read_bytes()
+    assert b"a long passphrase" not in raw and b"PRIVATE KEY" not in raw
+    again = subprocess.run(
+        [BATCHPAY, "users", "key", "bob", "--ledger", str(ledger)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert again.returncode == 0 and user.public_key in again.stdout.splitlines()
+    viewer = _add(ledger, "vera", "--role", "viewer", "--password-stdin", stdin="x" * 12 + "\n")
+    assert viewer.returncode == 0 and "ssh-ed25519" not in viewer.stdout  # a viewer signs nothing
+    none = subprocess.run(
+        [BATCHPAY, "users", "key", "vera", "--ledger", str(ledger)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert none.returncode == 2 and "no signing key" in none.stderr

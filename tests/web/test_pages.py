@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from batchpay.approvals.keys import SigningKey
+from batchpay.config import Settings
 from batchpay.ledger import Ledger
+from tests.approvals.helpers import new_key
 from tests.conftest import TRON
-from tests.web.conftest import PASSWORD, Web, csrf_of, login, web_app
+from tests.web.conftest import PASSWORD, Web, csrf_of, login, web_app, web_key
 from tests.web.helpers import (
     approved,
     digest_on,
@@ -22,6 +25,8 @@ from tests.web.helpers import (
     wait_for_job,
     zip_bomb,
 )
+
+CLI_KEYS: dict[str, SigningKey] = {"bob": new_key()}  # a person's command-line key
 
 
 def test_a_visitor_is_sent_to_sign_in(web: Web) -> None:
@@ -221,15 +226,169 @@ def test_an_uploaded_file_name_never_chooses_a_path(web: Web) -> None:
     ]
 
 
-def test_with_four_eyes_on_a_browser_approval_pays_nothing(workdir: Path) -> None:
-    from tests.approvals.helpers import four_eyes, new_key, sent_requests
+def _four_eyes(workdir: Path, people: list[tuple[str, str, str]]) -> Settings:
+    """An approvers file listing, per (person, role, account), that web account's key
+    (``cli:NAME``: a command-line key of its own instead)."""
+    from tests.approvals.helpers import four_eyes
 
-    people = [("Alice Finance", "preparer", new_key()), ("Bob Approver", "approver", new_key())]
-    settings = four_eyes(workdir, people)
-    with web_app(settings, workdir) as served:
-        approved(served, "nov")
+    listed = [(person, role, CLI_KEYS[a[4:]] if a.startswith("cli:") else web_key(a)[0])
+              for person, role, a in people]  # fmt: skip
+    (workdir / "batchpay.toml").write_text('approvers = "approvers.toml"\n', encoding="utf-8")
+    return four_eyes(workdir, listed)  # and batchpay.toml names it, for the commands
+
+
+def _audit_verify(settings: Settings, batch: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [Path(sys.executable).parent / "batchpay", "audit", "verify", "--batch", batch,
+         "--ledger", str(settings.ledger)],
+        capture_output=True, text=True, check=False, cwd=settings.approvers.parent,  # type: ignore[union-attr]
+    )  # fmt: skip
+
+
+def test_with_four_eyes_web_signatures_count_like_the_clis_and_the_run_pays(
+    workdir: Path,
+) -> None:
+    from batchpay import fouryes_api
+    from batchpay.approvals.policy import standing
+    from batchpay.approvals.roster import load_roster
+    from batchpay.ledger.fouryes import approvals, submission
+    from tests.approvals.helpers import sent_requests
+
+    settings = _four_eyes(workdir, [("Alice Finance", "preparer", "alice"),
+                                    ("Bob Approver", "approver", "cli:bob"),
+                                    ("Bob Approver", "approver", "bob")])  # fmt: skip
+    with web_app(settings, workdir, ledger_audit=True) as served:
+        approved(served, "nov")  # alice submits, bob approves: each types the password
+        with Ledger(settings.ledger) as ledger:
+            sub = submission(ledger, "nov")
+            given = approvals(ledger, "nov")
+        assert sub is not None and sub.preparer == "Alice Finance"
+        assert sub.fingerprint == web_key("alice")[0].fingerprint
+        assert [(a.approver, a.via, a.fingerprint) for a in given] == [
+            ("Bob Approver", "web", web_key("bob")[0].fingerprint)
+        ]
+        # bob's command-line key approves too: one person, counted once
+        again = fouryes_api.approve("nov", settings=settings, digest=sub.digest,
+                                    key=CLI_KEYS["bob"])  # fmt: skip
+        assert again.counted == ["Bob Approver"]
         alice = served.signed_in("alice")
         assert post_form(alice, "/batches/nov/run", "/batches/nov/run").status_code == 303
-        final = wait_for_job(alice, "nov")
-        assert final["exit_code"] == 5 and "approv" in str(final["error"])
-        assert sent_requests(settings, "nov") == 0
+        assert wait_for_job(alice, "nov")["exit_code"] == 0
+    assert sent_requests(settings, "nov") == 2
+    with Ledger(settings.ledger) as ledger:
+        found = standing(ledger, load_roster(workdir / "approvers.toml"), "nov")
+    assert [p.name for _, p in found.counted] == ["Bob Approver"]
+    verified = _audit_verify(settings, "nov")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "Alice Finance: submit via web (web account alice)" in verified.stdout
+    assert "Bob Approver: approve via web (web account bob)" in verified.stdout
+    assert "alice: web:upload via web" in verified.stdout
+    assert "alice: web:run via web" in verified.stdout
+
+
+def test_a_wrong_step_up_password_signs_nothing_and_counts_against_the_log_in_limit(
+    workdir: Path,
+) -> None:
+    from batchpay.ledger.fouryes import audit_entries, submission
+
+    settings = _four_eyes(workdir, [("Alice Finance", "preparer", "alice"),
+                                    ("Bob Approver", "approver", "bob")])  # fmt: skip
+    with web_app(settings, workdir, ledger_audit=True) as served:
+        alice = served.signed_in("alice")
+        assert upload(alice, "nov", good_sheet()).status_code == 303
+        page = alice.get("/batches/nov/review").text
+        assert 'name="password"' in page and "to sign with your key" in page
+        for _ in range(5):
+            wrong = post_form(alice, "/batches/nov/review", "/batches/nov/submit",
+                              digest=digest_on(page), password="not my password")  # fmt: skip
+            assert wrong.status_code == 401 and "nothing was signed" in wrong.text
+        with Ledger(settings.ledger) as ledger:
+            assert submission(ledger, "nov") is None  # nothing recorded
+            refused = [e.action for e in audit_entries(ledger, "nov")]
+        assert refused.count("web:step-up refused") == 5
+        held = post_form(alice, "/batches/nov/review", "/batches/nov/submit",
+                         digest=digest_on(page), password=PASSWORD)  # fmt: skip
+        assert held.status_code == 429  # the log-in limit: even the right one, for now
+        assert login(served.client(), "alice") == 429
+        served.clock.now += 901
+        submitted_now = post_form(alice, "/batches/nov/review", "/batches/nov/submit",
+                                  digest=digest_on(page), password=PASSWORD)  # fmt: skip
+        assert submitted_now.status_code == 303
+
+
+def test_a_web_key_not_in_the_approvers_file_counts_for_nothing(workdir: Path) -> None:
+    from batchpay.ledger.fouryes import approvals
+    from tests.approvals.helpers import sent_requests
+
+    settings = _four_eyes(workdir, [("Alice Finance", "preparer", "alice"),
+                                    ("Bob Approver", "approver", "cli:bob")])  # fmt: skip
+    with web_app(settings, workdir, ledger_audit=True) as served:
+        submitted(served, "nov", good_sheet())
+        bob = served.signed_in("bob")
+        form = bob.get("/batches/nov/approve").text
+        fields = {"csrf": csrf_of(form), "digest": digest_on(form), "password": PASSWORD}
+        refused = bob.post("/batches/nov/approve", data=fields)
+        assert refused.status_code == 409 and "not in the approvers file" in refused.text
+        assert "batchpay users key bob" in refused.text
+        with Ledger(settings.ledger) as ledger:
+            assert approvals(ledger, "nov") == []
+        run = subprocess.run(
+            [Path(sys.executable).parent / "batchpay", "run", "--batch", "nov", "--yes",
+             "--ledger", str(settings.ledger)],
+            capture_output=True, text=True, check=False, cwd=workdir,
+        )  # fmt: skip
+        assert run.returncode == 5, run.stdout + run.stderr
+    assert sent_requests(settings, "nov") == 0
+
+
+def test_the_preparer_may_not_approve_through_another_web_account(workdir: Path) -> None:
+    settings = _four_eyes(workdir, [("Alice Finance", "approver", "alice"),
+                                    ("Alice Finance", "approver", "adam"),
+                                    ("Bob Approver", "approver", "bob")])  # fmt: skip
+    with web_app(settings, workdir, ledger_audit=True) as served:
+        submitted(served, "nov", good_sheet())
+        adam = served.signed_in("adam")  # another account, the same person
+        form = adam.get("/batches/nov/approve").text
+        fields = {"csrf": csrf_of(form), "digest": digest_on(form), "password": PASSWORD}
+        mine = adam.post("/batches/nov/approve", data=fields)
+        assert mine.status_code == 409 and "Alice Finance prepared batch" in mine.text
+
+
+def test_an_account_without_a_key_gets_one_at_its_next_log_in(web: Web) -> None:
+    from batchpay.ledger.users import add_user, get_user
+    from batchpay.web.accounts import hash_password
+    from batchpay.web.signing import unseal
+
+    with Ledger(web.settings.ledger) as ledger:  # as made before schema 8
+        add_user(ledger, "olga", "approver", hash_password(PASSWORD))
+    assert login(web.client(), "olga") == 303
+    with Ledger(web.settings.ledger) as ledger:
+        user = get_user(ledger, "olga")
+    assert user is not None and user.public_key and user.sealed_key
+    assert user.public_key.endswith(" olga (batchpay web)")
+    assert unseal(user.sealed_key, "olga", PASSWORD) is not None
+
+
+def test_with_four_eyes_the_run_page_counts_the_ledgers_signed_approvals(workdir: Path) -> None:
+    """Two approvals needed: bob's in the browser is one; carol's from the command line is
+    the second, and the page then offers to pay."""
+    from batchpay import fouryes_api
+    from tests.approvals.helpers import four_eyes
+
+    carol = new_key()
+    settings = four_eyes(workdir, [("Alice Finance", "preparer", web_key("alice")[0]),
+                                   ("Bob Approver", "approver", web_key("bob")[0]),
+                                   ("Carol Audit", "approver", carol)], approvals=2)  # fmt: skip
+    with web_app(settings, workdir, ledger_audit=True) as served:
+        approved(served, "nov")
+        alice = served.signed_in("alice")
+        page = alice.get("/batches/nov/run").text
+        assert "Pay this batch" not in page
+        assert "1 of the 2 signed approvals it needs: Bob Approver" in page
+        refused = post_form(alice, "/batches/nov/run", "/batches/nov/run")
+        assert refused.status_code == 403
+        fouryes_api.approve("nov", settings=settings, acks=(), key=carol, confirm=lambda v: True)
+        page = alice.get("/batches/nov/run").text
+        assert "Approved by Bob Approver, Carol Audit." in page and "Pay this batch" in page
+        assert post_form(alice, "/batches/nov/run", "/batches/nov/run").status_code == 303
+        assert wait_for_job(alice, "nov")["exit_code"] == 0
