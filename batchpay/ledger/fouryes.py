@@ -263,10 +263,10 @@ def approvals(ledger: Ledger, batch: str, digest: str | None = None) -> list[App
 
 def audit_head(ledger: Ledger, batch: str) -> str:
     """The hash of the batch's last audit entry (GENESIS for none)."""
-    row = ledger._db.execute(
-        "SELECT hash FROM audit_entries WHERE batch_id = ? ORDER BY seq DESC LIMIT 1", (batch,)
-    ).fetchone()
-    return GENESIS if row is None else str(row[0])
+    t = audit_table.c
+    query = sa.select(t.hash).where(t.batch_id == batch).order_by(t.seq.desc()).limit(1)
+    found = ledger._db.scalar(query)
+    return GENESIS if found is None else str(found)
 
 
 def audit_entries(ledger: Ledger, batch: str) -> list[AuditEntry]:
