@@ -55,7 +55,12 @@ class Person:
         self.page = self.context.new_page()
         self.name = name
         self.page.goto("/login")
-        # by keyboard only: the name field has the focus, Tab to the password, Enter
+        # by keyboard only: the name field has the focus, Tab to the password, Enter. The
+        # focus (autofocus) may land after the load event on a busy machine: wait for it,
+        # or the first keys would go nowhere
+        from playwright.sync_api import expect
+
+        expect(self.page.get_by_label("Name")).to_be_focused()
         self.page.keyboard.type(name)
         self.page.keyboard.press("Tab")
         self.page.keyboard.type(PASSWORD)
