@@ -192,6 +192,16 @@ class Db:
         row = self.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
+    def lock_batch(self, batch_id: str) -> None:
+        """Inside a transaction, on PostgreSQL: lock the batch's row in ``batches`` before
+        anything else. Every writer of a batch's rows (claims, leases, the write-ahead pair,
+        callbacks) takes this lock first, so their locks are taken in one order (the batch,
+        then its payouts) and two writers never deadlock. SQLite has one write lock: a no-op."""
+        if self.dialect == "postgresql":
+            self.execute(
+                "SELECT batch_id FROM batches WHERE batch_id = :b FOR UPDATE", {"b": batch_id}
+            )
+
     def begin(self) -> None:
         self.connection.exec_driver_sql("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
         self.in_transaction = True

@@ -235,6 +235,7 @@ class Ledger(Queries, WriteAhead, Leases):
         provider's view and the ledger disagree (e.g. two payouts for one row)."""
         now = self.now()
         with self.transaction() as db:
+            db.lock_batch(batch_id)  # the batch before its payout, as every writer
             row = db.execute(
                 "SELECT attempt_no, idempotency_key FROM payouts"
                 " WHERE batch_id = :b AND row_key = :r",
