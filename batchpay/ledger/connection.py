@@ -260,7 +260,7 @@ def records(
     if names != fields[: len(names)]:
         raise TypeError(f"columns {names} do not name the fields of {kind.__name__}")
     steps = [(i, convert[name]) for i, name in enumerate(names) if convert and name in convert]
-    rows = result.fetchall()
+    rows = _stream(result)  # never the whole result as Row objects beside the dataclasses
     if not steps:
         return [kind(*row) for row in rows]
     out = []
@@ -270,6 +270,17 @@ def records(
             values[i] = function(values[i])
         out.append(kind(*values))
     return out
+
+
+def _stream(result: Rows, size: int = 1000) -> Iterator[Sequence[Any]]:
+    """The rows of ``result`` a thousand at a time, as the driver's tuples: the driver's own
+    cursor where SQLAlchemy has one (a SQLite cursor reads from the file as it goes), so a
+    100k-row read holds its dataclasses and one chunk, not a Row object per row as well."""
+    cursor = getattr(result, "cursor", None)
+    fetch = cursor.fetchmany if cursor is not None else result.fetchmany
+    while chunk := fetch(size):
+        yield from chunk
+    result.close()
 
 
 def open_engine(where: Location) -> Engine:
