@@ -25,6 +25,17 @@ SECRET = "s3cr3t-Pa55"
             f"postgres://bob@/pay?host=/run/pg&password={SECRET}",
             "postgres://bob@/pay?host=/run/pg&password=***",
         ),
+        # a typed password holding characters a URL reserves, unescaped (SQLAlchemy reads it
+        # up to the last @): never shown in part
+        (f"postgresql://bob:{SECRET}/x@db/pay", "postgresql://bob:***@db/pay"),
+        (f"postgresql://bob:{SECRET}?x@db/pay", "postgresql://bob:***@db/pay"),
+        (f"postgresql://bob:{SECRET}#x@db/pay", "postgresql://bob:***@db/pay"),
+        (f"postgresql://bob:{SECRET}@x@db/pay", "postgresql://bob:***@db/pay"),
+        (f"postgresql://bob@db/pay?password={SECRET}#x", "postgresql://bob@db/pay?password=***"),
+        (
+            f"postgresql://bob@db/pay?sslpassword={SECRET}",
+            "postgresql://bob@db/pay?sslpassword=***",
+        ),
     ],
 )
 def test_a_url_is_a_postgresql_ledger_shown_without_its_password(given: str, shown: str) -> None:
