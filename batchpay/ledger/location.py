@@ -21,7 +21,12 @@ from batchpay.errors import ConfigError
 # postgresql://, postgresql+psycopg://, postgres:// (libpq's short form)
 _SCHEME = re.compile(r"^(postgres|postgresql)(\+psycopg)?://", re.IGNORECASE)
 _QUERY_PASSWORD = re.compile(r"((?:^|[?&])(?:ssl)?password=)[^&]*", re.IGNORECASE)
-_ANY_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+# a URL of any kind, or one mistyped (``postgresql:/h/db``, ``postgres:bob@h/db``): never a
+# file name (a Windows drive letter, ``C:\\``, has one letter)
+_ANY_SCHEME = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*://|[a-z][a-z0-9+.-]+:/|postgres(?:ql)?[+\w]*:)", re.I
+)
+_HEAD = re.compile(r"^[a-z][a-z0-9+.-]+:/*", re.IGNORECASE)  # a scheme, as mask reads it
 
 
 @dataclass(frozen=True)
@@ -88,9 +93,10 @@ def mask(url: str) -> str:
     ``@`` unescaped: the password runs from the first ``:`` after the user name to the last
     ``@``; a ``password=`` or ``sslpassword=`` parameter to the next ``&``. When in doubt
     more is masked, never less."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
+    head = _HEAD.match(url)
+    if head is None:
         return _QUERY_PASSWORD.sub(r"\1***", url)
+    scheme, sep, rest = url[: head.end()], "", url[head.end() :]
     user_info, at, host = rest.rpartition("@")
     if at and ":" in user_info.split("/", 1)[0].split("?", 1)[0]:
         rest = f"{user_info.partition(':')[0]}:***@{host}"

@@ -55,6 +55,29 @@ def test_a_path_stays_a_path_and_another_url_is_refused() -> None:
     assert SECRET not in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    "mistyped",
+    [
+        f"postgresql:/bob:{SECRET}@db/pay",  # one slash: once a folder "postgresql:" and a file
+        f"postgres:bob:{SECRET}@db/pay",
+        f"postgresql+psycopg:/bob:{SECRET}@db/pay",
+        f"sqlite:///bob:{SECRET}@db",
+        f"postgresql:bob:{SECRET}@db",
+    ],
+)
+def test_a_mistyped_url_is_refused_never_taken_for_a_file_nor_shown(mistyped: str) -> None:
+    with pytest.raises(ConfigError, match="neither a file path nor a postgresql") as refused:
+        parse_location(mistyped)
+    assert SECRET not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "path", ["postgres.sqlite", "postgresql-ledger.sqlite", "C:/books/l.sqlite", "./sqlite:x"]
+)
+def test_a_file_named_like_a_database_stays_a_file(path: str) -> None:
+    assert parse_location(path) == Path(path)
+
+
 def test_the_url_comes_from_the_environment_the_config_file_and_the_flag(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
