@@ -273,14 +273,11 @@ def records(
 
 
 def _stream(result: Rows, size: int = 1000) -> Iterator[Sequence[Any]]:
-    """The rows of ``result`` a thousand at a time, as the driver's tuples: the driver's own
-    cursor where SQLAlchemy has one (a SQLite cursor reads from the file as it goes), so a
-    100k-row read holds its dataclasses and one chunk, not a Row object per row as well."""
-    cursor = getattr(result, "cursor", None)
-    fetch = cursor.fetchmany if cursor is not None else result.fetchmany
-    while chunk := fetch(size):
+    """The rows of ``result`` a thousand at a time, so a 100k-row read holds its dataclasses
+    and one chunk of rows, not a Row object per row as well. Fetched through SQLAlchemy, so
+    an error while reading (a corrupted page met mid-read) is a LedgerError as any other."""
+    while chunk := result.fetchmany(size):
         yield from chunk
-    result.close()
 
 
 def open_engine(where: Location) -> Engine:
