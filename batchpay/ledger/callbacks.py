@@ -61,6 +61,7 @@ def apply_callback(
         if not _first_delivery(db, provider, event_id, now):
             return CallbackResult.DUPLICATE
         batch_id, row_key, attempt_no, key = named
+        db.lock_batch(batch_id)  # the batch before its payout, as every writer
         current, verdict = _judge_row(db, named, provider_ref, status)
         moved = verdict.status is not None and verdict.status != current
         _record(

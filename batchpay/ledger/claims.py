@@ -35,7 +35,6 @@ from batchpay.ledger.queries import _LEDGER_ROW_TYPES, _ROW_COLUMNS
 from batchpay.ledger.rows import LedgerRow
 from batchpay.statuses import RowStatus
 
-_LOCK_BATCH = "SELECT batch_id FROM batches WHERE batch_id = :b"
 _CLAIMABLE = (
     f"SELECT {_ROW_COLUMNS} FROM payouts WHERE batch_id = :b AND status IN :in_statuses"
     " AND (lease_owner IS NULL OR lease_owner = :w OR lease_until IS NULL OR lease_until <= :now)"
@@ -101,7 +100,7 @@ class Leases:
             params["row"], params["key"] = after
         postgres = self._db.dialect == "postgresql"
         with self._db.transaction() as db:
-            db.execute(_LOCK_BATCH + (" FOR UPDATE" if postgres else ""), {"b": batch_id})
+            db.lock_batch(batch_id)
             rows = records(
                 LedgerRow,
                 db.execute(sql + (" FOR UPDATE SKIP LOCKED" if postgres else ""), params),
@@ -118,8 +117,7 @@ class Leases:
         if not keys:
             return set()
         with self._db.transaction() as db:
-            if db.dialect == "postgresql":
-                db.execute(_LOCK_BATCH + " FOR UPDATE", {"b": batch_id})
+            db.lock_batch(batch_id)
             found = db.execute(
                 _RENEW, {"b": batch_id, "w": worker, "until": until, "in_keys": keys}
             )
@@ -128,8 +126,7 @@ class Leases:
     def release_leases(self, batch_id: str, worker: str) -> None:
         """Give up every lease ``worker`` holds in the batch (at the end of its run)."""
         with self._db.transaction() as db:
-            if db.dialect == "postgresql":
-                db.execute(_LOCK_BATCH + " FOR UPDATE", {"b": batch_id})
+            db.lock_batch(batch_id)
             db.execute(_RELEASE, {"b": batch_id, "w": worker})
 
     def worker_lock(self, batch_id: str, worker: str, *, tries: int = 50) -> Connection:

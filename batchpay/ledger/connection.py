@@ -198,6 +198,16 @@ class Db:
         row = self.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
+    def lock_batch(self, batch_id: str) -> None:
+        """Inside a transaction, on PostgreSQL: lock the batch's row in ``batches`` before
+        anything else. Every writer of a batch's rows (claims, leases, the write-ahead pair,
+        callbacks) takes this lock first, so their locks are taken in one order (the batch,
+        then its payouts) and two writers never deadlock. SQLite has one write lock: a no-op."""
+        if self.dialect == "postgresql":
+            self.execute(
+                "SELECT batch_id FROM batches WHERE batch_id = :b FOR UPDATE", {"b": batch_id}
+            )
+
     def begin(self) -> None:
         self.connection.exec_driver_sql("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
         self.in_transaction = True
@@ -256,7 +266,7 @@ def records(
     if names != fields[: len(names)]:
         raise TypeError(f"columns {names} do not name the fields of {kind.__name__}")
     steps = [(i, convert[name]) for i, name in enumerate(names) if convert and name in convert]
-    rows = result.fetchall()
+    rows = _stream(result)  # never the whole result as Row objects beside the dataclasses
     if not steps:
         return [kind(*row) for row in rows]
     out = []
@@ -266,6 +276,14 @@ def records(
             values[i] = function(values[i])
         out.append(kind(*values))
     return out
+
+
+def _stream(result: Rows, size: int = 1000) -> Iterator[Sequence[Any]]:
+    """The rows of ``result`` a thousand at a time, so a 100k-row read holds its dataclasses
+    and one chunk of rows, not a Row object per row as well. Fetched through SQLAlchemy, so
+    an error while reading (a corrupted page met mid-read) is a LedgerError as any other."""
+    while chunk := result.fetchmany(size):
+        yield from chunk
 
 
 def open_engine(where: Location) -> Engine:

@@ -14,14 +14,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from batchpay.errors import ConfigError
 
 # postgresql://, postgresql+psycopg://, postgres:// (libpq's short form)
 _SCHEME = re.compile(r"^(postgres|postgresql)(\+psycopg)?://", re.IGNORECASE)
-_QUERY_PASSWORD = re.compile(r"((?:^|&)password=)[^&]*", re.IGNORECASE)
-_ANY_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(r"((?:^|[?&])(?:ssl)?password=)[^&]*", re.IGNORECASE)
+# a URL of any kind, or one mistyped (``postgresql:/h/db``, ``postgres:bob@h/db``): never a
+# file name (a Windows drive letter, ``C:\\``, has one letter)
+_ANY_SCHEME = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*://|[a-z][a-z0-9+.-]+:/|postgres(?:ql)?[+\w]*:)", re.I
+)
+_HEAD = re.compile(r"^[a-z][a-z0-9+.-]+:/*", re.IGNORECASE)  # a scheme, as mask reads it
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,8 @@ class LedgerUrl:
 
     @property
     def database(self) -> str:
-        return unquote(urlsplit(self.url).path.lstrip("/")) or "postgres"
+        after_host = self.url.partition("://")[2].rpartition("@")[2]  # as :func:`mask` reads it
+        return unquote(after_host.partition("/")[2].partition("?")[0]) or "postgres"
 
     @property
     def parent(self) -> Path:
@@ -81,13 +87,20 @@ def parse_location(value: str | Path | LedgerUrl) -> Location:
 
 
 def mask(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (the user name and host are kept)."""
-    parts = urlsplit(url)
-    query = _QUERY_PASSWORD.sub(r"\1***", parts.query)
-    user_info, at, host = parts.netloc.rpartition("@")
-    if ":" in user_info:
-        parts = parts._replace(netloc=f"{user_info.partition(':')[0]}:***{at}{host}")
-    return parts._replace(query=query).geturl()
+    """``url`` with any password replaced by ``***`` (the user name and host are kept).
+
+    Read as SQLAlchemy reads a URL, where a typed password may hold ``/``, ``?``, ``#`` or
+    ``@`` unescaped: the password runs from the first ``:`` after the user name to the last
+    ``@``; a ``password=`` or ``sslpassword=`` parameter to the next ``&``. When in doubt
+    more is masked, never less."""
+    head = _HEAD.match(url)
+    if head is None:
+        return _QUERY_PASSWORD.sub(r"\1***", url)
+    scheme, sep, rest = url[: head.end()], "", url[head.end() :]
+    user_info, at, host = rest.rpartition("@")
+    if at and ":" in user_info.split("/", 1)[0].split("?", 1)[0]:
+        rest = f"{user_info.partition(':')[0]}:***@{host}"
+    return scheme + sep + _QUERY_PASSWORD.sub(r"\1***", rest)
 
 
 def shown(location: Location) -> str:

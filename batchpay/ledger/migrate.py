@@ -44,7 +44,12 @@ def current(db: Db) -> str | None:
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
         )
     else:
-        found = db.scalar("SELECT to_regclass('alembic_version') IS NOT NULL")
+        # a query of the catalog, not to_regclass(): that reads the session's cached catalog,
+        # which may not yet show a table another process created while this one waited
+        found = db.scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables"
+            " WHERE schemaname = current_schema() AND tablename = 'alembic_version')"
+        )
     if not found:
         return None
     version = db.scalar("SELECT version_num FROM alembic_version")

@@ -108,6 +108,14 @@ class Ledger(Queries, WriteAhead, Leases):
         return info
 
     def record_report(self, directory: Path, stamp: str, marks: Any, summary: Any) -> None:
+        """Remember what the report files in ``directory`` show. A cache only: a read-only
+        database role (enough for ``report``, README) records nothing, and the next report
+        writes the files afresh."""
+        if self.dialect == "postgresql" and not self._db.scalar(
+            "SELECT has_table_privilege('report_stamps', 'INSERT')"
+            " AND has_table_privilege('report_stamps', 'UPDATE')"
+        ):
+            return
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO report_stamps (directory, stamp, files_json, summary_json)"
@@ -235,6 +243,7 @@ class Ledger(Queries, WriteAhead, Leases):
         provider's view and the ledger disagree (e.g. two payouts for one row)."""
         now = self.now()
         with self.transaction() as db:
+            db.lock_batch(batch_id)  # the batch before its payout, as every writer
             row = db.execute(
                 "SELECT attempt_no, idempotency_key FROM payouts"
                 " WHERE batch_id = :b AND row_key = :r",

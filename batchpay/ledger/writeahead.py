@@ -91,6 +91,7 @@ class WriteAhead:
         now = self.now()
         ids: list[int] = []
         with self._db.transaction() as db:
+            db.lock_batch(batch_id)
             for intent in intents:
                 row = {
                     "b": batch_id,
@@ -127,6 +128,7 @@ class WriteAhead:
         ``sending``, as a crash before any answer does)."""
         now = self.now()
         with self._db.transaction() as db:
+            db.lock_batch(batch_id)
             return {
                 attempt_id: record_tries(db, attempt_id, retried, now)
                 for attempt_id, retried in tries.items()
@@ -139,6 +141,7 @@ class WriteAhead:
             return
         now = self.now()
         with self._db.transaction() as db:
+            db.lock_batch(batch_id)
             for o in outcomes:
                 db.run(
                     _ANSWER,

@@ -25,6 +25,17 @@ SECRET = "s3cr3t-Pa55"
             f"postgres://bob@/pay?host=/run/pg&password={SECRET}",
             "postgres://bob@/pay?host=/run/pg&password=***",
         ),
+        # a typed password holding characters a URL reserves, unescaped (SQLAlchemy reads it
+        # up to the last @): never shown in part
+        (f"postgresql://bob:{SECRET}/x@db/pay", "postgresql://bob:***@db/pay"),
+        (f"postgresql://bob:{SECRET}?x@db/pay", "postgresql://bob:***@db/pay"),
+        (f"postgresql://bob:{SECRET}#x@db/pay", "postgresql://bob:***@db/pay"),
+        (f"postgresql://bob:{SECRET}@x@db/pay", "postgresql://bob:***@db/pay"),
+        (f"postgresql://bob@db/pay?password={SECRET}#x", "postgresql://bob@db/pay?password=***"),
+        (
+            f"postgresql://bob@db/pay?sslpassword={SECRET}",
+            "postgresql://bob@db/pay?sslpassword=***",
+        ),
     ],
 )
 def test_a_url_is_a_postgresql_ledger_shown_without_its_password(given: str, shown: str) -> None:
@@ -42,6 +53,29 @@ def test_a_path_stays_a_path_and_another_url_is_refused() -> None:
     with pytest.raises(ConfigError) as refused:
         parse_location(f"mysql://bob:{SECRET}@db/pay")
     assert SECRET not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "mistyped",
+    [
+        f"postgresql:/bob:{SECRET}@db/pay",  # one slash: once a folder "postgresql:" and a file
+        f"postgres:bob:{SECRET}@db/pay",
+        f"postgresql+psycopg:/bob:{SECRET}@db/pay",
+        f"sqlite:///bob:{SECRET}@db",
+        f"postgresql:bob:{SECRET}@db",
+    ],
+)
+def test_a_mistyped_url_is_refused_never_taken_for_a_file_nor_shown(mistyped: str) -> None:
+    with pytest.raises(ConfigError, match="neither a file path nor a postgresql") as refused:
+        parse_location(mistyped)
+    assert SECRET not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "path", ["postgres.sqlite", "postgresql-ledger.sqlite", "C:/books/l.sqlite", "./sqlite:x"]
+)
+def test_a_file_named_like_a_database_stays_a_file(path: str) -> None:
+    assert parse_location(path) == Path(path)
 
 
 def test_the_url_comes_from_the_environment_the_config_file_and_the_flag(
