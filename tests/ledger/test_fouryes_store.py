@@ -44,8 +44,9 @@ def _submission(digest: str, preparer: str = "Alice") -> Submission:
 
 def _approval(digest: str, approver: str) -> Approval:
     return Approval(
-        0, "nov", digest, approver, f"SHA256:{approver}", f"approve {digest}", "c2ln",
-        '["E-1"]', "cli", "2026-11-01T10:00:00+00:00", 0,
+        0, "nov", digest, approver, f"SHA256:{approver}",
+        f'{{"acks":["E-1"],"digest":"{digest}"}}', "c2ln", '["E-1"]', "cli",
+        "2026-11-01T10:00:00+00:00", 0,
     )  # fmt: skip
 
 

@@ -135,7 +135,8 @@ def test_a_ledger_written_before_the_alembic_port_at_user_version_7_is_taken_ove
         wanted = [metadata.tables[name] for name in FOUR_EYES_AND_USERS]
         metadata.create_all(db, tables=wanted)
         db.exec_driver_sql(
-            "INSERT INTO users VALUES ('bob', 'approver', '$argon2id$y', '2026-11-01')"
+            "INSERT INTO users (name, role, password_hash, created_at)"
+            " VALUES ('bob', 'approver', '$argon2id$y', '2026-11-01')"
         )
         db.exec_driver_sql("PRAGMA user_version = 7")
     engine.dispose()
