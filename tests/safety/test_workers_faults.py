@@ -17,8 +17,8 @@ settles what the dead left behind. After that:
   load requests spaced right can arrive bunched. What can arrive in any second is bounded
   instead: the slots of that second plus the requests in flight at its start (at most one
   per sending thread, of live workers and of those just killed), so the emulation's own
-  limiter allows a burst of BURST over RATE, and none of the 429s were for going over that (the emulation tells its injected 429s
-  apart from limit-exceeded ones).
+  limiter allows a burst of BURST over RATE, and none of the 429s were for going over that
+  (the emulation tells its injected 429s apart from limit-exceeded ones).
 
 A failing seed replays: BATCHPAY_WORKER_SEEDS=31 (comma-separated); BATCHPAY_SLOW=1 runs more."""
 
