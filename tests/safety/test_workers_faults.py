@@ -13,8 +13,8 @@ settles what the dead left behind. After that:
 * the rate limit held for the workers together: every request the three workers sent
   carries the shared slot it took (a header the emulation logs; pontis's log-in shares the
   slot of the call it precedes): no 1-second span holds more than RATE slots, nor more than
-  RATE + 5% requests by their slots (the late sweeper runs alone and is not counted). Arrival times are not the proof: under CPU
-  load requests spaced right can arrive bunched. What can arrive in any second is bounded
+  RATE + 5% requests by their slots (the late sweeper runs alone and is not counted).
+  Arrival times are not the proof: under CPU load requests spaced right can arrive bunched. What can arrive in any second is bounded
   instead: the slots of that second plus the requests in flight at its start (at most one
   per sending thread, of live workers and of those just killed), so the emulation's own
   limiter allows a burst of BURST over RATE, and none of the 429s were for going over that
