@@ -14,11 +14,12 @@ settles what the dead left behind. After that:
   carries the shared slot it took (a header the emulation logs; pontis's log-in shares the
   slot of the call it precedes): no 1-second span holds more than RATE slots, nor more than
   RATE + 5% requests by their slots (the late sweeper runs alone and is not counted).
-  Arrival times are not the proof: under CPU load requests spaced right can arrive bunched. What can arrive in any second is bounded
-  instead: the slots of that second plus the requests in flight at its start (at most one
-  per sending thread, of live workers and of those just killed), so the emulation's own
-  limiter allows a burst of BURST over RATE, and none of the 429s were for going over that
-  (the emulation tells its injected 429s apart from limit-exceeded ones).
+  Arrival times are not the proof: under CPU load requests spaced right arrive bunched.
+  What can arrive in any second is bounded instead: the slots of that second plus the
+  requests in flight at its start (at most one per sending thread, of live workers and of
+  those just killed), so the emulation's own limiter allows a burst of BURST over RATE,
+  and none of the 429s were for going over that (the emulation tells its injected 429s
+  apart from limit-exceeded ones).
 
 A failing seed replays: BATCHPAY_WORKER_SEEDS=31 (comma-separated); BATCHPAY_SLOW=1 runs more."""
 
