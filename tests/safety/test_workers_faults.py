@@ -11,8 +11,8 @@ settles what the dead left behind. After that:
 * the ledger agrees with the provider, row by row (reference, amount, key);
 * at least the three certain kills happened, each followed by a restart, and every worker sent;
 * the rate limit held for the workers together: every request the three workers sent
-  (but listings of the provider's payouts, which take no slot yet) carries the shared slot it took (a header the emulation logs; pontis's log-in shares the
-  slot of the call it precedes): no 1-second span holds more than RATE slots, nor more than
+  (but listings of the provider's payouts, which take no slot yet) carries the shared slot
+  it took (a header the emulation logs; pontis's log-in shares its call's slot): no 1-second span holds more than RATE slots, nor more than
   RATE + 5% requests by their slots (the late sweeper runs alone and is not counted).
   Arrival times are not the proof: under CPU load requests spaced right arrive bunched.
   What can arrive in any second is bounded instead: the slots of that second plus the
