@@ -12,14 +12,15 @@ settles what the dead left behind. After that:
 * at least the three certain kills happened, each followed by a restart, and every worker sent;
 * the rate limit held for the workers together: every request the three workers sent
   (but listings of the provider's payouts, which take no slot yet) carries the shared slot
-  it took (a header the emulation logs; pontis's log-in shares its call's slot): no 1-second span holds more than RATE slots, nor more than
-  RATE + 5% requests by their slots (the late sweeper runs alone and is not counted).
-  Arrival times are not the proof: under CPU load requests spaced right arrive bunched.
-  What can arrive in any second is bounded instead: the slots of that second plus the
-  requests in flight at its start (at most one per sending thread, of live workers and of
-  those just killed), so the emulation's own limiter allows a burst of BURST over RATE,
-  and none of the 429s were for going over that (the emulation tells its injected 429s
-  apart from limit-exceeded ones).
+  it took (a header the emulation logs; pontis's log-in shares its call's slot): no
+  1-second span holds more than RATE slots, nor more than RATE + 5% requests by their
+  slots (the late sweeper runs alone and is not counted). Arrival times are not the
+  proof: under CPU load requests spaced right arrive bunched. What can arrive in any
+  second is bounded instead: the slots of that second plus the requests in flight at its
+  start (at most one per sending thread, of live workers and of those just killed), so
+  the emulation's own limiter allows a burst of BURST over RATE, and none of the 429s
+  were for going over that (the emulation tells its injected 429s apart from
+  limit-exceeded ones).
 
 A failing seed replays: BATCHPAY_WORKER_SEEDS=31 (comma-separated); BATCHPAY_SLOW=1 runs more."""
 
