@@ -14,14 +14,23 @@ import httpx
 
 from batchpay import registry
 from batchpay.emulator.base import EmuProvider
-from batchpay.emulator.core import EmuRequest, EmuResponse, Fault, Faults, Gate
+from batchpay.emulator.core import Barrier, EmuRequest, EmuResponse, Fault, Faults, Gate
 from batchpay.emulator.keys import EmulatorKeys
 from batchpay.emulator.oxapay import EmuOxaPay
 from batchpay.emulator.pay2328 import Emu2328
 from batchpay.emulator.pontis import EmuPontis
 from batchpay.emulator.thedex import EmuTheDex
 
-__all__ = ["EmuRequest", "EmuResponse", "Emulator", "EmulatorKeys", "Fault", "Faults", "Gate"]
+__all__ = [
+    "Barrier",
+    "EmuRequest",
+    "EmuResponse",
+    "Emulator",
+    "EmulatorKeys",
+    "Fault",
+    "Faults",
+    "Gate",
+]
 
 EMULATED = ("oxapay", "thedex", "pontis", "2328io")
 # where each provider is served: /<name> plus its base URL's path (/oxapay/v1, /2328io/api)

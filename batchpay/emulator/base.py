@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from batchpay.emulator.core import EmuRequest, EmuResponse, Faults, apply_fault
+from batchpay.emulator.core import (
+    SLOT_HEADER,
+    EmuRequest,
+    EmuResponse,
+    Faults,
+    apply_fault,
+)
+from batchpay.emulator.core import WORKER_HEADER as WORKER_HEADER
 from batchpay.emulator.keys import EmulatorKeys
 
 # What an emulated account holds in a currency nobody configured: more than any test sends.
@@ -19,8 +26,6 @@ DEFAULT_BALANCE = Decimal("1000000000")
 # The wallets a balance answer always lists: at least every currency of samples/ (an
 # account's wallet missing from the answer reads as a zero balance).
 LISTED = ("USDT", "USDC", "TRX", "BTC", "ETH", "SOL", "TON", "XRP")
-# A client may name itself in this header (the worker proofs do); the emulation only logs it.
-WORKER_HEADER = "x-batchpay-worker"
 LIMITED = "limited"  # the outcome logged for a 429 given for going over the rate limit
 
 
@@ -29,12 +34,21 @@ class Seen:
     """One request as the emulation saw it: ``at`` in unix seconds on the emulation's clock,
     ``op`` (create | lookup | list | login | calc | other), the client's ``worker`` header
     ("" if none), and ``outcome``: "ok", "limited" (a 429 for going over the rate limit)
-    or the kind of the fault injected (e.g. "429", "drop_after")."""
+    or the kind of the fault injected (e.g. "429", "drop_after"); ``slot``: the rate-limit
+    slot the client says it took for the request (``SLOT_HEADER``, unix seconds; 0 if none)."""
 
     at: float  # float-ok: unix seconds
     op: str
     worker: str
     outcome: str
+    slot: float = 0.0  # float-ok: unix seconds
+
+
+def _slot(request: EmuRequest) -> float:  # float-ok: unix seconds
+    try:
+        return int(request.headers.get(SLOT_HEADER, "0")) / 1_000_000
+    except ValueError:
+        return 0.0
 
 
 class EmuProvider:
@@ -42,6 +56,9 @@ class EmuProvider:
     # requests allowed per ``rate_window`` seconds (None: no limit); counts accepted requests
     rate_limit: int | None = None
     rate_window: float = 1.0  # float-ok: seconds
+    # extra requests a window tolerates before "limited" (a token bucket's burst): requests
+    # spaced right by the client can arrive bunched when the client's host stalls
+    rate_burst: int = 0
 
     def __init__(
         self,
@@ -71,19 +88,20 @@ class EmuProvider:
     def handle(self, request: EmuRequest) -> EmuResponse:
         op, handler = self.route(request)
         worker = request.headers.get(WORKER_HEADER, "")
+        slot = _slot(request)
         with self.lock:
             self.requests.append((request.method, request.path))
             now = self.clock()
             if self._over_limit(now):
                 self.limited += 1
-                self.log.append(Seen(now, op, worker, LIMITED))
+                self.log.append(Seen(now, op, worker, LIMITED, slot))
                 return EmuResponse(
                     429,
                     b'{"state":1,"error":"rate limit"}',
                     {"retry-after": "1", "content-type": "application/json"},
                 )
             fault = self.faults.take(self.name, op)
-            self.log.append(Seen(now, op, worker, fault.kind if fault else "ok"))
+            self.log.append(Seen(now, op, worker, fault.kind if fault else "ok", slot))
         return apply_fault(fault, handler, request, self.sleep)
 
     def _over_limit(self, now: float) -> bool:  # float-ok
@@ -92,7 +110,7 @@ class EmuProvider:
             return False
         start = now - self.rate_window
         self.stamps = [t for t in self.stamps if t > start]
-        if len(self.stamps) >= self.rate_limit:
+        if len(self.stamps) >= self.rate_limit + self.rate_burst:
             return True
         self.stamps.append(now)
         return False

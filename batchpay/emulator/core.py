@@ -52,6 +52,12 @@ def json_response(status: int, data: Any) -> EmuResponse:
 
 Handler = Callable[[EmuRequest], EmuResponse]
 
+# A client may name itself in this header (the worker proofs do); the emulation only logs it.
+WORKER_HEADER = "x-batchpay-worker"
+# A client may give the rate-limit slot it took for a request (microseconds since the epoch);
+# the emulation only logs it, so a proof can check the slots the clients took.
+SLOT_HEADER = "x-batchpay-slot"
+
 
 class Gate:
     """Holds requests until the test opens it, so a test drives a race by events, never by
@@ -79,6 +85,9 @@ class Gate:
     def open(self) -> None:
         self._opened.set()
 
+    def is_open(self) -> bool:
+        return self._opened.is_set()
+
     def wait_arrived(self, n: int = 1, timeout: float | None = None) -> bool:  # float-ok
         """Block until ``n`` requests are held (``timeout`` only guards a broken test)."""
         with self._changed:
@@ -89,10 +98,30 @@ class Gate:
             return self._changed.wait_for(lambda: self.done >= n, timeout)
 
 
+class Barrier(Gate):
+    """A gate that opens itself once requests from ``workers`` distinct clients (told apart
+    by ``WORKER_HEADER``) are held: every client's first request waits until all have made
+    one. Its fault (kind "barrier") stops matching once it is open, so the other faults
+    apply again."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__()
+        self.workers = workers
+        self.seen: set[str] = set()
+
+    def hold(self, handler: Handler, request: EmuRequest) -> EmuResponse:
+        with self._changed:
+            self.seen.add(request.headers.get(WORKER_HEADER, ""))
+            if len(self.seen) >= self.workers:
+                self.open()
+        return super().hold(handler, request)
+
+
 @dataclass
 class Fault:
     """One injected misbehaviour. ``kind``: latency | 5xx_before | 5xx_after | drop_after |
-    429 | invalid_json | hold (wait at ``gate`` until the test opens it, then process).
+    429 | invalid_json | hold (wait at ``gate`` until the test opens it, then process) |
+    barrier (wait at ``gate``, a ``Barrier``, until it opens; then the fault stops matching).
     ``op``: create | lookup | list | login | calc | * . ``after``: how many matching requests
     pass untouched before the fault starts hitting."""
 
@@ -138,6 +167,8 @@ class Faults:
         with self._lock:
             for rule in self._rules:
                 if rule.provider == provider and rule.op in (op, "*") and rule.times != 0:
+                    if rule.kind == "barrier" and rule.gate is not None and rule.gate.is_open():
+                        continue
                     if rule.after > 0:
                         rule.after -= 1
                         continue
@@ -179,7 +210,7 @@ def apply_fault(
     if fault.kind == "latency":
         sleep(fault.seconds)
         return handler(request)
-    if fault.kind == "hold" and fault.gate is not None:
+    if fault.kind in ("hold", "barrier") and fault.gate is not None:
         return fault.gate.hold(handler, request)
     if fault.kind == "5xx_before":
         return EmuResponse(fault.status, b"upstream unavailable")

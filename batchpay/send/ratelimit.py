@@ -14,6 +14,18 @@ if TYPE_CHECKING:
 # and the request reaching the provider must not put one request too many into its window.
 HEADROOM = 0.96
 
+# The slot the shared limiter last gave this thread (microseconds since the epoch), for a
+# transport that reports it (the worker proofs log it at the emulation); see ``taken_slot``.
+_TAKEN = threading.local()
+
+
+def taken_slot() -> int:
+    """The slot (microseconds since the epoch) ``SharedRateLimiter.acquire`` last gave the
+    calling thread, cleared by reading; 0 if none since the last read."""
+    slot = int(getattr(_TAKEN, "slot", 0))
+    _TAKEN.slot = 0
+    return slot
+
 
 class Limiter(Protocol):
     """What the engine needs of a rate limiter: a slot per request, and a push back on 429."""
@@ -111,6 +123,7 @@ class SharedRateLimiter:
                 self._take, {"p": self._provider, "now": now, "i": self._interval}
             )
             taken = int(slot.scalar_one())
+        _TAKEN.slot = taken
         if taken > now:
             self._sleep((taken - now) / 1_000_000)
 

@@ -71,9 +71,9 @@ class Windows(EngineCore):
         if row is None:
             return False
         try:
-            answer = self.provider.lookup(
-                self._request(row, max(row.attempt_no, 1)), row.provider_ref
-            )
+            probe = self._request(row, max(row.attempt_no, 1))
+            # the probe is a request like any other: it takes a slot of the (shared) rate
+            answer = self._limited(lambda: self.provider.lookup(probe, row.provider_ref))
         except Exception:
             answer = Answer(RowStatus.UNKNOWN, Disposition.UNKNOWN)
         if answer is not None and (is_trouble(answer) or answer.disposition is Disposition.UNKNOWN):

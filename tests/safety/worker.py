@@ -22,31 +22,42 @@ import httpx
 
 from batchpay import api
 from batchpay.config import load_settings
-from batchpay.emulator.base import WORKER_HEADER
+from batchpay.emulator.core import SLOT_HEADER, WORKER_HEADER
 from batchpay.emulator.keys import EmulatorKeys
 from batchpay.errors import BatchpayError
+from batchpay.send.ratelimit import taken_slot
 
 
 class Worker(httpx.HTTPTransport):
-    """Names each request with the worker's header; kills the process at its Nth request."""
+    """Names each request with the worker's header and the rate-limit slot it took; kills
+    the process at its Nth request (after it, even if the request failed)."""
 
     def __init__(self, name: str, kill_at: int, when: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.name, self.kill_at, self.when = name, kill_at, when
         self.seen = 0
         self._lock = threading.Lock()
+        self._last = threading.local()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.headers[WORKER_HEADER] = self.name
+        # a slot serves one acquire; a second request under it (pontis logs in first, in its
+        # auth flow) reports the same slot, so the proof counts both in that slot's second
+        slot = taken_slot() or getattr(self._last, "slot", 0)
+        self._last.slot = slot
+        request.headers[SLOT_HEADER] = str(slot)
         with self._lock:
             self.seen += 1
             doomed = self.seen == self.kill_at
         if doomed and self.when == "before":
             os.kill(os.getpid(), signal.SIGKILL)
-        response = super().handle_request(request)
-        if doomed:
-            response.read()
-            os.kill(os.getpid(), signal.SIGKILL)
+        try:
+            response = super().handle_request(request)
+            if doomed:
+                response.read()
+        finally:
+            if doomed:
+                os.kill(os.getpid(), signal.SIGKILL)
         return response
 
 

@@ -114,19 +114,28 @@ class Crew:
 
 
 def kill_schedule(rng: random.Random, workers: int, kills: int, most: int) -> dict[str, list[str]]:
-    """``kills`` seeded kill points per worker: at its Nth request (N up to ``most``), just
-    before it leaves or just after its answer came back."""
+    """``kills`` seeded kill points per worker: at its Nth request, just before it leaves or
+    just after its answer came back (or failed). A worker's first point is at its first
+    request, which it is certain to make when the emulation holds every worker's first
+    request at a ``Barrier`` until all have made one; the later points (N up to ``most``)
+    fall wherever the seed puts them, and a worker starved of rows may not reach them."""
     return {
         f"w{i + 1}": [
-            f"{rng.randint(1, most)}:{rng.choice(('before', 'after'))}" for _ in range(kills)
+            f"{1 if k == 0 else rng.randint(1, most)}:{rng.choice(('before', 'after'))}"
+            for k in range(kills)
         ]
         for i in range(workers)
     }
 
 
-def busiest_window(log: list[Seen], seconds: float = 1.0) -> int:  # float-ok
-    """The most requests the emulation saw in any span of ``seconds`` (limited ones too)."""
-    times = sorted(s.at for s in log)
+def busiest_window(
+    log: list[Seen],
+    seconds: float = 1.0,  # float-ok
+    by_slot: bool = False,
+) -> int:
+    """The most requests the emulation saw in any span of ``seconds`` (limited ones too), by
+    arrival time, or (``by_slot``) by the rate-limit slot each client said it took."""
+    times = sorted(s.slot if by_slot else s.at for s in log)
     most, start = 0, 0
     for end, moment in enumerate(times):
         while moment - times[start] >= seconds:
