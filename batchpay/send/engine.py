@@ -86,7 +86,8 @@ class Engine(Settling, Windows):
             return 0
         listed_at = self.clock()
         with paused_gc():  # a listing of the whole batch is a bulk read
-            listing = batch_listing(self.ledger, self.batch, self.provider)
+            # under the shared rate limit like every other request (one slot per listing)
+            listing = self._limited(lambda: batch_listing(self.ledger, self.batch, self.provider))
             if listing is None:
                 return 0
             live = (

@@ -135,3 +135,27 @@ def test_reconcile_flags_a_second_payout_and_an_unknown_one(
     )
     assert after["R1"].status is RowStatus.NEEDS_REVIEW
     assert after["R2"].status is RowStatus.COMPLETED
+
+
+def test_the_batch_listing_takes_a_slot_of_the_rate_limit(tmp_path: Path, ledger_url: str) -> None:
+    # every request to the provider goes under the (shared) rate limit, the listing included
+    class Counting:
+        slots = 0
+
+        def acquire(self) -> None:
+            Counting.slots += 1
+
+    bank = SandboxBank()
+    ledger = _ledger(ledger_url, "sandbox", 2)
+    engine = Engine(
+        ledger=ledger,
+        provider=SandboxProvider(bank),
+        batch="b",
+        sleep=lambda s: None,
+        limiter=Counting(),  # type: ignore[arg-type]
+    )
+    engine.send_planned()
+    sent = Counting.slots
+    assert sent == 2  # one slot per create
+    assert engine.reconcile() == 0
+    assert Counting.slots == sent + 1  # and one for the listing
