@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import jinja2
 from starlette.concurrency import run_in_threadpool
@@ -159,7 +160,8 @@ def _current_user(state: WebState, session: dict[str, Any]) -> User | None:
 async def _guarded(ctx: Ctx, roles: Collection[str] | None, handler: Handler) -> Response:
     if roles is not None:
         if ctx.user is None:
-            return RedirectResponse(f"/login?next={ctx.request.url.path}", status_code=303)
+            wanted = quote(ctx.request.url.path, safe="/")
+            return RedirectResponse(f"/login?next={wanted}", status_code=303)
         if ctx.user.role not in roles:
             needs = " or ".join(r for r in READ if r in roles)
             return refuse(ctx, f"this needs the role {needs}; yours is {ctx.user.role}", 403)

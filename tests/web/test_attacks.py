@@ -1,0 +1,91 @@
+"""An outsider, a viewer, a preparer and an approver attacking the web app over HTTP:
+session replay after sign-out, session ids at sign-in, redirects after sign-in, security
+headers on every response, posts to actions the role may not take, and markup in a sheet."""
+
+from __future__ import annotations
+
+from tests.web.conftest import PASSWORD, Web, csrf_of
+from tests.web.helpers import good_sheet, upload
+
+HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options")
+
+
+def test_a_copy_of_the_cookie_taken_before_signing_out_signs_no_one_in(web: Web) -> None:
+    alice = web.signed_in("alice")
+    stolen = alice.cookies["batchpay_session"]
+    token = csrf_of(alice.get("/").text)
+    assert alice.post("/logout", data={"csrf": token}).status_code == 303
+    thief = web.client()
+    thief.cookies.set("batchpay_session", stolen)
+    assert thief.get("/").status_code == 303  # sent to sign in
+    again = thief.post("/batches/new", data={"csrf": token, "batch": "x", "provider": "sandbox"})
+    assert again.status_code == 303 and again.headers["location"].startswith("/login")
+
+
+def test_signing_in_makes_a_new_session_and_the_old_token_is_worthless(web: Web) -> None:
+    client = web.client()
+    before_cookie = client.get("/login").cookies["batchpay_session"]
+    before = csrf_of(client.get("/login").text)
+    data = {"csrf": before, "name": "alice", "password": PASSWORD, "next": "/"}
+    assert client.post("/login", data=data).status_code == 303
+    assert client.cookies["batchpay_session"] != before_cookie
+    after = csrf_of(client.get("/").text)
+    assert after != before
+    refused = client.post("/logout", data={"csrf": before})
+    assert refused.status_code == 403
+    # a second sign-in of the same person is its own session: signing out one keeps the other
+    other = web.signed_in("alice")
+    assert client.post("/logout", data={"csrf": after}).status_code == 303
+    assert other.get("/").status_code == 200
+
+
+def test_after_signing_in_no_whitespace_trick_leaves_the_site(web: Web) -> None:
+    for target in ("/\t/evil.example", "/\n/evil.example", "/ /evil.example", "/\\evil.example"):
+        client = web.client()
+        token = csrf_of(client.get("/login").text)
+        data = {"csrf": token, "name": "vera", "password": PASSWORD, "next": target}
+        answer = client.post("/login", data=data)
+        assert answer.status_code == 303 and answer.headers["location"] == "/", target
+    client = web.client()
+    page = client.get("/login", params={"next": "/\t/evil.example"}).text
+    assert 'name="next" value="/"' in page
+
+
+def test_every_response_carries_the_security_headers(web: Web) -> None:
+    client = web.client()
+    for answer in (
+        client.get("/no/such/page"),  # Starlette's own 404
+        client.put("/login"),  # 405
+        client.get("/static/app.css"),
+        client.get("/login"),
+    ):
+        for name in HEADERS:
+            assert name in answer.headers, (answer.request.url, answer.status_code, name)
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404 and "Traceback" not in missing.text
+
+
+def test_a_viewer_posting_straight_to_each_action_is_refused(web: Web) -> None:
+    alice = web.signed_in("alice")
+    assert upload(alice, "nov", good_sheet()).status_code == 303
+    vera = web.signed_in("vera")
+    token = csrf_of(vera.get("/").text)
+    for action in ("submit", "approve", "run", "retry", "refresh"):
+        answer = vera.post(f"/batches/nov/{action}", data={"csrf": token, "row": "1"})
+        assert answer.status_code == 403, action
+    new = vera.post("/batches/new", data={"csrf": token, "batch": "v", "provider": "sandbox"})
+    assert new.status_code == 403
+    assert [a for a in web.audited if a[1] == "vera" and a[2] not in ("login",)] == []
+
+
+def test_markup_in_a_sheet_or_an_id_is_shown_as_text(web: Web) -> None:
+    alice = web.signed_in("alice")
+    evil = good_sheet().replace(b"Person 1", b"<script>alert(1)</script>")
+    evil = evil.replace(b"USDT,TRON", b"<img src=x onerror=alert(2)>,TRON", 1)
+    answer = upload(alice, "xss", evil)
+    assert "<script>alert(1)" not in answer.text and "<img src=x" not in answer.text
+    bad_id = upload(alice, "<b>x</b>", good_sheet())
+    assert bad_id.status_code == 400 and "<b>x</b>" not in bad_id.text
+    assert alice.get("/batches/%3Cb%3E/run").status_code == 404
