@@ -5,6 +5,7 @@ CSRF token before a handler runs and writes the session cookie after it."""
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from batchpay.web.jobs import Jobs
 from batchpay.web.sessions import Sessions, same_token
 
 T = TypeVar("T")
+log = logging.getLogger("batchpay.web")
 
 # who may do what (a viewer only reads)
 PREPARE = ("preparer", "approver", "admin")
@@ -129,7 +131,9 @@ def page(
 ) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Wrap a handler: load the session and the user, send a visitor who is not signed in to
     the log-in page (``roles=None``: open to all), refuse a role not in ``roles`` (403), and
-    refuse a POST whose form does not carry the session's CSRF token (403)."""
+    refuse a POST whose form does not carry the session's CSRF token (403). An exception
+    the handler did not expect is logged and answered with a plain error page (500): no
+    traceback, no server path."""
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
@@ -138,7 +142,11 @@ def page(
             session = state.sessions.load(request)
             user = await run_in_threadpool(_current_user, state, session)
             ctx = Ctx(request, state, session, user)
-            response = await _guarded(ctx, roles, handler)
+            try:
+                response = await _guarded(ctx, roles, handler)
+            except Exception:  # a fault of ours: logged for the operator, never shown
+                log.exception("%s %s failed", request.method, request.url.path)
+                response = refuse(ctx, "something went wrong on the server; it was logged", 500)
             state.sessions.save(request, response, ctx.session)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)

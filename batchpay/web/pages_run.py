@@ -110,7 +110,7 @@ async def retry(ctx: Ctx) -> Response:
     if batch is None:
         return refuse(ctx, "no such batch", 404)
     values = [str(v) for v in ctx.form.getlist("row")] if ctx.form else []
-    chosen = [int(v) for v in values if v.isdigit()]
+    chosen = [int(v) for v in values if v.isascii() and v.isdigit()]  # not "²"
     if not chosen:
         return refuse(ctx, "tick the failed rows to retry", 400)
     settings = ctx.state.settings

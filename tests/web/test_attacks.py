@@ -4,6 +4,9 @@ headers on every response, posts to actions the role may not take, and markup in
 
 from __future__ import annotations
 
+import pytest
+
+from batchpay.web import library
 from tests.web.conftest import PASSWORD, Web, csrf_of
 from tests.web.helpers import good_sheet, upload
 
@@ -89,3 +92,27 @@ def test_markup_in_a_sheet_or_an_id_is_shown_as_text(web: Web) -> None:
     bad_id = upload(alice, "<b>x</b>", good_sheet())
     assert bad_id.status_code == 400 and "<b>x</b>" not in bad_id.text
     assert alice.get("/batches/%3Cb%3E/run").status_code == 404
+
+
+def test_a_fault_in_a_page_shows_no_traceback_and_no_server_path(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret_path = str(web.config.upload_dir / "inner" / "ledger.sqlite")
+
+    def broken(*_: object) -> None:
+        raise RuntimeError(f"cannot open {secret_path}")
+
+    monkeypatch.setattr(library, "read_report", broken)
+    alice = web.signed_in("alice")
+    answer = alice.get("/batches/nov/run")
+    assert answer.status_code == 500
+    assert secret_path not in answer.text and "Traceback" not in answer.text
+    assert "went wrong on the server" in answer.text
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
+def test_a_row_number_that_is_a_digit_but_not_ascii_is_not_a_row(web: Web) -> None:
+    alice = web.signed_in("alice")
+    token = csrf_of(alice.get("/").text)
+    answer = alice.post("/batches/nov/retry", data={"csrf": token, "row": ["²", "٣x"]})
+    assert answer.status_code == 400 and "tick the failed rows" in answer.text
