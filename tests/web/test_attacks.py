@@ -116,3 +116,15 @@ def test_a_row_number_that_is_a_digit_but_not_ascii_is_not_a_row(web: Web) -> No
     token = csrf_of(alice.get("/").text)
     answer = alice.post("/batches/nov/retry", data={"csrf": token, "row": ["²", "٣x"]})
     assert answer.status_code == 400 and "tick the failed rows" in answer.text
+
+
+def test_a_csv_with_100000_columns_is_refused_before_it_is_validated(web: Web) -> None:
+    alice = web.signed_in("alice")
+    lines = good_sheet().decode().splitlines()
+    wide = [lines[0] + "".join(f",x{i}" for i in range(100_000))]
+    wide += [line + "," * 100_000 for line in lines[1:]]
+    answer = upload(alice, "wide", ("\n".join(wide) + "\n").encode(), "wide.csv")
+    assert answer.status_code == 400
+    assert "100008 columns; batchpay reads at most 1000" in answer.text
+    assert str(web.config.upload_dir) not in answer.text
+    assert not (web.config.upload_dir / "wide").exists()
