@@ -128,3 +128,26 @@ def test_a_csv_with_100000_columns_is_refused_before_it_is_validated(web: Web) -
     assert "100008 columns; batchpay reads at most 1000" in answer.text
     assert str(web.config.upload_dir) not in answer.text
     assert not (web.config.upload_dir / "wide").exists()
+
+
+def test_a_forged_forwarded_for_or_a_respelt_name_does_not_escape_the_log_in_limit(
+    web: Web,
+) -> None:
+    client = web.client()
+
+    def attempt(name: str, address: str | None = None) -> int:
+        token = csrf_of(client.get("/login").text)
+        data = {"csrf": token, "name": name, "password": "wrong password!", "next": "/"}
+        headers = {"X-Forwarded-For": address} if address else {}
+        return client.post("/login", data=data, headers=headers).status_code
+
+    spellings = ["alice", " ALICE ", "Alice", "alice\t"]
+    codes = [attempt(spellings[i % 4], f"10.0.{i}.1") for i in range(20)]
+    assert codes == [401] * 20  # twenty addresses, one try each
+    assert attempt("alice", "10.9.9.9") == 429  # a 21st address is held up too
+    assert attempt("ALICE ") == 429
+    assert attempt("bob", "10.9.9.9") == 401  # another person is not
+    web.clock.now += 901
+    token = csrf_of(client.get("/login").text)
+    data = {"csrf": token, "name": "alice", "password": PASSWORD, "next": "/"}
+    assert client.post("/login", data=data).status_code == 303
