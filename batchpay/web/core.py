@@ -79,6 +79,29 @@ class WebState:
     def ledger(self) -> Ledger:
         return Ledger(self.settings.ledger)
 
+    def hide_paths(self, text: str) -> str:
+        """``text`` (a page, an event) without the server's own paths: the ledger file, the
+        report, approvers and rates files, the upload folder and the working directory
+        become neutral words. A library message says where; a web user needs no path."""
+        settings = self.settings
+        named = [
+            (settings.ledger, "(the ledger)"),
+            (settings.report_dir, "(the reports folder)"),
+            (settings.approvers, "(the approvers file)"),
+            (settings.rates, "(the rates file)"),
+            (self.config.upload_dir, "(the uploads folder)"),
+            (Path.cwd(), "."),
+        ]
+        found: dict[str, str] = {}
+        for where, word in named:
+            if isinstance(where, Path):
+                for spelt in {str(where.resolve()), str(where.absolute())}:
+                    if spelt.count("/") > 1:  # absolute and not a top folder like /srv
+                        found.setdefault(spelt, word)
+        for spelt in sorted(found, key=len, reverse=True):  # the longest (most inside) first
+            text = text.replace(spelt, found[spelt])
+        return text
+
 
 @dataclass
 class Ctx:
@@ -95,7 +118,7 @@ class Ctx:
     def render(self, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
         page = self.state.templates.get_template(template)
         html = page.render(user=self.user, csrf=self.csrf, request=self.request, **values)
-        return HTMLResponse(html, status_code=status_code)
+        return HTMLResponse(self.state.hide_paths(html), status_code=status_code)
 
     async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a (blocking) library call in a worker thread."""

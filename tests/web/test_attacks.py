@@ -151,3 +151,20 @@ def test_a_forged_forwarded_for_or_a_respelt_name_does_not_escape_the_log_in_lim
     token = csrf_of(client.get("/login").text)
     data = {"csrf": token, "name": "alice", "password": PASSWORD, "next": "/"}
     assert client.post("/login", data=data).status_code == 303
+
+
+def test_no_page_or_event_names_a_path_on_the_server(web: Web) -> None:
+    vera = web.signed_in("vera")
+    ledger = str(web.settings.ledger)
+    assert ledger.startswith("/")
+    for url in ("/batches/nope/reports", "/batches/nope/reports/x.csv"):
+        answer = vera.get(url)
+        assert answer.status_code == 404
+        assert "not in the ledger (the ledger)" in answer.text
+        assert ledger not in answer.text and str(web.config.upload_dir.parent) not in answer.text
+    alice = web.signed_in("alice")
+    token = csrf_of(alice.get("/").text)
+    assert alice.post("/batches/nope/refresh", data={"csrf": token}).status_code == 303
+    with alice.stream("GET", "/batches/nope/events") as events:
+        said = "".join(events.iter_lines())
+    assert "(the ledger)" in said and ledger not in said
