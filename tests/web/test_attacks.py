@@ -65,7 +65,10 @@ def test_every_response_carries_the_security_headers(web: Web) -> None:
         for name in HEADERS:
             assert name in answer.headers, (answer.request.url, answer.status_code, name)
         assert answer.headers["x-frame-options"] == "DENY"
-        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        policy = answer.headers["content-security-policy"]
+        for part in ("default-src 'self'", "frame-ancestors 'none'", "base-uri 'none'"):
+            assert part in policy, (answer.request.url, part)
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
     missing = client.get("/no/such/page")
     assert missing.status_code == 404 and "Traceback" not in missing.text
 
