@@ -124,6 +124,11 @@ def read_csv_rows(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
         raise SheetUnreadable(f"{path}: contains NUL bytes; is it really a CSV file?")
     delimiter = sniff_delimiter(text)
     width = _top_width(text, delimiter, path)
+    if width > limits.MAX_COLUMNS:  # 100,000 columns took minutes of validation
+        raise SheetUnreadable(
+            f"{path}: {width} columns; batchpay reads at most {limits.MAX_COLUMNS}. "
+            "Delete the stray columns"
+        )
     # UTF-8 goes to the C parser as the bytes themselves: handing it the decoded text makes
     # pandas encode it back, chunk by chunk, which took 40% longer than parsing a 1M-row file
     source: io.StringIO | io.BytesIO = (

@@ -47,7 +47,7 @@ def typed_value_text(value: Any) -> str:
 MAX_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, for members over a megabyte
 MAX_MEMBERS = 10_000
-MAX_COLUMNS = 1_000  # a payroll sheet needs a dozen; XFD (16384) is Excel's last
+MAX_COLUMNS = limits.MAX_COLUMNS
 MAX_CELLS = 30_000_000  # rows x columns of the grid built from the rows that hold something
 
 

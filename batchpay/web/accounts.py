@@ -41,15 +41,20 @@ def needs_rehash(stored: str) -> bool:
 
 class LoginLimiter:
     """At most ``attempts`` failed log-ins per (user, client address) within ``window``
-    seconds; a success clears the count. ``clock`` is injectable so tests need no sleep."""
+    seconds, and at most ``per_name`` per user from all addresses together (an address can be
+    many: a client the proxy trusts names any in ``X-Forwarded-For``); a success clears the
+    user's counts. Names are compared trimmed and case-folded. ``clock`` is injectable so
+    tests need no sleep."""
 
     def __init__(
         self,
         attempts: int = 5,
         window: float = 900.0,  # float-ok: seconds
         clock: Callable[[], float] = time.monotonic,  # float-ok
+        per_name: int = 20,
     ) -> None:
         self.attempts = attempts
+        self.per_name = per_name
         self.window = window
         self.clock = clock
         self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)  # float-ok
@@ -64,16 +69,33 @@ class LoginLimiter:
 
     def blocked(self, user: str, address: str) -> float | None:  # float-ok
         """Seconds until another try is allowed, or None when one is allowed now."""
+        name = _key(user)
         with self._lock:
-            failures = self._recent((user.lower(), address))
-            if len(failures) < self.attempts:
-                return None
-            return max(1.0, failures[0] + self.window - self.clock())
+            waits = [
+                max(1.0, failures[0] + self.window - self.clock())
+                for failures, most in (
+                    (self._recent((name, address)), self.attempts),
+                    (self._recent((name, ANY_ADDRESS)), self.per_name),
+                )
+                if len(failures) >= most
+            ]
+            return max(waits) if waits else None
 
     def failed(self, user: str, address: str) -> None:
+        name = _key(user)
         with self._lock:
-            self._recent((user.lower(), address)).append(self.clock())
+            self._recent((name, address)).append(self.clock())
+            self._recent((name, ANY_ADDRESS)).append(self.clock())
 
     def succeeded(self, user: str, address: str) -> None:
+        name = _key(user)
         with self._lock:
-            self._failures.pop((user.lower(), address), None)
+            self._failures.pop((name, address), None)
+            self._failures.pop((name, ANY_ADDRESS), None)
+
+
+ANY_ADDRESS = "(any address)"  # not an address a client can have
+
+
+def _key(user: str) -> str:
+    return user.strip().casefold()

@@ -15,7 +15,7 @@ from batchpay.ledger.users import web_secret
 from batchpay.web import pages_auth, pages_batches, pages_review, pages_run
 from batchpay.web.core import WebConfig, WebState, templates
 from batchpay.web.drafts import Drafts
-from batchpay.web.limits import BodyLimit
+from batchpay.web.limits import BodyLimit, SecurityHeaders
 from batchpay.web.sessions import Sessions, new_secret
 
 __all__ = ["WebConfig", "create_app"]
@@ -58,7 +58,8 @@ def create_app(config: WebConfig) -> Starlette:
         from batchpay.web.audit import LedgerAudit
 
         config.audit = LedgerAudit(config.settings)
-    app = Starlette(routes=ROUTES, middleware=[Middleware(BodyLimit, limit=config.max_body)])
+    middleware = [Middleware(SecurityHeaders), Middleware(BodyLimit, limit=config.max_body)]
+    app = Starlette(routes=ROUTES, middleware=middleware)
     app.state.web = WebState(
         config,
         Sessions(secret, secure=config.secure_cookies),

@@ -5,11 +5,13 @@ CSRF token before a handler runs and writes the session cookie after it."""
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import jinja2
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +31,7 @@ from batchpay.web.jobs import Jobs
 from batchpay.web.sessions import Sessions, same_token
 
 T = TypeVar("T")
+log = logging.getLogger("batchpay.web")
 
 # who may do what (a viewer only reads)
 PREPARE = ("preparer", "approver", "admin")
@@ -37,7 +40,10 @@ PAY = ("preparer", "approver", "admin")
 READ = ("preparer", "approver", "viewer", "admin")
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "Content-Security-Policy": (
+        "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
+        "object-src 'none'"
+    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
@@ -76,6 +82,29 @@ class WebState:
     def ledger(self) -> Ledger:
         return Ledger(self.settings.ledger)
 
+    def hide_paths(self, text: str) -> str:
+        """``text`` (a page, an event) without the server's own paths: the ledger file, the
+        report, approvers and rates files, the upload folder and the working directory
+        become neutral words. A library message says where; a web user needs no path."""
+        settings = self.settings
+        named = [
+            (settings.ledger, "(the ledger)"),
+            (settings.report_dir, "(the reports folder)"),
+            (settings.approvers, "(the approvers file)"),
+            (settings.rates, "(the rates file)"),
+            (self.config.upload_dir, "(the uploads folder)"),
+            (Path.cwd(), "."),
+        ]
+        found: dict[str, str] = {}
+        for where, word in named:
+            if isinstance(where, Path):
+                for spelt in {str(where.resolve()), str(where.absolute())}:
+                    if spelt.count("/") > 1:  # absolute and not a top folder like /srv
+                        found.setdefault(spelt, word)
+        for spelt in sorted(found, key=len, reverse=True):  # the longest (most inside) first
+            text = text.replace(spelt, found[spelt])
+        return text
+
 
 @dataclass
 class Ctx:
@@ -92,7 +121,7 @@ class Ctx:
     def render(self, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
         page = self.state.templates.get_template(template)
         html = page.render(user=self.user, csrf=self.csrf, request=self.request, **values)
-        return HTMLResponse(html, status_code=status_code)
+        return HTMLResponse(self.state.hide_paths(html), status_code=status_code)
 
     async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a (blocking) library call in a worker thread."""
@@ -128,7 +157,9 @@ def page(
 ) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Wrap a handler: load the session and the user, send a visitor who is not signed in to
     the log-in page (``roles=None``: open to all), refuse a role not in ``roles`` (403), and
-    refuse a POST whose form does not carry the session's CSRF token (403)."""
+    refuse a POST whose form does not carry the session's CSRF token (403). An exception
+    the handler did not expect is logged and answered with a plain error page (500): no
+    traceback, no server path."""
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
@@ -137,7 +168,11 @@ def page(
             session = state.sessions.load(request)
             user = await run_in_threadpool(_current_user, state, session)
             ctx = Ctx(request, state, session, user)
-            response = await _guarded(ctx, roles, handler)
+            try:
+                response = await _guarded(ctx, roles, handler)
+            except Exception:  # a fault of ours: logged for the operator, never shown
+                log.exception("%s %s failed", request.method, request.url.path)
+                response = refuse(ctx, "something went wrong on the server; it was logged", 500)
             state.sessions.save(request, response, ctx.session)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
@@ -159,7 +194,8 @@ def _current_user(state: WebState, session: dict[str, Any]) -> User | None:
 async def _guarded(ctx: Ctx, roles: Collection[str] | None, handler: Handler) -> Response:
     if roles is not None:
         if ctx.user is None:
-            return RedirectResponse(f"/login?next={ctx.request.url.path}", status_code=303)
+            wanted = quote(ctx.request.url.path, safe="/")
+            return RedirectResponse(f"/login?next={wanted}", status_code=303)
         if ctx.user.role not in roles:
             needs = " or ".join(r for r in READ if r in roles)
             return refuse(ctx, f"this needs the role {needs}; yours is {ctx.user.role}", 403)

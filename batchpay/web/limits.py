@@ -8,7 +8,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from batchpay.ingest import MAX_FILE_BYTES
-from batchpay.web.core import TooLarge
+from batchpay.web.core import SECURITY_HEADERS, TooLarge
 
 FORM_OVERHEAD = 64 * 1024
 
@@ -44,3 +44,28 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+class SecurityHeaders:
+    """ASGI middleware: every response (the pages, the static files, Starlette's own 404, 405
+    and 500) carries :data:`SECURITY_HEADERS` unless it set one itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def headed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                have = {name.lower() for name, _ in headers}
+                for name, value in SECURITY_HEADERS.items():
+                    if name.lower().encode() not in have:
+                        headers.append((name.lower().encode(), value.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, headed)

@@ -7,12 +7,17 @@ from starlette.responses import RedirectResponse, Response
 from batchpay.ledger.users import User
 from batchpay.web.accounts import hash_password, needs_rehash, verify_password
 from batchpay.web.core import Ctx, page
-from batchpay.web.sessions import new_token
 
 
 def _safe_next(target: str) -> str:
-    """Only a path on this site (never //host or a scheme) may follow the log-in."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only a path on this site (never //host, a scheme, a backslash, or a control character
+    or space, which browsers drop: ``/<tab>/host`` is ``//host``) may follow the log-in."""
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)
+    ):
         return target
     return "/"
 
@@ -59,8 +64,7 @@ async def login(ctx: Ctx) -> Response:
             error="That name and password do not match an account.",
         )
     limiter.succeeded(name, address)
-    ctx.session.clear()
-    ctx.session.update(user=user, csrf=new_token())  # a new token for the new session
+    ctx.state.sessions.begin(ctx.session, user)  # a new session id and CSRF token
     ctx.user = await ctx.call(_lookup, ctx, user)
     ctx.audit("-", "login")
     return RedirectResponse(target, status_code=303)
@@ -100,6 +104,5 @@ _DUMMY = hash_password("not a password of anyone's")
 @page()
 async def logout(ctx: Ctx) -> Response:
     ctx.audit("-", "logout")
-    ctx.session.clear()
-    ctx.session["csrf"] = new_token()
+    ctx.state.sessions.end(ctx.session)  # a copy of the old cookie signs no one in
     return RedirectResponse("/login", status_code=303)

@@ -110,7 +110,7 @@ async def retry(ctx: Ctx) -> Response:
     if batch is None:
         return refuse(ctx, "no such batch", 404)
     values = [str(v) for v in ctx.form.getlist("row")] if ctx.form else []
-    chosen = [int(v) for v in values if v.isdigit()]
+    chosen = [int(v) for v in values if v.isascii() and v.isdigit()]  # not "²"
     if not chosen:
         return refuse(ctx, "tick the failed rows to retry", 400)
     settings = ctx.state.settings
@@ -149,16 +149,18 @@ async def events(ctx: Ctx) -> Response:
     if job is None:
         return Response("event: idle\ndata: {}\n\n", media_type="text/event-stream")
     return StreamingResponse(
-        _stream(job), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+        _stream(job, ctx.state.hide_paths),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store"},
     )
 
 
-async def _stream(job: Job) -> AsyncIterator[str]:
+async def _stream(job: Job, hide: Callable[[str], str]) -> AsyncIterator[str]:
     seen = -1
     while True:
         state = await run_in_threadpool(job.wait_change, seen, 15.0)
         seen = state.version
-        yield f"data: {json.dumps(state.as_event())}\n\n"
+        yield f"data: {hide(json.dumps(state.as_event()))}\n\n"
         if state.finished:
             return
 

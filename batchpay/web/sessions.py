@@ -5,12 +5,19 @@ server's secret and stamped with its time: it cannot be forged or altered, and i
 after ``max_age`` seconds. It is HttpOnly and SameSite=Strict always, and Secure when the
 request came over TLS (directly or through a proxy that says ``X-Forwarded-Proto: https``)
 or the server was started with ``--secure-cookies``.
+
+A signed-in session also carries a session id that the server keeps while it is live: signing
+in makes a new one (a session cookie planted before the log-in never becomes signed in), and
+signing out ends it, so a copy of the cookie taken before the log-out signs no one in.
+Live ids are kept in memory: restarting ``serve`` signs everyone out.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+import time
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -48,10 +55,38 @@ class Sessions:
         self._codec = URLSafeTimedSerializer(secret, salt="batchpay-web-session")
         self.secure = secure
         self.max_age = max_age
+        self._live: dict[str, float] = {}  # session id -> when it was last seen (monotonic)
+        self._lock = threading.Lock()
+
+    def begin(self, data: dict[str, Any], user: str) -> None:
+        """Make ``data`` a new signed-in session of ``user``: everything before is dropped,
+        with a new session id and a new CSRF token."""
+        now = time.monotonic()  # float-ok: seconds
+        sid = new_token()
+        with self._lock:
+            self._live = {k: t for k, t in self._live.items() if now - t < self.max_age}
+            self._live[sid] = now
+        data.clear()
+        data.update(user=user, sid=sid, csrf=new_token())
+
+    def end(self, data: dict[str, Any]) -> None:
+        """Sign ``data`` out: its session id is no longer live; a new CSRF token."""
+        with self._lock:
+            self._live.pop(str(data.get("sid")), None)
+        data.clear()
+        data["csrf"] = new_token()
+
+    def _alive(self, data: dict[str, Any]) -> bool:
+        sid = data.get("sid")
+        with self._lock:
+            if not isinstance(sid, str) or sid not in self._live:
+                return False
+            self._live[sid] = time.monotonic()  # float-ok
+            return True
 
     def load(self, request: Request) -> dict[str, Any]:
         """The session of ``request`` (a fresh one with a new CSRF token if it has none or
-        its cookie is forged, altered or expired)."""
+        its cookie is forged, altered, expired or signed out)."""
         raw = request.cookies.get(COOKIE)
         data: dict[str, Any] = {}
         if raw:
@@ -61,6 +96,8 @@ class Sessions:
                 loaded = None
             if isinstance(loaded, dict):
                 data = loaded
+        if "user" in data and not self._alive(data):  # signed out, or a server restart
+            data = {}
         if not isinstance(data.get("csrf"), str):
             data["csrf"] = new_token()
         return data
