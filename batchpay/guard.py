@@ -25,6 +25,7 @@ import re
 import signal
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -209,8 +210,29 @@ def attention(
     return rows[:limit], len(rows)
 
 
-def reason(row: LedgerRow) -> str:
+def reason(row: LedgerRow, now: datetime | None = None) -> str:
+    """Why ``row`` needs a look: its error, or for a row without one what happens next. A row
+    another worker holds under a live lease (PostgreSQL) says whose it is and until when (UTC),
+    since nobody touches it before then."""
+    held = _held_by(row, now or datetime.now(UTC))
+    if held:
+        return held
     return row.error_message or row.error_code or _NO_REASON.get(row.status, "")
+
+
+def _held_by(row: LedgerRow, now: datetime) -> str:
+    if row.status not in (RowStatus.PLANNED, RowStatus.SENDING) or not row.lease_owner:
+        return ""
+    try:
+        until = datetime.fromisoformat(row.lease_until or "")
+    except ValueError:
+        return ""
+    if until.tzinfo is None or until <= now:
+        return ""
+    return (
+        f"held by worker {row.lease_owner} until {until.astimezone(UTC):%H:%M:%S} UTC; if it "
+        "stopped, the next run or status after that asks the provider"
+    )
 
 
 # -- after the fact -------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlalchemy.pool import NullPool
 
 from batchpay.errors import LedgerError
-from batchpay.ledger.location import LedgerUrl, Location
+from batchpay.ledger.location import LedgerUrl, Location, scrub
 
 T = TypeVar("T")
 # An executed statement: a SQLAlchemy CursorResult (typed differently by SQLAlchemy 2.0 and
@@ -107,7 +107,7 @@ def ledger_error(path: Location | str, exc: BaseException) -> LedgerError:
         exc = exc.orig
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(path, LedgerUrl):
-        text = text.replace(path.url, str(path))
+        text = scrub(text.replace(path.url, str(path)), path.url)
     driver = "sqlite" if isinstance(exc, sqlite3.Error) else "database"
     for needle, message in _CAUSES:
         if needle in text.lower():

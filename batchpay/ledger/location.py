@@ -103,6 +103,23 @@ def mask(url: str) -> str:
     return scheme + sep + _QUERY_PASSWORD.sub(r"\1***", rest)
 
 
+def scrub(text: str, url: str) -> str:
+    """``text`` (a driver's message about ``url``) with every piece of the password typed in
+    ``url`` replaced by ``***``. The driver may read a password with an unescaped ``@`` as
+    part of the host and quote that "host" back; mask() would hide it in the URL, this hides
+    it in the message too (the whole password, and what follows its first ``@``)."""
+    head = _HEAD.match(url)
+    rest = url[head.end() :] if head else url
+    user_info, at, _ = rest.rpartition("@")
+    secrets = [m.group(0).partition("=")[2] for m in _QUERY_PASSWORD.finditer(rest)]
+    if at and ":" in user_info.split("/", 1)[0].split("?", 1)[0]:
+        password = user_info.partition(":")[2]
+        secrets += [password, password.partition("@")[2]]  # the driver's "host" starts there
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
 def shown(location: Location) -> str:
     """How the ledger is named to a person: the path, or the URL without its password."""
     return str(location)

@@ -38,7 +38,7 @@ _ROW_COLUMNS = (  # named as LedgerRow's fields
     "batch_id, row_key, sheet_row, reference, name, description, currency, network, address,"
     " memo, extra_json AS extra, amount_requested, amount, rounding_delta, status, attempt_no,"
     " idempotency_key, provider_ref, fee, amount_sent, tx_hash, error_code, error_message,"
-    " updated_at"
+    " updated_at, lease_owner, lease_until"
 )
 
 # the listing a reconciliation matches, one temporary table per connection

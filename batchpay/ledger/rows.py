@@ -62,6 +62,8 @@ class LedgerRow:
     error_code: str | None
     error_message: str | None
     updated_at: str
+    lease_owner: str | None = None  # PostgreSQL: the worker holding the row, and until when
+    lease_until: str | None = None  # (ISO 8601, UTC); None on SQLite and once released
 
     def as_payout(self) -> PayoutRow:
         """The sheet row this ledger row was planned from."""
