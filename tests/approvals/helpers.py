@@ -17,6 +17,16 @@ def new_key() -> SigningKey:
     return SigningKey(Ed25519PrivateKey.generate())
 
 
+# the team most four-eyes tests use: one preparer, two approvers; and a two-row sheet
+ALICE, BOB, CAROL = new_key(), new_key(), new_key()
+TEAM: list[Person] = [
+    ("Alice Finance", "preparer", ALICE),
+    ("Bob Controller", "approver", BOB),
+    ("Carol Audit", "approver", CAROL),
+]
+SMALL = [("E-1", "100.00"), ("E-2", "200.00")]
+
+
 def approvers_toml(
     people: list[Person], approvals: int = 1, above: list[tuple[str, str, int]] | None = None
 ) -> str:
@@ -56,3 +66,14 @@ def sent_requests(settings: Settings, batch: str) -> int:
         return 0
     with Ledger(settings.ledger, create=False) as ledger:
         return sum(1 for a in ledger.attempts(batch) if a.action == "create")
+
+
+def approved(workdir: Path, sheet: Path) -> tuple[Settings, str]:
+    """Four-eyes settings for TEAM, with ``sheet`` submitted by Alice as batch "nov" on the
+    sandbox and approved by Bob: the settings and the approved digest."""
+    from batchpay import fouryes_api
+
+    settings = four_eyes(workdir, TEAM)
+    done = fouryes_api.submit(sheet, "sandbox", "nov", settings=settings, key=ALICE)
+    fouryes_api.approve("nov", settings=settings, key=BOB, digest=done.digest)
+    return settings, done.digest

@@ -22,8 +22,16 @@ from batchpay.ledger.fouryes import (
     canonical_json,
     save_approval,
 )
-from tests.approvals.helpers import approvers_toml, four_eyes, new_key
-from tests.approvals.test_gate import ALICE, BOB, CAROL, SMALL, TEAM
+from tests.approvals.helpers import (
+    ALICE,
+    BOB,
+    CAROL,
+    SMALL,
+    TEAM,
+    approvers_toml,
+    four_eyes,
+    new_key,
+)
 
 
 def _paid(

@@ -13,16 +13,17 @@ from batchpay import api, fouryes_api
 from batchpay.errors import ApprovalError
 from batchpay.ledger import Ledger
 from batchpay.ledger.fouryes import Approval, canonical_json, save_approval, submission
-from tests.approvals.helpers import four_eyes, new_key, sent_requests
+from tests.approvals.helpers import (
+    ALICE,
+    BOB,
+    CAROL,
+    SMALL,
+    TEAM,
+    approved,
+    four_eyes,
+    sent_requests,
+)
 from tests.conftest import TRON
-
-ALICE, BOB, CAROL = new_key(), new_key(), new_key()
-TEAM = [
-    ("Alice Finance", "preparer", ALICE),
-    ("Bob Controller", "approver", BOB),
-    ("Carol Audit", "approver", CAROL),
-]
-SMALL = [("E-1", "100.00"), ("E-2", "200.00")]
 
 
 def _sql(path: object, statement: str, *args: object) -> None:
@@ -37,10 +38,8 @@ def test_rows_edited_in_the_ledger_after_the_approval_are_never_paid(
 ) -> None:
     # the approved plan is saved (an earlier run stopped before sending), then a row's
     # address is changed in the ledger: the resume must not pay it
-    settings = four_eyes(workdir, TEAM)
     sheet = write_sheet(SMALL)
-    done = fouryes_api.submit(sheet, "sandbox", "nov", settings=settings, key=ALICE)
-    fouryes_api.approve("nov", settings=settings, key=BOB, digest=done.digest)
+    settings, _ = approved(workdir, sheet)
     with Ledger(settings.ledger) as ledger:
         found = submission(ledger, "nov")
         assert found is not None
@@ -140,10 +139,8 @@ def test_an_approval_stops_counting_when_the_approvers_file_changes(
 ) -> None:
     from tests.approvals.helpers import approvers_toml
 
-    settings = four_eyes(workdir, TEAM)
     sheet = write_sheet(SMALL)
-    done = fouryes_api.submit(sheet, "sandbox", "nov", settings=settings, key=ALICE)
-    fouryes_api.approve("nov", settings=settings, key=BOB, digest=done.digest)
+    settings, _ = approved(workdir, sheet)
     people = {
         "removed": [TEAM[0], TEAM[2]],
         "preparer": [TEAM[0], ("Bob Controller", "preparer", BOB), TEAM[2]],
@@ -161,10 +158,8 @@ def test_a_network_code_override_after_the_approval_is_a_change(
     workdir: Path, write_sheet: Callable[..., Path]
 ) -> None:
     # [networks.<provider>] decides on which chain the money goes: it enters the digest
-    settings = four_eyes(workdir, TEAM)
     sheet = write_sheet(SMALL)
-    done = fouryes_api.submit(sheet, "sandbox", "nov", settings=settings, key=ALICE)
-    fouryes_api.approve("nov", settings=settings, key=BOB, digest=done.digest)
+    settings, _ = approved(workdir, sheet)
     unused = four_eyes(workdir, TEAM, networks={"sandbox": {"ETHEREUM": "ERC20"}})
     remapped = four_eyes(workdir, TEAM, networks={"sandbox": {"TRON": "TRC20"}})
     for sheet_or_none in (sheet, None):

@@ -15,16 +15,18 @@ from batchpay.approvals.roster import load_roster
 from batchpay.errors import ApprovalError, UsageError
 from batchpay.ledger import Ledger
 from batchpay.ledger.fouryes import Approval, canonical_json, save_approval, submission
-from tests.approvals.helpers import four_eyes, new_key, sent_requests
+from tests.approvals.helpers import (
+    ALICE,
+    BOB,
+    CAROL,
+    SMALL,
+    TEAM,
+    approved,
+    four_eyes,
+    new_key,
+    sent_requests,
+)
 from tests.conftest import TRON
-
-ALICE, BOB, CAROL = new_key(), new_key(), new_key()
-TEAM = [
-    ("Alice Finance", "preparer", ALICE),
-    ("Bob Controller", "approver", BOB),
-    ("Carol Audit", "approver", CAROL),
-]
-SMALL = [("E-1", "100.00"), ("E-2", "200.00")]
 
 
 def test_an_unapproved_batch_is_refused_with_exit_5_and_nothing_sent(
@@ -55,10 +57,8 @@ def test_an_unapproved_batch_is_refused_with_exit_5_and_nothing_sent(
 def test_an_approved_batch_whose_sheet_changed_by_one_cent_is_refused(
     workdir: Path, write_sheet: Callable[..., Path]
 ) -> None:
-    settings = four_eyes(workdir, TEAM)
     sheet = write_sheet(SMALL)
-    done = fouryes_api.submit(sheet, "sandbox", "nov", settings=settings, key=ALICE)
-    fouryes_api.approve("nov", settings=settings, key=BOB, digest=done.digest)
+    settings, _ = approved(workdir, sheet)
     changed = write_sheet([("E-1", "100.01"), ("E-2", "200.00")])
     with pytest.raises(ApprovalError, match="no longer matches") as refused:
         api.run(changed, "sandbox", "nov", settings=settings)
@@ -69,10 +69,8 @@ def test_an_approved_batch_whose_sheet_changed_by_one_cent_is_refused(
 def test_a_config_value_that_enters_the_plan_counts_as_a_change(
     workdir: Path, write_sheet: Callable[..., Path]
 ) -> None:
-    settings = four_eyes(workdir, TEAM)
     sheet = write_sheet(SMALL)
-    done = fouryes_api.submit(sheet, "sandbox", "nov", settings=settings, key=ALICE)
-    fouryes_api.approve("nov", settings=settings, key=BOB, digest=done.digest)
+    settings, _ = approved(workdir, sheet)
     other = four_eyes(workdir, TEAM, fee_option="add")
     with pytest.raises(ApprovalError, match="no longer matches"):
         api.run(sheet, "sandbox", "nov", settings=other)
@@ -244,14 +242,12 @@ def test_without_an_approvers_file_run_is_as_before_and_the_report_says_not_appr
 def test_the_report_shows_who_prepared_and_who_approved(
     workdir: Path, write_sheet: Callable[..., Path]
 ) -> None:
-    settings = four_eyes(workdir, TEAM)
     sheet = write_sheet(SMALL)
-    done = fouryes_api.submit(sheet, "sandbox", "nov", settings=settings, key=ALICE)
-    fouryes_api.approve("nov", settings=settings, key=BOB, digest=done.digest)
+    settings, digest = approved(workdir, sheet)
     api.run(None, None, "nov", settings=settings)
     html = (workdir / "reports" / "reconciliation.html").read_text(encoding="utf-8")
     assert "<dt>Approval</dt><dd>approved</dd>" in html
-    assert done.digest in html
+    assert digest in html
     assert f'Alice Finance <span class="mono">{ALICE.fingerprint}</span>' in html
     assert f'Bob Controller <span class="mono">{BOB.fingerprint}</span>' in html
 
